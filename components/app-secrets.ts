@@ -1,0 +1,93 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as gcp from "@pulumi/gcp";
+import * as random from "@pulumi/random";
+
+/** Where one secret variable's value comes from. */
+export type SecretSource =
+  /** A value the program holds (derived, or encrypted stack config): written as a version here. */
+  | { kind: "value"; value: pulumi.Input<string> }
+  /** A random value made once for this environment (the app issues and checks it itself). */
+  | { kind: "generated" }
+  /** The secret is created here but its versions are added outside the program (by SRE, in Secret Manager). */
+  | { kind: "managed" }
+  /** A secret another stack owns (the preview sandbox): only access is granted here. */
+  | { kind: "existing"; secret: pulumi.Input<string> };
+
+/** How a container reads one secret: Cloud Run's `secretKeyRef`. */
+export interface SecretRef {
+  secret: pulumi.Output<string>;
+  version: pulumi.Output<string>;
+}
+
+export interface AppSecretsArgs {
+  project: pulumi.Input<string>;
+  /** Variable name → Secret Manager secret id in this environment. */
+  secretIdOf: (variable: string) => string;
+  secrets: Record<string, SecretSource>;
+  /** IAM members (`serviceAccount:...`) that may read every one of these secrets, and nobody else. */
+  readers: pulumi.Input<string>[];
+  labels: Record<string, string>;
+  /** Stage and prod: Secret Manager refuses to delete the secrets until this is lifted. */
+  deletionProtection: boolean;
+}
+
+/**
+ * An environment's secret variables in Secret Manager, each readable by its runtime identities only. Values the
+ * program holds are pinned by version, so a new value rolls a new revision; values managed outside follow
+ * `latest`. No value ever leaves this component except as a secret Output.
+ */
+export class AppSecrets extends pulumi.ComponentResource {
+  /** Variable name → reference for the container's env. */
+  readonly refs: Record<string, SecretRef>;
+
+  constructor(name: string, args: AppSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("monitor:components:AppSecrets", name, {}, opts);
+    this.refs = {};
+    for (const [variable, source] of Object.entries(args.secrets)) {
+      const child = `${name}-${variable.toLowerCase().replace(/_/g, "-")}`;
+      let secretName: pulumi.Output<string>;
+      let version: pulumi.Output<string>;
+      if (source.kind === "existing") {
+        secretName = pulumi.output(source.secret);
+        version = pulumi.output("latest");
+      } else {
+        const secret = new gcp.secretmanager.Secret(
+          child,
+          {
+            project: args.project,
+            secretId: args.secretIdOf(variable),
+            replication: { auto: {} },
+            labels: args.labels,
+            deletionProtection: args.deletionProtection,
+          },
+          { parent: this },
+        );
+        secretName = secret.name;
+        version = pulumi.output("latest");
+        const value =
+          source.kind === "value"
+            ? source.value
+            : source.kind === "generated"
+              ? new random.RandomPassword(`${child}-value`, { length: 48, special: false }, { parent: this }).result
+              : undefined;
+        if (value !== undefined) {
+          const written = new gcp.secretmanager.SecretVersion(
+            child,
+            { secret: secret.id, secretData: pulumi.secret(value) },
+            { parent: this },
+          );
+          version = written.version;
+        }
+      }
+      args.readers.forEach((reader, i) => {
+        new gcp.secretmanager.SecretIamMember(
+          `${child}-reader-${i}`,
+          { secretId: secretName, role: "roles/secretmanager.secretAccessor", member: reader },
+          { parent: this },
+        );
+      });
+      this.refs[variable] = { secret: secretName, version };
+    }
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,38 @@
+import * as pulumi from "@pulumi/pulumi";
+import { getRegistryImageOutput } from "@pulumi/docker/getRegistryImage";
+import { EXECUTION_TOKEN_LENGTH } from "../infra/naming";
+
+export interface ImageReference {
+  repository: string;
+  tag: string;
+}
+
+export interface ResolvedImage {
+  tag: string;
+  /** `sha256:<hex>` as the registry reports it for the tag right now. */
+  digest: pulumi.Output<string>;
+  /** `<repository>@sha256:<hex>`: what every container runs. */
+  ref: pulumi.Output<string>;
+  /** A short, stable token per image, for a Cloud Run Job's `runExecutionToken`. */
+  executionToken: pulumi.Output<string>;
+}
+
+/**
+ * Resolves a tag to the digest it names at deploy time, so that what is deployed cannot change underneath (prod
+ * runs exactly the bytes stage ran) and a tag that does not exist fails the preview, not the rollout.
+ */
+export function resolveImage(image: ImageReference): ResolvedImage {
+  const found = getRegistryImageOutput({ name: `${image.repository}:${image.tag}` });
+  const digest = found.sha256Digest.apply((d) => {
+    if (!/^sha256:[0-9a-f]{64}$/.test(d ?? "")) {
+      throw new Error(`the registry returned no sha256 digest for ${image.repository}:${image.tag} (got "${d}")`);
+    }
+    return d;
+  });
+  return {
+    tag: image.tag,
+    digest,
+    ref: pulumi.interpolate`${image.repository}@${digest}`,
+    executionToken: digest.apply((d) => d.slice("sha256:".length, "sha256:".length + EXECUTION_TOKEN_LENGTH)),
+  };
+}

@@ -1,0 +1,88 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as gcp from "@pulumi/gcp";
+import { type AppRuntime, cloudSqlVolume, containerEnvs } from "./app-runtime";
+
+export interface WebServiceArgs {
+  location: string;
+  serviceName: string;
+  runtime: AppRuntime;
+  minInstances: number;
+  maxInstances: number;
+  cpu: string;
+  memory: string;
+  /** Concurrent requests per instance. */
+  concurrency: number;
+  /** Anyone on the internet may invoke it (the app does its own sign-in). */
+  public: boolean;
+  labels: Record<string, string>;
+  deletionProtection: boolean;
+}
+
+/**
+ * The Monitor web app on Cloud Run v2, health-checked on its Dockerflow endpoints:
+ * - startup waits for `/__heartbeat__`, the app's own readiness, before a revision takes traffic;
+ * - liveness polls `/__lbheartbeat__`, which checks no backing service, so a database outage never makes Cloud
+ *   Run restart healthy containers in a loop.
+ */
+export class WebService extends pulumi.ComponentResource {
+  readonly serviceName: pulumi.Output<string>;
+  readonly uri: pulumi.Output<string>;
+
+  constructor(name: string, args: WebServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("monitor:components:WebService", name, {}, opts);
+    const { volumes, volumeMounts } = cloudSqlVolume(args.runtime);
+    const service = new gcp.cloudrunv2.Service(
+      name,
+      {
+        name: args.serviceName,
+        location: args.location,
+        labels: args.labels,
+        deletionProtection: args.deletionProtection,
+        ingress: "INGRESS_TRAFFIC_ALL",
+        template: {
+          serviceAccount: args.runtime.serviceAccountEmail,
+          scaling: { minInstanceCount: args.minInstances, maxInstanceCount: args.maxInstances },
+          maxInstanceRequestConcurrency: args.concurrency,
+          volumes,
+          containers: [
+            {
+              image: args.runtime.image,
+              ports: { containerPort: 8080 },
+              envs: containerEnvs(args.runtime),
+              volumeMounts,
+              resources: {
+                limits: { cpu: args.cpu, memory: args.memory },
+                // Next.js compiles routes on first hit: a start-up boost shortens cold starts at no idle cost.
+                startupCpuBoost: true,
+                cpuIdle: true,
+              },
+              startupProbe: {
+                httpGet: { path: "/__heartbeat__", port: 8080 },
+                periodSeconds: 5,
+                timeoutSeconds: 3,
+                failureThreshold: 24,
+              },
+              livenessProbe: {
+                httpGet: { path: "/__lbheartbeat__", port: 8080 },
+                periodSeconds: 30,
+                timeoutSeconds: 5,
+                failureThreshold: 3,
+              },
+            },
+          ],
+        },
+      },
+      { parent: this },
+    );
+    if (args.public) {
+      new gcp.cloudrunv2.ServiceIamMember(
+        `${name}-public-invoker`,
+        { name: service.name, location: args.location, role: "roles/run.invoker", member: "allUsers" },
+        { parent: this },
+      );
+    }
+    this.serviceName = service.name;
+    this.uri = service.uri;
+    this.registerOutputs({ serviceName: this.serviceName, uri: this.uri });
+  }
+}

@@ -1,0 +1,92 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+
+/**
+ * Reads a stack's configuration the way the Pulumi CLI assembles it: project-level `config:` in Pulumi.yaml,
+ * overridden key by key by `Pulumi.<stack>.yaml`, then by `--config` flags. Values reach the program as text
+ * (structured values as JSON). A `secure:` value cannot be decrypted offline: it becomes a marked placeholder.
+ */
+
+export interface StackConfig {
+  /** `namespace:key` → text, as the program receives it. */
+  config: Record<string, string>;
+  /** Keys holding a secret (a `secure:` value anywhere inside). */
+  secretKeys: string[];
+  /** The files that contributed, for messages. */
+  files: string[];
+}
+
+const DECLARATION_FIELDS = new Set(["type", "description", "secret", "default", "value", "items"]);
+
+function qualify(key: string, project: string): string {
+  return key.includes(":") ? key : `${project}:${key}`;
+}
+
+/** A project-level entry is a plain value or a declaration (`type`, `default`, `value`, ...). */
+function projectValue(entry: unknown): unknown {
+  if (typeof entry === "object" && entry !== null && !Array.isArray(entry)) {
+    const keys = Object.keys(entry);
+    if (keys.length > 0 && keys.every((k) => DECLARATION_FIELDS.has(k))) {
+      const decl = entry as { value?: unknown; default?: unknown };
+      return decl.value ?? decl.default;
+    }
+  }
+  return entry;
+}
+
+export function offlineSecretPlaceholder(key: string): string {
+  return `offline-placeholder-for-${key}`;
+}
+
+/** Replaces `{secure: ...}` leaves; reports whether there was one. */
+function replaceSecure(value: unknown, key: string): { value: unknown; secret: boolean } {
+  if (typeof value !== "object" || value === null) return { value, secret: false };
+  if (!Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value) {
+    return { value: offlineSecretPlaceholder(key), secret: true };
+  }
+  let secret = false;
+  const copy: any = Array.isArray(value) ? [] : {};
+  for (const [k, v] of Object.entries(value)) {
+    const inner = replaceSecure(v, key);
+    secret ||= inner.secret;
+    copy[k] = inner.value;
+  }
+  return { value: copy, secret };
+}
+
+function asText(value: unknown): string {
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+export function readYaml(path: string): any {
+  return parse(readFileSync(path, "utf8")) ?? {};
+}
+
+export function loadStackConfig(root: string, stack: string, overrides: Record<string, string> = {}): StackConfig {
+  const projectFile = join(root, "Pulumi.yaml");
+  const project = readYaml(projectFile);
+  const name: string = project.name;
+  const config: Record<string, string> = {};
+  const secretKeys = new Set<string>();
+  const files = [projectFile];
+
+  for (const [key, entry] of Object.entries(project.config ?? {})) {
+    const value = projectValue(entry);
+    if (value !== undefined) config[qualify(key, name)] = asText(value);
+  }
+
+  const stackFile = join(root, `Pulumi.${stack}.yaml`);
+  if (existsSync(stackFile)) {
+    files.push(stackFile);
+    for (const [key, raw] of Object.entries(readYaml(stackFile).config ?? {})) {
+      const fullKey = qualify(key, name);
+      const { value, secret } = replaceSecure(raw, fullKey);
+      config[fullKey] = asText(value);
+      if (secret) secretKeys.add(fullKey);
+    }
+  }
+
+  for (const [key, value] of Object.entries(overrides)) config[qualify(key, name)] = value;
+  return { config, secretKeys: [...secretKeys], files };
+}

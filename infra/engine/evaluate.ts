@@ -1,0 +1,177 @@
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { deserializeProperties, specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
+import * as settings from "@pulumi/pulumi/runtime/settings";
+import * as state from "@pulumi/pulumi/runtime/state";
+import { PREVIEW_PLATFORM_OUTPUT } from "../platform";
+import { buildSpec } from "../spec";
+import { createMocks, mockPreviewPlatform } from "./mocks";
+
+/**
+ * The offline engine: runs the real program for one stack in-process under Pulumi's mock runtime and records
+ * every registration as the engine would see it, with the options (`protect`, dependencies, parent) that the
+ * mock API alone does not expose. `npm run plan` and the tests both use it.
+ */
+
+export const PROJECT = "monitor";
+export const ORGANIZATION = "organization";
+export const REDACTED = "[secret]";
+
+export interface Registration {
+  urn: string;
+  type: string;
+  name: string;
+  /** True for provider-managed resources, false for components. */
+  custom: boolean;
+  /** True for resources read rather than managed (stack references). */
+  read: boolean;
+  /** Parent URN, or "" at the root. */
+  parent: string;
+  protect: boolean;
+  retainOnDelete: boolean;
+  deleteBeforeReplace: boolean;
+  /** URNs this resource depends on, explicit and through its inputs. */
+  dependsOn: string[];
+  /** Inputs with every secret replaced by REDACTED: safe to print. */
+  inputs: Record<string, unknown>;
+  /** Dotted paths of the inputs that are secret. */
+  secretPaths: string[];
+  /** Inputs with secret values in the clear: for tests only, never printed. */
+  rawInputs: Record<string, unknown>;
+}
+
+export interface StackOutput {
+  value: unknown;
+  secret: boolean;
+}
+
+export interface Evaluation {
+  stack: string;
+  registrations: Registration[];
+  outputs: Record<string, StackOutput>;
+}
+
+export interface EvaluateOptions {
+  /** Flat config (`namespace:key` → text) as the CLI passes it. */
+  config: Record<string, string>;
+  /** Keys of `config` that hold secrets. */
+  secretKeys?: string[];
+  /** Outputs of stacks this one references; defaults to what the stage stack exports for previews. */
+  stackOutputs?: (stackName: string) => Record<string, unknown> | undefined;
+  /** The program to run; the monitor program by default. */
+  program?: () => Record<string, unknown>;
+}
+
+type Props = Record<string, unknown>;
+
+function isSecretWrapper(value: unknown): value is { value: unknown } {
+  return typeof value === "object" && value !== null && (value as Props)[specialSigKey] === specialSecretSig;
+}
+
+/** Splits deserialized inputs into a printable copy, the secret paths and a raw copy. */
+export function unwrapSecrets(value: unknown, path = "", paths: string[] = []): { redacted: unknown; raw: unknown; paths: string[] } {
+  if (isSecretWrapper(value)) {
+    paths.push(path);
+    return { redacted: REDACTED, raw: unwrapSecrets(value.value, path, []).raw, paths };
+  }
+  if (Array.isArray(value)) {
+    const parts = value.map((v, i) => unwrapSecrets(v, `${path}[${i}]`, paths));
+    return { redacted: parts.map((p) => p.redacted), raw: parts.map((p) => p.raw), paths };
+  }
+  if (typeof value === "object" && value !== null) {
+    const redacted: Props = {};
+    const raw: Props = {};
+    for (const [k, v] of Object.entries(value)) {
+      const part = unwrapSecrets(v, path ? `${path}.${k}` : k, paths);
+      redacted[k] = part.redacted;
+      raw[k] = part.raw;
+    }
+    return { redacted, raw, paths };
+  }
+  return { redacted: value, raw: value, paths };
+}
+
+/** Reads what the mock API leaves out (options) from the registration request itself. */
+class RecordingMonitor extends MockMonitor {
+  readonly registrations: Registration[] = [];
+
+  private record(req: any, read: boolean, inputs: unknown): void {
+    const { redacted, raw, paths } = unwrapSecrets(inputs);
+    this.registrations.push({
+      urn: (this as any).newUrn(req.getParent(), req.getType(), req.getName()),
+      type: req.getType(),
+      name: req.getName(),
+      custom: read ? true : req.getCustom(),
+      read,
+      parent: req.getParent() ?? "",
+      protect: read ? false : Boolean(req.getProtect()),
+      retainOnDelete: read ? false : Boolean(req.getRetainondelete?.()),
+      deleteBeforeReplace: read ? false : Boolean(req.getDeletebeforereplace()),
+      dependsOn: read ? [] : [...req.getDependenciesList()].sort(),
+      inputs: redacted as Props,
+      secretPaths: paths,
+      rawInputs: raw as Props,
+    });
+  }
+
+  override async registerResource(req: any, callback: (err: any, response: any) => void): Promise<void> {
+    this.record(req, false, deserializeProperties(req.getObject()));
+    return super.registerResource(req, callback);
+  }
+
+  override async readResource(req: any, callback: (err: any, response: any) => void): Promise<void> {
+    this.record(req, true, deserializeProperties(req.getProperties()));
+    return super.readResource(req, callback);
+  }
+}
+
+/** What `pulumi up` would wait for before printing outputs: every output value and whether it is secret. */
+async function resolveOutputs(programOutputs: Record<string, unknown>): Promise<Record<string, StackOutput>> {
+  const entries = await Promise.all(
+    Object.entries(programOutputs).map(async ([key, value]) => {
+      const output = pulumi.output(value) as any;
+      const [resolved, secret] = await Promise.all([output.promise(), output.isSecret]);
+      return [key, { value: unwrapSecrets(resolved).raw, secret: Boolean(secret) }] as const;
+    }),
+  );
+  return Object.fromEntries(entries);
+}
+
+/** The stage outputs a preview reads, shaped exactly as the stage stack exports them. */
+function defaultStackOutputs(config: Record<string, string>) {
+  return (stackName: string) => {
+    if (!stackName.endsWith("/stage")) return undefined;
+    const sandbox = JSON.parse(config["monitor:preview"] ?? "{}").sandboxSecrets ?? [];
+    return {
+      [PREVIEW_PLATFORM_OUTPUT]: mockPreviewPlatform(config["gcp:project"], config["gcp:region"], sandbox),
+    };
+  };
+}
+
+export async function evaluate(stack: string, options: EvaluateOptions): Promise<Evaluation> {
+  const { config } = options;
+  const mocks = createMocks({
+    project: config["gcp:project"],
+    region: config["gcp:region"],
+    stackOutputs: options.stackOutputs ?? defaultStackOutputs(config),
+  });
+  await pulumi.runtime.setMocks(mocks, PROJECT, stack, false, ORGANIZATION);
+  // setMocks installs a plain MockMonitor and the feature flags (secrets, resource references) the SDK checks;
+  // swapping only the monitor keeps the flags, so secret inputs reach the recorder marked as secret.
+  const monitor = new RecordingMonitor(mocks);
+  (state as unknown as { getStore(): { settings: { monitor: unknown } } }).getStore().settings.monitor = monitor;
+  pulumi.runtime.setAllConfig(config, options.secretKeys ?? []);
+
+  // Loaded late so that a caller that never evaluates does not pay for the providers' SDKs.
+  const program = options.program ?? (await import("../program")).buildStack;
+  const programOutputs = program();
+  const outputs = await resolveOutputs(programOutputs);
+  // Internal to the SDK (not in its typings): resolves once every registration has reached the monitor.
+  await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  return { stack, registrations: monitor.registrations, outputs };
+}
+
+/** Validates config for `stack` without running anything: the first thing every entry point does. */
+export function checkConfig(stack: string, config: Record<string, string>): void {
+  buildSpec(stack, config);
+}

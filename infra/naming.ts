@@ -1,0 +1,81 @@
+import type { StackKind } from "./stack-name";
+
+/**
+ * Every physical name the program gives, derived from the stack alone so that two evaluations of one stack name
+ * the same things, and checked against GCP's limits before anything is created.
+ */
+export interface Names {
+  /** `pr-123`, `stage`, `prod`: the environment part of every name. */
+  environment: string;
+  service: string;
+  migrationJob: string;
+  runtimeServiceAccount: string;
+  database: string;
+  databaseUser: string;
+  /** Secret Manager id of a variable's secret in this environment. */
+  secretId(variable: string): string;
+}
+
+/** Limits the APIs enforce (and the headroom a derived suffix needs). */
+export const NAME_LIMITS = {
+  /** Cloud Run service names: the URL `<name>-<project number>.<region>.run.app` needs a 63-char DNS label. */
+  service: 49,
+  /** Cloud Run job names; `runExecutionToken` must fit beside the name within 63. */
+  migrationJob: 63 - 1 - 12,
+  /** IAM service account ids: 6 to 30 characters. */
+  runtimeServiceAccount: 30,
+  /** Postgres identifiers. */
+  database: 63,
+  databaseUser: 63,
+  /** Secret Manager secret ids. */
+  secret: 255,
+} as const;
+
+/** Length of the digest prefix used as a migration's execution token (see NAME_LIMITS.migrationJob). */
+export const EXECUTION_TOKEN_LENGTH = 12;
+
+export function namesFor(stack: StackKind): Names {
+  const environment = stack.kind === "preview" ? `pr-${stack.pr}` : stack.kind;
+  const base = `monitor-${environment}`;
+  const sqlBase = base.replace(/-/g, "_");
+  return {
+    environment,
+    service: base,
+    migrationJob: `${base}-migrate`,
+    runtimeServiceAccount: `${base}-run`,
+    database: sqlBase,
+    databaseUser: `${sqlBase}_app`,
+    secretId: (variable) => `${base}-${variable.toLowerCase().replace(/_/g, "-")}`,
+  };
+}
+
+/** The names that break a limit, as `what "name" is N characters; the limit is M`. */
+export function nameLimitViolations(names: Names, secretVariables: readonly string[]): string[] {
+  const checks: Array<[string, string, number]> = [
+    ["Cloud Run service name", names.service, NAME_LIMITS.service],
+    ["Cloud Run job name", names.migrationJob, NAME_LIMITS.migrationJob],
+    ["service account id", names.runtimeServiceAccount, NAME_LIMITS.runtimeServiceAccount],
+    ["database name", names.database, NAME_LIMITS.database],
+    ["database user", names.databaseUser, NAME_LIMITS.databaseUser],
+    ...secretVariables.map(
+      (v): [string, string, number] => [`secret id for ${v}`, names.secretId(v), NAME_LIMITS.secret],
+    ),
+  ];
+  return checks
+    .filter(([, name, limit]) => name.length > limit)
+    .map(([what, name, limit]) => `${what} "${name}" is ${name.length} characters; GCP allows at most ${limit}`);
+}
+
+export type Labels = Record<string, string>;
+
+/** Labels for everything that takes them: what it belongs to, which environment, and for a preview which PR. */
+export function labelsFor(stack: StackKind): Labels {
+  const labels: Labels = {
+    app: "monitor",
+    environment: stack.kind === "preview" ? "preview" : stack.kind,
+    stack: stack.stack,
+    "managed-by": "pulumi",
+  };
+  if (stack.kind === "preview") labels.pr = String(stack.pr);
+  return labels;
+}

@@ -1,0 +1,27 @@
+/**
+ * The contract between the stage stack, which owns the nonprod platform that previews share, and every preview
+ * stack, which reads it through a StackReference. One type on both sides keeps the two from drifting.
+ */
+export const PREVIEW_PLATFORM_OUTPUT = "previewPlatform";
+
+export interface PreviewPlatform {
+  project: string;
+  region: string;
+  /** The shared Cloud SQL instance's name and its `project:region:instance` connection name. */
+  instanceName: string;
+  connectionName: string;
+  /** Variable name → Secret Manager resource name of a sandbox secret previews may read. */
+  sandboxSecrets: Record<string, string>;
+  /** Pub/Sub topic previews publish breach notifications to (no production subscribers). */
+  pubsubTopic: string;
+}
+
+/** `project:region:instance` → its parts, or undefined when it is not of that form. */
+export function parseConnectionName(
+  connectionName: string,
+): { project: string; region: string; instance: string } | undefined {
+  const parts = connectionName.split(":");
+  if (parts.length !== 3 || parts.some((p) => p.length === 0)) return undefined;
+  const [project, region, instance] = parts;
+  return { project, region, instance };
+}

@@ -1,0 +1,40 @@
+/**
+ * The stack name alone selects what a stack is: `pr-<N>` is a pull request's preview, and the three long-lived
+ * stacks are named for what they own. Anything else is refused before a resource exists.
+ */
+export type StackKind =
+  | { kind: "preview"; stack: string; /** The PR number as written (digits only, no leading zero). */ pr: string }
+  | { kind: "stage"; stack: "stage" }
+  | { kind: "prod"; stack: "prod" }
+  | { kind: "pipeline"; stack: "pipeline" };
+
+export const VALID_STACK_FORMS = [
+  "pr-<N> (a pull request's preview; N a positive integer without leading zeros, e.g. pr-123)",
+  "stage",
+  "prod",
+  "pipeline",
+] as const;
+
+export class StackNameError extends Error {
+  constructor(stack: string) {
+    super(
+      `Stack "${stack}" is not a stack of the monitor project. Valid stack names:\n` +
+        VALID_STACK_FORMS.map((form) => `  - ${form}`).join("\n") +
+        `\nFix: select one with \`pulumi stack select <name>\` (or \`npm run plan -- <name>\`).`,
+    );
+    this.name = "StackNameError";
+  }
+}
+
+const PREVIEW = /^pr-([1-9][0-9]*)$/;
+
+export function parseStackName(stack: string): StackKind {
+  const preview = PREVIEW.exec(stack);
+  if (preview) {
+    return { kind: "preview", stack, pr: preview[1] };
+  }
+  if (stack === "stage" || stack === "prod" || stack === "pipeline") {
+    return { kind: stack, stack } as StackKind;
+  }
+  throw new StackNameError(stack);
+}
