@@ -4,7 +4,7 @@ import { AppSecrets, type SecretSource } from "../components/app-secrets";
 import { socketPath } from "../components/app-runtime";
 import { resolveImage } from "../components/image";
 import { MigrationJob } from "../components/migration-job";
-import { PreviewDatabase } from "../components/preview-database";
+import { AppDatabase } from "../components/app-database";
 import { RuntimeIdentity } from "../components/runtime-identity";
 import { WebService } from "../components/web-service";
 import { PREVIEW_PLATFORM_OUTPUT, type PreviewPlatform, parseConnectionName } from "../infra/platform";
@@ -37,11 +37,12 @@ export function previewStack(spec: PreviewSpec) {
     cloudSqlInstances: [connectionName],
   });
 
-  const database = new PreviewDatabase("database", {
+  const database = new AppDatabase("database", {
     project: instance.project,
     instance: instance.instance,
     databaseName: spec.names.database,
     userName: spec.names.databaseUser,
+    protect: false,
   });
 
   const secrets: Record<string, SecretSource> = {

@@ -2,38 +2,44 @@ import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import * as random from "@pulumi/random";
 
-export interface PreviewDatabaseArgs {
-  /** Project and name of the shared Cloud SQL instance the database lives on. */
+export interface AppDatabaseArgs {
+  /** Project and name of the Cloud SQL instance the database lives on. */
   project: pulumi.Input<string>;
   instance: pulumi.Input<string>;
   databaseName: string;
   userName: string;
+  /**
+   * Stage and prod: Pulumi refuses to delete the database or its user. Previews leave it off, so that
+   * `pulumi destroy` (which never reruns the program) can remove them.
+   */
+  protect: boolean;
 }
 
 /**
- * One pull request's Postgres database and its owner on the shared preview instance: seconds to create, nothing
- * to pay while idle, and gone with the preview. The database depends on its user so that teardown drops the
- * database (and everything the user owns in it) before the user, which Postgres requires.
+ * The app's Postgres database and the user that owns it, with a generated password. The database depends on
+ * its user, so teardown drops the database (and everything the user owns in it) before the user, which Postgres
+ * requires. A preview's database on the shared instance takes seconds to create and costs nothing idle.
  */
-export class PreviewDatabase extends pulumi.ComponentResource {
+export class AppDatabase extends pulumi.ComponentResource {
   readonly databaseName: pulumi.Output<string>;
   readonly userName: pulumi.Output<string>;
   /** Secret. */
   readonly password: pulumi.Output<string>;
 
-  constructor(name: string, args: PreviewDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("monitor:components:PreviewDatabase", name, {}, opts);
+  constructor(name: string, args: AppDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("monitor:components:AppDatabase", name, {}, opts);
+    const protect = args.protect;
     // Alphanumeric only: the password travels inside DATABASE_URL, where other characters would need escaping.
     const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this });
     const user = new gcp.sql.User(
       `${name}-user`,
       { project: args.project, instance: args.instance, name: args.userName, password: password.result },
-      { parent: this },
+      { parent: this, protect },
     );
     const database = new gcp.sql.Database(
       name,
       { project: args.project, instance: args.instance, name: args.databaseName, deletionPolicy: "DELETE" },
-      { parent: this, dependsOn: [user] },
+      { parent: this, dependsOn: [user], protect },
     );
     this.databaseName = database.name;
     this.userName = user.name;
