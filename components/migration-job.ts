@@ -56,7 +56,8 @@ export class MigrationJob extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this },
+      // A component's dependsOn does not reach its children: the resource that must wait says so itself.
+      { parent: this, dependsOn: opts?.dependsOn },
     );
     this.jobName = job.name;
     this.registerOutputs({ jobName: this.jobName });

@@ -72,7 +72,8 @@ export class WebService extends pulumi.ComponentResource {
           ],
         },
       },
-      { parent: this },
+      // A component's dependsOn does not reach its children: the resource that must wait says so itself.
+      { parent: this, dependsOn: opts?.dependsOn },
     );
     if (args.public) {
       new gcp.cloudrunv2.ServiceIamMember(

@@ -90,7 +90,7 @@ export function previewStack(spec: PreviewSpec) {
       labels: spec.labels,
       deletionProtection: false,
     },
-    { dependsOn: [database, appSecrets] },
+    { dependsOn: [database, appSecrets, identity] },
   );
 
   const web = new WebService(
@@ -104,7 +104,7 @@ export function previewStack(spec: PreviewSpec) {
       labels: spec.labels,
       deletionProtection: false,
     },
-    { dependsOn: [migration, database, appSecrets] },
+    { dependsOn: [migration, database, appSecrets, identity] },
   );
 
   return {

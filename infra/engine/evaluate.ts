@@ -4,7 +4,6 @@ import { deserializeProperties, specialSecretSig, specialSigKey } from "@pulumi/
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import * as state from "@pulumi/pulumi/runtime/state";
 import { PREVIEW_PLATFORM_OUTPUT } from "../platform";
-import { buildSpec } from "../spec";
 import { createMocks, mockPreviewPlatform } from "./mocks";
 
 /**
@@ -164,14 +163,43 @@ export async function evaluate(stack: string, options: EvaluateOptions): Promise
 
   // Loaded late so that a caller that never evaluates does not pay for the providers' SDKs.
   const program = options.program ?? (await import("../program")).buildStack;
-  const programOutputs = program();
-  const outputs = await resolveOutputs(programOutputs);
-  // Internal to the SDK (not in its typings): resolves once every registration has reached the monitor.
-  await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-  return { stack, registrations: monitor.registrations, outputs };
+  return withProgramFailures(async () => {
+    const outputs = await resolveOutputs(program());
+    // Internal to the SDK (not in its typings): resolves once every registration has reached the monitor.
+    await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    return { stack, registrations: monitor.registrations, outputs };
+  });
 }
 
-/** Validates config for `stack` without running anything: the first thing every entry point does. */
-export function checkConfig(stack: string, config: Record<string, string>): void {
-  buildSpec(stack, config);
+/**
+ * An error thrown inside an `apply` surfaces as an unhandled rejection from the SDK's registration chain, and
+ * what waits on that registration never settles. Pulumi's language host owns the process's unhandled rejections
+ * and fails the update with the error: so does the engine, for as long as a program runs, and a little after a
+ * failure (one cause usually fails several registrations).
+ */
+async function withProgramFailures<T>(run: () => Promise<T>): Promise<T> {
+  const previous = process.listeners("unhandledRejection");
+  process.removeAllListeners("unhandledRejection");
+  let fail!: (reason: unknown) => void;
+  const failure = new Promise<never>((_, reject) => (fail = reject));
+  process.on("unhandledRejection", (reason) => fail(reason));
+  try {
+    return await Promise.race([run(), failure]);
+  } catch (err) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    throw programError(err);
+  } finally {
+    process.removeAllListeners("unhandledRejection");
+    for (const listener of previous) process.on("unhandledRejection", listener);
+  }
+}
+
+/** The program's own message, without the SDK's `error serializing property "x": ` chain in front of it. */
+function programError(err: unknown): Error {
+  if (!(err instanceof Error)) return new Error(String(err));
+  const message = err.message.replace(/^(error serializing property "[^"]*": )+/, "");
+  if (message === err.message) return err;
+  const clean = new Error(message);
+  clean.name = err.name;
+  return clean;
 }

@@ -1,0 +1,119 @@
+import { type Evaluation, REDACTED, type Registration } from "./evaluate";
+
+/**
+ * Turns an evaluation into what `pulumi preview` would show: the resource tree with key properties, the env of
+ * every container (secrets by reference or redacted), and the stack outputs. Only redacted inputs are read here.
+ */
+
+export interface EnvEntry {
+  name: string;
+  /** A plain value, or `secret <name>@<version>` for a Secret Manager reference. */
+  value: string;
+  secret: boolean;
+}
+
+export interface PlanResource {
+  urn: string;
+  type: string;
+  name: string;
+  parent: string;
+  protect: boolean;
+  read: boolean;
+  dependsOn: string[];
+  inputs: Record<string, unknown>;
+}
+
+export interface Plan {
+  stack: string;
+  resources: PlanResource[];
+  /** Resource name → env of its container, for Cloud Run services, jobs and worker pools. */
+  env: Record<string, EnvEntry[]>;
+  outputs: Record<string, unknown>;
+}
+
+const CONTAINER_PATHS: Record<string, (inputs: any) => any[] | undefined> = {
+  "gcp:cloudrunv2/service:Service": (i) => i.template?.containers,
+  "gcp:cloudrunv2/job:Job": (i) => i.template?.template?.containers,
+  "gcp:cloudrunv2/workerPool:WorkerPool": (i) => i.template?.containers,
+};
+
+/** The containers of a Cloud Run resource's template, or undefined for other types. */
+export function containersOf(r: Pick<Registration, "type" | "inputs">): any[] | undefined {
+  return CONTAINER_PATHS[r.type]?.(r.inputs);
+}
+
+export function envOf(r: Pick<Registration, "type" | "inputs">): EnvEntry[] {
+  const container = containersOf(r)?.[0];
+  return (container?.envs ?? []).map((e: any): EnvEntry => {
+    const ref = e.valueSource?.secretKeyRef;
+    if (ref) return { name: e.name, value: `secret ${ref.secret}@${ref.version}`, secret: true };
+    return { name: e.name, value: String(e.value), secret: e.value === REDACTED };
+  });
+}
+
+export function toPlan(evaluation: Evaluation): Plan {
+  const env: Record<string, EnvEntry[]> = {};
+  for (const r of evaluation.registrations) {
+    if (containersOf(r)) env[r.inputs.name ? String(r.inputs.name) : r.name] = envOf(r);
+  }
+  return {
+    stack: evaluation.stack,
+    resources: evaluation.registrations.map((r) => ({
+      urn: r.urn,
+      type: r.type,
+      name: r.name,
+      parent: r.parent,
+      protect: r.protect,
+      read: r.read,
+      dependsOn: r.dependsOn,
+      inputs: r.inputs,
+    })),
+    env,
+    outputs: Object.fromEntries(
+      Object.entries(evaluation.outputs).map(([k, o]) => [k, o.secret ? REDACTED : o.value]),
+    ),
+  };
+}
+
+/** Top-level scalar inputs, plus the container image and command where there is one. */
+function keyProperties(r: PlanResource): string[] {
+  const props = Object.entries(r.inputs)
+    .filter(([, v]) => ["string", "number", "boolean"].includes(typeof v))
+    .map(([k, v]) => `${k}=${typeof v === "string" && v.length > 80 ? `${v.slice(0, 77)}...` : v}`);
+  const container = containersOf(r)?.[0];
+  if (container) {
+    props.push(`image=${container.image}`);
+    const command = [...(container.commands ?? []), ...(container.args ?? [])];
+    if (command.length > 0) props.push(`command=${command.join(" ")}`);
+  }
+  return props;
+}
+
+export function renderText(plan: Plan): string {
+  const lines: string[] = [];
+  const managed = plan.resources.filter((r) => !r.read);
+  lines.push(`Plan for stack ${plan.stack}: ${managed.length} resources to create, ${plan.resources.length - managed.length} read`);
+  lines.push("");
+  const children = new Map<string, PlanResource[]>();
+  for (const r of plan.resources) children.set(r.parent, [...(children.get(r.parent) ?? []), r]);
+  const walk = (parent: string, depth: number) => {
+    for (const r of children.get(parent) ?? []) {
+      const marker = r.read ? "~ read" : "+";
+      const flags = r.protect ? " [protected]" : "";
+      lines.push(`${"  ".repeat(depth)}${marker} ${r.type}  ${r.name}${flags}`);
+      for (const p of keyProperties(r)) lines.push(`${"  ".repeat(depth + 2)}${p}`);
+      walk(r.urn, depth + 1);
+    }
+  };
+  walk("", 0);
+
+  for (const [service, entries] of Object.entries(plan.env)) {
+    lines.push("", `Environment of ${service}:`);
+    const width = Math.max(...entries.map((e) => e.name.length));
+    for (const e of entries) lines.push(`  ${e.name.padEnd(width)}  ${e.value}`);
+  }
+
+  lines.push("", "Outputs:");
+  for (const [key, value] of Object.entries(plan.outputs)) lines.push(`  ${key}: ${JSON.stringify(value)}`);
+  return lines.join("\n");
+}

@@ -1,0 +1,70 @@
+/**
+ * `npm run plan -- <stack> [--json] [--config <key>=<value>]...`
+ *
+ * Evaluates the real program for a stack offline and prints what `pulumi preview` would create. Exit codes:
+ * 0 planned, 1 the program or its config failed (message only, no stack trace), 2 bad usage.
+ */
+import { resolve } from "node:path";
+import { loadStackConfig } from "./engine/config-files";
+import { evaluate } from "./engine/evaluate";
+import { renderText, toPlan } from "./engine/render";
+import { parseStackName } from "./stack-name";
+
+const USAGE = "usage: npm run plan -- <stack> [--json] [--config <key>=<value>]...";
+
+interface Args {
+  stack: string;
+  json: boolean;
+  overrides: Record<string, string>;
+}
+
+export function parseArgs(argv: string[]): Args {
+  let stack: string | undefined;
+  let json = false;
+  const overrides: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--json") json = true;
+    else if (arg === "--config" || arg === "-c") {
+      const pair = argv[++i] ?? "";
+      const eq = pair.indexOf("=");
+      if (eq <= 0) throw new UsageError(`--config takes <key>=<value>, got "${pair}"`);
+      overrides[pair.slice(0, eq)] = pair.slice(eq + 1);
+    } else if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}`);
+    else if (stack === undefined) stack = arg;
+    else throw new UsageError(`one stack at a time (got "${stack}" and "${arg}")`);
+  }
+  if (!stack) throw new UsageError("which stack? e.g. pr-123, stage or prod");
+  return { stack, json, overrides };
+}
+
+class UsageError extends Error {}
+
+export async function plan(args: Args, root: string): Promise<string> {
+  parseStackName(args.stack);
+  const { config, secretKeys } = loadStackConfig(root, args.stack, args.overrides);
+  const evaluation = await evaluate(args.stack, { config, secretKeys });
+  const result = toPlan(evaluation);
+  return args.json ? JSON.stringify(result, null, 2) : renderText(result);
+}
+
+async function main(): Promise<number> {
+  let args: Args;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    process.stdout.write(`${await plan(args, resolve(__dirname, ".."))}\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main().then((code) => process.exit(code));
+}

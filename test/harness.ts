@@ -1,0 +1,84 @@
+import { resolve } from "node:path";
+import { loadStackConfig } from "../infra/engine/config-files";
+import { type Evaluation, type Registration, evaluate } from "../infra/engine/evaluate";
+import { buildStack } from "../infra/program";
+
+/** The repository root: where Pulumi.yaml and the stack files live. */
+export const ROOT = resolve(__dirname, "..");
+
+/** Evaluates a stack exactly as `npm run plan` does: its committed config plus `--config` overrides. */
+export async function evaluateStack(stack: string, overrides: Record<string, string> = {}): Promise<Evaluation> {
+  const { config, secretKeys } = loadStackConfig(ROOT, stack, overrides);
+  return evaluate(stack, { config, secretKeys });
+}
+
+/**
+ * Runs the program for a stack whose config is expected to be refused, and returns the error together with what
+ * was registered before it was thrown (which should be nothing).
+ */
+export async function refusedStack(
+  stack: string,
+  overrides: Record<string, string> = {},
+): Promise<{ error: Error; registrations: Registration[] }> {
+  const { config, secretKeys } = loadStackConfig(ROOT, stack, overrides);
+  let error: Error | undefined;
+  const evaluation = await evaluate(stack, {
+    config,
+    secretKeys,
+    program: () => {
+      try {
+        return buildStack();
+      } catch (err) {
+        error = err as Error;
+        return {};
+      }
+    },
+  });
+  if (!error) throw new Error(`expected stack ${stack} to be refused, but it planned`);
+  return { error, registrations: evaluation.registrations };
+}
+
+export function ofType(evaluation: Evaluation, type: string): Registration[] {
+  return evaluation.registrations.filter((r) => r.type === type);
+}
+
+export function one(evaluation: Evaluation, type: string, name?: string): Registration {
+  const found = ofType(evaluation, type).filter((r) => name === undefined || r.name === name);
+  if (found.length !== 1) {
+    throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}`);
+  }
+  return found[0];
+}
+
+/**
+ * Whether `pulumi destroy` must delete `first` before `second`: the engine deletes dependents before what they
+ * depend on, and children before their parents, so this follows both edges transitively.
+ */
+export function deletedBefore(evaluation: Evaluation, first: Registration, second: Registration): boolean {
+  const byUrn = new Map(evaluation.registrations.map((r) => [r.urn, r]));
+  const seen = new Set<string>();
+  const stack = [first.urn];
+  while (stack.length > 0) {
+    const urn = stack.pop()!;
+    if (urn === second.urn) return urn !== first.urn;
+    if (seen.has(urn)) continue;
+    seen.add(urn);
+    const r = byUrn.get(urn);
+    if (!r) continue;
+    stack.push(...r.dependsOn);
+    if (r.parent) stack.push(r.parent);
+  }
+  return false;
+}
+
+/** Every secret value in the clear, as the tests know it (from the inputs marked secret). */
+export function secretValues(evaluation: Evaluation): string[] {
+  const values: string[] = [];
+  for (const r of evaluation.registrations) {
+    for (const path of r.secretPaths) {
+      const value = path.split(/\.|\[|\]/).filter(Boolean).reduce<any>((v, k) => v?.[k], r.rawInputs);
+      if (typeof value === "string") values.push(value);
+    }
+  }
+  return values;
+}
