@@ -104,15 +104,13 @@ const imageRepository = z
 const gcpProject = z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "expected a GCP project id (6-30 chars, lowercase)");
 const gcpRegion = z.string().regex(/^[a-z]+-[a-z]+[0-9]+$/, "expected a GCP region such as us-central1");
 
-const envValue = z.union([z.string(), z.number(), z.boolean()], {
-  error: "expected a string, number or boolean (env values are text; nest nothing)",
-});
-
-const envMap = z.record(z.string(), envValue).superRefine((env, ctx) => {
+/** Checked entry by entry (not as a typed record), so that one bad value does not hide the other problems. */
+const envMap = z.record(z.string(), z.unknown()).superRefine((env, ctx) => {
   for (const [name, raw] of Object.entries(env)) {
-    const value = String(raw);
     const issue = (message: string) => ctx.addIssue({ code: "custom", path: [name], message });
-    if (!ENV_NAME.test(name)) {
+    if (!["string", "number", "boolean"].includes(typeof raw)) {
+      issue("expected a string, number or boolean (env values are text; nest nothing)");
+    } else if (!ENV_NAME.test(name)) {
       issue(`"${name}" is not an environment variable name: expected [A-Z_][A-Z0-9_]*`);
     } else if (RESERVED_VARIABLES.includes(name)) {
       issue(`${name} is set by Cloud Run itself; remove it`);
@@ -121,7 +119,7 @@ const envMap = z.record(z.string(), envValue).superRefine((env, ctx) => {
     } else if (isSecretName(name)) {
       issue(`${name} names a secret and must not be a plain value; remove it and declare it as a secret`);
     } else {
-      const why = secretLookingValue(value);
+      const why = secretLookingValue(String(raw));
       if (why) issue(`the value of ${name} looks like a credential (${why}); remove it and declare it as a secret`);
     }
   }
@@ -263,6 +261,14 @@ function previewSpec(
     );
   }
 
+  const service = { ...PREVIEW_SIZING, ...values["monitor:service"] };
+  if (service.minInstances > service.maxInstances) {
+    problems.push(
+      `monitor:service in ${file}: minInstances (${service.minInstances}) is above maxInstances ` +
+        `(${service.maxInstances}). Fix: raise maxInstances or lower minInstances`,
+    );
+  }
+
   const names = namesFor(stack);
   for (const violation of nameLimitViolations(names, [...generatedSecrets, "DATABASE_URL"])) {
     problems.push(`stack name "${stack.stack}": ${violation}. Fix: use a shorter stack name`);
@@ -278,7 +284,7 @@ function previewSpec(
     labels: labelsFor(stack),
     image: { repository: values["monitor:imageRepository"], tag: values["monitor:imageTag"] ?? `pr-${stack.pr}` },
     env,
-    service: { ...PREVIEW_SIZING, ...values["monitor:service"] },
+    service,
     preview,
     generatedSecrets,
   };

@@ -1,0 +1,192 @@
+import { describe, expect, it } from "vitest";
+import { buildSpec } from "../infra/spec";
+import { parseStackName } from "../infra/stack-name";
+import { refusedStack } from "./harness";
+
+/** A preview's config as Pulumi.yaml gives it, for pure spec checks. */
+const BASE: Record<string, string> = {
+  "gcp:project": "moz-fx-monitor-nonprod",
+  "gcp:region": "us-central1",
+  "monitor:imageRepository": "us-docker.pkg.dev/moz-fx-monitor-nonprod/monitor-nonprod/blurts-server",
+  "monitor:env": JSON.stringify({
+    SUPPORTED_LOCALES: "en",
+    OAUTH_CLIENT_ID: "abc",
+    OAUTH_AUTHORIZATION_URI: "https://accounts.example/authorization",
+    OAUTH_TOKEN_URI: "https://oauth.example/v1/token",
+    OAUTH_PROFILE_URI: "https://profile.example/v1/profile",
+    OAUTH_ACCOUNT_URI: "https://accounts.example",
+    FXA_SETTINGS_URL: "https://accounts.example/settings",
+    EMAIL_FROM: "monitor@example.com",
+    HIBP_API_ROOT: "https://haveibeenpwned.com/api/v3",
+    HIBP_KANON_API_ROOT: "https://api.haveibeenpwned.com/range/",
+    HIBP_THROTTLE_DELAY: 5000,
+    HIBP_THROTTLE_MAX_TRIES: 5,
+    S3_BUCKET: "bucket",
+    NIMBUS_UUID_NAMESPACE: "00000000-0000-0000-0000-000000000000",
+    NIMBUS_SIDECAR_URL: "http://localhost:8001",
+  }),
+  "monitor:preview": JSON.stringify({ sandboxSecrets: ["OAUTH_CLIENT_SECRET", "HIBP_KANON_API_TOKEN"] }),
+};
+
+const withEnv = (extra: Record<string, unknown>) => ({
+  ...BASE,
+  "monitor:env": JSON.stringify({ ...JSON.parse(BASE["monitor:env"]), ...extra }),
+});
+
+/** The message buildSpec refuses a config with. */
+function refusal(stack: string, config: Record<string, string>): string {
+  try {
+    buildSpec(stack, config);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  throw new Error("the config was accepted");
+}
+
+describe("stack names", () => {
+  it.each(["pr-1", "pr-123", "pr-99999", "stage", "prod", "pipeline"])("accepts %s", (name) => {
+    expect(parseStackName(name).stack).toBe(name);
+  });
+
+  it.each(["pr-0", "pr-01", "pr-abc", "PR-5", "feature", "pr-", "pr--1", "stage2", "pr-1.5", ""])(
+    "refuses %j and lists the valid forms",
+    (name) => {
+      expect(() => parseStackName(name)).toThrow(
+        new RegExp(`^Stack "${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}" is not a stack of the monitor project`),
+      );
+      expect(() => parseStackName(name)).toThrow(/pr-<N>.*\n.*stage\n.*prod\n.*pipeline/s);
+    },
+  );
+
+  it("keeps the PR number exactly as written", () => {
+    expect(parseStackName("pr-123")).toEqual({ kind: "preview", stack: "pr-123", pr: "123" });
+  });
+});
+
+describe("config refusals name the stack, the key and the fix", () => {
+  it("accepts the base config", () => {
+    expect(buildSpec("pr-7", BASE).kind).toBe("preview");
+  });
+
+  it.each([
+    ["latest", /monitor:imageTag .*'latest' moves under you/],
+    ["bad tag", /monitor:imageTag .*expected a Docker tag/],
+    [".hidden", /monitor:imageTag .*expected a Docker tag/],
+    ["x".repeat(129), /monitor:imageTag .*expected a Docker tag/],
+    ["repo:tag", /monitor:imageTag .*expected a Docker tag/],
+  ])("refuses the image tag %j", (tag, message) => {
+    expect(refusal("pr-7", { ...BASE, "monitor:imageTag": tag })).toMatch(message);
+  });
+
+  it("refuses an image repository with a tag or digest in it", () => {
+    expect(refusal("pr-7", { ...BASE, "monitor:imageRepository": "us-docker.pkg.dev/p/r/app:v1" })).toMatch(
+      /monitor:imageRepository .*expected a registry path without tag or digest/,
+    );
+  });
+
+  it.each([["lower_case"], ["1START"], ["WITH-DASH"], ["SPACE NAME"]])("refuses the env var name %j", (name) => {
+    expect(refusal("pr-7", withEnv({ [name]: "x" }))).toMatch(
+      new RegExp(`monitor:env\\.${name.replace(/[-\s]/g, "\\$&")} in Pulumi\\.yaml .*is not an environment variable name: expected \\[A-Z_\\]\\[A-Z0-9_\\]\\*`),
+    );
+  });
+
+  it.each(["PORT", "K_SERVICE", "K_REVISION", "CLOUD_RUN_JOB"])("refuses %s, which Cloud Run sets", (name) => {
+    expect(refusal("pr-7", withEnv({ [name]: "1" }))).toMatch(new RegExp(`monitor:env\\.${name} .*set by Cloud Run itself; remove it`));
+  });
+
+  it.each(["DATABASE_URL", "SERVER_URL", "NEXTAUTH_URL", "PG_HOST", "GCP_PUBSUB_TOPIC_NAME"])(
+    "refuses %s, which the program computes",
+    (name) => {
+      expect(refusal("pr-7", withEnv({ [name]: "x" }))).toMatch(new RegExp(`monitor:env\\.${name} .*computed by the program`));
+    },
+  );
+
+  it.each([
+    ["NEXTAUTH_SECRET", "abc"],
+    ["SMTP_URL", "smtp://mail.example"],
+    ["AWS_SECRET_ACCESS_KEY", "abc"],
+    ["SOME_NEW_API_TOKEN", "abc"],
+    ["FX_REMOTE_SETTINGS_WRITER_PASS", "abc"],
+  ])("refuses the secret %s as a plain value", (name, value) => {
+    expect(refusal("pr-7", withEnv({ [name]: value }))).toMatch(
+      new RegExp(`monitor:env\\.${name} .*names a secret and must not be a plain value; remove it and declare it as a secret`),
+    );
+  });
+
+  it.each([
+    ["REDIS_URL", "redis://:hunter2@redis.internal:6379", "a URL with a password"],
+    ["ADMINS", "AKIAABCDEFGHIJKLMNOP", "an AWS access key id"],
+    ["OTEL_EXPORTER_OTLP_ENDPOINT", "https://user:pw@otel.example", "a URL with a password"],
+    ["SENTRY_DSN", "-----BEGIN RSA PRIVATE KEY-----", "a private key"],
+  ])("refuses a secret-looking value under %s", (name, value, why) => {
+    expect(refusal("pr-7", withEnv({ [name]: value }))).toMatch(new RegExp(`monitor:env\\.${name} .*looks like a credential.*${why}`));
+  });
+
+  it("accepts a Sentry DSN (a public key, no password) and REDIS_URL without a password", () => {
+    const spec = buildSpec("pr-7", withEnv({ SENTRY_DSN: "https://abc123@o1.ingest.sentry.io/42", REDIS_URL: "redis://redis:6379" }));
+    expect(spec.env.SENTRY_DSN).toBe("https://abc123@o1.ingest.sentry.io/42");
+  });
+
+  it("refuses nested values and reports every problem at once", () => {
+    const message = refusal("pr-7", withEnv({ PORT: "1", ADMINS: { a: 1 }, lower: "x" }));
+    expect(message).toMatch(/^Stack "pr-7" has invalid configuration:/);
+    expect(message).toMatch(/monitor:env\.PORT/);
+    expect(message).toMatch(/monitor:env\.ADMINS .*expected a string, number or boolean/);
+    expect(message).toMatch(/monitor:env\.lower/);
+  });
+
+  it("names the variables the app cannot start without", () => {
+    const env = JSON.parse(BASE["monitor:env"]);
+    delete env.S3_BUCKET;
+    delete env.EMAIL_FROM;
+    expect(refusal("pr-7", { ...BASE, "monitor:env": JSON.stringify(env) })).toMatch(
+      /monitor:env in Pulumi\.yaml .*refuses to start without EMAIL_FROM, S3_BUCKET\. Fix: add plain values/,
+    );
+  });
+
+  it("names a sandbox secret that the app would not treat as one", () => {
+    const preview = JSON.stringify({ sandboxSecrets: ["OAUTH_CLIENT_SECRET", "HIBP_KANON_API_TOKEN", "S3_BUCKET"] });
+    const message = refusal("pr-7", { ...BASE, "monitor:preview": preview });
+    expect(message).toMatch(/monitor:preview\.sandboxSecrets in Pulumi\.yaml .*: S3_BUCKET is not a secret the app knows/);
+    expect(message).toMatch(/S3_BUCKET is also a plain value in monitor:env\. Fix: keep one/);
+  });
+
+  it("refuses an unknown monitor: key as a typo", () => {
+    expect(refusal("pr-7", { ...BASE, "monitor:imagetag": "x" })).toMatch(
+      /monitor:imagetag in Pulumi\.yaml .*unknown config key; known keys: .*monitor:imageTag/,
+    );
+  });
+
+  it("refuses a missing required key", () => {
+    const { ["gcp:project"]: _, ...config } = BASE;
+    expect(refusal("pr-7", config)).toMatch(/gcp:project in Pulumi\.yaml .*required but not set\. Fix: add it/);
+  });
+
+  it("refuses sizing out of range and min above max", () => {
+    const message = refusal("pr-7", { ...BASE, "monitor:service": JSON.stringify({ maxInstances: 0, memory: "1GB" }) });
+    expect(message).toMatch(/monitor:service\.maxInstances .*>=1/);
+    expect(message).toMatch(/monitor:service\.memory .*expected a Kubernetes quantity/);
+    expect(refusal("pr-7", { ...BASE, "monitor:service": JSON.stringify({ minInstances: 3, maxInstances: 2 }) })).toMatch(
+      /monitor:service in Pulumi\.yaml .*: minInstances \(3\) is above maxInstances \(2\)/,
+    );
+  });
+
+  it("refuses a PR number whose names would break GCP's length limits", () => {
+    const stack = `pr-${"9".repeat(20)}`;
+    expect(refusal(stack, BASE)).toMatch(
+      new RegExp(`stack name "${stack}": service account id "monitor-${stack}-run" is 35 characters; GCP allows at most 30`),
+    );
+  });
+});
+
+describe("a refused stack registers nothing", () => {
+  it.each([
+    ["a bad image tag", { "monitor:imageTag": "latest" }],
+    ["a reserved variable", { "monitor:env": JSON.stringify({ PORT: "8080" }) }],
+    ["a secret given as plain config", { "monitor:env": JSON.stringify({ NEXTAUTH_SECRET: "hunter2" }) }],
+  ])("%s", async (_, overrides) => {
+    const { error, registrations } = await refusedStack("pr-42", overrides);
+    expect(error.message).toMatch(/^Stack "pr-42" has invalid configuration/);
+    expect(registrations).toEqual([]);
+  });
+});
