@@ -1,0 +1,77 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { parseArgs } from "../infra/plan-cli";
+import { ROOT } from "./harness";
+
+const run = promisify(execFile);
+
+/** Runs `npm run plan -- <args>` as a newcomer would, and returns its exit code and output. */
+async function plan(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run("npm", ["run", "--silent", "plan", "--", ...args], { cwd: ROOT });
+    return { code: 0, stdout, stderr };
+  } catch (err: any) {
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe("npm run plan", () => {
+  it("prints the resource tree, the env table with secrets by reference, and the outputs", async () => {
+    const { code, stdout } = await plan("pr-123");
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Plan for stack pr-123: 26 resources to create, 1 read/);
+    expect(stdout).toMatch(/\n\+ monitor:components:WebService {2}web\n {2}\+ gcp:cloudrunv2\/service:Service {2}web\n/);
+    expect(stdout).toMatch(/~ read pulumi:pulumi:StackReference {2}preview-platform/);
+    expect(stdout).toMatch(/Environment of monitor-pr-123:\n/);
+    expect(stdout).toMatch(/ {2}DATABASE_URL +secret projects\/\d+\/secrets\/monitor-pr-123-database-url@1\n/);
+    expect(stdout).toMatch(/password=\[secret\]/);
+    expect(stdout).toMatch(/Outputs:\n {2}url: "https:\/\/monitor-pr-123-\d{12}\.us-central1\.run\.app"/);
+  });
+
+  it("prints the same as JSON with --json", async () => {
+    const { code, stdout } = await plan("pr-123", "--json");
+    expect(code).toBe(0);
+    const parsed = JSON.parse(stdout);
+    expect(parsed.stack).toBe("pr-123");
+    expect(parsed.resources).toHaveLength(27);
+    expect(parsed.outputs.migrationJobName).toBe("monitor-pr-123-migrate");
+    expect(parsed.env["monitor-pr-123"].find((e: any) => e.name === "NEXTAUTH_SECRET")).toMatchObject({ secret: true });
+  });
+
+  it("takes --config overrides like the Pulumi CLI", async () => {
+    const { code, stdout } = await plan("pr-9", "--config", "monitor:imageTag=abc1234", "--json");
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).outputs.imageTag).toBe("abc1234");
+  });
+
+  it("exits 1 with the message and no stack trace on a bad stack name", async () => {
+    const { code, stdout, stderr } = await plan("pr-01");
+    expect(code).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr).toMatch(/^Stack "pr-01" is not a stack of the monitor project/);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("exits 1 with the message and no stack trace on bad config", async () => {
+    const { code, stderr } = await plan("pr-5", "--config", 'monitor:env={"PORT":"1"}');
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^Stack "pr-5" has invalid configuration:\n {2}- monitor:env\.PORT /);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("exits 2 on bad usage", async () => {
+    expect((await plan()).code).toBe(2);
+    expect((await plan("pr-1", "--frobnicate")).stderr).toMatch(/unknown option --frobnicate\nusage: npm run plan/);
+  });
+
+  it("parses its arguments", () => {
+    expect(parseArgs(["prod", "--json", "-c", "monitor:imageTag=2024.09.01"])).toEqual({
+      stack: "prod",
+      json: true,
+      overrides: { "monitor:imageTag": "2024.09.01" },
+    });
+    expect(() => parseArgs(["a", "b"])).toThrow(/one stack at a time/);
+    expect(() => parseArgs(["a", "--config", "novalue"])).toThrow(/--config takes <key>=<value>/);
+  });
+});

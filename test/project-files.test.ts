@@ -1,0 +1,45 @@
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import Ajv from "ajv/dist/2020";
+import { describe, expect, it } from "vitest";
+import { loadStackConfig, readYaml } from "../infra/engine/config-files";
+import { ROOT } from "./harness";
+
+describe("Pulumi.yaml", () => {
+  const project = readYaml(join(ROOT, "Pulumi.yaml"));
+
+  it("validates against Pulumi's own project schema", () => {
+    const validate = new Ajv({ strict: false, allErrors: true }).compile(readYaml(join(ROOT, "schemas/pulumi-project.schema.json")));
+    expect(validate(project), JSON.stringify(validate.errors)).toBe(true);
+  });
+
+  it("is the monitor project, TypeScript on Node.js, with its program in infra/", () => {
+    expect(project).toMatchObject({ name: "monitor", runtime: { name: "nodejs", options: { typescript: true } }, main: "infra/" });
+  });
+
+  it("declares project config as Pulumi requires: objects under value:, no secure values", () => {
+    for (const [key, entry] of Object.entries<any>(project.config)) {
+      if (typeof entry === "object" && entry !== null) {
+        expect(Object.keys(entry).every((k) => ["type", "description", "secret", "default", "value", "items"].includes(k)), key).toBe(true);
+        expect(entry.secure, key).toBeUndefined();
+      }
+    }
+  });
+});
+
+describe("stack files", () => {
+  const stackFiles = readdirSync(ROOT).filter((f) => /^Pulumi\.[a-z0-9-]+\.yaml$/.test(f));
+
+  it.each(stackFiles)("%s holds only config (plus a secrets provider), never a placeholder ciphertext", (file) => {
+    const content = readYaml(join(ROOT, file));
+    expect(Object.keys(content).every((k) => ["config", "secretsprovider", "encryptedkey"].includes(k))).toBe(true);
+    const secure = JSON.stringify(content).match(/"secure":"([^"]*)"/g) ?? [];
+    for (const s of secure) expect(s).toMatch(/"secure":"v1:[A-Za-z0-9+/=:]{20,}"/);
+  });
+
+  it("reads secure values as marked placeholders, never as the ciphertext", () => {
+    const { config, secretKeys } = loadStackConfig(ROOT, "pr-1", {});
+    expect(secretKeys).toEqual([]);
+    expect(config["monitor:env"]).toContain("APP_ENV");
+  });
+});
