@@ -1,0 +1,59 @@
+/**
+ * The shared preview Cloud SQL instance's connection budget. Every preview may hold a knex pool in each of its
+ * Cloud Run instances plus one in its migration job, all at once, and together they must fit under the
+ * instance's max_connections with room left for what keeps the instance running. Running out does not fail a
+ * deploy: it fails requests in whichever previews lose the race, which is why this is checked up front.
+ */
+
+/** The app's knex pool opens at most this many connections per process. */
+export const POOL_PER_PROCESS = 5;
+
+/** A migration job runs one task (`taskCount: 1`), so one more pool per preview while it migrates. */
+export const MIGRATION_TASKS_PER_PREVIEW = 1;
+
+/**
+ * Slots the app must not count on: Postgres keeps `superuser_reserved_connections` (3 by default) for
+ * superusers, Cloud SQL's own agents (backups, monitoring) connect as `cloudsqladmin`, and an operator needs a
+ * psql session through the Auth Proxy to look at an instance in trouble. A fixed number rather than a
+ * percentage: 10 % of the smallest tiers (25, 50) would not even cover the superuser reservation.
+ */
+export const RESERVED_CONNECTIONS = 10;
+
+/**
+ * Cloud SQL for PostgreSQL's default max_connections when the flag is not set, from the table "Maximum
+ * concurrent connections" in https://cloud.google.com/sql/docs/postgres/quotas (shared-core tiers by name,
+ * the others by memory in GiB). The table does not say which row a boundary belongs to (is 7.5 GiB 200 or
+ * 400?): a boundary takes the lower row, so that the check errs towards "does not fit".
+ */
+const SHARED_CORE_DEFAULTS: Readonly<Record<string, number>> = { "db-f1-micro": 25, "db-g1-small": 50 };
+const DEFAULTS_BY_MEMORY: ReadonlyArray<readonly [maxGiB: number, connections: number]> = [
+  [6, 100],
+  [7.5, 200],
+  [15, 400],
+  [30, 500],
+  [60, 600],
+  [120, 800],
+  [Infinity, 1000],
+];
+
+/** Memory of the tiers whose name says it: `db-custom-<vCPUs>-<MiB>` and the legacy `db-n1-*` machines. */
+function tierMemoryGiB(tier: string): number | undefined {
+  const custom = /^db-custom-\d+-(\d+)$/.exec(tier);
+  if (custom) return Number(custom[1]) / 1024;
+  const n1 = /^db-n1-(standard|highmem)-(\d+)$/.exec(tier);
+  if (n1) return Number(n1[2]) * (n1[1] === "standard" ? 3.75 : 6.5);
+  return undefined;
+}
+
+/** The documented default for `tier`, or undefined when the tier is not one whose default is known here. */
+export function defaultMaxConnections(tier: string): number | undefined {
+  if (tier in SHARED_CORE_DEFAULTS) return SHARED_CORE_DEFAULTS[tier];
+  const memory = tierMemoryGiB(tier);
+  if (memory === undefined || memory < 3.75) return undefined;
+  return DEFAULTS_BY_MEMORY.find(([maxGiB]) => memory <= maxGiB)?.[1];
+}
+
+/** Connections the previews may hold at once, plus the reserve. */
+export function connectionsNeeded(maxPreviews: number, maxInstancesPerPreview: number): number {
+  return maxPreviews * (maxInstancesPerPreview + MIGRATION_TASKS_PER_PREVIEW) * POOL_PER_PROCESS + RESERVED_CONNECTIONS;
+}
