@@ -25,6 +25,11 @@ export class AppDatabase extends pulumi.ComponentResource {
   readonly userName: pulumi.Output<string>;
   /** Secret. */
   readonly password: pulumi.Output<string>;
+  /**
+   * The app's `DATABASE_URL` (secret). With APP_ENV=cloudrun the app connects through `PG_HOST`'s socket, so the
+   * host here is never dialled; user, password and database are what it reads from the URL.
+   */
+  readonly url: pulumi.Output<string>;
 
   constructor(name: string, args: AppDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitor:components:AppDatabase", name, {}, opts);
@@ -38,12 +43,16 @@ export class AppDatabase extends pulumi.ComponentResource {
     );
     const database = new gcp.sql.Database(
       name,
-      { project: args.project, instance: args.instance, name: args.databaseName, deletionPolicy: "DELETE" },
+      // PREVENT makes the provider refuse a delete too, beside Pulumi's protect; previews must be deletable.
+      { project: args.project, instance: args.instance, name: args.databaseName, deletionPolicy: protect ? "PREVENT" : "DELETE" },
       { parent: this, dependsOn: [user], protect },
     );
     this.databaseName = database.name;
     this.userName = user.name;
     this.password = pulumi.secret(password.result);
+    this.url = pulumi.secret(
+      pulumi.interpolate`postgres://${user.name}:${password.result}@localhost:5432/${database.name}`,
+    );
     this.registerOutputs({ databaseName: this.databaseName, userName: this.userName });
   }
 }

@@ -18,7 +18,7 @@ export interface AppRuntime {
 }
 
 const CLOUDSQL_VOLUME = "cloudsql";
-export const CLOUDSQL_MOUNT_PATH = "/cloudsql";
+const CLOUDSQL_MOUNT_PATH = "/cloudsql";
 
 /** Cloud Run `envs`, sorted by name so that the rendered template does not change with insertion order. */
 export function containerEnvs(runtime: AppRuntime) {
@@ -38,7 +38,50 @@ export function cloudSqlVolume(runtime: AppRuntime) {
   };
 }
 
-/** The app's `PG_HOST`: the socket directory the Cloud SQL volume creates for the instance. */
-export function socketPath(connectionName: pulumi.Input<string>): pulumi.Output<string> {
-  return pulumi.interpolate`${CLOUDSQL_MOUNT_PATH}/${connectionName}`;
+export interface DerivedEnvArgs {
+  /** Where users reach the app: `SERVER_URL` and `NEXTAUTH_URL`. */
+  url: pulumi.Input<string>;
+  cloudSqlConnection: pulumi.Input<string>;
+  project: string;
+  pubsubTopic: pulumi.Input<string>;
+  /** Only where a consumer runs (stage and prod). */
+  pubsubSubscription?: pulumi.Input<string>;
+}
+
+/**
+ * The variables the program computes from what it creates (app-env.ts marks them `derived`), so that nobody types
+ * a URL, a socket path or a topic name by hand. DATABASE_URL is derived too, but as a secret (AppDatabase.url).
+ */
+export function derivedEnv(args: DerivedEnvArgs): Record<string, pulumi.Input<string>> {
+  return {
+    SERVER_URL: args.url,
+    NEXTAUTH_URL: args.url,
+    // The socket directory the Cloud SQL volume creates for the instance.
+    PG_HOST: pulumi.interpolate`${CLOUDSQL_MOUNT_PATH}/${args.cloudSqlConnection}`,
+    GCP_PUBSUB_PROJECT_ID: args.project,
+    GCP_PUBSUB_TOPIC_NAME: args.pubsubTopic,
+    ...(args.pubsubSubscription !== undefined && { GCP_PUBSUB_SUBSCRIPTION_NAME: args.pubsubSubscription }),
+  };
+}
+
+/**
+ * The volumes and the one container that run `npm run <script>` with the shared runtime: the same image, env,
+ * secrets and Cloud SQL socket as the web service. Cloud Run jobs and worker pools take both as they are.
+ */
+export function npmScriptTemplate(runtime: AppRuntime, script: string) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9:._-]*$/.test(script)) {
+    throw new Error(`"${script}" is not an npm script name (letters, digits and : . _ - only, e.g. "cron:breach-alerts")`);
+  }
+  const { volumes, volumeMounts } = cloudSqlVolume(runtime);
+  return {
+    volumes,
+    container: {
+      image: runtime.image,
+      // Exec form, no shell: the script name is passed as one argument.
+      commands: ["npm"],
+      args: ["run", script],
+      envs: containerEnvs(runtime),
+      volumeMounts,
+    },
+  };
 }

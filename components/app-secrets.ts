@@ -27,8 +27,11 @@ export interface AppSecretsArgs {
   /** IAM members (`serviceAccount:...`) that may read every one of these secrets, and nobody else. */
   readers: pulumi.Input<string>[];
   labels: Record<string, string>;
-  /** Stage and prod: Secret Manager refuses to delete the secrets until this is lifted. */
-  deletionProtection: boolean;
+  /**
+   * Stage and prod: Pulumi `protect` and Secret Manager's deletion protection on every secret created here.
+   * Previews leave it off so that `pulumi destroy` can remove them.
+   */
+  protect: boolean;
 }
 
 /**
@@ -58,9 +61,9 @@ export class AppSecrets extends pulumi.ComponentResource {
             secretId: args.secretIdOf(variable),
             replication: { auto: {} },
             labels: args.labels,
-            deletionProtection: args.deletionProtection,
+            deletionProtection: args.protect,
           },
-          { parent: this },
+          { parent: this, protect: args.protect },
         );
         secretName = secret.name;
         version = pulumi.output("latest");

@@ -7,8 +7,12 @@ export interface ImageReference {
   tag: string;
 }
 
+function executionTokenOf(digest: pulumi.Output<string>): pulumi.Output<string> {
+  return digest.apply((d) => d.slice("sha256:".length, "sha256:".length + EXECUTION_TOKEN_LENGTH));
+}
+
 export interface ResolvedImage {
-  tag: string;
+  tag: pulumi.Output<string>;
   /** `sha256:<hex>` as the registry reports it for the tag right now. */
   digest: pulumi.Output<string>;
   /** `<repository>@sha256:<hex>`: what every container runs. */
@@ -30,9 +34,30 @@ export function resolveImage(image: ImageReference): ResolvedImage {
     return d;
   });
   return {
-    tag: image.tag,
+    tag: pulumi.output(image.tag),
     digest,
     ref: pulumi.interpolate`${image.repository}@${digest}`,
-    executionToken: digest.apply((d) => d.slice("sha256:".length, "sha256:".length + EXECUTION_TOKEN_LENGTH)),
+    executionToken: executionTokenOf(digest),
   };
+}
+
+/**
+ * The image this stack deployed last, read from its own outputs: a deploy without a new tag (an env-var change)
+ * keeps running exactly those bytes instead of failing or rolling back.
+ */
+export function deployedImage(repository: string, stackName: string): ResolvedImage {
+  const self = new pulumi.StackReference("deployed", { name: stackName });
+  const previous = pulumi
+    .all([self.getOutput("imageTag"), self.getOutput("imageDigest")])
+    .apply(([tag, digest]) => {
+      if (typeof tag !== "string" || !/^sha256:[0-9a-f]{64}$/.test(String(digest))) {
+        throw new Error(
+          `Stack "${stackName.split("/").pop()}": no image is deployed yet, so there is nothing to keep. ` +
+            "Fix: pass the image to deploy with --config monitor:imageTag=<tag>",
+        );
+      }
+      return { tag, digest: String(digest) };
+    });
+  const digest = previous.digest;
+  return { tag: previous.tag, digest, ref: pulumi.interpolate`${repository}@${digest}`, executionToken: executionTokenOf(digest) };
 }

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
-import { type AppRuntime, cloudSqlVolume, containerEnvs } from "./app-runtime";
+import { type AppRuntime, npmScriptTemplate } from "./app-runtime";
 
 export interface MigrationJobArgs {
   location: string;
@@ -27,7 +27,7 @@ export class MigrationJob extends pulumi.ComponentResource {
 
   constructor(name: string, args: MigrationJobArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitor:components:MigrationJob", name, {}, opts);
-    const { volumes, volumeMounts } = cloudSqlVolume(args.runtime);
+    const { volumes, container } = npmScriptTemplate(args.runtime, "db:migrate");
     const job = new gcp.cloudrunv2.Job(
       name,
       {
@@ -44,15 +44,7 @@ export class MigrationJob extends pulumi.ComponentResource {
             maxRetries: 1,
             timeout: `${args.timeoutSeconds ?? 600}s`,
             volumes,
-            containers: [
-              {
-                image: args.runtime.image,
-                commands: ["npm"],
-                args: ["run", "db:migrate"],
-                envs: containerEnvs(args.runtime),
-                volumeMounts,
-              },
-            ],
+            containers: [container],
           },
         },
       },

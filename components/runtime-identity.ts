@@ -9,13 +9,14 @@ export interface RuntimeIdentityArgs {
   /**
    * Cloud SQL instances the identity may connect to, as `project:region:instance`. The `cloudsql.client` grant is
    * conditioned on exactly these instances, so a preview's identity cannot reach stage's or prod's database.
+   * None: no database access at all (the scheduler's identity).
    */
   cloudSqlInstances: pulumi.Input<string>[];
 }
 
 /**
- * The service account a Cloud Run service and its jobs run as, with only what they need: a connection to their
- * own Cloud SQL instance. Access to secrets is granted per secret by `AppSecrets`, not here.
+ * A service account that Cloud Run (or Cloud Scheduler) runs as, with only what it needs: a connection to its
+ * own Cloud SQL instance, if any. Access to secrets, topics and jobs is granted by what owns them, not here.
  */
 export class RuntimeIdentity extends pulumi.ComponentResource {
   readonly email: pulumi.Output<string>;
@@ -32,6 +33,11 @@ export class RuntimeIdentity extends pulumi.ComponentResource {
     this.email = account.email;
     this.member = pulumi.interpolate`serviceAccount:${account.email}`;
 
+    if (args.cloudSqlInstances.length > 0) this.grantCloudSql(name, args);
+    this.registerOutputs({ email: this.email, member: this.member });
+  }
+
+  private grantCloudSql(name: string, args: RuntimeIdentityArgs): void {
     const instances = pulumi.all(args.cloudSqlInstances).apply((names) => names.map(instanceResourceName));
     new gcp.projects.IAMMember(
       `${name}-cloudsql-client`,
@@ -47,7 +53,6 @@ export class RuntimeIdentity extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.registerOutputs({ email: this.email, member: this.member });
   }
 }
 

@@ -14,6 +14,8 @@ export interface WebServiceArgs {
   concurrency: number;
   /** Anyone on the internet may invoke it (the app does its own sign-in). */
   public: boolean;
+  /** A custom hostname mapped to the service (its DNS is managed elsewhere). */
+  domain?: string;
   labels: Record<string, string>;
   deletionProtection: boolean;
 }
@@ -79,6 +81,19 @@ export class WebService extends pulumi.ComponentResource {
       new gcp.cloudrunv2.ServiceIamMember(
         `${name}-public-invoker`,
         { name: service.name, location: args.location, role: "roles/run.invoker", member: "allUsers" },
+        { parent: this },
+      );
+    }
+    if (args.domain) {
+      // Cloud Run v2 has no domain mappings of its own; the v1 mapping routes to the same service.
+      new gcp.cloudrun.DomainMapping(
+        `${name}-domain`,
+        {
+          location: args.location,
+          name: args.domain,
+          metadata: { namespace: service.project },
+          spec: { routeName: service.name },
+        },
         { parent: this },
       );
     }

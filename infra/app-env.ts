@@ -52,7 +52,7 @@ export const APP_VARIABLES: Readonly<Record<string, AppVariable>> = {
   S3_BUCKET: { required: true },
   GCP_PUBSUB_PROJECT_ID: { required: true, derived: true },
   GCP_PUBSUB_TOPIC_NAME: { required: true, derived: true },
-  GCP_PUBSUB_SUBSCRIPTION_NAME: {},
+  GCP_PUBSUB_SUBSCRIPTION_NAME: { derived: true },
   FX_REMOTE_SETTINGS_WRITER_SERVER: {},
   FX_REMOTE_SETTINGS_WRITER_USER: {},
   FX_REMOTE_SETTINGS_WRITER_PASS: { secret: true },

@@ -14,7 +14,26 @@ export interface Names {
   databaseUser: string;
   /** Secret Manager id of a variable's secret in this environment. */
   secretId(variable: string): string;
+  /** Stage and prod: the environment's own Cloud SQL instance. */
+  instance: string;
+  /** Stage and prod: the identity Cloud Scheduler triggers jobs as. */
+  schedulerServiceAccount: string;
+  /** Stage and prod: a scheduled Cloud Run job running `npm run cron:<command>`. */
+  cronJob(command: string): string;
+  /** Stage and prod: the always-on breach-alerts consumer, and the identity it runs as. */
+  worker: string;
+  workerServiceAccount: string;
 }
+
+/** Names of what stage owns for previews: one place, read by the stage stack and by the offline engine. */
+export const PREVIEW_PLATFORM_NAMES = {
+  instance: "monitor-previews",
+  sandboxSecretId: (variable: string) => `monitor-preview-${variable.toLowerCase().replace(/_/g, "-")}`,
+  topic: "monitor-preview-hibp-breaches",
+} as const;
+
+/** The app's Pub/Sub names (monitor-app.md): the same in every environment's own project. */
+export const PUBSUB_NAMES = { topic: "hibp-breaches", subscription: "hibp-breaches-alerts" } as const;
 
 /** Limits the APIs enforce (and the headroom a derived suffix needs). */
 export const NAME_LIMITS = {
@@ -46,6 +65,11 @@ export function namesFor(stack: StackKind): Names {
     database: sqlBase,
     databaseUser: `${sqlBase}_app`,
     secretId: (variable) => `${base}-${variable.toLowerCase().replace(/_/g, "-")}`,
+    instance: base,
+    schedulerServiceAccount: `${base}-scheduler`,
+    cronJob: (command) => `${base}-${command}`,
+    worker: `${base}-breach-alerts`,
+    workerServiceAccount: `${base}-worker`,
   };
 }
 
@@ -55,6 +79,8 @@ export function nameLimitViolations(names: Names, secretVariables: readonly stri
     ["Cloud Run service name", names.service, NAME_LIMITS.service],
     ["Cloud Run job name", names.migrationJob, NAME_LIMITS.migrationJob],
     ["service account id", names.runtimeServiceAccount, NAME_LIMITS.runtimeServiceAccount],
+    ["service account id", names.schedulerServiceAccount, NAME_LIMITS.runtimeServiceAccount],
+    ["service account id", names.workerServiceAccount, NAME_LIMITS.runtimeServiceAccount],
     ["database name", names.database, NAME_LIMITS.database],
     ["database user", names.databaseUser, NAME_LIMITS.databaseUser],
     ...secretVariables.map(

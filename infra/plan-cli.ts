@@ -1,13 +1,16 @@
 /**
  * `npm run plan -- <stack> [--json] [--config <key>=<value>]...`
  *
- * Evaluates the real program for a stack offline and prints what `pulumi preview` would create. Exit codes:
- * 0 planned, 1 the program or its config failed (message only, no stack trace), 2 bad usage.
+ * Evaluates the real program for a stack offline, runs the policy pack over it, and prints what `pulumi preview`
+ * would create. Exit codes: 0 planned, 1 the program or its config failed or a mandatory policy is violated
+ * (messages only, no stack trace), 2 bad usage.
  */
 import { resolve } from "node:path";
 import { loadStackConfig } from "./engine/config-files";
 import { evaluate } from "./engine/evaluate";
+import { parityReport, renderParity } from "./engine/parity";
 import { renderText, toPlan } from "./engine/render";
+import { type PolicyViolation, runPolicies } from "../policies/offline";
 import { parseStackName } from "./stack-name";
 
 const USAGE = "usage: npm run plan -- <stack> [--json] [--config <key>=<value>]...";
@@ -40,12 +43,35 @@ export function parseArgs(argv: string[]): Args {
 
 class UsageError extends Error {}
 
-export async function plan(args: Args, root: string): Promise<string> {
-  parseStackName(args.stack);
+export interface PlanResult {
+  text: string;
+  /** Mandatory policy violations: the plan is refused when there is one. */
+  refused: boolean;
+}
+
+export async function plan(args: Args, root: string): Promise<PlanResult> {
+  const kind = parseStackName(args.stack).kind;
   const { config, secretKeys } = loadStackConfig(root, args.stack, args.overrides);
   const evaluation = await evaluate(args.stack, { config, secretKeys });
   const result = toPlan(evaluation);
-  return args.json ? JSON.stringify(result, null, 2) : renderText(result);
+  const violations = runPolicies(evaluation);
+  const refused = violations.some((v) => v.enforcementLevel === "mandatory");
+  const parity = kind === "stage" || kind === "prod" ? parityReport(root) : undefined;
+  if (args.json) {
+    return { text: JSON.stringify({ ...result, policyViolations: violations, ...(parity && { parity }) }, null, 2), refused };
+  }
+  const sections = [renderText(result), renderViolations(violations)];
+  if (parity) sections.push(renderParity(parity));
+  return { text: sections.join("\n\n"), refused };
+}
+
+function renderViolations(violations: PolicyViolation[]): string {
+  if (violations.length === 0) return "Policies: all passed.";
+  return [
+    `Policies: ${violations.filter((v) => v.enforcementLevel === "mandatory").length} mandatory, ` +
+      `${violations.filter((v) => v.enforcementLevel === "advisory").length} advisory violation(s).`,
+    ...violations.map((v) => `  [${v.enforcementLevel}] ${v.policy}: ${v.urn ?? "(stack)"}\n      ${v.message}`),
+  ].join("\n");
 }
 
 async function main(): Promise<number> {
@@ -57,8 +83,10 @@ async function main(): Promise<number> {
     return 2;
   }
   try {
-    process.stdout.write(`${await plan(args, resolve(__dirname, ".."))}\n`);
-    return 0;
+    const { text, refused } = await plan(args, resolve(__dirname, ".."));
+    process.stdout.write(`${text}\n`);
+    if (refused) process.stderr.write(`Stack "${args.stack}" violates a mandatory policy: see Policies above.\n`);
+    return refused ? 1 : 0;
   } catch (err) {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
     return 1;

@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
+import { environmentStack } from "../stacks/environment";
 import { previewStack } from "../stacks/preview";
 import { buildSpec } from "./spec";
 
@@ -7,9 +9,18 @@ import { buildSpec } from "./spec";
  * wrong), then compose the stack its name selects. Returns the stack outputs.
  */
 export function buildStack(): Record<string, unknown> {
-  const spec = buildSpec(pulumi.getStack(), pulumi.runtime.allConfig());
+  const config = pulumi.runtime.allConfig();
+  const spec = buildSpec(pulumi.getStack(), config, Object.keys(config).filter(isSecretKey));
   switch (spec.kind) {
     case "preview":
       return previewStack(spec);
+    case "stage":
+    case "prod":
+      return environmentStack(spec);
   }
+}
+
+/** Whether the CLI decrypted this key (it was set with --secret). Internal to the SDK, hence the cast. */
+function isSecretKey(key: string): boolean {
+  return (runtimeConfig as unknown as { isConfigSecret(k: string): boolean }).isConfigSecret(key);
 }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import { AppSecrets, type SecretSource } from "../components/app-secrets";
-import { socketPath } from "../components/app-runtime";
+import { derivedEnv } from "../components/app-runtime";
 import { resolveImage } from "../components/image";
 import { MigrationJob } from "../components/migration-job";
 import { AppDatabase } from "../components/app-database";
@@ -45,13 +45,7 @@ export function previewStack(spec: PreviewSpec) {
     protect: false,
   });
 
-  const secrets: Record<string, SecretSource> = {
-    // With APP_ENV=cloudrun the app connects through PG_HOST's socket; the URL's host is not used.
-    DATABASE_URL: {
-      kind: "value",
-      value: pulumi.interpolate`postgres://${database.userName}:${database.password}@localhost:5432/${database.databaseName}`,
-    },
-  };
+  const secrets: Record<string, SecretSource> = { DATABASE_URL: { kind: "value", value: database.url } };
   for (const name of spec.generatedSecrets) secrets[name] = { kind: "generated" };
   for (const name of spec.preview.sandboxSecrets) {
     secrets[name] = { kind: "existing", secret: platform.sandboxSecrets.apply((all) => sandboxSecret(spec, all, name)) };
@@ -62,7 +56,7 @@ export function previewStack(spec: PreviewSpec) {
     secrets,
     readers: [identity.member],
     labels: spec.labels,
-    deletionProtection: false,
+    protect: false,
   });
 
   const runtime = {
@@ -72,11 +66,7 @@ export function previewStack(spec: PreviewSpec) {
     secrets: appSecrets.refs,
     env: {
       ...spec.env,
-      SERVER_URL: url,
-      NEXTAUTH_URL: url,
-      PG_HOST: socketPath(connectionName),
-      GCP_PUBSUB_PROJECT_ID: spec.project,
-      GCP_PUBSUB_TOPIC_NAME: platform.pubsubTopic,
+      ...derivedEnv({ url, cloudSqlConnection: connectionName, project: spec.project, pubsubTopic: platform.pubsubTopic }),
     },
   };
 

@@ -38,6 +38,17 @@ export async function refusedStack(
   return { error, registrations: evaluation.registrations };
 }
 
+export const PROJECT = "moz-fx-monitor-nonprod";
+export const REGION = "us-central1";
+
+/**
+ * For the component suites: runs a program that declares one component, through the same engine but without the
+ * monitor program or its stack files, so a component's tests do not depend on how the stacks compose it.
+ */
+export function evaluateComponent(program: () => Record<string, unknown>): Promise<Evaluation> {
+  return evaluate("stage", { config: { "gcp:project": PROJECT, "gcp:region": REGION }, program });
+}
+
 export function ofType(evaluation: Evaluation, type: string): Registration[] {
   return evaluation.registrations.filter((r) => r.type === type);
 }

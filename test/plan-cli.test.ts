@@ -23,7 +23,8 @@ describe("npm run plan", () => {
     expect(stdout).toMatch(/^Plan for stack pr-123: 26 resources to create, 1 read/);
     expect(stdout).toMatch(/\n\+ monitor:components:WebService {2}web\n {2}\+ gcp:cloudrunv2\/service:Service {2}web\n/);
     expect(stdout).toMatch(/~ read pulumi:pulumi:StackReference {2}preview-platform/);
-    expect(stdout).toMatch(/Environment of monitor-pr-123:\n/);
+    expect(stdout).toMatch(/Environment of monitor-pr-123-migrate, monitor-pr-123:\n/);
+    expect(stdout).toMatch(/\nPolicies: all passed\.\n/);
     expect(stdout).toMatch(/ {2}DATABASE_URL +secret projects\/\d+\/secrets\/monitor-pr-123-database-url@1\n/);
     expect(stdout).toMatch(/password=\[secret\]/);
     expect(stdout).toMatch(/Outputs:\n {2}url: "https:\/\/monitor-pr-123-\d{12}\.us-central1\.run\.app"/);

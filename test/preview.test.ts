@@ -123,8 +123,8 @@ describe("the runtime identity", () => {
         `projects/${PROJECT_NUMBER}/secrets/monitor-pr-123-database-url`,
         `projects/${PROJECT_NUMBER}/secrets/monitor-pr-123-hibp-notify-token`,
         `projects/${PROJECT_NUMBER}/secrets/monitor-pr-123-nextauth-secret`,
-        "projects/moz-fx-monitor-nonprod/secrets/monitor-preview-hibp-kanon-api-token",
-        "projects/moz-fx-monitor-nonprod/secrets/monitor-preview-oauth-client-secret",
+        `projects/${PROJECT_NUMBER}/secrets/monitor-preview-hibp-kanon-api-token`,
+        `projects/${PROJECT_NUMBER}/secrets/monitor-preview-oauth-client-secret`,
       ].sort(),
     );
   });
@@ -179,7 +179,10 @@ describe("the web service", () => {
       });
     }
     for (const name of ["OAUTH_CLIENT_SECRET", "HIBP_KANON_API_TOKEN"]) {
-      expect(env[name].valueSource.secretKeyRef.secret).toMatch(/^projects\/moz-fx-monitor-nonprod\/secrets\/monitor-preview-/);
+      expect(env[name].valueSource.secretKeyRef).toEqual({
+        secret: `projects/${PROJECT_NUMBER}/secrets/monitor-preview-${name.toLowerCase().replace(/_/g, "-")}`,
+        version: "latest",
+      });
     }
   });
 

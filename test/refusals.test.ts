@@ -144,11 +144,17 @@ describe("config refusals name the stack, the key and the fix", () => {
     );
   });
 
-  it("names a sandbox secret that the app would not treat as one", () => {
-    const preview = JSON.stringify({ sandboxSecrets: ["OAUTH_CLIENT_SECRET", "HIBP_KANON_API_TOKEN", "S3_BUCKET"] });
+  it("refuses a sandbox secret that is also a plain value, or that the app does not read", () => {
+    const preview = JSON.stringify({ sandboxSecrets: ["OAUTH_CLIENT_SECRET", "HIBP_KANON_API_TOKEN", "S3_BUCKET", "OAUTH_CLIENT_SECRETT"] });
     const message = refusal("pr-7", { ...BASE, "monitor:preview": preview });
-    expect(message).toMatch(/monitor:preview\.sandboxSecrets in Pulumi\.yaml .*: S3_BUCKET is not a secret the app knows/);
-    expect(message).toMatch(/S3_BUCKET is also a plain value in monitor:env\. Fix: keep one/);
+    expect(message).toMatch(/monitor:preview\.sandboxSecrets in Pulumi\.yaml .*: S3_BUCKET is also a plain value in monitor:env\. Fix: keep one/);
+    expect(message).toMatch(/OAUTH_CLIENT_SECRETT is not a variable the app reads \(a typo\?\)/);
+  });
+
+  it("refuses a plain variable the app does not read, as a typo", () => {
+    expect(refusal("pr-7", withEnv({ SUPORTED_LOCALES: "en" }))).toMatch(
+      /monitor:env\.SUPORTED_LOCALES .*is not a variable the app reads \(a typo\?\); if it is new in the app, add it to infra\/app-env\.ts/,
+    );
   });
 
   it("refuses an unknown monitor: key as a typo", () => {
@@ -162,13 +168,11 @@ describe("config refusals name the stack, the key and the fix", () => {
     expect(refusal("pr-7", config)).toMatch(/gcp:project in Pulumi\.yaml .*required but not set\. Fix: add it/);
   });
 
-  it("refuses sizing out of range and min above max", () => {
-    const message = refusal("pr-7", { ...BASE, "monitor:service": JSON.stringify({ maxInstances: 0, memory: "1GB" }) });
-    expect(message).toMatch(/monitor:service\.maxInstances .*>=1/);
-    expect(message).toMatch(/monitor:service\.memory .*expected a Kubernetes quantity/);
-    expect(refusal("pr-7", { ...BASE, "monitor:service": JSON.stringify({ minInstances: 3, maxInstances: 2 }) })).toMatch(
-      /monitor:service in Pulumi\.yaml .*: minInstances \(3\) is above maxInstances \(2\)/,
-    );
+  it("refuses preview sizing out of range", () => {
+    const preview = JSON.stringify({ sandboxSecrets: ["OAUTH_CLIENT_SECRET", "HIBP_KANON_API_TOKEN"], maxInstances: 0, maxConcurrent: 500 });
+    const message = refusal("pr-7", { ...BASE, "monitor:preview": preview });
+    expect(message).toMatch(/monitor:preview\.maxInstances in Pulumi\.yaml .*>=1/);
+    expect(message).toMatch(/monitor:preview\.maxConcurrent in Pulumi\.yaml .*<=100/);
   });
 
   it("refuses a PR number whose names would break GCP's length limits", () => {

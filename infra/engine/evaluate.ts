@@ -4,7 +4,7 @@ import { deserializeProperties, specialSecretSig, specialSigKey } from "@pulumi/
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import * as state from "@pulumi/pulumi/runtime/state";
 import { PREVIEW_PLATFORM_OUTPUT } from "../platform";
-import { createMocks, mockPreviewPlatform } from "./mocks";
+import { createMocks, mockDigest, mockPreviewPlatform } from "./mocks";
 
 /**
  * The offline engine: runs the real program for one stack in-process under Pulumi's mock runtime and records
@@ -136,12 +136,23 @@ async function resolveOutputs(programOutputs: Record<string, unknown>): Promise<
   return Object.fromEntries(entries);
 }
 
-/** The stage outputs a preview reads, shaped exactly as the stage stack exports them. */
+/**
+ * What other stacks (and a stack's own last update) export, as the offline engine assumes them: stage's preview
+ * platform shaped exactly as stage exports it, and for stage and prod a deployed image, so that a deploy without
+ * a new tag plans as "keep what runs".
+ */
+export const DEPLOYED_TAGS: Record<string, string> = { stage: "3f9c2ab", prod: "2024.09.01" };
+
 function defaultStackOutputs(config: Record<string, string>) {
   return (stackName: string) => {
-    if (!stackName.endsWith("/stage")) return undefined;
+    const stack = stackName.split("/").pop() ?? "";
+    if (!(stack in DEPLOYED_TAGS)) return undefined;
+    const repository = config["monitor:imageRepository"];
+    const deployed = { imageTag: DEPLOYED_TAGS[stack], imageDigest: mockDigest(`${repository}:${DEPLOYED_TAGS[stack]}`) };
+    if (stack !== "stage") return deployed;
     const sandbox = JSON.parse(config["monitor:preview"] ?? "{}").sandboxSecrets ?? [];
     return {
+      ...deployed,
       [PREVIEW_PLATFORM_OUTPUT]: mockPreviewPlatform(config["gcp:project"], config["gcp:region"], sandbox),
     };
   };

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
+import { PREVIEW_PLATFORM_NAMES } from "../naming";
 import type { PreviewPlatform } from "../platform";
 
 /**
@@ -35,7 +36,7 @@ export interface MockContext {
 
 /** Stage's preview platform as the stage stack exports it, for previews evaluated without stage's state. */
 export function mockPreviewPlatform(project: string, region: string, sandboxSecrets: string[]): PreviewPlatform {
-  const instanceName = "monitor-previews";
+  const instanceName = PREVIEW_PLATFORM_NAMES.instance;
   return {
     project,
     region,
@@ -44,10 +45,10 @@ export function mockPreviewPlatform(project: string, region: string, sandboxSecr
     sandboxSecrets: Object.fromEntries(
       sandboxSecrets.map((name) => [
         name,
-        `projects/${project}/secrets/monitor-preview-${name.toLowerCase().replace(/_/g, "-")}`,
+        `projects/${mockProjectNumber(project)}/secrets/${PREVIEW_PLATFORM_NAMES.sandboxSecretId(name)}`,
       ]),
     ),
-    pubsubTopic: "monitor-preview-hibp-breaches",
+    pubsubTopic: PREVIEW_PLATFORM_NAMES.topic,
   };
 }
 
@@ -72,7 +73,20 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
     }),
     "gcp:secretmanager/secret:Secret": (_, i) => ({ name: `projects/${projectNumber}/secrets/${i.secretId}` }),
     "gcp:secretmanager/secretVersion:SecretVersion": (_, i) => ({ name: `${i.secret}/versions/1`, version: "1" }),
-    "gcp:pubsub/topic:Topic": (_, i) => ({ id: `projects/${ctx.project}/topics/${i.name}` }),
+    "gcp:pubsub/topic:Topic": (_, i) => ({ id: `projects/${i.project ?? ctx.project}/topics/${i.name}` }),
+    "gcp:pubsub/subscription:Subscription": (_, i) => ({ id: `projects/${i.project ?? ctx.project}/subscriptions/${i.name}` }),
+    "gcp:cloudrunv2/workerPool:WorkerPool": (_, i) => ({ uid: hex(String(i.name)).slice(0, 36) }),
+    "gcp:cloudscheduler/job:Job": (_, i) => ({
+      id: `projects/${i.project ?? ctx.project}/locations/${i.region ?? ctx.region}/jobs/${i.name}`,
+      state: "ENABLED",
+    }),
+    "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig": (name, i) => {
+      const uptimeCheckId = `${String(i.displayName).toLowerCase().replace(/[^a-z0-9]+/g, "-")}-${hex(name).slice(0, 8)}`;
+      return { uptimeCheckId, name: `projects/${i.project ?? ctx.project}/uptimeCheckConfigs/${uptimeCheckId}` };
+    },
+    "gcp:monitoring/alertPolicy:AlertPolicy": (name, i) => ({
+      name: `projects/${i.project ?? ctx.project}/alertPolicies/${parseInt(hex(name).slice(0, 12), 16)}`,
+    }),
     "random:index/randomPassword:RandomPassword": (name, i) => ({
       result: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: mockRandom(name, Number(i.length ?? 32)) },
     }),
@@ -88,7 +102,7 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
       }
       const extra = outputsByType[args.type]?.(args.name, args.inputs) ?? {};
       const state = { ...args.inputs, ...extra };
-      const id = args.custom === false ? undefined : String(state.name ?? state.id ?? `${args.name}-id`);
+      const id = args.custom === false ? undefined : String(extra.id ?? state.name ?? `${args.name}-id`);
       return { id, state };
     },
     call(args) {

@@ -107,9 +107,17 @@ export function renderText(plan: Plan): string {
   };
   walk("", 0);
 
-  for (const [service, entries] of Object.entries(plan.env)) {
-    lines.push("", `Environment of ${service}:`);
-    const width = Math.max(...entries.map((e) => e.name.length));
+  // Containers that run one image usually share one environment: print each distinct table once.
+  const tables = new Map<string, { containers: string[]; entries: EnvEntry[] }>();
+  for (const [container, entries] of Object.entries(plan.env)) {
+    const key = JSON.stringify(entries);
+    const table = tables.get(key) ?? { containers: [], entries };
+    table.containers.push(container);
+    tables.set(key, table);
+  }
+  for (const { containers, entries } of tables.values()) {
+    lines.push("", `Environment of ${containers.join(", ")}:`);
+    const width = Math.max(0, ...entries.map((e) => e.name.length));
     for (const e of entries) lines.push(`  ${e.name.padEnd(width)}  ${e.value}`);
   }
 

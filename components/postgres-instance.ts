@@ -1,0 +1,144 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as gcp from "@pulumi/gcp";
+
+export interface PostgresBackups {
+  enabled: boolean;
+  pointInTimeRecovery: boolean;
+  /** How many daily backups to keep. */
+  retainedBackups: number;
+  /** `HH:MM` (UTC) when the daily backup window starts. */
+  startTime: string;
+}
+
+export interface PostgresInstanceArgs {
+  project: pulumi.Input<string>;
+  region: string;
+  instanceName: string;
+  /** Default `POSTGRES_16`. */
+  databaseVersion?: string;
+  /** Machine type, e.g. `db-custom-1-3840` or `db-g1-small`. */
+  tier: string;
+  /**
+   * Default `ENTERPRISE`. Postgres 16+ would otherwise default to `ENTERPRISE_PLUS`, which rejects shared-core and
+   * `db-custom-*` tiers at create time.
+   */
+  edition?: "ENTERPRISE" | "ENTERPRISE_PLUS";
+  /** A standby in a second zone (`REGIONAL`); needs backups with point-in-time recovery. */
+  highAvailability: boolean;
+  backups: PostgresBackups;
+  /** Keep automated backups after the instance is deleted, so a mistaken delete is recoverable. Default true. */
+  retainBackupsOnDelete?: boolean;
+  /** When Google may restart the instance for updates: `day` 1 (Monday) to 7, `hour` 0-23 UTC. */
+  maintenanceWindow?: { day: number; hour: number };
+  /** Sets both the provider's flag (Pulumi refuses to delete) and GCP's (every API surface refuses). */
+  deletionProtection: boolean;
+  /** Pulumi's `protect` option on the instance. */
+  protect: boolean;
+  /** The `max_connections` flag; unset keeps Cloud SQL's default for the tier. */
+  maxConnections?: number;
+  labels: Record<string, string>;
+}
+
+/** Tiers that only the ENTERPRISE edition offers. */
+const ENTERPRISE_ONLY_TIER = /^db-(f1-micro|g1-small|custom-)/;
+
+/** The argument errors, each a sentence that says what to change; empty when the args are usable. */
+function argumentErrors(name: string, args: PostgresInstanceArgs, edition: string): string[] {
+  const errors: string[] = [];
+  const { backups, maintenanceWindow: window, maxConnections } = args;
+  if (args.highAvailability && !(backups.enabled && backups.pointInTimeRecovery)) {
+    errors.push(
+      "highAvailability (availabilityType REGIONAL) needs backups.enabled and backups.pointInTimeRecovery; " +
+        "enable both or set highAvailability: false",
+    );
+  }
+  if (backups.pointInTimeRecovery && !backups.enabled) {
+    errors.push("backups.pointInTimeRecovery needs backups.enabled");
+  }
+  if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(backups.startTime)) {
+    errors.push(`backups.startTime must be HH:MM (UTC), got "${backups.startTime}"`);
+  }
+  if (!Number.isInteger(backups.retainedBackups) || backups.retainedBackups < 1 || backups.retainedBackups > 365) {
+    errors.push(`backups.retainedBackups must be an integer from 1 to 365, got ${backups.retainedBackups}`);
+  }
+  if (edition === "ENTERPRISE_PLUS" && ENTERPRISE_ONLY_TIER.test(args.tier)) {
+    errors.push(`tier ${args.tier} exists only in the ENTERPRISE edition; set edition: "ENTERPRISE"`);
+  }
+  if (window && !(inRange(window.day, 1, 7) && inRange(window.hour, 0, 23))) {
+    errors.push(`maintenanceWindow needs day 1-7 and hour 0-23, got day ${window.day} hour ${window.hour}`);
+  }
+  if (maxConnections !== undefined && !(Number.isInteger(maxConnections) && maxConnections > 0)) {
+    errors.push(`maxConnections must be a positive integer, got ${maxConnections}`);
+  }
+  return errors.map((e) => `PostgresInstance "${name}": ${e}`);
+}
+
+function inRange(n: number, min: number, max: number): boolean {
+  return Number.isInteger(n) && n >= min && n <= max;
+}
+
+/**
+ * One Cloud SQL for PostgreSQL instance with safe defaults. Its only way in is the Cloud SQL connector: the Cloud
+ * Run volume (the Auth Proxy) authenticates with the caller's IAM identity (`roles/cloudsql.client`) and encrypts the
+ * connection, so the instance has a public IPv4 address but no authorized networks, refuses connections that do not
+ * come through a connector, and refuses unencrypted ones. No VPC or private services access is needed for that.
+ */
+export class PostgresInstance extends pulumi.ComponentResource {
+  readonly instanceName: pulumi.Output<string>;
+  /** `project:region:instance`, for the Cloud SQL volume and `PG_HOST`. */
+  readonly connectionName: pulumi.Output<string>;
+
+  constructor(name: string, args: PostgresInstanceArgs, opts?: pulumi.ComponentResourceOptions) {
+    const edition = args.edition ?? "ENTERPRISE";
+    // Refuse before anything is registered: a half-described instance is worse than none.
+    const errors = argumentErrors(name, args, edition);
+    if (errors.length > 0) throw new Error(errors.join("\n"));
+    super("monitor:components:PostgresInstance", name, {}, opts);
+
+    const { backups } = args;
+    const instance = new gcp.sql.DatabaseInstance(
+      name,
+      {
+        project: args.project,
+        region: args.region,
+        name: args.instanceName,
+        databaseVersion: args.databaseVersion ?? "POSTGRES_16",
+        deletionProtection: args.deletionProtection,
+        settings: {
+          tier: args.tier,
+          edition,
+          availabilityType: args.highAvailability ? "REGIONAL" : "ZONAL",
+          deletionProtectionEnabled: args.deletionProtection,
+          retainBackupsOnDelete: args.retainBackupsOnDelete ?? true,
+          userLabels: args.labels,
+          backupConfiguration: {
+            enabled: backups.enabled,
+            pointInTimeRecoveryEnabled: backups.pointInTimeRecovery,
+            startTime: backups.startTime,
+            backupRetentionSettings: { retainedBackups: backups.retainedBackups, retentionUnit: "COUNT" },
+          },
+          ipConfiguration: {
+            // A public address with an empty allow-list: nothing reaches it except through the connector below.
+            ipv4Enabled: true,
+            authorizedNetworks: [],
+            sslMode: "ENCRYPTED_ONLY",
+          },
+          // Only the Auth Proxy and the language connectors, which check IAM, may connect; this also rules out
+          // allow-listing an address later (`gcloud sql connect` without --beta does that).
+          connectorEnforcement: "REQUIRED",
+          ...(args.maintenanceWindow && {
+            maintenanceWindow: { day: args.maintenanceWindow.day, hour: args.maintenanceWindow.hour },
+          }),
+          ...(args.maxConnections !== undefined && {
+            databaseFlags: [{ name: "max_connections", value: String(args.maxConnections) }],
+          }),
+        },
+      },
+      // A component's dependsOn does not reach its children: the resource that must wait says so itself.
+      { parent: this, protect: args.protect, dependsOn: opts?.dependsOn },
+    );
+    this.instanceName = instance.name;
+    this.connectionName = instance.connectionName;
+    this.registerOutputs({ instanceName: this.instanceName, connectionName: this.connectionName });
+  }
+}

@@ -1,0 +1,97 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as gcp from "@pulumi/gcp";
+import { PREVIEW_PLATFORM_NAMES } from "../infra/naming";
+import type { PreviewPlatform as PreviewPlatformContract } from "../infra/platform";
+import { connectionsNeeded, defaultMaxConnections } from "../policies/connection-budget";
+import { AppSecrets, type SecretSource } from "./app-secrets";
+import { PostgresInstance } from "./postgres-instance";
+
+export interface PreviewPlatformArgs {
+  project: string;
+  region: string;
+  /** How many previews may run at once, and how many Cloud Run instances each may scale to. */
+  maxPreviews: number;
+  maxInstancesPerPreview: number;
+  /** Machine type of the shared instance. */
+  tier: string;
+  /** Sandbox credentials every preview reads (never production ones); SRE adds their versions. */
+  sandboxSecrets: string[];
+  labels: Record<string, string>;
+}
+
+/**
+ * What every preview shares, owned by the stage stack: one Cloud SQL instance sized for the previews that may run
+ * at once, the sandbox secrets, and a Pub/Sub topic with no subscribers (a preview's breach webhook publishes to
+ * it and nobody is emailed). Previews grant their own identities access to the sandbox secrets.
+ */
+export class PreviewPlatform extends pulumi.ComponentResource {
+  /** Exported by the stage stack as `previewPlatform`, read by every preview through a StackReference. */
+  readonly contract: pulumi.Output<PreviewPlatformContract>;
+
+  constructor(name: string, args: PreviewPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("monitor:components:PreviewPlatform", name, {}, opts);
+    // Never below the tier's own default; always enough for every preview's pools at once.
+    const maxConnections = Math.max(
+      defaultMaxConnections(args.tier) ?? 0,
+      connectionsNeeded(args.maxPreviews, args.maxInstancesPerPreview),
+    );
+    const instance = new PostgresInstance(
+      `${name}-instance`,
+      {
+        project: args.project,
+        region: args.region,
+        instanceName: PREVIEW_PLATFORM_NAMES.instance,
+        tier: args.tier,
+        edition: "ENTERPRISE",
+        highAvailability: false,
+        // Preview data is disposable: daily backups protect the instance's configuration, not its contents.
+        backups: { enabled: true, pointInTimeRecovery: false, retainedBackups: 3, startTime: "05:00" },
+        maintenanceWindow: { day: 7, hour: 6 },
+        deletionProtection: true,
+        protect: true,
+        maxConnections,
+        labels: {
+          ...args.labels,
+          role: "preview-platform",
+          "max-previews": String(args.maxPreviews),
+          "max-instances-per-preview": String(args.maxInstancesPerPreview),
+        },
+      },
+      { parent: this },
+    );
+    const secrets: Record<string, SecretSource> = Object.fromEntries(
+      args.sandboxSecrets.map((variable) => [variable, { kind: "managed" } as const]),
+    );
+    const sandbox = new AppSecrets(
+      `${name}-sandbox`,
+      {
+        project: args.project,
+        secretIdOf: PREVIEW_PLATFORM_NAMES.sandboxSecretId,
+        secrets,
+        readers: [],
+        labels: { ...args.labels, role: "preview-sandbox" },
+        protect: true,
+      },
+      { parent: this },
+    );
+    const topic = new gcp.pubsub.Topic(
+      `${name}-topic`,
+      { project: args.project, name: PREVIEW_PLATFORM_NAMES.topic, labels: args.labels, messageRetentionDuration: "600s" },
+      { parent: this },
+    );
+    const sandboxSecrets = pulumi.all(
+      Object.fromEntries(Object.entries(sandbox.refs).map(([variable, ref]) => [variable, ref.secret])),
+    );
+    this.contract = pulumi.all([instance.instanceName, instance.connectionName, sandboxSecrets, topic.name]).apply(
+      ([instanceName, connectionName, secretNames, pubsubTopic]) => ({
+        project: args.project,
+        region: args.region,
+        instanceName,
+        connectionName,
+        sandboxSecrets: secretNames,
+        pubsubTopic,
+      }),
+    );
+    this.registerOutputs({ contract: this.contract });
+  }
+}

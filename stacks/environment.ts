@@ -1,0 +1,217 @@
+import * as pulumi from "@pulumi/pulumi";
+import { AppDatabase } from "../components/app-database";
+import { type AppRuntime, derivedEnv } from "../components/app-runtime";
+import { AppSecrets, type SecretSource } from "../components/app-secrets";
+import { BreachAlertsWorker } from "../components/breach-alerts-worker";
+import { BreachNotifications } from "../components/breach-notifications";
+import { deployedImage, resolveImage } from "../components/image";
+import { MigrationJob } from "../components/migration-job";
+import { PostgresInstance } from "../components/postgres-instance";
+import { PreviewPlatform } from "../components/preview-platform";
+import { RuntimeIdentity } from "../components/runtime-identity";
+import { ScheduledJob } from "../components/scheduled-job";
+import { UptimeAlert } from "../components/uptime-alert";
+import { WebService } from "../components/web-service";
+import { PUBSUB_NAMES } from "../infra/naming";
+import { PREVIEW_PLATFORM_OUTPUT } from "../infra/platform";
+import type { EnvironmentSpec } from "../infra/spec";
+
+/** The app's periodic commands (monitor-app.md), by the schedule key that times them. */
+const CRON_COMMANDS = {
+  dbPullBreaches: "db-pull-breaches",
+  deleteUnverifiedSubscribers: "db-delete-unverified-subscribers",
+  remoteSettingsPullBreaches: "remote-settings-pull-breaches",
+} as const;
+
+/**
+ * `stage` and `prod`: the running Monitor. Stateful resources (the instance, the database, the secrets) are
+ * protected in Pulumi and at GCP; everything that runs the app runs one image digest, and the migration job gates
+ * every deploy. Stage also owns the platform that previews share.
+ */
+export function environmentStack(spec: EnvironmentSpec) {
+  const image = spec.image.tag
+    ? resolveImage({ repository: spec.image.repository, tag: spec.image.tag })
+    : deployedImage(spec.image.repository, `${pulumi.getOrganization()}/${pulumi.getProject()}/${spec.stack}`);
+
+  const instance = new PostgresInstance("database-instance", {
+    project: spec.project,
+    region: spec.region,
+    instanceName: spec.names.instance,
+    tier: spec.database.tier,
+    edition: spec.database.edition,
+    highAvailability: spec.database.highAvailability,
+    backups: spec.database.backups,
+    retainBackupsOnDelete: true,
+    maintenanceWindow: spec.database.maintenanceWindow,
+    maxConnections: spec.database.maxConnections,
+    deletionProtection: true,
+    protect: true,
+    labels: spec.labels,
+  });
+  const database = new AppDatabase("database", {
+    project: spec.project,
+    instance: instance.instanceName,
+    databaseName: spec.names.database,
+    userName: spec.names.databaseUser,
+    protect: true,
+  });
+
+  const identity = new RuntimeIdentity("runtime", {
+    project: spec.project,
+    accountId: spec.names.runtimeServiceAccount,
+    description: `Monitor ${spec.stack}: web service and jobs`,
+    cloudSqlInstances: [instance.connectionName],
+  });
+  // The consumer alone may pull breach notifications; the web service (the HIBP webhook) alone may publish them.
+  const workerIdentity = new RuntimeIdentity("worker", {
+    project: spec.project,
+    accountId: spec.names.workerServiceAccount,
+    description: `Monitor ${spec.stack}: breach-alerts consumer`,
+    cloudSqlInstances: [instance.connectionName],
+  });
+  const scheduler = new RuntimeIdentity("scheduler", {
+    project: spec.project,
+    accountId: spec.names.schedulerServiceAccount,
+    description: `Monitor ${spec.stack}: Cloud Scheduler runs the app's periodic jobs as this`,
+    cloudSqlInstances: [],
+  });
+
+  const secrets: Record<string, SecretSource> = { DATABASE_URL: { kind: "value", value: database.url } };
+  for (const [name, secret] of Object.entries(spec.secrets)) {
+    secrets[name] = secret.source === "managed" ? { kind: "managed" } : { kind: "value", value: pulumi.secret(secret.value) };
+  }
+  const appSecrets = new AppSecrets("secrets", {
+    project: spec.project,
+    secretIdOf: spec.names.secretId,
+    secrets,
+    readers: [identity.member, workerIdentity.member],
+    labels: spec.labels,
+    protect: true,
+  });
+
+  const notifications = new BreachNotifications("breach-notifications", {
+    project: spec.project,
+    topicName: PUBSUB_NAMES.topic,
+    subscriptionName: PUBSUB_NAMES.subscription,
+    publisherMembers: [identity.member],
+    subscriberMembers: [workerIdentity.member],
+    labels: spec.labels,
+  });
+
+  const url = `https://${spec.domain}`;
+
+  const runtime: AppRuntime = {
+    image: image.ref,
+    serviceAccountEmail: identity.email,
+    cloudSqlConnection: instance.connectionName,
+    secrets: appSecrets.refs,
+    env: {
+      ...spec.env,
+      ...derivedEnv({
+        url,
+        cloudSqlConnection: instance.connectionName,
+        project: spec.project,
+        pubsubTopic: notifications.topicName,
+        pubsubSubscription: notifications.subscriptionName,
+      }),
+    },
+  };
+  const ready = [database, appSecrets, identity, notifications];
+
+  const migration = new MigrationJob(
+    "migration",
+    {
+      location: spec.region,
+      jobName: spec.names.migrationJob,
+      runtime,
+      executionToken: image.executionToken,
+      labels: spec.labels,
+      deletionProtection: true,
+    },
+    { dependsOn: ready },
+  );
+  const afterMigration = { dependsOn: [migration, ...ready] };
+
+  const web = new WebService(
+    "web",
+    {
+      location: spec.region,
+      serviceName: spec.names.service,
+      runtime,
+      ...spec.service,
+      public: true,
+      domain: spec.domain,
+      labels: spec.labels,
+      deletionProtection: true,
+    },
+    afterMigration,
+  );
+
+  for (const [key, command] of Object.entries(CRON_COMMANDS) as [keyof typeof CRON_COMMANDS, string][]) {
+    new ScheduledJob(
+      command,
+      {
+        project: spec.project,
+        location: spec.region,
+        jobName: spec.names.cronJob(command),
+        script: `cron:${command}`,
+        schedule: spec.schedules[key],
+        runtime,
+        schedulerServiceAccountEmail: scheduler.email,
+        labels: spec.labels,
+        deletionProtection: true,
+        timeoutSeconds: 1800,
+        maxRetries: 1,
+      },
+      { dependsOn: [...afterMigration.dependsOn, scheduler] },
+    );
+  }
+
+  new BreachAlertsWorker(
+    "breach-alerts",
+    {
+      location: spec.region,
+      name: spec.names.worker,
+      runtime: { ...runtime, serviceAccountEmail: workerIdentity.email },
+      ...spec.worker,
+      labels: spec.labels,
+      deletionProtection: true,
+    },
+    { dependsOn: [...afterMigration.dependsOn, workerIdentity] },
+  );
+
+  new UptimeAlert(
+    "heartbeat",
+    {
+      project: spec.project,
+      displayName: `Monitor ${spec.stack}`,
+      host: spec.domain,
+      notificationChannels: spec.alerts.notificationChannels,
+      labels: spec.labels,
+    },
+    { dependsOn: [web] },
+  );
+
+  const outputs: Record<string, unknown> = {
+    url,
+    serviceName: web.serviceName,
+    imageTag: image.tag,
+    imageDigest: image.digest,
+    databaseInstance: instance.connectionName,
+    databaseName: database.databaseName,
+    migrationJobName: migration.jobName,
+  };
+  if (spec.previewPlatform) {
+    const platform = new PreviewPlatform("preview-platform", {
+      project: spec.project,
+      region: spec.region,
+      maxPreviews: spec.previewPlatform.maxConcurrent,
+      maxInstancesPerPreview: spec.previewPlatform.maxInstances,
+      tier: spec.previewPlatform.instanceTier,
+      sandboxSecrets: spec.previewPlatform.sandboxSecrets,
+      labels: spec.labels,
+    });
+    outputs[PREVIEW_PLATFORM_OUTPUT] = platform.contract;
+  }
+  return outputs;
+}
