@@ -1,6 +1,7 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import Ajv from "ajv/dist/2020";
+import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { loadStackConfig, readYaml } from "../infra/engine/config-files";
 import { ROOT } from "./harness";
@@ -24,6 +25,25 @@ describe("Pulumi.yaml", () => {
         expect(entry.secure, key).toBeUndefined();
       }
     }
+  });
+});
+
+describe("the program as the Pulumi CLI runs it", () => {
+  it("finds the project's strict TypeScript settings from infra/, where the CLI runs it", () => {
+    // With `main: infra/` the CLI's ts-node reads only infra/tsconfig.json; without it, ES2015 defaults would
+    // refuse Object.fromEntries and friends at `pulumi preview`.
+    const parsed = ts.getParsedCommandLineOfConfigFile(join(ROOT, "infra/tsconfig.json"), {}, {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(String(d.messageText));
+      },
+    });
+    expect(parsed?.errors).toEqual([]);
+    expect(parsed?.options).toMatchObject({ strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS });
+  });
+
+  it("names the entry point in package.json too, for the CLI's lookup", () => {
+    expect(readYaml(join(ROOT, "package.json")).main).toBe("infra/index.ts");
   });
 });
 
