@@ -39,8 +39,8 @@ export interface PostgresInstanceArgs {
   labels: Record<string, string>;
 }
 
-/** Tiers that only the ENTERPRISE edition offers. */
-const ENTERPRISE_ONLY_TIER = /^db-(f1-micro|g1-small|custom-)/;
+/** Tiers that only the ENTERPRISE edition offers (ENTERPRISE_PLUS has its own db-perf-optimized-* tiers). */
+export const ENTERPRISE_ONLY_TIER = /^db-(f1-micro|g1-small|custom-)/;
 
 /** The argument errors, each a sentence that says what to change; empty when the args are usable. */
 function argumentErrors(name: string, args: PostgresInstanceArgs, edition: string): string[] {

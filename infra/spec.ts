@@ -1,20 +1,12 @@
-import { z } from "zod";
-import {
-  APP_VARIABLES,
-  DERIVED_VARIABLES,
-  ENV_NAME,
-  REQUIRED_VARIABLES,
-  RESERVED_VARIABLES,
-  isSecretName,
-  secretLookingValue,
-} from "./app-env";
-import { cronProblem } from "./cron";
+import { ENTERPRISE_ONLY_TIER } from "../components/postgres-instance";
+import { APP_VARIABLES, DERIVED_VARIABLES, REQUIRED_VARIABLES } from "./app-env";
+import { TAG_RULES, type Values, readKeys } from "./config-keys";
 import { type Labels, type Names, labelsFor, nameLimitViolations, namesFor } from "./naming";
 import { type StackKind, parseStackName } from "./stack-name";
 
 /**
- * The typed, validated description of one stack: the only place that reads configuration. Everything a stack
- * module builds comes from a StackSpec, and every bad input is refused here, before any resource exists, with the
+ * The typed, validated description of one stack: with config-keys.ts, the only place that reads configuration. A stack
+ * module builds only from a StackSpec, and every bad input is refused here, before any resource exists, with the
  * stack, the key and the fix.
  */
 
@@ -125,165 +117,6 @@ export class ConfigError extends Error {
   }
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// Schemas of the config keys. Messages say what is expected; the key is added from the issue's path.
-
-const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const SHORT_SHA = /^[0-9a-f]{7,40}$/;
-const CALENDAR_TAG = /^(\d{4})\.(\d{2})\.(\d{2})(\.[1-9][0-9]*)?$/;
-
-const dockerTag = z
-  .string()
-  .regex(DOCKER_TAG, "expected a Docker tag: letters, digits, '_', '.', '-', at most 128, not starting with '.' or '-'")
-  .refine((t) => t !== "latest", "'latest' moves under you: give the tag of one build (the image is pinned by digest)");
-
-/** The tag forms each long-lived environment deploys (monitor-app.md: how images are tagged). */
-const TAG_RULES: Record<"stage" | "prod", { valid: (tag: string) => boolean; expected: string }> = {
-  stage: { valid: (t) => SHORT_SHA.test(t), expected: "a short commit SHA (7-40 lowercase hex), e.g. 3f9c2ab" },
-  prod: { valid: isCalendarTag, expected: "a calendar tag YYYY.MM.DD or YYYY.MM.DD.N, e.g. 2024.09.01 or 2024.02.27.1" },
-};
-
-function isCalendarTag(tag: string): boolean {
-  const match = CALENDAR_TAG.exec(tag);
-  if (!match) return false;
-  const [year, month, day] = match.slice(1, 4).map(Number);
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
-}
-
-const imageRepository = z
-  .string()
-  .regex(
-    /^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)+$/,
-    "expected a registry path without tag or digest, e.g. us-docker.pkg.dev/<project>/<repository>/blurts-server",
-  );
-
-const gcpProject = z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "expected a GCP project id (6-30 chars, lowercase)");
-const gcpRegion = z.string().regex(/^[a-z]+-[a-z]+[0-9]+$/, "expected a GCP region such as us-central1");
-const variableName = z.string().regex(ENV_NAME, "expected an environment variable name [A-Z_][A-Z0-9_]*");
-const cron = z.string().superRefine((schedule, ctx) => {
-  const problem = cronProblem(schedule);
-  if (problem) ctx.addIssue({ code: "custom", message: `${problem} (Cloud Scheduler's unix cron, in UTC)` });
-});
-const quantity = z.string().regex(/^[0-9]+(Mi|Gi)$/, "expected a Kubernetes quantity such as 512Mi or 2Gi");
-const cpu = z.enum(["1", "2", "4", "8"]);
-
-/** Checked entry by entry (not as a typed record), so that one bad value does not hide the other problems. */
-const envMap = z.record(z.string(), z.unknown()).superRefine((env, ctx) => {
-  for (const [name, raw] of Object.entries(env)) {
-    const issue = (message: string) => ctx.addIssue({ code: "custom", path: [name], message });
-    if (!["string", "number", "boolean"].includes(typeof raw)) {
-      issue("expected a string, number or boolean (env values are text; nest nothing)");
-    } else if (!ENV_NAME.test(name)) {
-      issue(`"${name}" is not an environment variable name: expected [A-Z_][A-Z0-9_]*`);
-    } else if (RESERVED_VARIABLES.includes(name)) {
-      issue(`${name} is set by Cloud Run itself; remove it`);
-    } else if (DERIVED_VARIABLES.includes(name)) {
-      issue(`${name} is computed by the program from the resources it creates; remove it`);
-    } else if (isSecretName(name)) {
-      issue(`${name} names a secret and must not be a plain value; remove it and declare it as a secret`);
-    } else if (!(name in APP_VARIABLES)) {
-      issue(`${name} is not a variable the app reads (a typo?); if it is new in the app, add it to infra/app-env.ts`);
-    } else {
-      const why = secretLookingValue(String(raw));
-      if (why) issue(`the value of ${name} looks like a credential (${why}); remove it and declare it as a secret`);
-    }
-  }
-});
-
-const sizing = z.strictObject({
-  minInstances: z.number().int().min(0).max(100).optional(),
-  maxInstances: z.number().int().min(1).max(1000).optional(),
-  cpu: cpu.optional(),
-  memory: quantity.optional(),
-  concurrency: z.number().int().min(1).max(1000).optional(),
-});
-
-const previewSettings = z.strictObject({
-  platformStack: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "expected <organization>/<project>/<stack>")
-    .optional(),
-  instanceConnectionName: z
-    .string()
-    .regex(/^[a-z][a-z0-9-]+:[a-z]+-[a-z]+[0-9]+:[a-z][a-z0-9-]*$/, "expected <project>:<region>:<instance>")
-    .optional(),
-  sandboxSecrets: z.array(variableName).optional(),
-  maxConcurrent: z.number().int().min(1).max(100).optional(),
-  maxInstances: z.number().int().min(1).max(10).optional(),
-  instanceTier: z.string().regex(/^db-[a-z0-9-]+$/, "expected a Cloud SQL tier such as db-custom-1-3840").optional(),
-});
-
-const secretDeclarations = z.record(
-  variableName,
-  z.enum(["managed", "config"], {
-    error: 'expected "managed" (versions added in Secret Manager) or "config" (pulumi config set --secret)',
-  }),
-);
-
-const database = z
-  .strictObject({
-    tier: z.string().regex(/^db-[a-z0-9-]+$/, "expected a Cloud SQL tier such as db-custom-2-7680").optional(),
-    edition: z.enum(["ENTERPRISE", "ENTERPRISE_PLUS"]).optional(),
-    highAvailability: z.boolean().optional(),
-    pointInTimeRecovery: z.boolean().optional(),
-    retainedBackups: z.number().int().min(1).max(365).optional(),
-    backupStartTime: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "expected HH:MM in UTC").optional(),
-    maintenanceWindow: z.strictObject({ day: z.number().int().min(1).max(7), hour: z.number().int().min(0).max(23) }).optional(),
-    maxConnections: z.number().int().min(25).max(262143).optional(),
-  })
-  .refine((d) => !(d.highAvailability && d.pointInTimeRecovery === false), {
-    message: "highAvailability needs pointInTimeRecovery (Cloud SQL refuses a regional instance without it)",
-  });
-
-const schedules = z.strictObject({
-  dbPullBreaches: cron.optional(),
-  deleteUnverifiedSubscribers: cron.optional(),
-  remoteSettingsPullBreaches: cron.optional(),
-});
-
-const worker = z.strictObject({
-  instances: z.number().int().min(1).max(10).optional(),
-  cpu: cpu.optional(),
-  memory: quantity.optional(),
-});
-
-const alerts = z.strictObject({
-  notificationChannels: z
-    .array(z.string().regex(/^projects\/[^/]+\/notificationChannels\/[0-9]+$/, "expected projects/<p>/notificationChannels/<id>"))
-    .optional(),
-});
-
-const hostname = z
-  .string()
-  .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/, "expected a hostname such as monitor.mozilla.org (no scheme, no path)");
-
-/** Every key the program reads, and which stack kinds may set it; anything else under `monitor:` is a typo. */
-const KEYS = {
-  "gcp:project": { schema: gcpProject, kinds: "all" },
-  "gcp:region": { schema: gcpRegion, kinds: "all" },
-  "monitor:imageRepository": { schema: imageRepository, kinds: "all" },
-  "monitor:imageTag": { schema: dockerTag.optional(), kinds: "all" },
-  "monitor:env": { schema: envMap, kinds: "all" },
-  "monitor:preview": { schema: previewSettings.optional(), kinds: "all" },
-  "monitor:service": { schema: sizing.optional(), kinds: "environments" },
-  "monitor:secrets": { schema: secretDeclarations.optional(), kinds: "environments" },
-  "monitor:secretValues": { schema: z.record(variableName, z.string()).optional(), kinds: "environments" },
-  "monitor:domain": { schema: hostname.optional(), kinds: "environments" },
-  "monitor:database": { schema: database.optional(), kinds: "environments" },
-  "monitor:schedules": { schema: schedules.optional(), kinds: "environments" },
-  "monitor:worker": { schema: worker.optional(), kinds: "environments" },
-  "monitor:alerts": { schema: alerts.optional(), kinds: "environments" },
-} as const;
-
-type Key = keyof typeof KEYS;
-type Values = { [K in Key]: z.infer<(typeof KEYS)[K]["schema"]> };
-
-/** Keys whose value reaches the program as JSON text (YAML mappings and lists). */
-const STRUCTURED: ReadonlySet<Key> = new Set(
-  (Object.keys(KEYS) as Key[]).filter((k) => !["gcp:project", "gcp:region", "monitor:imageRepository", "monitor:imageTag", "monitor:domain"].includes(k)),
-);
-
 // Defaults: what an environment gets when its stack file says nothing. Prod's are the safe ones.
 const PREVIEW_SIZING: Omit<ServiceSizing, "maxInstances"> = { minInstances: 0, cpu: "1", memory: "512Mi", concurrency: 80 };
 const SERVICE_DEFAULTS: Record<"stage" | "prod", ServiceSizing> = {
@@ -340,52 +173,6 @@ export function buildSpec(
       : environmentSpec(stack as Extract<StackKind, { kind: "stage" | "prod" }>, values, secretKeys, file, problems);
   if (problems.length > 0) throw new ConfigError(stack.stack, problems);
   return spec;
-}
-
-function readKeys(
-  stack: StackKind,
-  config: Readonly<Record<string, string | undefined>>,
-  file: string,
-  problems: string[],
-): Values {
-  const values: Partial<Record<Key, unknown>> = {};
-  for (const fullKey of Object.keys(config)) {
-    if (fullKey.startsWith("monitor:") && !(fullKey in KEYS)) {
-      const known = Object.keys(KEYS).filter((k) => k.startsWith("monitor:")).join(", ");
-      problems.push(`${fullKey} in ${file}: unknown config key; known keys: ${known}. Fix: rename or remove it`);
-    }
-  }
-  for (const key of Object.keys(KEYS) as Key[]) {
-    const { schema, kinds } = KEYS[key];
-    const raw = config[key];
-    if (raw !== undefined && kinds === "environments" && stack.kind === "preview") {
-      problems.push(`${key} in ${file}: previews do not take this key (stage and prod do). Fix: set it in Pulumi.stage.yaml or Pulumi.prod.yaml`);
-      continue;
-    }
-    let input: unknown = raw;
-    if (raw !== undefined && STRUCTURED.has(key)) {
-      try {
-        input = JSON.parse(raw);
-      } catch {
-        problems.push(`${key} in ${file}: expected a YAML mapping, got text that is not one`);
-        continue;
-      }
-    }
-    if (input === undefined && !schema.safeParse(undefined).success) {
-      problems.push(`${key} in ${file}: required but not set. Fix: add it`);
-      continue;
-    }
-    const parsed = schema.safeParse(input);
-    if (parsed.success) {
-      values[key] = parsed.data;
-    } else {
-      for (const issue of parsed.error.issues) {
-        const path = [key, ...issue.path.map(String)].join(".");
-        problems.push(`${path} in ${file}: ${issue.message}`);
-      }
-    }
-  }
-  return values as Values;
 }
 
 function previewSettingsOf(values: Values): PreviewSettings {
@@ -551,7 +338,7 @@ function environmentSpec(
     maintenanceWindow: db.maintenanceWindow ?? defaults.maintenanceWindow,
     maxConnections: db.maxConnections,
   };
-  if (databaseSettings.edition === "ENTERPRISE_PLUS" && /^db-(f1-micro|g1-small|custom-)/.test(databaseSettings.tier)) {
+  if (databaseSettings.edition === "ENTERPRISE_PLUS" && ENTERPRISE_ONLY_TIER.test(databaseSettings.tier)) {
     problems.push(
       `monitor:database.tier in ${file}: ${databaseSettings.tier} exists only in the ENTERPRISE edition. ` +
         `Fix: set monitor:database.edition to ENTERPRISE or pick a db-perf-optimized-* tier`,
