@@ -20,9 +20,8 @@ import { policies as monitorPolicies } from "./rules";
  * - stack policies see the same set (the engine's "news"; reads are kept apart), with parent and dependencies
  *   resolved to those resources and unknown URNs dropped.
  * Where this differs: props are the registration's inputs with secrets redacted, for both kinds (the engine gives
- * stack policies the outputs, and both kinds secrets in the clear); propertyDependencies are empty because the
- * evaluation does not record them; the evaluation has no provider or root stack resources; there is no pack
- * config, so getConfig returns {}.
+ * stack policies the outputs, and both kinds secrets in the clear); the evaluation has no provider or root stack
+ * resources; there is no pack config, so getConfig returns {}.
  */
 
 export interface PolicyViolation {
@@ -100,6 +99,9 @@ function stackArgs(registered: Registration[]): StackValidationArgs {
     const parent = byUrn.get(r.parent);
     if (parent) resource.parent = parent;
     resource.dependencies = r.dependsOn.flatMap((urn) => byUrn.get(urn) ?? []);
+    resource.propertyDependencies = Object.fromEntries(
+      Object.entries(r.propertyDependencies).map(([key, urns]) => [key, urns.flatMap((urn) => byUrn.get(urn) ?? [])]),
+    );
   }
   return { resources: [...byUrn.values()], stackTags: new Map(), getConfig: noConfig, notApplicable };
 }

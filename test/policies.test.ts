@@ -18,6 +18,7 @@ interface Options {
   custom?: boolean;
   read?: boolean;
   dependsOn?: string[];
+  propertyDependencies?: Record<string, string[]>;
 }
 
 /** A registration as the offline engine records it. */
@@ -34,6 +35,7 @@ function resource(type: string, inputs: Props, options: Options = {}): Registrat
     retainOnDelete: false,
     deleteBeforeReplace: false,
     dependsOn: options.dependsOn ?? [],
+    propertyDependencies: options.propertyDependencies ?? {},
     inputs,
     secretPaths: [],
     rawInputs: inputs,
@@ -119,13 +121,19 @@ describe("the offline runner", () => {
     };
     const parent = resource("monitor:components:AppDatabase", {}, { custom: false, name: "db" });
     const user = resource("gcp:sql/user:User", {}, { parent: parent.urn, name: "user" });
-    const database = resource(DATABASE, {}, { parent: parent.urn, dependsOn: [user.urn], name: "database" });
+    const database = resource(DATABASE, {}, {
+      parent: parent.urn,
+      dependsOn: [user.urn],
+      propertyDependencies: { instance: [user.urn] },
+      name: "database",
+    });
     const reference = resource("pulumi:pulumi:StackReference", { name: "org/monitor/stage" }, { read: true });
     runPolicies({ stack: "test", registrations: [parent, user, database, reference], outputs: {} }, [probe]);
     const byName = Object.fromEntries(seen.map((r) => [r.name, r]));
     expect(Object.keys(byName)).toEqual(["db", "user", "database"]);
     expect(byName.database.parent).toBe(byName.db);
     expect(byName.database.dependencies).toEqual([byName.user]);
+    expect(byName.database.propertyDependencies).toEqual({ instance: [byName.user] });
   });
 
   it("reports each violation at its policy's enforcement level", () => {

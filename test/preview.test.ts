@@ -209,6 +209,8 @@ describe("the web service", () => {
     expect(service.dependsOn).toEqual(expect.arrayContaining([...urns(JOB), ...urns(DATABASE), ...urns(SECRET_READER)]));
     expect(service.dependsOn).toEqual(expect.arrayContaining(urns("gcp:projects/iAMMember:IAMMember")));
     expect(one(ev, JOB).dependsOn).toEqual(expect.arrayContaining([...urns(DATABASE), ...urns(SECRET_READER)]));
+    // The image comes from the registry lookup and the identity's email: recorded per property, as policies see it.
+    expect(service.propertyDependencies.template).toEqual(expect.arrayContaining(urns("gcp:serviceaccount/account:Account")));
   });
 });
 

@@ -31,6 +31,8 @@ export interface Registration {
   deleteBeforeReplace: boolean;
   /** URNs this resource depends on, explicit and through its inputs. */
   dependsOn: string[];
+  /** Input property → the URNs its value came from (what stack policies see as propertyDependencies). */
+  propertyDependencies: Record<string, string[]>;
   /** Inputs with every secret replaced by REDACTED: safe to print. */
   inputs: Record<string, unknown>;
   /** Dotted paths of the inputs that are secret. */
@@ -90,6 +92,14 @@ export function unwrapSecrets(value: unknown, path = "", paths: string[] = []): 
   return { redacted: value, raw: value, paths };
 }
 
+function propertyDependenciesOf(req: any): Record<string, string[]> {
+  const deps: Record<string, string[]> = {};
+  req.getPropertydependenciesMap().forEach((value: { getUrnsList(): string[] }, key: string) => {
+    deps[key] = [...value.getUrnsList()].sort();
+  });
+  return deps;
+}
+
 /** Reads what the mock API leaves out (options) from the registration request itself. */
 class RecordingMonitor extends MockMonitor {
   readonly registrations: Registration[] = [];
@@ -107,6 +117,7 @@ class RecordingMonitor extends MockMonitor {
       retainOnDelete: read ? false : Boolean(req.getRetainondelete?.()),
       deleteBeforeReplace: read ? false : Boolean(req.getDeletebeforereplace()),
       dependsOn: read ? [] : [...req.getDependenciesList()].sort(),
+      propertyDependencies: read ? {} : propertyDependenciesOf(req),
       inputs: redacted as Props,
       secretPaths: paths,
       rawInputs: raw as Props,
