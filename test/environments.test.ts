@@ -65,6 +65,15 @@ function refusal(stack: "stage" | "prod", overrides: Record<string, unknown>, se
   throw new Error("the config was accepted");
 }
 
+/** A scratch copy of the project and stack files, to edit as a PR would. */
+function copyOfRoot(): string {
+  const root = mkdtempSync(join(tmpdir(), "monitor-files-"));
+  for (const file of ["Pulumi.yaml", "Pulumi.stage.yaml", "Pulumi.prod.yaml"]) {
+    writeFileSync(join(root, file), readFileSync(join(ROOT, file)));
+  }
+  return root;
+}
+
 const evs: Record<"stage" | "prod", Evaluation> = {} as any;
 beforeAll(async () => {
   evs.stage = await evaluateStack("stage", { "monitor:imageTag": "abc1234" });
@@ -291,6 +300,21 @@ describe("secrets whose value is encrypted stack config", () => {
     expect(renderText(toPlan(ev))).not.toContain("s3cr3t-value");
   });
 
+  it("reads a value committed as ciphertext (pulumi config set --secret --path) as a secret", async () => {
+    const root = copyOfRoot();
+    const stage = parse(readFileSync(join(root, "Pulumi.stage.yaml"), "utf8"));
+    stage.config["monitor:secrets"].SMTP_URL = "config";
+    stage.config["monitor:secretValues"] = { SMTP_URL: { secure: "v1:Tm90QVJlYWxDaXBoZXJ0ZXh0QnV0V2VsbEZvcm1lZA==" } };
+    writeFileSync(join(root, "Pulumi.stage.yaml"), stringify(stage));
+    const { config, secretKeys } = loadStackConfig(root, "stage", { "monitor:imageTag": "abc1234" });
+    expect(secretKeys).toEqual(["monitor:secretValues"]);
+    const ev = await evaluate("stage", { config, secretKeys });
+    const version = one(ev, SECRET_VERSION, "secrets-smtp-url");
+    expect(version.secretPaths).toEqual(["secretData"]);
+    expect(version.inputs.secretData).toBe("[secret]");
+    expect(renderText(toPlan(ev))).not.toContain("Tm90QVJlYWxDaXBoZXJ0ZXh0");
+  });
+
   it("refuses a value committed in plaintext", () => {
     expect(refusal("stage", overrides)).toMatch(
       /monitor:secretValues in Pulumi\.stage\.yaml is stored in plaintext\. Fix: .*pulumi config set --secret --path 'monitor:secretValues\.<NAME>'/,
@@ -373,10 +397,7 @@ describe("parity between stage and prod", () => {
   });
 
   it("reports a key that stage has and prod lacks, and the reverse", () => {
-    const root = mkdtempSync(join(tmpdir(), "monitor-parity-"));
-    for (const file of ["Pulumi.yaml", "Pulumi.stage.yaml", "Pulumi.prod.yaml"]) {
-      writeFileSync(join(root, file), readFileSync(join(ROOT, file)));
-    }
+    const root = copyOfRoot();
     const prod = parse(readFileSync(join(root, "Pulumi.prod.yaml"), "utf8"));
     delete prod.config["monitor:env"].SES_CONFIG_SET;
     prod.config["monitor:env"].OTEL_EXPORTER_OTLP_ENDPOINT = "https://otel.example";
