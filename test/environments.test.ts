@@ -12,14 +12,8 @@ import { parityReport } from "../infra/engine/parity";
 import { renderText, toPlan } from "../infra/engine/render";
 import { buildSpec } from "../infra/spec";
 import { connectionsNeeded } from "../policies/connection-budget";
-import { ROOT, deletedBefore, evaluateStack, ofType, one, secretValues } from "./harness";
+import { INSTANCE, JOB, ROOT, SECRET, SECRET_VERSION, SERVICE, WORKER_POOL, deletedBefore, evaluateStack, ofType, one, secretValues } from "./harness";
 
-const INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance";
-const SERVICE = "gcp:cloudrunv2/service:Service";
-const JOB = "gcp:cloudrunv2/job:Job";
-const WORKER = "gcp:cloudrunv2/workerPool:WorkerPool";
-const SECRET = "gcp:secretmanager/secret:Secret";
-const SECRET_VERSION = "gcp:secretmanager/secretVersion:SecretVersion";
 const REPO = {
   stage: "us-docker.pkg.dev/moz-fx-monitor-nonprod/monitor-nonprod/blurts-server",
   prod: "us-docker.pkg.dev/moz-fx-monitor-prod/monitor-prod/blurts-server",
@@ -86,7 +80,7 @@ describe.each(["stage", "prod"] as const)("%s, from its committed stack file", (
   it("runs one image digest everywhere: web, migration, worker and the three scheduled jobs", () => {
     const tag = stack === "stage" ? "abc1234" : "2024.09.01";
     const ref = `${REPO[stack]}@${mockDigest(`${REPO[stack]}:${tag}`)}`;
-    const runners = [...ofType(ev(), SERVICE), ...ofType(ev(), JOB), ...ofType(ev(), WORKER)];
+    const runners = [...ofType(ev(), SERVICE), ...ofType(ev(), JOB), ...ofType(ev(), WORKER_POOL)];
     expect(runners).toHaveLength(1 + 4 + 1);
     for (const r of runners) expect(containerOf(r).image, r.name).toBe(ref);
     expect(ev().outputs.imageTag.value).toBe(tag);
@@ -101,7 +95,7 @@ describe.each(["stage", "prod"] as const)("%s, from its committed stack file", (
       [`monitor-${stack}-db-delete-unverified-subscribers`]: "npm run cron:db-delete-unverified-subscribers",
       [`monitor-${stack}-remote-settings-pull-breaches`]: "npm run cron:remote-settings-pull-breaches",
     });
-    expect(command(one(ev(), WORKER))).toBe("npm run cron:breach-alerts");
+    expect(command(one(ev(), WORKER_POOL))).toBe("npm run cron:breach-alerts");
   });
 
   it("triggers the scheduled jobs on the default schedules, in UTC", () => {
@@ -152,7 +146,7 @@ describe.each(["stage", "prod"] as const)("%s, from its committed stack file", (
       expect(r.inputs.deletionProtection).toBe(true);
       expect((r.inputs.settings as any).deletionProtectionEnabled).toBe(true);
     }
-    for (const r of [...ofType(ev(), SERVICE), ...ofType(ev(), JOB), ...ofType(ev(), WORKER)]) {
+    for (const r of [...ofType(ev(), SERVICE), ...ofType(ev(), JOB), ...ofType(ev(), WORKER_POOL)]) {
       expect(r.protect, r.name).toBe(false);
       expect(r.inputs.deletionProtection, r.name).toBe(true);
     }
@@ -176,7 +170,7 @@ describe.each(["stage", "prod"] as const)("%s, from its committed stack file", (
     expect(domain.inputs.name).toBe(stack === "stage" ? "monitor-stage.allizom.org" : "monitor.mozilla.org");
     const invokers = ofType(ev(), "gcp:cloudrunv2/serviceIamMember:ServiceIamMember");
     expect(invokers.map((r) => [r.inputs.name, r.inputs.member])).toEqual([[`monitor-${stack}`, "allUsers"]]);
-    expect(JSON.stringify(one(ev(), WORKER).inputs)).not.toMatch(/allUsers|ingress/);
+    expect(JSON.stringify(one(ev(), WORKER_POOL).inputs)).not.toMatch(/allUsers|ingress/);
   });
 
   it("checks /__heartbeat__ on the public hostname and alerts on failure", () => {
@@ -188,7 +182,7 @@ describe.each(["stage", "prod"] as const)("%s, from its committed stack file", (
 
   it("gates the web service, worker and jobs on the migration", () => {
     const migration = ofType(ev(), JOB).find((r) => r.name === "migration")!;
-    for (const r of [one(ev(), SERVICE), one(ev(), WORKER), ...ofType(ev(), JOB).filter((j) => j !== migration)]) {
+    for (const r of [one(ev(), SERVICE), one(ev(), WORKER_POOL), ...ofType(ev(), JOB).filter((j) => j !== migration)]) {
       expect(r.dependsOn, r.name).toContain(migration.urn);
     }
     expect(deletedBefore(ev(), one(ev(), SERVICE), ofType(ev(), "gcp:sql/database:Database")[0])).toBe(true);
@@ -220,7 +214,7 @@ describe("prod is shaped for production, stage smaller", () => {
     expect((one(evs.prod, SERVICE).inputs.template as any).scaling).toEqual({ minInstanceCount: 2, maxInstanceCount: 50 });
     expect(containerOf(one(evs.prod, SERVICE)).resources.limits).toEqual({ cpu: "2", memory: "2Gi" });
     expect((one(evs.stage, SERVICE).inputs.template as any).scaling).toEqual({ minInstanceCount: 0, maxInstanceCount: 5 });
-    expect(JSON.stringify(one(evs.prod, WORKER).inputs)).toMatch(/"manualInstanceCount":2/);
+    expect(JSON.stringify(one(evs.prod, WORKER_POOL).inputs)).toMatch(/"manualInstanceCount":2/);
   });
 });
 

@@ -38,6 +38,18 @@ export async function refusedStack(
   return { error, registrations: evaluation.registrations };
 }
 
+/** Type tokens the suites look resources up by. */
+export const SERVICE = "gcp:cloudrunv2/service:Service";
+export const JOB = "gcp:cloudrunv2/job:Job";
+export const WORKER_POOL = "gcp:cloudrunv2/workerPool:WorkerPool";
+export const INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance";
+export const DATABASE = "gcp:sql/database:Database";
+export const USER = "gcp:sql/user:User";
+export const SECRET = "gcp:secretmanager/secret:Secret";
+export const SECRET_VERSION = "gcp:secretmanager/secretVersion:SecretVersion";
+export const SECRET_READER = "gcp:secretmanager/secretIamMember:SecretIamMember";
+export const INVOKER = "gcp:cloudrunv2/serviceIamMember:ServiceIamMember";
+
 export const PROJECT = "moz-fx-monitor-nonprod";
 export const REGION = "us-central1";
 

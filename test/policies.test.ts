@@ -1,5 +1,6 @@
 import type { PolicyResource, ResourceValidation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
+import { SERVICE, JOB, WORKER_POOL, INSTANCE, DATABASE, SECRET, INVOKER } from "./harness";
 import type { Registration } from "../infra/engine/evaluate";
 import { defaultMaxConnections } from "../policies/connection-budget";
 import { NotApplicable, resourceArgs, runPolicies } from "../policies/offline";
@@ -49,13 +50,6 @@ function violations(policy: string, ...registrations: Registration[]): string[] 
     .map((v) => v.message);
 }
 
-const SERVICE = "gcp:cloudrunv2/service:Service";
-const JOB = "gcp:cloudrunv2/job:Job";
-const WORKER_POOL = "gcp:cloudrunv2/workerPool:WorkerPool";
-const INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance";
-const DATABASE = "gcp:sql/database:Database";
-const SECRET = "gcp:secretmanager/secret:Secret";
-const INVOKER = "gcp:cloudrunv2/serviceIamMember:ServiceIamMember";
 const IMAGE = `us-docker.pkg.dev/moz-fx-monitor-nonprod/monitor-nonprod/blurts-server@sha256:${"ab".repeat(32)}`;
 
 function labels(stack: string): Record<string, string> {

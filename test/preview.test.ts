@@ -3,15 +3,8 @@ import { loadStackConfig } from "../infra/engine/config-files";
 import { type Evaluation, type Registration, evaluate } from "../infra/engine/evaluate";
 import { mockDigest, mockPreviewPlatform, mockProjectNumber } from "../infra/engine/mocks";
 import { renderText, toPlan } from "../infra/engine/render";
-import { ROOT, deletedBefore, evaluateStack, ofType, one, secretValues } from "./harness";
+import { DATABASE, JOB, ROOT, SECRET, SECRET_READER, SECRET_VERSION, SERVICE, USER, deletedBefore, evaluateStack, ofType, one, secretValues } from "./harness";
 
-const SERVICE = "gcp:cloudrunv2/service:Service";
-const JOB = "gcp:cloudrunv2/job:Job";
-const DATABASE = "gcp:sql/database:Database";
-const USER = "gcp:sql/user:User";
-const SECRET = "gcp:secretmanager/secret:Secret";
-const SECRET_VERSION = "gcp:secretmanager/secretVersion:SecretVersion";
-const SECRET_READER = "gcp:secretmanager/secretIamMember:SecretIamMember";
 const REPOSITORY = "us-docker.pkg.dev/moz-fx-monitor-nonprod/monitor-nonprod/blurts-server";
 const PROJECT_NUMBER = mockProjectNumber("moz-fx-monitor-nonprod");
 const URL = `https://monitor-pr-123-${PROJECT_NUMBER}.us-central1.run.app`;
