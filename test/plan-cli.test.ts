@@ -30,6 +30,17 @@ describe("npm run plan", () => {
     expect(stdout).toMatch(/Outputs:\n {2}url: "https:\/\/monitor-pr-123-\d{12}\.us-central1\.run\.app"/);
   });
 
+  it("plans prod from its committed stack file, keeping the deployed image, with the parity report", async () => {
+    const { code, stdout } = await plan("prod");
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Plan for stack prod: \d+ resources to create, 1 read/);
+    expect(stdout).toMatch(/\+ gcp:sql\/databaseInstance:DatabaseInstance {2}database-instance \[protected\]/);
+    // One table: every container of prod runs with the same environment.
+    expect(stdout.match(/^Environment of .*$/gm)).toEqual([expect.stringMatching(/^Environment of monitor-prod-migrate, monitor-prod, .*monitor-prod-breach-alerts/)]);
+    expect(stdout).toMatch(/ {2}imageTag: "2024\.09\.01"\n/);
+    expect(stdout).toMatch(/\nPolicies: all passed\.\n\nParity: stage and prod set the same variables\.\n$/);
+  });
+
   it("prints the same as JSON with --json", async () => {
     const { code, stdout } = await plan("pr-123", "--json");
     expect(code).toBe(0);

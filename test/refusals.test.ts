@@ -184,6 +184,12 @@ describe("config refusals name the stack, the key and the fix", () => {
 });
 
 describe("a refused stack registers nothing", () => {
+  it.each(["pr-0", "pr-01", "pr-abc", "PR-5", "feature"])("the stack name %s", async (stack) => {
+    const { error, registrations } = await refusedStack(stack);
+    expect(error.message).toMatch(new RegExp(`^Stack "${stack}" is not a stack of the monitor project`));
+    expect(registrations).toEqual([]);
+  });
+
   it.each([
     ["a bad image tag", { "monitor:imageTag": "latest" }],
     ["a reserved variable", { "monitor:env": JSON.stringify({ PORT: "8080" }) }],
