@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import * as random from "@pulumi/random";
+import { slugOf } from "../infra/naming";
 
 /** Where one secret variable's value comes from. */
 export type SecretSource =
@@ -47,12 +48,11 @@ export class AppSecrets extends pulumi.ComponentResource {
     super("monitor:components:AppSecrets", name, {}, opts);
     this.refs = {};
     for (const [variable, source] of Object.entries(args.secrets)) {
-      const child = `${name}-${variable.toLowerCase().replace(/_/g, "-")}`;
+      const child = `${name}-${slugOf(variable)}`;
       let secretName: pulumi.Output<string>;
-      let version: pulumi.Output<string>;
+      let version = pulumi.output("latest");
       if (source.kind === "existing") {
         secretName = pulumi.output(source.secret);
-        version = pulumi.output("latest");
       } else {
         const secret = new gcp.secretmanager.Secret(
           child,
@@ -66,7 +66,6 @@ export class AppSecrets extends pulumi.ComponentResource {
           { parent: this, protect: args.protect },
         );
         secretName = secret.name;
-        version = pulumi.output("latest");
         const value =
           source.kind === "value"
             ? source.value

@@ -7,10 +7,6 @@ export interface ImageReference {
   tag: string;
 }
 
-function executionTokenOf(digest: pulumi.Output<string>): pulumi.Output<string> {
-  return digest.apply((d) => d.slice("sha256:".length, "sha256:".length + EXECUTION_TOKEN_LENGTH));
-}
-
 export interface ResolvedImage {
   tag: pulumi.Output<string>;
   /** `sha256:<hex>` as the registry reports it for the tag right now. */
@@ -21,6 +17,18 @@ export interface ResolvedImage {
   executionToken: pulumi.Output<string>;
 }
 
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/** One image pinned by digest, whichever way the digest was found. */
+function pinned(repository: string, tag: pulumi.Output<string>, digest: pulumi.Output<string>): ResolvedImage {
+  return {
+    tag,
+    digest,
+    ref: pulumi.interpolate`${repository}@${digest}`,
+    executionToken: digest.apply((d) => d.slice("sha256:".length, "sha256:".length + EXECUTION_TOKEN_LENGTH)),
+  };
+}
+
 /**
  * Resolves a tag to the digest it names at deploy time, so that what is deployed cannot change underneath (prod
  * runs exactly the bytes stage ran) and a tag that does not exist fails the preview, not the rollout.
@@ -28,17 +36,15 @@ export interface ResolvedImage {
 export function resolveImage(image: ImageReference): ResolvedImage {
   const found = getRegistryImageOutput({ name: `${image.repository}:${image.tag}` });
   const digest = found.sha256Digest.apply((d) => {
-    if (!/^sha256:[0-9a-f]{64}$/.test(d ?? "")) {
-      throw new Error(`the registry returned no sha256 digest for ${image.repository}:${image.tag} (got "${d}")`);
+    if (!DIGEST.test(d ?? "")) {
+      throw new Error(
+        `Stack "${pulumi.getStack()}": the registry has no sha256 digest for ${image.repository}:${image.tag} ` +
+          `(got "${d}"). Fix: push that tag, or pass one that exists with --config monitor:imageTag=<tag>`,
+      );
     }
     return d;
   });
-  return {
-    tag: pulumi.output(image.tag),
-    digest,
-    ref: pulumi.interpolate`${image.repository}@${digest}`,
-    executionToken: executionTokenOf(digest),
-  };
+  return pinned(image.repository, pulumi.output(image.tag), digest);
 }
 
 /**
@@ -50,14 +56,13 @@ export function deployedImage(repository: string, stackName: string): ResolvedIm
   const previous = pulumi
     .all([self.getOutput("imageTag"), self.getOutput("imageDigest")])
     .apply(([tag, digest]) => {
-      if (typeof tag !== "string" || !/^sha256:[0-9a-f]{64}$/.test(String(digest))) {
+      if (typeof tag !== "string" || !DIGEST.test(String(digest))) {
         throw new Error(
-          `Stack "${stackName.split("/").pop()}": no image is deployed yet, so there is nothing to keep. ` +
+          `Stack "${pulumi.getStack()}": no image is deployed yet, so there is nothing to keep. ` +
             "Fix: pass the image to deploy with --config monitor:imageTag=<tag>",
         );
       }
       return { tag, digest: String(digest) };
     });
-  const digest = previous.digest;
-  return { tag: previous.tag, digest, ref: pulumi.interpolate`${repository}@${digest}`, executionToken: executionTokenOf(digest) };
+  return pinned(repository, previous.tag, previous.digest);
 }

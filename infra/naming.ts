@@ -25,22 +25,30 @@ export interface Names {
   workerServiceAccount: string;
 }
 
+/** An env variable as it appears inside GCP ids and logical names: `NEXTAUTH_SECRET` → `nextauth-secret`. */
+export function slugOf(variable: string): string {
+  return variable.toLowerCase().replace(/_/g, "-");
+}
+
 /** Names of what stage owns for previews: one place, read by the stage stack and by the offline engine. */
 export const PREVIEW_PLATFORM_NAMES = {
   instance: "monitor-previews",
-  sandboxSecretId: (variable: string) => `monitor-preview-${variable.toLowerCase().replace(/_/g, "-")}`,
+  sandboxSecretId: (variable: string) => `monitor-preview-${slugOf(variable)}`,
   topic: "monitor-preview-hibp-breaches",
 } as const;
 
 /** The app's Pub/Sub names (monitor-app.md): the same in every environment's own project. */
 export const PUBSUB_NAMES = { topic: "hibp-breaches", subscription: "hibp-breaches-alerts" } as const;
 
+/** Length of the digest prefix used as a migration's execution token (see NAME_LIMITS.migrationJob). */
+export const EXECUTION_TOKEN_LENGTH = 12;
+
 /** Limits the APIs enforce (and the headroom a derived suffix needs). */
 export const NAME_LIMITS = {
   /** Cloud Run service names: the URL `<name>-<project number>.<region>.run.app` needs a 63-char DNS label. */
   service: 49,
   /** Cloud Run job names; `runExecutionToken` must fit beside the name within 63. */
-  migrationJob: 63 - 1 - 12,
+  migrationJob: 63 - 1 - EXECUTION_TOKEN_LENGTH,
   /** IAM service account ids: 6 to 30 characters. */
   runtimeServiceAccount: 30,
   /** Postgres identifiers. */
@@ -49,9 +57,6 @@ export const NAME_LIMITS = {
   /** Secret Manager secret ids. */
   secret: 255,
 } as const;
-
-/** Length of the digest prefix used as a migration's execution token (see NAME_LIMITS.migrationJob). */
-export const EXECUTION_TOKEN_LENGTH = 12;
 
 export function namesFor(stack: StackKind): Names {
   const environment = stack.kind === "preview" ? `pr-${stack.pr}` : stack.kind;
@@ -64,7 +69,7 @@ export function namesFor(stack: StackKind): Names {
     runtimeServiceAccount: `${base}-run`,
     database: sqlBase,
     databaseUser: `${sqlBase}_app`,
-    secretId: (variable) => `${base}-${variable.toLowerCase().replace(/_/g, "-")}`,
+    secretId: (variable) => `${base}-${slugOf(variable)}`,
     instance: base,
     schedulerServiceAccount: `${base}-scheduler`,
     cronJob: (command) => `${base}-${command}`,
@@ -73,7 +78,7 @@ export function namesFor(stack: StackKind): Names {
   };
 }
 
-/** The names that break a limit, as `what "name" is N characters; the limit is M`. */
+/** The names that break a limit, as `what "name" is N characters; GCP allows at most M`. */
 export function nameLimitViolations(names: Names, secretVariables: readonly string[]): string[] {
   const checks: Array<[string, string, number]> = [
     ["Cloud Run service name", names.service, NAME_LIMITS.service],
@@ -102,6 +107,6 @@ export function labelsFor(stack: StackKind): Labels {
     stack: stack.stack,
     "managed-by": "pulumi",
   };
-  if (stack.kind === "preview") labels.pr = String(stack.pr);
+  if (stack.kind === "preview") labels.pr = stack.pr;
   return labels;
 }
