@@ -1,3 +1,5 @@
+import * as pulumi from "@pulumi/pulumi";
+
 /**
  * The contract between the stage stack, which owns the nonprod platform that previews share, and every preview
  * stack, which reads it through a StackReference. One type on both sides keeps the two from drifting.
@@ -24,4 +26,12 @@ export function parseConnectionName(
   if (parts.length !== 3 || parts.some((p) => p.length === 0)) return undefined;
   const [project, region, instance] = parts;
   return { project, region, instance };
+}
+
+/**
+ * Another stack of this project as a StackReference names it: `<organization>/<project>/<stack>`, read from the
+ * running program so that it is right on any backend (a gs:// bucket says `organization`, Pulumi Cloud the org).
+ */
+export function stackReferenceName(stack: string): string {
+  return `${pulumi.getOrganization()}/${pulumi.getProject()}/${stack}`;
 }

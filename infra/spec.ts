@@ -27,8 +27,8 @@ export interface ServiceSizing {
 }
 
 export interface PreviewSettings {
-  /** Stack whose outputs describe the preview platform (shared instance, sandbox secrets). */
-  platformStack: string;
+  /** Stack whose outputs describe the preview platform; unset: this project's `stage`. */
+  platformStack?: string;
   /** Connection name (`project:region:instance`) to use instead of the platform's shared instance. */
   instanceConnectionName?: string;
   /** Secrets every preview reads from the platform's sandbox (owned by stage), by variable name. */
@@ -178,7 +178,7 @@ export function buildSpec(
 function previewSettingsOf(values: Values): PreviewSettings {
   const settings = values["monitor:preview"] ?? {};
   return {
-    platformStack: settings.platformStack ?? "organization/monitor/stage",
+    platformStack: settings.platformStack,
     instanceConnectionName: settings.instanceConnectionName,
     sandboxSecrets: settings.sandboxSecrets ?? [],
     maxConcurrent: settings.maxConcurrent ?? 10,

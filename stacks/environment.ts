@@ -13,7 +13,7 @@ import { ScheduledJob } from "../components/scheduled-job";
 import { UptimeAlert } from "../components/uptime-alert";
 import { WebService } from "../components/web-service";
 import { PUBSUB_NAMES } from "../infra/naming";
-import { PREVIEW_PLATFORM_OUTPUT } from "../infra/platform";
+import { PREVIEW_PLATFORM_OUTPUT, stackReferenceName } from "../infra/platform";
 import type { EnvironmentSpec } from "../infra/spec";
 
 /** The app's periodic commands (monitor-app.md), by the schedule key that times them. */
@@ -31,7 +31,7 @@ const CRON_COMMANDS = {
 export function environmentStack(spec: EnvironmentSpec) {
   const image = spec.image.tag
     ? resolveImage({ repository: spec.image.repository, tag: spec.image.tag })
-    : deployedImage(spec.image.repository, `${pulumi.getOrganization()}/${pulumi.getProject()}/${spec.stack}`);
+    : deployedImage(spec.image.repository, stackReferenceName(spec.stack));
 
   const instance = new PostgresInstance("database-instance", {
     project: spec.project,

@@ -7,7 +7,12 @@ import { MigrationJob } from "../components/migration-job";
 import { AppDatabase } from "../components/app-database";
 import { RuntimeIdentity } from "../components/runtime-identity";
 import { WebService } from "../components/web-service";
-import { PREVIEW_PLATFORM_OUTPUT, type PreviewPlatform, parseConnectionName } from "../infra/platform";
+import {
+  PREVIEW_PLATFORM_OUTPUT,
+  type PreviewPlatform,
+  parseConnectionName,
+  stackReferenceName,
+} from "../infra/platform";
 import type { PreviewSpec } from "../infra/spec";
 
 /**
@@ -16,7 +21,8 @@ import type { PreviewSpec } from "../infra/spec";
  * job before the database, and the database before its user.
  */
 export function previewStack(spec: PreviewSpec) {
-  const platform = new pulumi.StackReference("preview-platform", { name: spec.preview.platformStack })
+  const platformStack = spec.preview.platformStack ?? stackReferenceName("stage");
+  const platform = new pulumi.StackReference("preview-platform", { name: platformStack })
     .requireOutput(PREVIEW_PLATFORM_OUTPUT) as pulumi.Output<PreviewPlatform>;
 
   const override = spec.preview.instanceConnectionName;
@@ -48,7 +54,7 @@ export function previewStack(spec: PreviewSpec) {
   const secrets: Record<string, SecretSource> = { DATABASE_URL: { kind: "value", value: database.url } };
   for (const name of spec.generatedSecrets) secrets[name] = { kind: "generated" };
   for (const name of spec.preview.sandboxSecrets) {
-    secrets[name] = { kind: "existing", secret: platform.sandboxSecrets.apply((all) => sandboxSecret(spec, all, name)) };
+    secrets[name] = { kind: "existing", secret: platform.sandboxSecrets.apply((all) => sandboxSecret(spec, platformStack, all, name)) };
   }
   const appSecrets = new AppSecrets("secrets", {
     project: spec.project,
@@ -107,12 +113,17 @@ export function previewStack(spec: PreviewSpec) {
   };
 }
 
-function sandboxSecret(spec: PreviewSpec, all: Record<string, string> | undefined, name: string): string {
+function sandboxSecret(
+  spec: PreviewSpec,
+  platformStack: string,
+  all: Record<string, string> | undefined,
+  name: string,
+): string {
   const secret = all?.[name];
   if (!secret) {
     throw new Error(
       `Stack "${spec.stack}": monitor:preview.sandboxSecrets names ${name}, but the preview platform ` +
-        `(${spec.preview.platformStack}, output ${PREVIEW_PLATFORM_OUTPUT}.sandboxSecrets) has no such secret. ` +
+        `(${platformStack}, output ${PREVIEW_PLATFORM_OUTPUT}.sandboxSecrets) has no such secret. ` +
         `Fix: add it to the stage stack's preview sandbox, or remove it from monitor:preview.sandboxSecrets.`,
     );
   }

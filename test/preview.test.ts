@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadStackConfig } from "../infra/engine/config-files";
-import { type Evaluation, type Registration, evaluate } from "../infra/engine/evaluate";
+import { ORGANIZATION, PROJECT as PROJECT_NAME, type Evaluation, type Registration, evaluate } from "../infra/engine/evaluate";
 import { mockDigest, mockPreviewPlatform, mockProjectNumber } from "../infra/engine/mocks";
 import { renderText, toPlan } from "../infra/engine/render";
 import { DATABASE, JOB, ROOT, SECRET, SECRET_READER, SECRET_VERSION, SERVICE, USER, deletedBefore, evaluateStack, ofType, one, secretValues } from "./harness";
@@ -268,6 +268,20 @@ describe("config that changes a preview", () => {
     const other = await evaluateStack("pr-123", { "monitor:preview": preview });
     expect(one(other, DATABASE).inputs.instance).toBe("pr-123-pg17");
     expect(envOf(one(other, SERVICE)).PG_HOST.value).toBe("/cloudsql/moz-fx-monitor-nonprod:us-central1:pr-123-pg17");
+  });
+
+  it("reads the platform from this project's stage, or from the stack monitor:preview.platformStack names", async () => {
+    expect(one(ev, "pulumi:pulumi:StackReference").inputs.name).toBe(`${ORGANIZATION}/${PROJECT_NAME}/stage`);
+    const sandboxSecrets = ["OAUTH_CLIENT_SECRET", "HIBP_KANON_API_TOKEN"];
+    const preview = JSON.stringify({ sandboxSecrets, platformStack: "mozilla/monitor/stage" });
+    const { config, secretKeys } = loadStackConfig(ROOT, "pr-123", { "monitor:preview": preview });
+    const platform = mockPreviewPlatform("moz-fx-monitor-nonprod", "us-central1", sandboxSecrets);
+    const other = await evaluate("pr-123", {
+      config,
+      secretKeys,
+      stackOutputs: (name) => (name === "mozilla/monitor/stage" ? { previewPlatform: platform } : undefined),
+    });
+    expect(one(other, "pulumi:pulumi:StackReference").inputs.name).toBe("mozilla/monitor/stage");
   });
 
   it("fails clearly when the platform has no sandbox secret of a name previews ask for", async () => {
