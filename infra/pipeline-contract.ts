@@ -1,0 +1,64 @@
+/**
+ * The names the `pipeline` stack and the workflow files must agree on: which GitHub environments exist, which
+ * variables each one carries for the workflows, which reusable workflows may mint deploy credentials, and which
+ * checks the rulesets require. The stack declares them from here; the workflow tests read the YAML and check it
+ * against here, so neither side can rename one alone.
+ */
+
+/** GitHub environments in the app repository, one deployer service account each. */
+export const DEPLOY_ENVIRONMENTS = ["preview", "stage", "prod"] as const;
+export type DeployEnvironment = (typeof DEPLOY_ENVIRONMENTS)[number];
+
+/**
+ * Variables every deploy environment carries (GitHub Actions environment variables, `vars.<NAME>` in workflows).
+ * None is a secret: workload identity federation needs no key, and state is encrypted by KMS.
+ */
+export const ENVIRONMENT_VARIABLES = {
+  /** GCP project the environment's stacks live in. */
+  project: "GCP_PROJECT",
+  region: "GCP_REGION",
+  /** `projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>`. */
+  workloadIdentityProvider: "GCP_WORKLOAD_IDENTITY_PROVIDER",
+  /** The deployer service account the job impersonates. */
+  serviceAccount: "GCP_SERVICE_ACCOUNT",
+  /** `gs://<bucket>`: the Pulumi state backend. */
+  backendUrl: "PULUMI_BACKEND_URL",
+  /** `gcpkms://projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>`: the stacks' secrets provider. */
+  secretsProvider: "PULUMI_SECRETS_PROVIDER",
+  /** Registry path of the app image, without tag. */
+  imageRepository: "IMAGE_REPOSITORY",
+} as const;
+
+/**
+ * Reusable workflows (`on: workflow_call`) of this repository, by what they do. Only jobs running one of these, at
+ * the commit the pipeline stack was applied from or on this repository's main, get deploy credentials (the
+ * workload identity condition pins the OIDC `job_workflow_ref` claim to them).
+ */
+export const REUSABLE_WORKFLOWS = {
+  previewUp: "preview-up.yml",
+  previewDestroy: "preview-destroy.yml",
+  stage: "deploy-stage.yml",
+  preRelease: "pre-release.yml",
+  deploy: "deploy.yml",
+  sweeper: "sweep-previews.yml",
+  drift: "drift.yml",
+} as const;
+
+/** Directory, under this repository, whose tree the pipeline stack commits to the app repository as it is. */
+export const APP_FILES_DIR = "workflows/app";
+
+/**
+ * What a thin caller in `workflows/app/` writes where the pipeline stack puts the pinned commit of this repository:
+ * `uses: <INFRA_REPOSITORY_PLACEHOLDER>/.github/workflows/<file>@<INFRA_COMMIT_PLACEHOLDER>`. Both are valid as
+ * written, so actionlint checks the callers before substitution.
+ */
+export const INFRA_REPOSITORY_PLACEHOLDER = "mozilla/monitor-delivery";
+export const INFRA_COMMIT_PLACEHOLDER = "0000000000000000000000000000000000000000";
+
+/** The Pulumi CLI version every workflow installs (pulumi/actions `pulumi-version`); the dev dependency's. */
+export const PULUMI_CLI_VERSION = "3.265.0";
+
+/** Check names (job names) the app repository's default branch requires before a merge. */
+export const APP_REQUIRED_CHECKS = ["Lint", "Build", "Unit Tests", "E2E tests"] as const;
+/** Check names this repository's default branch requires (jobs of its own CI). */
+export const INFRA_REQUIRED_CHECKS = ["npm test"] as const;
