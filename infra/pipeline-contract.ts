@@ -10,6 +10,14 @@ export const DEPLOY_ENVIRONMENTS = ["preview", "stage", "prod"] as const;
 export type DeployEnvironment = (typeof DEPLOY_ENVIRONMENTS)[number];
 
 /**
+ * GitHub environments in this (infra) repository. `stage` and `prod` apply config changes with the same deployers
+ * as the app repository's; `review` is the read-only identity that runs `pulumi preview` of stage and prod on pull
+ * requests (no branch policy, so PR jobs may use it; it can read state and decrypt, never write).
+ */
+export const INFRA_ENVIRONMENTS = ["review", "stage", "prod"] as const;
+export type InfraEnvironment = (typeof INFRA_ENVIRONMENTS)[number];
+
+/**
  * Variables every deploy environment carries (GitHub Actions environment variables, `vars.<NAME>` in workflows).
  * None is a secret: workload identity federation needs no key, and state is encrypted by KMS.
  */
@@ -28,6 +36,17 @@ export const ENVIRONMENT_VARIABLES = {
   /** Registry path of the app image, without tag. */
   imageRepository: "IMAGE_REPOSITORY",
 } as const;
+
+/** Repository-level Actions variables of the app repository, for the sweeper, from the project's preview config. */
+export const REPOSITORY_VARIABLES = {
+  /** A preview older than this many days (since its stack was last updated) is destroyed. */
+  previewTtlDays: "PREVIEW_TTL_DAYS",
+  /** At most this many previews at once (monitor:preview.maxConcurrent); the oldest beyond it are destroyed. */
+  previewCap: "PREVIEW_CAP",
+} as const;
+
+/** Actions secret (app repository) holding the team chat webhook URL; optional: no secret, no message. */
+export const CHAT_WEBHOOK_SECRET = "CHAT_WEBHOOK_URL";
 
 /**
  * Reusable workflows (`on: workflow_call`) of this repository, by what they do. Only jobs running one of these, at
