@@ -1,7 +1,9 @@
+import { existsSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
 import { z } from "zod";
-import { APP_VARIABLES, DERIVED_VARIABLES, ENV_NAME, RESERVED_VARIABLES, isSecretName, secretLookingValue } from "./app-env";
+import { APP_VARIABLES, DERIVED_VARIABLES, ENV_NAME, RESERVED_VARIABLES, isSecretName, secretLookingValue } from "../shared-rules/app-env";
 import { cronProblem } from "./cron";
-import type { StackKind } from "./stack-name";
+import type { StackKind } from "../shared-rules/stack-name";
 
 /**
  * The config keys the program reads, each with its schema and the stack kinds that may set it. Schemas check one
@@ -35,9 +37,26 @@ function isCalendarTag(tag: string): boolean {
 const imageRepository = z
   .string()
   .regex(
-    /^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)+$/,
-    "expected a registry path without tag or digest, e.g. us-docker.pkg.dev/<project>/<repository>/blurts-server",
+    /^[a-z0-9-]+-docker\.pkg\.dev\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/[a-z0-9][a-z0-9-]*\/[a-z0-9][a-z0-9._\/-]*$/,
+    "expected an Artifact Registry path without tag or digest, <location>-docker.pkg.dev/<project>/<repository>/<image>, " +
+      "e.g. us-docker.pkg.dev/moz-fx-monitor-prod/monitor-prod/blurts-server (tags are resolved through its API)",
   );
+
+/** One deploy's id: CI passes `<run id>-<run attempt>`; it names the migration execution with the digest. */
+const deployId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "expected a deploy id of lowercase letters, digits and '-', at most 40, e.g. 9876543210-1 (<run id>-<attempt>)");
+
+/** The app's checkout for a preview to build (a directory with the app's Dockerfile). */
+const appSource = z
+  .string()
+  .refine((dir) => isAbsolute(dir), "expected an absolute path (the CLI's working directory is not the repository's)")
+  .refine((dir) => existsSync(join(dir, "Dockerfile")), {
+    error: (issue) => `no Dockerfile in "${String(issue.input)}": expected the path of a checkout of the app`,
+  });
+
+/** `pulumi config` stores a boolean as text. */
+const flag = z.enum(["true", "false"], { error: 'expected true or false' }).transform((v) => v === "true");
 
 const gcpProject = z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "expected a GCP project id (6-30 chars, lowercase)");
 const gcpRegion = z.string().regex(/^[a-z]+-[a-z]+[0-9]+$/, "expected a GCP region such as us-central1");
@@ -71,6 +90,13 @@ const envMap = z.record(z.string(), z.unknown()).superRefine((env, ctx) => {
     }
   }
 });
+
+/**
+ * Connections one app process may open: its knex pool's max. blurts-server's src/db/knexfile.ts gives the
+ * runtime config `pool: { min: 0, max: 5 }`, but for APP_ENV=cloudrun it replaces the whole config with
+ * `{ client: "pg", connection }` and no pool, so knex's default (min 2, max 10) applies on Cloud Run.
+ */
+const connectionPool = z.number().int().min(1).max(100).default(10);
 
 const sizing = z.strictObject({
   minInstances: z.number().int().min(0).max(100).optional(),
@@ -145,6 +171,10 @@ const KEYS = {
   "gcp:region": { schema: gcpRegion, kinds: "all" },
   "monitor:imageRepository": { schema: imageRepository, kinds: "all" },
   "monitor:imageTag": { schema: dockerTag.optional(), kinds: "all" },
+  "monitor:deployId": { schema: deployId.optional(), kinds: "all" },
+  "monitor:appSource": { schema: appSource.optional(), kinds: "previews" },
+  "monitor:bootstrap": { schema: flag.optional(), kinds: "environments" },
+  "monitor:connectionPool": { schema: connectionPool, kinds: "all" },
   "monitor:env": { schema: envMap, kinds: "all" },
   "monitor:preview": { schema: previewSettings.optional(), kinds: "all" },
   "monitor:service": { schema: sizing.optional(), kinds: "environments" },
@@ -160,9 +190,21 @@ const KEYS = {
 type Key = keyof typeof KEYS;
 export type Values = { [K in Key]: z.infer<(typeof KEYS)[K]["schema"]> };
 
-/** Keys whose value reaches the program as JSON text (YAML mappings and lists). */
+/** Keys whose value reaches the program as JSON text (YAML mappings, lists and numbers). */
 const STRUCTURED: ReadonlySet<Key> = new Set(
-  (Object.keys(KEYS) as Key[]).filter((k) => !["gcp:project", "gcp:region", "monitor:imageRepository", "monitor:imageTag", "monitor:domain"].includes(k)),
+  (Object.keys(KEYS) as Key[]).filter(
+    (k) =>
+      ![
+        "gcp:project",
+        "gcp:region",
+        "monitor:imageRepository",
+        "monitor:imageTag",
+        "monitor:deployId",
+        "monitor:appSource",
+        "monitor:bootstrap",
+        "monitor:domain",
+      ].includes(k),
+  ),
 );
 
 /** Parses every key of a flat config map (`namespace:key` → text), collecting one problem per bad key or field. */
@@ -184,6 +226,10 @@ export function readKeys(
     const raw = config[key];
     if (raw !== undefined && kinds === "environments" && stack.kind === "preview") {
       problems.push(`${key} in ${file}: previews do not take this key (stage and prod do). Fix: set it in Pulumi.stage.yaml or Pulumi.prod.yaml`);
+      continue;
+    }
+    if (raw !== undefined && kinds === "previews" && stack.kind !== "preview") {
+      problems.push(`${key} in ${file}: only previews take this key (${stack.stack} never builds; it deploys a tag). Fix: remove it`);
       continue;
     }
     let input: unknown = raw;

@@ -11,7 +11,7 @@ import { evaluate } from "./engine/evaluate";
 import { parityReport, renderParity } from "./engine/parity";
 import { renderText, toPlan } from "./engine/render";
 import { type PolicyViolation, runPolicies } from "../policies/offline";
-import { parseStackName } from "./stack-name";
+import { parseStackName } from "../shared-rules/stack-name";
 
 const USAGE = "usage: npm run plan -- <stack> [--json] [--config <key>=<value>]...";
 

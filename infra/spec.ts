@@ -1,8 +1,9 @@
 import { ENTERPRISE_ONLY_TIER } from "../components/postgres-instance";
-import { APP_VARIABLES, DERIVED_VARIABLES, REQUIRED_VARIABLES } from "./app-env";
+import { RESERVED_CONNECTIONS, connectionsNeeded, maxConnectionsFor } from "../shared-rules/connection-budget";
+import { APP_VARIABLES, DERIVED_VARIABLES, REQUIRED_VARIABLES } from "../shared-rules/app-env";
 import { TAG_RULES, type Values, readKeys } from "./config-keys";
 import { type Labels, type Names, labelsFor, nameLimitViolations, namesFor } from "./naming";
-import { type StackKind, parseStackName } from "./stack-name";
+import { type StackKind, parseStackName } from "../shared-rules/stack-name";
 
 /**
  * The typed, validated description of one stack: with config-keys.ts, the only place that reads configuration. A stack
@@ -54,7 +55,8 @@ export interface DatabaseSettings {
   highAvailability: boolean;
   backups: { enabled: boolean; pointInTimeRecovery: boolean; retainedBackups: number; startTime: string };
   maintenanceWindow: { day: number; hour: number };
-  maxConnections?: number;
+  /** Set on the instance explicitly: from config, or sized for every process that may connect at once. */
+  maxConnections: number;
 }
 
 /** Cron schedules (UTC) of the app's periodic commands. */
@@ -66,6 +68,10 @@ export interface Schedules {
 
 interface CommonSpec {
   stack: string;
+  /** This deploy's id (`monitor:deployId`): names its migration execution with the digest. */
+  deployId?: string;
+  /** Connections one app process may open (its knex pool's max): sizes every instance's max_connections. */
+  connectionPool: number;
   project: string;
   region: string;
   names: Names;
@@ -81,12 +87,19 @@ export interface PreviewSpec extends CommonSpec {
   pr: string;
   image: Required<ImageSpec>;
   preview: PreviewSettings;
+  /** A checkout of the app to build and push as this PR's image; unset: resolve the `pr-<N>` tag. */
+  appSource?: string;
   /** Secrets each preview generates for itself (the app issues and checks them). */
   generatedSecrets: string[];
 }
 
 export interface EnvironmentSpec extends CommonSpec {
   kind: "stage" | "prod";
+  /**
+   * First deploy, step one: create only what must exist before the app can start (APIs, instance, database,
+   * identities, secrets and their grants, Pub/Sub, the preview platform), and list the secret versions owed.
+   */
+  bootstrap: boolean;
   secrets: Record<string, SecretSpec>;
   /** The public hostname (`monitor.mozilla.org`): the app's URL and what the uptime check probes. */
   domain: string;
@@ -123,7 +136,7 @@ const SERVICE_DEFAULTS: Record<"stage" | "prod", ServiceSizing> = {
   stage: { minInstances: 0, maxInstances: 5, cpu: "1", memory: "1Gi", concurrency: 80 },
   prod: { minInstances: 2, maxInstances: 50, cpu: "2", memory: "2Gi", concurrency: 80 },
 };
-const DATABASE_DEFAULTS: Record<"stage" | "prod", DatabaseSettings> = {
+const DATABASE_DEFAULTS: Record<"stage" | "prod", Omit<DatabaseSettings, "maxConnections">> = {
   stage: {
     tier: "db-custom-1-3840",
     edition: "ENTERPRISE",
@@ -265,6 +278,9 @@ function previewSpec(
     names,
     labels: labelsFor(stack),
     image: { repository: values["monitor:imageRepository"], tag: values["monitor:imageTag"] ?? `pr-${stack.pr}` },
+    deployId: values["monitor:deployId"],
+    connectionPool: values["monitor:connectionPool"],
+    appSource: values["monitor:appSource"],
     env,
     service,
     preview,
@@ -283,6 +299,17 @@ function environmentSpec(
   const env = plainEnv(values);
 
   const tag = values["monitor:imageTag"];
+  const bootstrap = values["monitor:bootstrap"] ?? false;
+  if (bootstrap) {
+    for (const key of ["monitor:imageTag", "monitor:deployId"] as const) {
+      if (values[key] !== undefined) {
+        problems.push(
+          `${key}: a bootstrap deploys no image and runs no migration. Fix: drop ${key} for the bootstrap, add ` +
+            "the secret versions it lists, then deploy without monitor:bootstrap",
+        );
+      }
+    }
+  }
   if (tag !== undefined && !TAG_RULES[kind].valid(tag)) {
     problems.push(
       `monitor:imageTag: ${kind} deploys ${TAG_RULES[kind].expected}; got "${tag}". ` +
@@ -336,8 +363,24 @@ function environmentSpec(
       startTime: db.backupStartTime ?? defaults.backups.startTime,
     },
     maintenanceWindow: db.maintenanceWindow ?? defaults.maintenanceWindow,
-    maxConnections: db.maxConnections,
+    maxConnections: 0,
   };
+  const schedules = { ...SCHEDULE_DEFAULTS, ...values["monitor:schedules"] };
+  const worker = values["monitor:worker"] ?? {};
+  const workerSizing = { instances: worker.instances ?? 1, cpu: worker.cpu ?? "1", memory: worker.memory ?? "1Gi" };
+  // Every process that may hold a pool at once: web instances, worker instances, one task per scheduled job, and
+  // the migration.
+  const processes = service.maxInstances + workerSizing.instances + Object.keys(schedules).length + 1;
+  const pool = values["monitor:connectionPool"];
+  const needed = connectionsNeeded(processes, pool);
+  databaseSettings.maxConnections = db.maxConnections ?? maxConnectionsFor(databaseSettings.tier, processes, pool);
+  if (db.maxConnections !== undefined && db.maxConnections < needed) {
+    problems.push(
+      `monitor:database.maxConnections in ${file}: ${db.maxConnections} is below the ${needed} connections ` +
+        `${kind} may open (${processes} processes x ${pool} per pool + ${RESERVED_CONNECTIONS} reserved). Fix: ` +
+        "raise it, remove it (the program sizes it), or lower monitor:service.maxInstances",
+    );
+  }
   if (databaseSettings.edition === "ENTERPRISE_PLUS" && ENTERPRISE_ONLY_TIER.test(databaseSettings.tier)) {
     problems.push(
       `monitor:database.tier in ${file}: ${databaseSettings.tier} exists only in the ENTERPRISE edition. ` +
@@ -347,7 +390,6 @@ function environmentSpec(
 
   const names = namesFor(stack);
   checkNames(stack, names, [...Object.keys(secrets), "DATABASE_URL"], problems);
-  const worker = values["monitor:worker"] ?? {};
 
   return {
     kind,
@@ -357,13 +399,16 @@ function environmentSpec(
     names,
     labels: labelsFor(stack),
     image: { repository: values["monitor:imageRepository"], tag },
+    deployId: values["monitor:deployId"],
+    connectionPool: values["monitor:connectionPool"],
+    bootstrap,
     env,
     service,
     secrets,
     domain: values["monitor:domain"] ?? "",
     database: databaseSettings,
-    schedules: { ...SCHEDULE_DEFAULTS, ...values["monitor:schedules"] },
-    worker: { instances: worker.instances ?? 1, cpu: worker.cpu ?? "1", memory: worker.memory ?? "1Gi" },
+    schedules,
+    worker: workerSizing,
     alerts: { notificationChannels: values["monitor:alerts"]?.notificationChannels ?? [] },
     previewPlatform: kind === "stage" ? previewSettingsOf(values) : undefined,
   };

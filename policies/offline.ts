@@ -123,7 +123,7 @@ function run(policyName: string, validate: () => unknown): void {
   }
 }
 
-export function runPolicies(evaluation: Evaluation, policies: Policies = monitorPolicies): PolicyViolation[] {
+export function runPolicies(evaluation: Omit<Evaluation, "invocations">, policies: Policies = monitorPolicies): PolicyViolation[] {
   const violations: PolicyViolation[] = [];
   const registered = evaluation.registrations.filter((r) => !r.read);
   const urns = new Set(registered.map((r) => r.urn));

@@ -1,20 +1,21 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AppDatabase } from "../components/app-database";
 import { type AppRuntime, derivedEnv } from "../components/app-runtime";
-import { AppSecrets, type SecretSource } from "../components/app-secrets";
+import { AppSecrets, type SecretSource, owedVersions } from "../components/app-secrets";
 import { BreachAlertsWorker } from "../components/breach-alerts-worker";
 import { BreachNotifications } from "../components/breach-notifications";
-import { deployedImage, resolveImage } from "../components/image";
-import { MigrationJob } from "../components/migration-job";
+import { keepDeployedImage, lastDeployed, resolveImage } from "../components/image";
+import { MigrationJob, decideMigration } from "../components/migration-job";
 import { PostgresInstance } from "../components/postgres-instance";
 import { PreviewPlatform } from "../components/preview-platform";
 import { RuntimeIdentity } from "../components/runtime-identity";
 import { ScheduledJob } from "../components/scheduled-job";
 import { UptimeAlert } from "../components/uptime-alert";
 import { WebService } from "../components/web-service";
-import { PUBSUB_NAMES } from "../infra/naming";
+import { PREVIEW_PLATFORM_NAMES, PUBSUB_NAMES } from "../infra/naming";
 import { PREVIEW_PLATFORM_OUTPUT, stackReferenceName } from "../infra/platform";
 import type { EnvironmentSpec } from "../infra/spec";
+import { BUDGET_LABELS } from "../shared-rules/connection-budget";
 
 /** The app's periodic commands (monitor-app.md), by the schedule key that times them. */
 const CRON_COMMANDS = {
@@ -27,12 +28,11 @@ const CRON_COMMANDS = {
  * `stage` and `prod`: the running Monitor. Stateful resources (the instance, the database, the secrets) are
  * protected in Pulumi and at GCP; everything that runs the app runs one image digest, and the migration job gates
  * every deploy. Stage also owns the platform that previews share.
+ *
+ * With `monitor:bootstrap` (an environment's first deploy), only what must exist before the app can start is
+ * declared, and the outputs list the secret versions SRE still owes; the next deploy runs the app.
  */
 export function environmentStack(spec: EnvironmentSpec) {
-  const image = spec.image.tag
-    ? resolveImage({ repository: spec.image.repository, tag: spec.image.tag })
-    : deployedImage(spec.image.repository, stackReferenceName(spec.stack));
-
   const instance = new PostgresInstance("database-instance", {
     project: spec.project,
     region: spec.region,
@@ -46,7 +46,7 @@ export function environmentStack(spec: EnvironmentSpec) {
     maxConnections: spec.database.maxConnections,
     deletionProtection: true,
     protect: true,
-    labels: spec.labels,
+    labels: { ...spec.labels, [BUDGET_LABELS.pool]: String(spec.connectionPool) },
   });
   const database = new AppDatabase("database", {
     project: spec.project,
@@ -60,20 +60,19 @@ export function environmentStack(spec: EnvironmentSpec) {
     project: spec.project,
     accountId: spec.names.runtimeServiceAccount,
     description: `Monitor ${spec.stack}: web service and jobs`,
-    cloudSqlInstances: [instance.connectionName],
+    cloudSqlInstance: instance.connectionName,
   });
   // The consumer alone may pull breach notifications; the web service (the HIBP webhook) alone may publish them.
   const workerIdentity = new RuntimeIdentity("worker", {
     project: spec.project,
     accountId: spec.names.workerServiceAccount,
     description: `Monitor ${spec.stack}: breach-alerts consumer`,
-    cloudSqlInstances: [instance.connectionName],
+    cloudSqlInstance: instance.connectionName,
   });
   const scheduler = new RuntimeIdentity("scheduler", {
     project: spec.project,
     accountId: spec.names.schedulerServiceAccount,
     description: `Monitor ${spec.stack}: Cloud Scheduler runs the app's periodic jobs as this`,
-    cloudSqlInstances: [],
   });
 
   const secrets: Record<string, SecretSource> = { DATABASE_URL: { kind: "value", value: database.url } };
@@ -98,10 +97,64 @@ export function environmentStack(spec: EnvironmentSpec) {
     labels: spec.labels,
   });
 
+  const managed = Object.keys(spec.secrets).filter((name) => spec.secrets[name].source === "managed");
+  const owed = owedVersions(spec.project, Object.fromEntries(managed.map((name) => [name, spec.names.secretId(name)])));
+
+  const base: Record<string, unknown> = {
+    databaseInstance: instance.connectionName,
+    databaseName: database.databaseName,
+  };
+  if (spec.previewPlatform) {
+    const platform = new PreviewPlatform("preview-platform", {
+      project: spec.project,
+      region: spec.region,
+      maxPreviews: spec.previewPlatform.maxConcurrent,
+      maxInstancesPerPreview: spec.previewPlatform.maxInstances,
+      connectionPool: spec.connectionPool,
+      tier: spec.previewPlatform.instanceTier,
+      sandboxSecrets: spec.previewPlatform.sandboxSecrets,
+      labels: spec.labels,
+    });
+    base[PREVIEW_PLATFORM_OUTPUT] = platform.contract;
+  }
+
+  if (spec.bootstrap) {
+    const sandbox = spec.previewPlatform?.sandboxSecrets ?? [];
+    const sandboxOwed = owedVersions(
+      spec.project,
+      Object.fromEntries(sandbox.map((name) => [`preview sandbox ${name}`, PREVIEW_PLATFORM_NAMES.sandboxSecretId(name)])),
+    );
+    return {
+      ...base,
+      bootstrap: true,
+      owedSecretVersions: pulumi.all([owed, sandboxOwed]).apply(([own, box]) => [...own, ...box].map((o) => o.command)),
+    };
+  }
+
+  const deployed = lastDeployed(stackReferenceName(spec.stack));
+  const image = spec.image.tag
+    ? resolveImage({ repository: spec.image.repository, tag: spec.image.tag })
+    : keepDeployedImage(spec.image.repository, deployed);
+  const migrationPlan = pulumi
+    .all([image.digest, image.buildTime, deployed])
+    .apply(([digest, buildTime, previous]) =>
+      decideMigration({ digest, buildTime, deployId: spec.deployId, keep: spec.image.tag === undefined, previous }),
+    );
+  // No container may start before every secret it reads as `latest` has a version: refuse the plan instead.
+  const imageRef = pulumi.all([image.ref, owed]).apply(([ref, missing]) => {
+    if (missing.length > 0) {
+      throw new Error(
+        `Stack "${spec.stack}": ${missing.map((o) => `${o.variable} (${o.why})`).join(", ")} cannot be read by the app. ` +
+          `Fix: add the versions, then deploy again:\n${missing.map((o) => `  ${o.command}`).join("\n")}`,
+      );
+    }
+    return ref;
+  });
+
   const url = `https://${spec.domain}`;
 
   const runtime: AppRuntime = {
-    image: image.ref,
+    image: imageRef,
     serviceAccountEmail: identity.email,
     cloudSqlConnection: instance.connectionName,
     secrets: appSecrets.refs,
@@ -110,7 +163,7 @@ export function environmentStack(spec: EnvironmentSpec) {
       ...derivedEnv({
         url,
         cloudSqlConnection: instance.connectionName,
-        project: spec.project,
+        pubsubProject: spec.project,
         pubsubTopic: notifications.topicName,
         pubsubSubscription: notifications.subscriptionName,
       }),
@@ -124,7 +177,7 @@ export function environmentStack(spec: EnvironmentSpec) {
       location: spec.region,
       jobName: spec.names.migrationJob,
       runtime,
-      executionToken: image.executionToken,
+      executionToken: migrationPlan.token,
       labels: spec.labels,
       deletionProtection: true,
     },
@@ -192,26 +245,15 @@ export function environmentStack(spec: EnvironmentSpec) {
     { dependsOn: [web] },
   );
 
-  const outputs: Record<string, unknown> = {
+  return {
     url,
     serviceName: web.serviceName,
     imageTag: image.tag,
     imageDigest: image.digest,
-    databaseInstance: instance.connectionName,
-    databaseName: database.databaseName,
+    imageBuildTime: image.buildTime,
+    migrationToken: migrationPlan.token,
+    migration: migrationPlan.apply(({ runs, reason }) => ({ runs, reason })),
+    ...base,
     migrationJobName: migration.jobName,
   };
-  if (spec.previewPlatform) {
-    const platform = new PreviewPlatform("preview-platform", {
-      project: spec.project,
-      region: spec.region,
-      maxPreviews: spec.previewPlatform.maxConcurrent,
-      maxInstancesPerPreview: spec.previewPlatform.maxInstances,
-      tier: spec.previewPlatform.instanceTier,
-      sandboxSecrets: spec.previewPlatform.sandboxSecrets,
-      labels: spec.labels,
-    });
-    outputs[PREVIEW_PLATFORM_OUTPUT] = platform.contract;
-  }
-  return outputs;
 }

@@ -2,8 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import { AppSecrets, type SecretSource } from "../components/app-secrets";
 import { derivedEnv } from "../components/app-runtime";
-import { resolveImage } from "../components/image";
-import { MigrationJob } from "../components/migration-job";
+import { buildPreviewImage, resolveImage } from "../components/image";
+import { MigrationJob, decideMigration } from "../components/migration-job";
 import { AppDatabase } from "../components/app-database";
 import { RuntimeIdentity } from "../components/runtime-identity";
 import { WebService } from "../components/web-service";
@@ -31,7 +31,11 @@ export function previewStack(spec: PreviewSpec) {
     ? pulumi.output(parseConnectionName(override)!)
     : pulumi.all([platform.project, platform.instanceName]).apply(([project, name]) => ({ project, instance: name }));
 
-  const image = resolveImage(spec.image);
+  // Built from the PR's checkout when CI gives one; otherwise the `pr-<N>` image someone pushed.
+  const image = spec.appSource
+    ? buildPreviewImage("image", { ...spec.image, context: spec.appSource })
+    : resolveImage(spec.image);
+  const migrationPlan = image.digest.apply((digest) => decideMigration({ digest, deployId: spec.deployId, keep: false }));
   const projectNumber = gcp.organizations.getProjectOutput({ projectId: spec.project }).number;
   // Cloud Run's deterministic URL, known before the service exists, so the app can be told its own address.
   const url = pulumi.interpolate`https://${spec.names.service}-${projectNumber}.${spec.region}.run.app`;
@@ -40,8 +44,18 @@ export function previewStack(spec: PreviewSpec) {
     project: spec.project,
     accountId: spec.names.runtimeServiceAccount,
     description: `Monitor preview for PR #${spec.pr}`,
-    cloudSqlInstances: [connectionName],
+    cloudSqlInstance: connectionName,
   });
+  // The HIBP webhook calls `topic.exists()` and then publishes, to the platform's topic in the platform's project:
+  // IAM on a topic lives with the topic, so this preview's identity is granted there.
+  for (const [suffix, role] of [["publisher", "roles/pubsub.publisher"], ["viewer", "roles/pubsub.viewer"]]) {
+    new gcp.pubsub.TopicIAMMember(`runtime-pubsub-${suffix}`, {
+      project: platform.project,
+      topic: platform.pubsubTopic,
+      role,
+      member: identity.member,
+    });
+  }
 
   const database = new AppDatabase("database", {
     project: instance.project,
@@ -72,7 +86,12 @@ export function previewStack(spec: PreviewSpec) {
     secrets: appSecrets.refs,
     env: {
       ...spec.env,
-      ...derivedEnv({ url, cloudSqlConnection: connectionName, project: spec.project, pubsubTopic: platform.pubsubTopic }),
+      ...derivedEnv({
+        url,
+        cloudSqlConnection: connectionName,
+        pubsubProject: platform.project,
+        pubsubTopic: platform.pubsubTopic,
+      }),
     },
   };
 
@@ -82,7 +101,7 @@ export function previewStack(spec: PreviewSpec) {
       location: spec.region,
       jobName: spec.names.migrationJob,
       runtime,
-      executionToken: image.executionToken,
+      executionToken: migrationPlan.token,
       labels: spec.labels,
       deletionProtection: false,
     },
@@ -110,6 +129,7 @@ export function previewStack(spec: PreviewSpec) {
     imageTag: image.tag,
     imageDigest: image.digest,
     migrationJobName: migration.jobName,
+    migration: migrationPlan.apply(({ runs, reason }) => ({ runs, reason })),
   };
 }
 

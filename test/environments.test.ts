@@ -4,14 +4,14 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { derivedEnv } from "../components/app-runtime";
-import { DERIVED_VARIABLES } from "../infra/app-env";
+import { DERIVED_VARIABLES } from "../shared-rules/app-env";
 import { loadStackConfig } from "../infra/engine/config-files";
 import { DEPLOYED_TAGS, type Evaluation, type Registration, evaluate } from "../infra/engine/evaluate";
 import { mockDigest, mockPreviewPlatform, mockProjectNumber } from "../infra/engine/mocks";
 import { parityReport } from "../infra/engine/parity";
 import { renderText, toPlan } from "../infra/engine/render";
 import { buildSpec } from "../infra/spec";
-import { connectionsNeeded } from "../policies/connection-budget";
+import { connectionsNeeded } from "../shared-rules/connection-budget";
 import { INSTANCE, JOB, ROOT, SECRET, SECRET_VERSION, SERVICE, WORKER_POOL, deletedBefore, evaluateStack, ofType, one, secretValues } from "./harness";
 
 const REPO = {
@@ -380,7 +380,7 @@ describe("refusals before any resource", () => {
 
 describe("derived variables", () => {
   it("the program computes exactly what the app catalogue marks as derived", () => {
-    const env = derivedEnv({ url: "u", cloudSqlConnection: "p:r:i", project: "p", pubsubTopic: "t", pubsubSubscription: "s" });
+    const env = derivedEnv({ url: "u", cloudSqlConnection: "p:r:i", pubsubProject: "p", pubsubTopic: "t", pubsubSubscription: "s" });
     expect([...Object.keys(env), "DATABASE_URL"].sort()).toEqual([...DERIVED_VARIABLES].sort());
   });
 });

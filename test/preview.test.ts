@@ -3,6 +3,7 @@ import { loadStackConfig } from "../infra/engine/config-files";
 import { ORGANIZATION, PROJECT as PROJECT_NAME, type Evaluation, type Registration, evaluate } from "../infra/engine/evaluate";
 import { mockDigest, mockPreviewPlatform, mockProjectNumber } from "../infra/engine/mocks";
 import { renderText, toPlan } from "../infra/engine/render";
+import { executionToken } from "../components/migration-job";
 import { DATABASE, JOB, ROOT, SECRET, SECRET_READER, SECRET_VERSION, SERVICE, USER, deletedBefore, evaluateStack, ofType, one, secretValues } from "./harness";
 
 const REPOSITORY = "us-docker.pkg.dev/moz-fx-monitor-nonprod/monitor-nonprod/blurts-server";
@@ -28,6 +29,8 @@ describe("pr-123 declares a preview and nothing else", () => {
         "monitor:components:RuntimeIdentity runtime",
         "gcp:serviceaccount/account:Account runtime",
         "gcp:projects/iAMMember:IAMMember runtime-cloudsql-client",
+        "gcp:pubsub/topicIAMMember:TopicIAMMember runtime-pubsub-publisher",
+        "gcp:pubsub/topicIAMMember:TopicIAMMember runtime-pubsub-viewer",
         "monitor:components:AppDatabase database",
         "random:index/randomPassword:RandomPassword database-password",
         `${USER} database-user`,
@@ -63,6 +66,7 @@ describe("pr-123 declares a preview and nothing else", () => {
       imageTag: "pr-123",
       imageDigest: mockDigest(`${REPOSITORY}:pr-123`),
       migrationJobName: "monitor-pr-123-migrate",
+      migration: { runs: true, reason: expect.stringMatching(/^npm run db:migrate runs for a manual deploy/) },
     });
     expect(Object.values(ev.outputs).some((o) => o.secret)).toBe(false);
   });
@@ -130,7 +134,7 @@ describe("the migration job", () => {
     expect(job.inputs.name).toBe("monitor-pr-123-migrate");
     expect(container(job).image).toBe(`${REPOSITORY}@${digest}`);
     expect([...container(job).commands, ...container(job).args]).toEqual(["npm", "run", "db:migrate"]);
-    expect(job.inputs.runExecutionToken).toBe(digest.slice("sha256:".length, "sha256:".length + 12));
+    expect(job.inputs.runExecutionToken).toBe(executionToken(digest, undefined));
     expect(job.inputs.startExecutionToken).toBeUndefined();
     expect(`${job.inputs.name}${job.inputs.runExecutionToken}`.length).toBeLessThan(63);
   });

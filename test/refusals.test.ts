@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildSpec } from "../infra/spec";
-import { parseStackName } from "../infra/stack-name";
+import { parseStackName } from "../shared-rules/stack-name";
 import { refusedStack } from "./harness";
 
 /** A preview's config as Pulumi.yaml gives it, for pure spec checks. */
@@ -80,7 +80,7 @@ describe("config refusals name the stack, the key and the fix", () => {
 
   it("refuses an image repository with a tag or digest in it", () => {
     expect(refusal("pr-7", { ...BASE, "monitor:imageRepository": "us-docker.pkg.dev/p/r/app:v1" })).toMatch(
-      /monitor:imageRepository .*expected a registry path without tag or digest/,
+      /monitor:imageRepository .*expected an Artifact Registry path without tag or digest/,
     );
   });
 

@@ -39,6 +39,14 @@ export interface Registration {
   secretPaths: string[];
   /** Inputs with secret values in the clear: for tests only, never printed. */
   rawInputs: Record<string, unknown>;
+  /** The customTimeouts option, where one was set (`{create: "30m", ...}`). */
+  customTimeouts?: { create?: string; update?: string; delete?: string };
+}
+
+/** A function call (data source) the program made: what it asked the provider. */
+export interface Invocation {
+  token: string;
+  inputs: Record<string, unknown>;
 }
 
 export interface StackOutput {
@@ -49,6 +57,7 @@ export interface StackOutput {
 export interface Evaluation {
   stack: string;
   registrations: Registration[];
+  invocations: Invocation[];
   outputs: Record<string, StackOutput>;
 }
 
@@ -59,6 +68,8 @@ export interface EvaluateOptions {
   secretKeys?: string[];
   /** Outputs of stacks this one references; defaults to what the stage stack exports for previews. */
   stackOutputs?: (stackName: string) => Record<string, unknown> | undefined;
+  /** Secret ids the engine treats as having no version yet (a new environment before SRE adds them). */
+  missingSecretVersions?: readonly string[];
   /** The program to run; the monitor program by default. */
   program?: () => Record<string, unknown>;
 }
@@ -100,9 +111,25 @@ function propertyDependenciesOf(req: any): Record<string, string[]> {
   return deps;
 }
 
+function customTimeoutsOf(req: any): Pick<Registration, "customTimeouts"> {
+  const t = req.getCustomtimeouts?.();
+  if (!t) return {};
+  const set = Object.entries({ create: t.getCreate(), update: t.getUpdate(), delete: t.getDelete() }).filter(([, v]) => v);
+  return set.length > 0 ? { customTimeouts: Object.fromEntries(set) } : {};
+}
+
 /** Reads what the mock API leaves out (options) from the registration request itself. */
 class RecordingMonitor extends MockMonitor {
   readonly registrations: Registration[] = [];
+  readonly invocations: Invocation[] = [];
+
+  override async invoke(req: any, callback: (err: any, response: any) => void): Promise<void> {
+    const token = req.getTok();
+    if (token !== "pulumi:pulumi:getResource") {
+      this.invocations.push({ token, inputs: unwrapSecrets(deserializeProperties(req.getArgs())).redacted as Props });
+    }
+    return super.invoke(req, callback);
+  }
 
   private record(req: any, read: boolean, inputs: unknown): void {
     const { redacted, raw, paths } = unwrapSecrets(inputs);
@@ -121,6 +148,7 @@ class RecordingMonitor extends MockMonitor {
       inputs: redacted as Props,
       secretPaths: paths,
       rawInputs: raw as Props,
+      ...(read ? {} : customTimeoutsOf(req)),
     });
   }
 
@@ -153,13 +181,20 @@ async function resolveOutputs(programOutputs: Record<string, unknown>): Promise<
  * a new tag plans as "keep what runs".
  */
 export const DEPLOYED_TAGS: Record<string, string> = { stage: "3f9c2ab", prod: "2024.09.01" };
+/** When the engine assumes the deployed images were built: stage's before any other short SHA, prod's on its date. */
+export const DEPLOYED_BUILD_TIMES: Record<string, string> = { stage: "2024-09-02T00:00:00Z", prod: "2024-09-01T00:00:00Z" };
 
 function defaultStackOutputs(config: Record<string, string>) {
   return (stackName: string) => {
     const stack = stackName.split("/").pop() ?? "";
     if (!(stack in DEPLOYED_TAGS)) return undefined;
     const repository = config["monitor:imageRepository"];
-    const deployed = { imageTag: DEPLOYED_TAGS[stack], imageDigest: mockDigest(`${repository}:${DEPLOYED_TAGS[stack]}`) };
+    const deployed = {
+      imageTag: DEPLOYED_TAGS[stack],
+      imageDigest: mockDigest(`${repository}:${DEPLOYED_TAGS[stack]}`),
+      imageBuildTime: DEPLOYED_BUILD_TIMES[stack],
+      migrationToken: mockDigest(`migration of ${DEPLOYED_TAGS[stack]}`).slice("sha256:".length, "sha256:".length + 12),
+    };
     if (stack !== "stage") return deployed;
     const sandbox = JSON.parse(config["monitor:preview"] ?? "{}").sandboxSecrets ?? [];
     return {
@@ -175,6 +210,7 @@ export async function evaluate(stack: string, options: EvaluateOptions): Promise
     project: config["gcp:project"],
     region: config["gcp:region"],
     stackOutputs: options.stackOutputs ?? defaultStackOutputs(config),
+    missingSecretVersions: options.missingSecretVersions,
   });
   await pulumi.runtime.setMocks(mocks, PROJECT, stack, false, ORGANIZATION);
   // setMocks installs a plain MockMonitor and the feature flags (secrets, resource references) the SDK checks;
@@ -189,7 +225,7 @@ export async function evaluate(stack: string, options: EvaluateOptions): Promise
     const outputs = await resolveOutputs(program());
     // Internal to the SDK (not in its typings): resolves once every registration has reached the monitor.
     await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-    return { stack, registrations: monitor.registrations, outputs };
+    return { stack, registrations: monitor.registrations, invocations: monitor.invocations, outputs };
   });
 }
 

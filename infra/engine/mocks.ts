@@ -20,6 +20,17 @@ export function mockDigest(imageName: string): string {
   return `sha256:${hex(imageName)}`;
 }
 
+/**
+ * When the registry says `tag` was built: a calendar tag on its own date (so an older release is a rollback), any
+ * other tag in 2025, after every release the engine assumes deployed.
+ */
+export function mockBuildTime(tag: string): string {
+  const calendar = /^(\d{4})\.(\d{2})\.(\d{2})(?:\.(\d+))?$/.exec(tag);
+  if (calendar) return `${calendar[1]}-${calendar[2]}-${calendar[3]}T00:${String(Number(calendar[4] ?? 0)).padStart(2, "0")}:00Z`;
+  const minutes = parseInt(hex(tag).slice(0, 6), 16) % (365 * 24 * 60);
+  return new Date(Date.UTC(2025, 0, 1) + minutes * 60_000).toISOString().replace(".000Z", "Z");
+}
+
 /** A random-looking but stable value, as random.RandomPassword would produce once. */
 function mockRandom(name: string, length: number): string {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -32,6 +43,8 @@ export interface MockContext {
   region: string;
   /** Outputs of other stacks, by stack reference name (`organization/monitor/stage`). */
   stackOutputs: (stackName: string) => Record<string, unknown> | undefined;
+  /** Secret ids that have no version yet (every other secret has an enabled version 1). */
+  missingSecretVersions?: readonly string[];
 }
 
 /** Stage's preview platform as the stage stack exports it, for previews evaluated without stage's state. */
@@ -87,6 +100,10 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
     "gcp:monitoring/alertPolicy:AlertPolicy": (name, i) => ({
       name: `projects/${i.project ?? ctx.project}/alertPolicies/${parseInt(hex(name).slice(0, 12), 16)}`,
     }),
+    "docker:index/image:Image": (_, i) => {
+      const imageName = String(i.imageName);
+      return { repoDigest: `${imageName.slice(0, imageName.lastIndexOf(":"))}@${mockDigest(imageName)}` };
+    },
     "random:index/randomPassword:RandomPassword": (name, i) => ({
       result: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: mockRandom(name, Number(i.length ?? 32)) },
     }),
@@ -111,9 +128,32 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
           const projectId = String(args.inputs.projectId ?? ctx.project);
           return { projectId, number: mockProjectNumber(projectId), name: projectId, id: `projects/${projectId}` };
         }
-        case "docker:index/getRegistryImage:getRegistryImage": {
-          const name = String(args.inputs.name);
-          return { id: name, name, sha256Digest: mockDigest(name) };
+        case "gcp:artifactregistry/getDockerImage:getDockerImage": {
+          const { project, location, repositoryId, imageName } = args.inputs as Record<string, string>;
+          const repository = `${location}-docker.pkg.dev/${project}/${repositoryId}`;
+          const [image, tag] = imageName.split(":");
+          const digest = mockDigest(`${repository}/${imageName}`);
+          const buildTime = mockBuildTime(tag);
+          return {
+            ...args.inputs,
+            id: `projects/${project}/locations/${location}/repositories/${repositoryId}/dockerImages/${image}@${digest}`,
+            selfLink: `${repository}/${image}@${digest}`,
+            tags: [tag],
+            buildTime,
+            uploadTime: buildTime,
+          };
+        }
+        case "gcp:organizations/getClientConfig:getClientConfig":
+          // Short-lived in real life; offline, a marked placeholder that the tests can look for.
+          return { accessToken: "offline-access-token", project: ctx.project, region: ctx.region, zone: "", id: "client" };
+        case "gcp:secretmanager/getSecretVersion:getSecretVersion": {
+          const { project, secret } = args.inputs as Record<string, string>;
+          if (ctx.missingSecretVersions?.includes(secret)) {
+            // The engine hands a failed invoke to the SDK as a gRPC error, whose `details` becomes the message.
+            const message = `Error retrieving secret version: googleapi: Error 404: Secret Version [projects/${project}/secrets/${secret}/versions/latest] not found.`;
+            throw Object.assign(new Error(message), { details: message });
+          }
+          return { project, secret, version: "1", enabled: true, name: `projects/${project}/secrets/${secret}/versions/1` };
         }
         default:
           throw new Error(`the offline engine has no answer for the function ${args.token}`);
