@@ -4,10 +4,13 @@ import { type AppRuntime, derivedEnv } from "../components/app-runtime";
 import { AppSecrets, type SecretSource } from "../components/app-secrets";
 import { BreachAlertsWorker } from "../components/breach-alerts-worker";
 import { BreachNotifications } from "../components/breach-notifications";
+import { cirrusSidecar } from "../components/cirrus";
 import { deployedImage, resolveImage } from "../components/image";
+import { LoadBalancer } from "../components/load-balancer";
 import { MigrationJob } from "../components/migration-job";
 import { PostgresInstance } from "../components/postgres-instance";
 import { PreviewPlatform } from "../components/preview-platform";
+import { ENVIRONMENT_SERVICES, ProjectServices } from "../components/project-services";
 import { RuntimeIdentity } from "../components/runtime-identity";
 import { ScheduledJob } from "../components/scheduled-job";
 import { UptimeAlert } from "../components/uptime-alert";
@@ -29,6 +32,9 @@ const CRON_COMMANDS = {
  * every deploy. Stage also owns the platform that previews share.
  */
 export function environmentStack(spec: EnvironmentSpec) {
+  // Every GCP resource below uses this provider, so it waits for the project's APIs.
+  const apis = new ProjectServices("apis", { project: spec.project, region: spec.region, services: ENVIRONMENT_SERVICES });
+  const inProject = { provider: apis.provider };
   const image = spec.image.tag
     ? resolveImage({ repository: spec.image.repository, tag: spec.image.tag })
     : deployedImage(spec.image.repository, stackReferenceName(spec.stack));
@@ -47,34 +53,34 @@ export function environmentStack(spec: EnvironmentSpec) {
     deletionProtection: true,
     protect: true,
     labels: spec.labels,
-  });
+  }, inProject);
   const database = new AppDatabase("database", {
     project: spec.project,
     instance: instance.instanceName,
     databaseName: spec.names.database,
     userName: spec.names.databaseUser,
     protect: true,
-  });
+  }, inProject);
 
   const identity = new RuntimeIdentity("runtime", {
     project: spec.project,
     accountId: spec.names.runtimeServiceAccount,
     description: `Monitor ${spec.stack}: web service and jobs`,
     cloudSqlInstances: [instance.connectionName],
-  });
+  }, inProject);
   // The consumer alone may pull breach notifications; the web service (the HIBP webhook) alone may publish them.
   const workerIdentity = new RuntimeIdentity("worker", {
     project: spec.project,
     accountId: spec.names.workerServiceAccount,
     description: `Monitor ${spec.stack}: breach-alerts consumer`,
     cloudSqlInstances: [instance.connectionName],
-  });
+  }, inProject);
   const scheduler = new RuntimeIdentity("scheduler", {
     project: spec.project,
     accountId: spec.names.schedulerServiceAccount,
     description: `Monitor ${spec.stack}: Cloud Scheduler runs the app's periodic jobs as this`,
     cloudSqlInstances: [],
-  });
+  }, inProject);
 
   const secrets: Record<string, SecretSource> = { DATABASE_URL: { kind: "value", value: database.url } };
   for (const [name, secret] of Object.entries(spec.secrets)) {
@@ -87,7 +93,7 @@ export function environmentStack(spec: EnvironmentSpec) {
     readers: [identity.member, workerIdentity.member],
     labels: spec.labels,
     protect: true,
-  });
+  }, inProject);
 
   const notifications = new BreachNotifications("breach-notifications", {
     project: spec.project,
@@ -96,7 +102,7 @@ export function environmentStack(spec: EnvironmentSpec) {
     publisherMembers: [identity.member],
     subscriberMembers: [workerIdentity.member],
     labels: spec.labels,
-  });
+  }, inProject);
 
   const url = `https://${spec.domain}`;
 
@@ -128,9 +134,9 @@ export function environmentStack(spec: EnvironmentSpec) {
       labels: spec.labels,
       deletionProtection: true,
     },
-    { dependsOn: ready },
+    { ...inProject, dependsOn: ready },
   );
-  const afterMigration = { dependsOn: [migration, ...ready] };
+  const afterMigration = { ...inProject, dependsOn: [migration, ...ready] };
 
   const web = new WebService(
     "web",
@@ -140,11 +146,18 @@ export function environmentStack(spec: EnvironmentSpec) {
       runtime,
       ...spec.service,
       public: true,
-      domain: spec.domain,
+      // Only through the load balancer, so Cloud Armor sees every request (the LB itself invokes as allUsers).
+      ingress: "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER",
+      sidecar: spec.cirrus && cirrusSidecar(spec.cirrus),
       labels: spec.labels,
       deletionProtection: true,
     },
     afterMigration,
+  );
+  const lb = new LoadBalancer(
+    "lb",
+    { namePrefix: spec.names.service, region: spec.region, serviceName: web.serviceName, domain: spec.domain, labels: spec.labels, protect: true },
+    { ...inProject, dependsOn: [web] },
   );
 
   for (const [key, command] of Object.entries(CRON_COMMANDS) as [keyof typeof CRON_COMMANDS, string][]) {
@@ -163,7 +176,7 @@ export function environmentStack(spec: EnvironmentSpec) {
         timeoutSeconds: 1800,
         maxRetries: 1,
       },
-      { dependsOn: [...afterMigration.dependsOn, scheduler] },
+      { ...inProject, dependsOn: [...afterMigration.dependsOn, scheduler] },
     );
   }
 
@@ -177,7 +190,7 @@ export function environmentStack(spec: EnvironmentSpec) {
       labels: spec.labels,
       deletionProtection: true,
     },
-    { dependsOn: [...afterMigration.dependsOn, workerIdentity] },
+    { ...inProject, dependsOn: [...afterMigration.dependsOn, workerIdentity] },
   );
 
   new UptimeAlert(
@@ -189,7 +202,7 @@ export function environmentStack(spec: EnvironmentSpec) {
       notificationChannels: spec.alerts.notificationChannels,
       labels: spec.labels,
     },
-    { dependsOn: [web] },
+    { ...inProject, dependsOn: [web, lb] },
   );
 
   const outputs: Record<string, unknown> = {
@@ -200,6 +213,9 @@ export function environmentStack(spec: EnvironmentSpec) {
     databaseInstance: instance.connectionName,
     databaseName: database.databaseName,
     migrationJobName: migration.jobName,
+    // Point the domain's A record here, and create the CNAME first so the certificate is issued before traffic moves.
+    loadBalancerIp: lb.ipAddress,
+    dnsAuthorization: lb.dnsAuthorizationRecord,
   };
   if (spec.previewPlatform) {
     const platform = new PreviewPlatform("preview-platform", {
@@ -210,7 +226,7 @@ export function environmentStack(spec: EnvironmentSpec) {
       tier: spec.previewPlatform.instanceTier,
       sandboxSecrets: spec.previewPlatform.sandboxSecrets,
       labels: spec.labels,
-    });
+    }, inProject);
     outputs[PREVIEW_PLATFORM_OUTPUT] = platform.contract;
   }
   return outputs;

@@ -2,6 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import { AppSecrets, type SecretSource } from "../components/app-secrets";
 import { derivedEnv } from "../components/app-runtime";
+import { cirrusSidecar } from "../components/cirrus";
+import { PREVIEW_SERVICES, ProjectServices } from "../components/project-services";
 import { resolveImage } from "../components/image";
 import { MigrationJob } from "../components/migration-job";
 import { AppDatabase } from "../components/app-database";
@@ -31,8 +33,12 @@ export function previewStack(spec: PreviewSpec) {
     ? pulumi.output(parseConnectionName(override)!)
     : pulumi.all([platform.project, platform.instanceName]).apply(([project, name]) => ({ project, instance: name }));
 
+  // Every GCP resource (and the project lookup) uses this provider, so it waits for the preview project's APIs.
+  const apis = new ProjectServices("apis", { project: spec.project, region: spec.region, services: PREVIEW_SERVICES });
+  const inProject = { provider: apis.provider };
+
   const image = resolveImage(spec.image);
-  const projectNumber = gcp.organizations.getProjectOutput({ projectId: spec.project }).number;
+  const projectNumber = gcp.organizations.getProjectOutput({ projectId: spec.project }, inProject).number;
   // Cloud Run's deterministic URL, known before the service exists, so the app can be told its own address.
   const url = pulumi.interpolate`https://${spec.names.service}-${projectNumber}.${spec.region}.run.app`;
 
@@ -41,7 +47,7 @@ export function previewStack(spec: PreviewSpec) {
     accountId: spec.names.runtimeServiceAccount,
     description: `Monitor preview for PR #${spec.pr}`,
     cloudSqlInstances: [connectionName],
-  });
+  }, inProject);
 
   const database = new AppDatabase("database", {
     project: instance.project,
@@ -49,7 +55,7 @@ export function previewStack(spec: PreviewSpec) {
     databaseName: spec.names.database,
     userName: spec.names.databaseUser,
     protect: false,
-  });
+  }, inProject);
 
   const secrets: Record<string, SecretSource> = { DATABASE_URL: { kind: "value", value: database.url } };
   for (const name of spec.generatedSecrets) secrets[name] = { kind: "generated" };
@@ -63,7 +69,7 @@ export function previewStack(spec: PreviewSpec) {
     readers: [identity.member],
     labels: spec.labels,
     protect: false,
-  });
+  }, inProject);
 
   const runtime = {
     image: image.ref,
@@ -86,7 +92,7 @@ export function previewStack(spec: PreviewSpec) {
       labels: spec.labels,
       deletionProtection: false,
     },
-    { dependsOn: [database, appSecrets, identity] },
+    { ...inProject, dependsOn: [database, appSecrets, identity] },
   );
 
   const web = new WebService(
@@ -97,10 +103,11 @@ export function previewStack(spec: PreviewSpec) {
       runtime,
       ...spec.service,
       public: true,
+      sidecar: spec.cirrus && cirrusSidecar(spec.cirrus),
       labels: spec.labels,
       deletionProtection: false,
     },
-    { dependsOn: [migration, database, appSecrets, identity] },
+    { ...inProject, dependsOn: [migration, database, appSecrets, identity] },
   );
 
   return {
