@@ -110,11 +110,12 @@ export interface OwedVersion {
 export function owedVersions(
   project: string,
   secretIds: Record<string, string>,
+  opts?: pulumi.InvokeOptions,
 ): pulumi.Output<OwedVersion[]> {
   const checks = Object.entries(secretIds).map(async ([variable, secretId]): Promise<OwedVersion | undefined> => {
     const command = `gcloud secrets versions add ${secretId} --project ${project} --data-file=-`;
     try {
-      const latest = await gcp.secretmanager.getSecretVersion({ project, secret: secretId, fetchSecretData: false });
+      const latest = await gcp.secretmanager.getSecretVersion({ project, secret: secretId, fetchSecretData: false }, opts);
       return latest.enabled ? undefined : { variable, command, why: `its latest version (${latest.version}) is disabled` };
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);

@@ -81,14 +81,12 @@ function pinned(repository: string, tag: pulumi.Input<string>, digest: pulumi.Ou
  * Resolves a tag to the digest it names at deploy time, so that what is deployed cannot change underneath (prod
  * runs exactly the bytes stage ran) and a tag that does not exist fails the preview, not the rollout.
  */
-export function resolveImage(image: ImageReference): ResolvedImage {
+export function resolveImage(image: ImageReference, opts?: pulumi.InvokeOutputOptions): ResolvedImage {
   const path = requirePath(image.repository);
-  const found = getDockerImageOutput({
-    project: path.project,
-    location: path.location,
-    repositoryId: path.repositoryId,
-    imageName: `${path.image}:${image.tag}`,
-  });
+  const found = getDockerImageOutput(
+    { project: path.project, location: path.location, repositoryId: path.repositoryId, imageName: `${path.image}:${image.tag}` },
+    opts,
+  );
   const digest = found.selfLink.apply((link) => digestOf(link ?? "", `${image.repository}:${image.tag}`));
   return pinned(image.repository, image.tag, digest, found.buildTime.apply((t) => t || undefined));
 }
@@ -103,7 +101,7 @@ export interface PreviewBuildArgs extends ImageReference {
  * The push authenticates with the deployer's own short-lived access token (Artifact Registry accepts it as the
  * password of `oauth2accesstoken`), so no key and no docker login exist anywhere.
  */
-export function buildPreviewImage(name: string, args: PreviewBuildArgs, opts?: pulumi.CustomResourceOptions): ResolvedImage {
+export function buildPreviewImage(name: string, args: PreviewBuildArgs, gcpOpts?: pulumi.InvokeOutputOptions): ResolvedImage {
   const path = requirePath(args.repository);
   const taggedName = `${args.repository}:${args.tag}`;
   const image = new Image(
@@ -122,10 +120,9 @@ export function buildPreviewImage(name: string, args: PreviewBuildArgs, opts?: p
       registry: {
         server: path.host,
         username: "oauth2accesstoken",
-        password: pulumi.secret(getClientConfigOutput().accessToken),
+        password: pulumi.secret(getClientConfigOutput(gcpOpts).accessToken),
       },
     },
-    opts,
   );
   const digest = image.repoDigest.apply((ref) => digestOf(ref, taggedName));
   return pinned(args.repository, args.tag, digest, undefined);

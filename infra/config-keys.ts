@@ -106,6 +106,37 @@ const sizing = z.strictObject({
   concurrency: z.number().int().min(1).max(1000).optional(),
 });
 
+/** Monitor's Cirrus sidecar (components/cirrus.ts): previews under monitor:preview.cirrus, environments monitor:cirrus. */
+const cirrus = z.strictObject({
+  image: z
+    .string()
+    .regex(
+      /^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)+@sha256:[0-9a-f]{64}$/,
+      "expected an image pinned by digest, <registry path>@sha256:<64 hex>, e.g. " +
+        "us-docker.pkg.dev/moz-fx-cirrus-prod/cirrus-prod/cirrus@sha256:<digest>; a tag can move under a running service",
+    ),
+  remoteSettingsUrl: remoteSettingsChangeset(),
+  previewUrl: remoteSettingsChangeset().optional(),
+  appId: z.string().regex(/^[a-z][a-z0-9._-]*$/, "expected Experimenter's application id, e.g. monitor.cirrus"),
+  appName: z.string().regex(/^[a-z][a-z0-9_]*$/, "expected Experimenter's application name, e.g. monitor_cirrus"),
+  channel: z.enum(["staging", "production"], {
+    error: 'expected "staging" or "production" (the channels of the monitor-web feature manifests in the image)',
+  }),
+  fmlPath: z.string().regex(/^\/[A-Za-z0-9._/-]+\.ya?ml$/, "expected an absolute path to a .yaml file inside the image").optional(),
+  cpu: z.enum(["1", "2"]).optional(),
+  memory: quantity.optional(),
+});
+
+function remoteSettingsChangeset() {
+  return z
+    .string()
+    .regex(
+      /^https:\/\/[a-z0-9.-]+(:[0-9]+)?\/v1\/buckets\/[a-z0-9_-]+\/collections\/[a-z0-9_-]+\/changeset\?_expected=[0-9]+$/,
+      "expected an https Remote Settings changeset URL, e.g. " +
+        "https://firefox.settings.services.mozilla.com/v1/buckets/main/collections/nimbus-web-experiments/changeset?_expected=0",
+    );
+}
+
 const previewSettings = z.strictObject({
   platformStack: z
     .string()
@@ -119,6 +150,7 @@ const previewSettings = z.strictObject({
   maxConcurrent: z.number().int().min(1).max(100).optional(),
   maxInstances: z.number().int().min(1).max(10).optional(),
   instanceTier: z.string().regex(/^db-[a-z0-9-]+$/, "expected a Cloud SQL tier such as db-custom-1-3840").optional(),
+  cirrus: cirrus.optional(),
 });
 
 const secretDeclarations = z.record(
@@ -185,6 +217,7 @@ const KEYS = {
   "monitor:schedules": { schema: schedules.optional(), kinds: "environments" },
   "monitor:worker": { schema: worker.optional(), kinds: "environments" },
   "monitor:alerts": { schema: alerts.optional(), kinds: "environments" },
+  "monitor:cirrus": { schema: cirrus.optional(), kinds: "environments" },
 } as const;
 
 type Key = keyof typeof KEYS;

@@ -1,3 +1,4 @@
+import { CIRRUS_PORT, type CirrusSettings } from "../components/cirrus";
 import { ENTERPRISE_ONLY_TIER } from "../components/postgres-instance";
 import { RESERVED_CONNECTIONS, connectionsNeeded, maxConnectionsFor } from "../shared-rules/connection-budget";
 import { APP_VARIABLES, DERIVED_VARIABLES, REQUIRED_VARIABLES } from "../shared-rules/app-env";
@@ -40,6 +41,8 @@ export interface PreviewSettings {
   maxInstances: number;
   /** Machine type of the shared preview instance. */
   instanceTier: string;
+  /** Each preview's Cirrus sidecar (previews have no stack file, so it lives here). */
+  cirrus?: NonNullable<Values["monitor:preview"]>["cirrus"];
 }
 
 /** Where an environment's secret's value comes from (see components/app-secrets.ts). */
@@ -80,6 +83,8 @@ interface CommonSpec {
   /** Plain environment values from config, validated (derived values and secrets are not here). */
   env: Record<string, string>;
   service: ServiceSizing;
+  /** The Cirrus sidecar beside the web service; unset when NIMBUS_SIDECAR_URL names a hosted Cirrus. */
+  cirrus?: CirrusSettings;
 }
 
 export interface PreviewSpec extends CommonSpec {
@@ -197,6 +202,7 @@ function previewSettingsOf(values: Values): PreviewSettings {
     maxConcurrent: settings.maxConcurrent ?? 10,
     maxInstances: settings.maxInstances ?? 2,
     instanceTier: settings.instanceTier ?? "db-custom-1-3840",
+    cirrus: settings.cirrus,
   };
 }
 
@@ -236,6 +242,87 @@ function checkSizing(service: ServiceSizing, file: string, problems: string[]): 
   }
 }
 
+type CirrusConfig = NonNullable<Values["monitor:cirrus"]>;
+const LOCAL_HOSTS = ["localhost", "127.0.0.1", "[::1]"];
+
+/**
+ * The app reaches Nimbus at NIMBUS_SIDECAR_URL: either a Cirrus sidecar on localhost, which `key` must then
+ * configure, or a hosted Cirrus, and then no sidecar runs. A localhost URL with nothing behind it would make every
+ * experiment lookup fail; a sidecar the URL does not point at would run for nothing.
+ */
+function cirrusSettings(
+  stack: StackKind,
+  env: Record<string, string>,
+  config: CirrusConfig | undefined,
+  key: string,
+  service: ServiceSizing,
+  names: Names,
+  file: string,
+  problems: string[],
+): CirrusSettings | undefined {
+  const raw = env.NIMBUS_SIDECAR_URL;
+  if (raw === undefined) return undefined; // checkRequired reports it
+  const at = `monitor:env.NIMBUS_SIDECAR_URL in ${file}`;
+  const local = `http://localhost:${CIRRUS_PORT}`;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    problems.push(`${at}: "${raw}" is not a URL. Fix: ${local} with ${key} set, or the https URL of a hosted Cirrus`);
+    return undefined;
+  }
+  // getExperiments.ts appends "v2/features" to the path as it is.
+  if (!url.pathname.endsWith("/")) {
+    problems.push(`${at}: the app appends v2/features to the URL's path, so "${raw}" would call ${url.pathname}v2/features. Fix: end the path with "/"`);
+  }
+  const isLocal = LOCAL_HOSTS.includes(url.hostname);
+  if (isLocal && !config) {
+    problems.push(
+      `${at} is ${raw}, but no Cirrus sidecar runs behind it (${key} is not set), so every experiment lookup would fail. ` +
+        `Fix: set ${key} (image by digest, remoteSettingsUrl, appId, appName, channel) to run Cirrus beside the app, ` +
+        "or point NIMBUS_SIDECAR_URL at a hosted Cirrus (https)",
+    );
+    return undefined;
+  }
+  if (!isLocal && config) {
+    problems.push(
+      `${key} in ${file} runs a Cirrus sidecar, but NIMBUS_SIDECAR_URL is ${raw}, so the app would never call it. ` +
+        `Fix: remove ${key} to use that hosted Cirrus, or set NIMBUS_SIDECAR_URL to ${local}`,
+    );
+    return undefined;
+  }
+  if (!isLocal) {
+    if (url.protocol !== "https:") problems.push(`${at}: a hosted Cirrus is reached over the internet. Fix: use https`);
+    return undefined;
+  }
+  if (url.protocol !== "http:" || Number(url.port) !== CIRRUS_PORT) {
+    problems.push(`${at}: the Cirrus sidecar answers plain HTTP on port ${CIRRUS_PORT}; got "${raw}". Fix: set it to ${local}`);
+  }
+  const settings: CirrusSettings = {
+    image: config!.image,
+    remoteSettingsUrl: config!.remoteSettingsUrl,
+    previewUrl: config!.previewUrl,
+    appId: config!.appId,
+    appName: config!.appName,
+    channel: config!.channel,
+    fmlPath: config!.fmlPath ?? `/fml/monitor-web/${config!.channel}.fml.yaml`,
+    cpu: config!.cpu ?? "1",
+    memory: config!.memory ?? "512Mi",
+    environmentName: names.service,
+  };
+  if (stack.kind === "prod" && settings.channel !== "production") {
+    problems.push(`${key}.channel in ${file}: prod would serve ${settings.channel} experiments to users. Fix: set it to production`);
+  }
+  // Cloud Run gives an instance at most 8 vCPU, shared by its containers.
+  if (Number(service.cpu) + Number(settings.cpu) > 8) {
+    problems.push(
+      `${key}.cpu in ${file}: the app's ${service.cpu} and Cirrus's ${settings.cpu} vCPU exceed Cloud Run's 8 per instance. ` +
+        "Fix: lower monitor:service.cpu or the sidecar's cpu",
+    );
+  }
+  return settings;
+}
+
 function checkNames(stack: StackKind, names: Names, secrets: string[], problems: string[]): void {
   for (const violation of nameLimitViolations(names, secrets)) {
     problems.push(`stack name "${stack.stack}": ${violation}. Fix: use a shorter stack name`);
@@ -268,6 +355,7 @@ function previewSpec(
   const service = { ...PREVIEW_SIZING, maxInstances: preview.maxInstances };
   const names = namesFor(stack);
   checkNames(stack, names, [...generatedSecrets, "DATABASE_URL"], problems);
+  const cirrus = cirrusSettings(stack, env, preview.cirrus, "monitor:preview.cirrus", service, names, file, problems);
 
   return {
     kind: "preview",
@@ -285,6 +373,7 @@ function previewSpec(
     service,
     preview,
     generatedSecrets,
+    cirrus,
   };
 }
 
@@ -390,6 +479,7 @@ function environmentSpec(
 
   const names = namesFor(stack);
   checkNames(stack, names, [...Object.keys(secrets), "DATABASE_URL"], problems);
+  const cirrus = cirrusSettings(stack, env, values["monitor:cirrus"], "monitor:cirrus", service, names, file, problems);
 
   return {
     kind,
@@ -411,5 +501,6 @@ function environmentSpec(
     worker: workerSizing,
     alerts: { notificationChannels: values["monitor:alerts"]?.notificationChannels ?? [] },
     previewPlatform: kind === "stage" ? previewSettingsOf(values) : undefined,
+    cirrus,
   };
 }

@@ -4,10 +4,13 @@ import { type AppRuntime, derivedEnv } from "../components/app-runtime";
 import { AppSecrets, type SecretSource, owedVersions } from "../components/app-secrets";
 import { BreachAlertsWorker } from "../components/breach-alerts-worker";
 import { BreachNotifications } from "../components/breach-notifications";
+import { cirrusSidecar } from "../components/cirrus";
 import { keepDeployedImage, lastDeployed, resolveImage } from "../components/image";
+import { LoadBalancer } from "../components/load-balancer";
 import { MigrationJob, decideMigration } from "../components/migration-job";
 import { PostgresInstance } from "../components/postgres-instance";
 import { PreviewPlatform } from "../components/preview-platform";
+import { ENVIRONMENT_SERVICES, ProjectServices } from "../components/project-services";
 import { RuntimeIdentity } from "../components/runtime-identity";
 import { ScheduledJob } from "../components/scheduled-job";
 import { UptimeAlert } from "../components/uptime-alert";
@@ -33,6 +36,10 @@ const CRON_COMMANDS = {
  * declared, and the outputs list the secret versions SRE still owes; the next deploy runs the app.
  */
 export function environmentStack(spec: EnvironmentSpec) {
+  // Every GCP resource below uses this provider, so it waits for the project's APIs.
+  const apis = new ProjectServices("apis", { project: spec.project, region: spec.region, services: ENVIRONMENT_SERVICES });
+  const inProject = { provider: apis.provider };
+
   const instance = new PostgresInstance("database-instance", {
     project: spec.project,
     region: spec.region,
@@ -47,33 +54,33 @@ export function environmentStack(spec: EnvironmentSpec) {
     deletionProtection: true,
     protect: true,
     labels: { ...spec.labels, [BUDGET_LABELS.pool]: String(spec.connectionPool) },
-  });
+  }, inProject);
   const database = new AppDatabase("database", {
     project: spec.project,
     instance: instance.instanceName,
     databaseName: spec.names.database,
     userName: spec.names.databaseUser,
     protect: true,
-  });
+  }, inProject);
 
   const identity = new RuntimeIdentity("runtime", {
     project: spec.project,
     accountId: spec.names.runtimeServiceAccount,
     description: `Monitor ${spec.stack}: web service and jobs`,
     cloudSqlInstance: instance.connectionName,
-  });
+  }, inProject);
   // The consumer alone may pull breach notifications; the web service (the HIBP webhook) alone may publish them.
   const workerIdentity = new RuntimeIdentity("worker", {
     project: spec.project,
     accountId: spec.names.workerServiceAccount,
     description: `Monitor ${spec.stack}: breach-alerts consumer`,
     cloudSqlInstance: instance.connectionName,
-  });
+  }, inProject);
   const scheduler = new RuntimeIdentity("scheduler", {
     project: spec.project,
     accountId: spec.names.schedulerServiceAccount,
     description: `Monitor ${spec.stack}: Cloud Scheduler runs the app's periodic jobs as this`,
-  });
+  }, inProject);
 
   const secrets: Record<string, SecretSource> = { DATABASE_URL: { kind: "value", value: database.url } };
   for (const [name, secret] of Object.entries(spec.secrets)) {
@@ -86,7 +93,7 @@ export function environmentStack(spec: EnvironmentSpec) {
     readers: [identity.member, workerIdentity.member],
     labels: spec.labels,
     protect: true,
-  });
+  }, inProject);
 
   const notifications = new BreachNotifications("breach-notifications", {
     project: spec.project,
@@ -95,10 +102,10 @@ export function environmentStack(spec: EnvironmentSpec) {
     publisherMembers: [identity.member],
     subscriberMembers: [workerIdentity.member],
     labels: spec.labels,
-  });
+  }, inProject);
 
   const managed = Object.keys(spec.secrets).filter((name) => spec.secrets[name].source === "managed");
-  const owed = owedVersions(spec.project, Object.fromEntries(managed.map((name) => [name, spec.names.secretId(name)])));
+  const owed = owedVersions(spec.project, Object.fromEntries(managed.map((name) => [name, spec.names.secretId(name)])), inProject);
 
   const base: Record<string, unknown> = {
     databaseInstance: instance.connectionName,
@@ -114,7 +121,7 @@ export function environmentStack(spec: EnvironmentSpec) {
       tier: spec.previewPlatform.instanceTier,
       sandboxSecrets: spec.previewPlatform.sandboxSecrets,
       labels: spec.labels,
-    });
+    }, inProject);
     base[PREVIEW_PLATFORM_OUTPUT] = platform.contract;
   }
 
@@ -123,6 +130,7 @@ export function environmentStack(spec: EnvironmentSpec) {
     const sandboxOwed = owedVersions(
       spec.project,
       Object.fromEntries(sandbox.map((name) => [`preview sandbox ${name}`, PREVIEW_PLATFORM_NAMES.sandboxSecretId(name)])),
+      inProject,
     );
     return {
       ...base,
@@ -133,7 +141,7 @@ export function environmentStack(spec: EnvironmentSpec) {
 
   const deployed = lastDeployed(stackReferenceName(spec.stack));
   const image = spec.image.tag
-    ? resolveImage({ repository: spec.image.repository, tag: spec.image.tag })
+    ? resolveImage({ repository: spec.image.repository, tag: spec.image.tag }, inProject)
     : keepDeployedImage(spec.image.repository, deployed);
   const migrationPlan = pulumi
     .all([image.digest, image.buildTime, deployed])
@@ -181,9 +189,9 @@ export function environmentStack(spec: EnvironmentSpec) {
       labels: spec.labels,
       deletionProtection: true,
     },
-    { dependsOn: ready },
+    { ...inProject, dependsOn: ready },
   );
-  const afterMigration = { dependsOn: [migration, ...ready] };
+  const afterMigration = { ...inProject, dependsOn: [migration, ...ready] };
 
   const web = new WebService(
     "web",
@@ -193,11 +201,18 @@ export function environmentStack(spec: EnvironmentSpec) {
       runtime,
       ...spec.service,
       public: true,
-      domain: spec.domain,
+      // Only through the load balancer, so Cloud Armor sees every request (the LB itself invokes as allUsers).
+      ingress: "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER",
+      sidecar: spec.cirrus && cirrusSidecar(spec.cirrus),
       labels: spec.labels,
       deletionProtection: true,
     },
     afterMigration,
+  );
+  const lb = new LoadBalancer(
+    "lb",
+    { namePrefix: spec.names.service, region: spec.region, serviceName: web.serviceName, domain: spec.domain, labels: spec.labels, protect: true },
+    { ...inProject, dependsOn: [web] },
   );
 
   for (const [key, command] of Object.entries(CRON_COMMANDS) as [keyof typeof CRON_COMMANDS, string][]) {
@@ -216,7 +231,7 @@ export function environmentStack(spec: EnvironmentSpec) {
         timeoutSeconds: 1800,
         maxRetries: 1,
       },
-      { dependsOn: [...afterMigration.dependsOn, scheduler] },
+      { ...inProject, dependsOn: [...afterMigration.dependsOn, scheduler] },
     );
   }
 
@@ -230,7 +245,7 @@ export function environmentStack(spec: EnvironmentSpec) {
       labels: spec.labels,
       deletionProtection: true,
     },
-    { dependsOn: [...afterMigration.dependsOn, workerIdentity] },
+    { ...inProject, dependsOn: [...afterMigration.dependsOn, workerIdentity] },
   );
 
   new UptimeAlert(
@@ -242,7 +257,7 @@ export function environmentStack(spec: EnvironmentSpec) {
       notificationChannels: spec.alerts.notificationChannels,
       labels: spec.labels,
     },
-    { dependsOn: [web] },
+    { ...inProject, dependsOn: [web, lb] },
   );
 
   return {
@@ -255,5 +270,8 @@ export function environmentStack(spec: EnvironmentSpec) {
     migration: migrationPlan.apply(({ runs, reason }) => ({ runs, reason })),
     ...base,
     migrationJobName: migration.jobName,
+    // Point the domain's A record here, and create the CNAME first so the certificate is issued before traffic moves.
+    loadBalancerIp: lb.ipAddress,
+    dnsAuthorization: lb.dnsAuthorizationRecord,
   };
 }

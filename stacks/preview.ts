@@ -4,6 +4,8 @@ import { AppSecrets, type SecretSource } from "../components/app-secrets";
 import { derivedEnv } from "../components/app-runtime";
 import { buildPreviewImage, resolveImage } from "../components/image";
 import { MigrationJob, decideMigration } from "../components/migration-job";
+import { cirrusSidecar } from "../components/cirrus";
+import { PREVIEW_SERVICES, ProjectServices } from "../components/project-services";
 import { AppDatabase } from "../components/app-database";
 import { RuntimeIdentity } from "../components/runtime-identity";
 import { WebService } from "../components/web-service";
@@ -31,12 +33,16 @@ export function previewStack(spec: PreviewSpec) {
     ? pulumi.output(parseConnectionName(override)!)
     : pulumi.all([platform.project, platform.instanceName]).apply(([project, name]) => ({ project, instance: name }));
 
+  // Every GCP resource (and the project lookup) uses this provider, so it waits for the preview project's APIs.
+  const apis = new ProjectServices("apis", { project: spec.project, region: spec.region, services: PREVIEW_SERVICES });
+  const inProject = { provider: apis.provider };
+
   // Built from the PR's checkout when CI gives one; otherwise the `pr-<N>` image someone pushed.
   const image = spec.appSource
-    ? buildPreviewImage("image", { ...spec.image, context: spec.appSource })
-    : resolveImage(spec.image);
+    ? buildPreviewImage("image", { ...spec.image, context: spec.appSource }, inProject)
+    : resolveImage(spec.image, inProject);
   const migrationPlan = image.digest.apply((digest) => decideMigration({ digest, deployId: spec.deployId, keep: false }));
-  const projectNumber = gcp.organizations.getProjectOutput({ projectId: spec.project }).number;
+  const projectNumber = gcp.organizations.getProjectOutput({ projectId: spec.project }, inProject).number;
   // Cloud Run's deterministic URL, known before the service exists, so the app can be told its own address.
   const url = pulumi.interpolate`https://${spec.names.service}-${projectNumber}.${spec.region}.run.app`;
 
@@ -45,16 +51,15 @@ export function previewStack(spec: PreviewSpec) {
     accountId: spec.names.runtimeServiceAccount,
     description: `Monitor preview for PR #${spec.pr}`,
     cloudSqlInstance: connectionName,
-  });
+  }, inProject);
   // The HIBP webhook calls `topic.exists()` and then publishes, to the platform's topic in the platform's project:
   // IAM on a topic lives with the topic, so this preview's identity is granted there.
   for (const [suffix, role] of [["publisher", "roles/pubsub.publisher"], ["viewer", "roles/pubsub.viewer"]]) {
-    new gcp.pubsub.TopicIAMMember(`runtime-pubsub-${suffix}`, {
-      project: platform.project,
-      topic: platform.pubsubTopic,
-      role,
-      member: identity.member,
-    });
+    new gcp.pubsub.TopicIAMMember(
+      `runtime-pubsub-${suffix}`,
+      { project: platform.project, topic: platform.pubsubTopic, role, member: identity.member },
+      inProject,
+    );
   }
 
   const database = new AppDatabase("database", {
@@ -63,7 +68,7 @@ export function previewStack(spec: PreviewSpec) {
     databaseName: spec.names.database,
     userName: spec.names.databaseUser,
     protect: false,
-  });
+  }, inProject);
 
   const secrets: Record<string, SecretSource> = { DATABASE_URL: { kind: "value", value: database.url } };
   for (const name of spec.generatedSecrets) secrets[name] = { kind: "generated" };
@@ -77,7 +82,7 @@ export function previewStack(spec: PreviewSpec) {
     readers: [identity.member],
     labels: spec.labels,
     protect: false,
-  });
+  }, inProject);
 
   const runtime = {
     image: image.ref,
@@ -105,7 +110,7 @@ export function previewStack(spec: PreviewSpec) {
       labels: spec.labels,
       deletionProtection: false,
     },
-    { dependsOn: [database, appSecrets, identity] },
+    { ...inProject, dependsOn: [database, appSecrets, identity] },
   );
 
   const web = new WebService(
@@ -116,10 +121,11 @@ export function previewStack(spec: PreviewSpec) {
       runtime,
       ...spec.service,
       public: true,
+      sidecar: spec.cirrus && cirrusSidecar(spec.cirrus),
       labels: spec.labels,
       deletionProtection: false,
     },
-    { dependsOn: [migration, database, appSecrets, identity] },
+    { ...inProject, dependsOn: [migration, database, appSecrets, identity] },
   );
 
   return {

@@ -140,7 +140,17 @@ describe.each(["stage", "prod"] as const)("%s, from its committed stack file", (
 
   it("protects exactly the stateful resources, in Pulumi and at GCP", () => {
     const protectedTypes = new Set(ev().registrations.filter((r) => r.protect).map((r) => r.type));
-    expect(protectedTypes).toEqual(new Set([INSTANCE, "gcp:sql/database:Database", "gcp:sql/user:User", SECRET]));
+    // And what DNS points at: the load balancer's address and the certificate's DNS authorization.
+    expect(protectedTypes).toEqual(
+      new Set([
+        INSTANCE,
+        "gcp:sql/database:Database",
+        "gcp:sql/user:User",
+        SECRET,
+        "gcp:compute/globalAddress:GlobalAddress",
+        "gcp:certificatemanager/dnsAuthorization:DnsAuthorization",
+      ]),
+    );
     for (const r of ofType(ev(), SECRET)) expect(r.protect && r.inputs.deletionProtection, r.name).toBe(true);
     for (const r of ofType(ev(), INSTANCE)) {
       expect(r.inputs.deletionProtection).toBe(true);
@@ -165,9 +175,11 @@ describe.each(["stage", "prod"] as const)("%s, from its committed stack file", (
     });
   });
 
-  it("serves the public web app on its domain, but nothing else is public", () => {
-    const domain = one(ev(), "gcp:cloudrun/domainMapping:DomainMapping");
-    expect(domain.inputs.name).toBe(stack === "stage" ? "monitor-stage.allizom.org" : "monitor.mozilla.org");
+  it("serves the public web app on its domain through the load balancer, but nothing else is public", () => {
+    expect(ofType(ev(), "gcp:cloudrun/domainMapping:DomainMapping")).toEqual([]);
+    const entry = one(ev(), "gcp:certificatemanager/certificateMapEntry:CertificateMapEntry");
+    expect(entry.inputs.hostname).toBe(stack === "stage" ? "monitor-stage.allizom.org" : "monitor.mozilla.org");
+    expect((one(ev(), SERVICE).inputs as any).ingress).toBe("INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER");
     const invokers = ofType(ev(), "gcp:cloudrunv2/serviceIamMember:ServiceIamMember");
     expect(invokers.map((r) => [r.inputs.name, r.inputs.member])).toEqual([[`monitor-${stack}`, "allUsers"]]);
     expect(JSON.stringify(one(ev(), WORKER_POOL).inputs)).not.toMatch(/allUsers|ingress/);

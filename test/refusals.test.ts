@@ -23,7 +23,8 @@ const BASE: Record<string, string> = {
     HIBP_THROTTLE_MAX_TRIES: 5,
     S3_BUCKET: "bucket",
     NIMBUS_UUID_NAMESPACE: "00000000-0000-0000-0000-000000000000",
-    NIMBUS_SIDECAR_URL: "http://localhost:8001",
+    // A hosted Cirrus, so that the base needs no sidecar config (test/cirrus.test.ts covers the sidecar).
+    NIMBUS_SIDECAR_URL: "https://cirrus.example/monitor_cirrus/",
   }),
   "monitor:preview": JSON.stringify({ sandboxSecrets: ["OAUTH_CLIENT_SECRET", "HIBP_KANON_API_TOKEN"] }),
 };

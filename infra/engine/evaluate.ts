@@ -26,6 +26,8 @@ export interface Registration {
   read: boolean;
   /** Parent URN, or "" at the root. */
   parent: string;
+  /** URN of the explicit provider this resource uses; "" or absent for the package's default provider. */
+  provider?: string;
   protect: boolean;
   retainOnDelete: boolean;
   deleteBeforeReplace: boolean;
@@ -118,6 +120,12 @@ function customTimeoutsOf(req: any): Pick<Registration, "customTimeouts"> {
   return set.length > 0 ? { customTimeouts: Object.fromEntries(set) } : {};
 }
 
+/** A provider reference is `<urn>::<id>`; the URN itself contains `::`, the id does not. */
+function providerUrn(reference: string): string {
+  const cut = reference.lastIndexOf("::");
+  return cut < 0 ? "" : reference.slice(0, cut);
+}
+
 /** Reads what the mock API leaves out (options) from the registration request itself. */
 class RecordingMonitor extends MockMonitor {
   readonly registrations: Registration[] = [];
@@ -140,6 +148,7 @@ class RecordingMonitor extends MockMonitor {
       custom: read ? true : req.getCustom(),
       read,
       parent: req.getParent() ?? "",
+      provider: providerUrn(req.getProvider?.() ?? ""),
       protect: read ? false : Boolean(req.getProtect()),
       retainOnDelete: read ? false : Boolean(req.getRetainondelete?.()),
       deleteBeforeReplace: read ? false : Boolean(req.getDeletebeforereplace()),

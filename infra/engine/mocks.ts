@@ -67,6 +67,33 @@ export function mockPreviewPlatform(project: string, region: string, sandboxSecr
 
 type State = Record<string, unknown>;
 
+/** Global compute types, by the collection in their resource path. */
+const GLOBAL_COMPUTE: Record<string, string> = {
+  "gcp:compute/backendService:BackendService": "backendServices",
+  "gcp:compute/securityPolicy:SecurityPolicy": "securityPolicies",
+  "gcp:compute/uRLMap:URLMap": "urlMaps",
+  "gcp:compute/targetHttpsProxy:TargetHttpsProxy": "targetHttpsProxies",
+  "gcp:compute/targetHttpProxy:TargetHttpProxy": "targetHttpProxies",
+  "gcp:compute/globalForwardingRule:GlobalForwardingRule": "forwardingRules",
+  "gcp:compute/sSLPolicy:SSLPolicy": "sslPolicies",
+};
+
+const CERTIFICATE_MANAGER: Record<string, string> = {
+  "gcp:certificatemanager/certificate:Certificate": "certificates",
+  "gcp:certificatemanager/certificateMap:CertificateMap": "certificateMaps",
+  "gcp:certificatemanager/certificateMapEntry:CertificateMapEntry": "certificateMapEntries",
+};
+
+function computeIds(path: string): State {
+  return { id: path, selfLink: `https://www.googleapis.com/compute/v1/${path}` };
+}
+
+/** A stable public IPv4 address per reserved address name (Google's 34.0.0.0/8 range). */
+export function mockAddress(name: string): string {
+  const bytes = createHash("sha256").update(name).digest();
+  return `34.${bytes[0]}.${bytes[1]}.${1 + (bytes[2] % 254)}`;
+}
+
 export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
   const projectNumber = mockProjectNumber(ctx.project);
   const outputsByType: Record<string, (name: string, inputs: State) => State> = {
@@ -104,6 +131,36 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
       const imageName = String(i.imageName);
       return { repoDigest: `${imageName.slice(0, imageName.lastIndexOf(":"))}@${mockDigest(imageName)}` };
     },
+    // The load balancer's pieces: ids as the compute API reports them (what one piece passes to the next).
+    ...Object.fromEntries(
+      Object.entries(GLOBAL_COMPUTE).map(([type, collection]) => [
+        type,
+        (_: string, i: State) => computeIds(`projects/${i.project ?? ctx.project}/global/${collection}/${i.name}`),
+      ]),
+    ),
+    "gcp:compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup": (_, i) =>
+      computeIds(`projects/${i.project ?? ctx.project}/regions/${i.region ?? ctx.region}/networkEndpointGroups/${i.name}`),
+    "gcp:compute/globalAddress:GlobalAddress": (_, i) => ({
+      ...computeIds(`projects/${i.project ?? ctx.project}/global/addresses/${i.name}`),
+      address: mockAddress(String(i.name)),
+    }),
+    ...Object.fromEntries(
+      Object.entries(CERTIFICATE_MANAGER).map(([type, collection]) => [
+        type,
+        (_: string, i: State) => ({ id: `projects/${i.project ?? ctx.project}/locations/${i.location ?? "global"}/${collection}/${i.name}` }),
+      ]),
+    ),
+    "gcp:certificatemanager/dnsAuthorization:DnsAuthorization": (_, i) => ({
+      id: `projects/${i.project ?? ctx.project}/locations/${i.location ?? "global"}/dnsAuthorizations/${i.name}`,
+      dnsResourceRecords: [
+        {
+          name: `_acme-challenge.${i.domain}.`,
+          type: "CNAME",
+          data: `${hex(String(i.domain)).slice(0, 8)}-${hex(String(i.name)).slice(0, 4)}.1.authorize.certificatemanager.goog.`,
+        },
+      ],
+    }),
+    "gcp:projects/service:Service": (_, i) => ({ id: `${i.project ?? ctx.project}/${i.service}` }),
     "random:index/randomPassword:RandomPassword": (name, i) => ({
       result: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: mockRandom(name, Number(i.length ?? 32)) },
     }),
