@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { APP_VARIABLES, DERIVED_VARIABLES, ENV_NAME, RESERVED_VARIABLES, isSecretName, secretLookingValue } from "./app-env";
 import { cronProblem } from "./cron";
+import { PIPELINE_KEYS } from "./pipeline-spec";
 import type { StackKind } from "./stack-name";
 
 /**
@@ -91,6 +92,8 @@ const previewSettings = z.strictObject({
     .optional(),
   sandboxSecrets: z.array(variableName).optional(),
   maxConcurrent: z.number().int().min(1).max(100).optional(),
+  /** The sweeper destroys a preview whose stack was last updated longer ago than this. */
+  ttlDays: z.number().int().min(1).max(90).optional(),
   maxInstances: z.number().int().min(1).max(10).optional(),
   instanceTier: z.string().regex(/^db-[a-z0-9-]+$/, "expected a Cloud SQL tier such as db-custom-1-3840").optional(),
 });
@@ -139,12 +142,15 @@ const hostname = z
   .string()
   .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/, "expected a hostname such as monitor.mozilla.org (no scheme, no path)");
 
-/** Every key the program reads, and which stack kinds may set it; anything else under `monitor:` is a typo. */
+/**
+ * Every key the program reads, and which stack kinds may set it ("deploys": previews, stage and prod); anything else
+ * under `monitor:` is a typo. Project-level keys (Pulumi.yaml) reach every stack, the pipeline's too.
+ */
 const KEYS = {
   "gcp:project": { schema: gcpProject, kinds: "all" },
   "gcp:region": { schema: gcpRegion, kinds: "all" },
   "monitor:imageRepository": { schema: imageRepository, kinds: "all" },
-  "monitor:imageTag": { schema: dockerTag.optional(), kinds: "all" },
+  "monitor:imageTag": { schema: dockerTag.optional(), kinds: "deploys" },
   "monitor:env": { schema: envMap, kinds: "all" },
   "monitor:preview": { schema: previewSettings.optional(), kinds: "all" },
   "monitor:service": { schema: sizing.optional(), kinds: "environments" },
@@ -155,6 +161,9 @@ const KEYS = {
   "monitor:schedules": { schema: schedules.optional(), kinds: "environments" },
   "monitor:worker": { schema: worker.optional(), kinds: "environments" },
   "monitor:alerts": { schema: alerts.optional(), kinds: "environments" },
+  "monitor:pipeline": { schema: PIPELINE_KEYS["monitor:pipeline"], kinds: "pipeline" },
+  "monitor:infraCommit": { schema: PIPELINE_KEYS["monitor:infraCommit"], kinds: "pipeline" },
+  "monitor:chatWebhookUrl": { schema: PIPELINE_KEYS["monitor:chatWebhookUrl"], kinds: "pipeline" },
 } as const;
 
 type Key = keyof typeof KEYS;
@@ -162,8 +171,36 @@ export type Values = { [K in Key]: z.infer<(typeof KEYS)[K]["schema"]> };
 
 /** Keys whose value reaches the program as JSON text (YAML mappings and lists). */
 const STRUCTURED: ReadonlySet<Key> = new Set(
-  (Object.keys(KEYS) as Key[]).filter((k) => !["gcp:project", "gcp:region", "monitor:imageRepository", "monitor:imageTag", "monitor:domain"].includes(k)),
+  (Object.keys(KEYS) as Key[]).filter(
+    (k) =>
+      ![
+        "gcp:project",
+        "gcp:region",
+        "monitor:imageRepository",
+        "monitor:imageTag",
+        "monitor:domain",
+        "monitor:infraCommit",
+        "monitor:chatWebhookUrl",
+      ].includes(k),
+  ),
 );
+
+/** Why `stack` may not set a key of `kinds`, with the fix; undefined when it may. */
+function misplaced(kinds: (typeof KEYS)[Key]["kinds"], stack: StackKind): string | undefined {
+  if (kinds === "environments" && stack.kind === "preview") {
+    return "previews do not take this key (stage and prod do). Fix: set it in Pulumi.stage.yaml or Pulumi.prod.yaml";
+  }
+  if (kinds === "environments" && stack.kind === "pipeline") {
+    return "the pipeline stack deploys no app, so it does not take this key (stage and prod do). Fix: move it to Pulumi.stage.yaml or Pulumi.prod.yaml";
+  }
+  if (kinds === "deploys" && stack.kind === "pipeline") {
+    return "the pipeline stack deploys no image. Fix: remove it";
+  }
+  if (kinds === "pipeline" && stack.kind !== "pipeline") {
+    return "only the pipeline stack takes this key. Fix: move it to Pulumi.pipeline.yaml (or pass it only to the pipeline stack)";
+  }
+  return undefined;
+}
 
 /** Parses every key of a flat config map (`namespace:key` → text), collecting one problem per bad key or field. */
 export function readKeys(
@@ -182,8 +219,9 @@ export function readKeys(
   for (const key of Object.keys(KEYS) as Key[]) {
     const { schema, kinds } = KEYS[key];
     const raw = config[key];
-    if (raw !== undefined && kinds === "environments" && stack.kind === "preview") {
-      problems.push(`${key} in ${file}: previews do not take this key (stage and prod do). Fix: set it in Pulumi.stage.yaml or Pulumi.prod.yaml`);
+    const refusal = raw === undefined ? undefined : misplaced(kinds, stack);
+    if (refusal) {
+      problems.push(`${key} in ${file}: ${refusal}`);
       continue;
     }
     let input: unknown = raw;
