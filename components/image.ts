@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Image } from "@pulumi/docker/image";
 import { getDockerImageOutput } from "@pulumi/gcp/artifactregistry/getDockerImage";
 import { getClientConfigOutput } from "@pulumi/gcp/organizations/getClientConfig";
+import { type ArtifactRegistryPath, artifactRegistryPath } from "../shared-rules/artifact-registry";
 
 /**
  * Which bytes a stack runs. Stage and prod resolve a tag to its digest through the Artifact Registry API, with
@@ -26,25 +27,7 @@ export interface ResolvedImage {
   buildTime: pulumi.Output<string | undefined>;
 }
 
-/** The parts of an Artifact Registry Docker path, as the API names them. */
-export interface ArtifactRegistryPath {
-  /** Registry host, e.g. `us-docker.pkg.dev`. */
-  host: string;
-  location: string;
-  project: string;
-  repositoryId: string;
-  /** Image name inside the repository (may contain `/`). */
-  image: string;
-}
-
-const AR_PATH = /^(([a-z0-9-]+)-docker\.pkg\.dev)\/([a-z][a-z0-9-]{4,28}[a-z0-9])\/([a-z0-9][a-z0-9-]*)\/([a-z0-9][a-z0-9._/-]*)$/;
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
-
-/** `us-docker.pkg.dev/p/r/image` → its parts, or undefined when it is not an Artifact Registry Docker path. */
-export function artifactRegistryPath(repository: string): ArtifactRegistryPath | undefined {
-  const m = AR_PATH.exec(repository);
-  return m ? { host: m[1], location: m[2], project: m[3], repositoryId: m[4], image: m[5] } : undefined;
-}
 
 function requirePath(repository: string): ArtifactRegistryPath {
   const path = artifactRegistryPath(repository);

@@ -3,6 +3,8 @@ import { isAbsolute, join } from "node:path";
 import { z } from "zod";
 import { APP_VARIABLES, DERIVED_VARIABLES, ENV_NAME, RESERVED_VARIABLES, isSecretName, secretLookingValue } from "../shared-rules/app-env";
 import { cronProblem } from "./cron";
+import { artifactRegistryPath } from "../shared-rules/artifact-registry";
+import { PIPELINE_KEYS } from "./pipeline-spec";
 import type { StackKind } from "../shared-rules/stack-name";
 
 /**
@@ -36,11 +38,11 @@ function isCalendarTag(tag: string): boolean {
 
 const imageRepository = z
   .string()
-  .regex(
-    /^[a-z0-9-]+-docker\.pkg\.dev\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/[a-z0-9][a-z0-9-]*\/[a-z0-9][a-z0-9._\/-]*$/,
-    "expected an Artifact Registry path without tag or digest, <location>-docker.pkg.dev/<project>/<repository>/<image>, " +
+  .refine((path) => artifactRegistryPath(path) !== undefined, {
+    error:
+      "expected an Artifact Registry path without tag or digest, <location>-docker.pkg.dev/<project>/<repository>/<image>, " +
       "e.g. us-docker.pkg.dev/moz-fx-monitor-prod/monitor-prod/blurts-server (tags are resolved through its API)",
-  );
+  });
 
 /** One deploy's id: CI passes `<run id>-<run attempt>`; it names the migration execution with the digest. */
 const deployId = z
@@ -148,6 +150,8 @@ const previewSettings = z.strictObject({
     .optional(),
   sandboxSecrets: z.array(variableName).optional(),
   maxConcurrent: z.number().int().min(1).max(100).optional(),
+  /** The sweeper destroys a preview whose stack was last updated longer ago than this. */
+  ttlDays: z.number().int().min(1).max(90).optional(),
   maxInstances: z.number().int().min(1).max(10).optional(),
   instanceTier: z.string().regex(/^db-[a-z0-9-]+$/, "expected a Cloud SQL tier such as db-custom-1-3840").optional(),
   cirrus: cirrus.optional(),
@@ -197,16 +201,19 @@ const hostname = z
   .string()
   .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/, "expected a hostname such as monitor.mozilla.org (no scheme, no path)");
 
-/** Every key the program reads, and which stack kinds may set it; anything else under `monitor:` is a typo. */
+/**
+ * Every key the program reads, and which stack kinds may set it ("deploys": previews, stage and prod); anything else
+ * under `monitor:` is a typo. Project-level keys (Pulumi.yaml) reach every stack, the pipeline's too.
+ */
 const KEYS = {
   "gcp:project": { schema: gcpProject, kinds: "all" },
   "gcp:region": { schema: gcpRegion, kinds: "all" },
   "monitor:imageRepository": { schema: imageRepository, kinds: "all" },
-  "monitor:imageTag": { schema: dockerTag.optional(), kinds: "all" },
-  "monitor:deployId": { schema: deployId.optional(), kinds: "all" },
+  "monitor:imageTag": { schema: dockerTag.optional(), kinds: "deploys" },
+  "monitor:deployId": { schema: deployId.optional(), kinds: "deploys" },
   "monitor:appSource": { schema: appSource.optional(), kinds: "previews" },
   "monitor:bootstrap": { schema: flag.optional(), kinds: "environments" },
-  "monitor:connectionPool": { schema: connectionPool, kinds: "all" },
+  "monitor:connectionPool": { schema: connectionPool, kinds: "deploys" },
   "monitor:env": { schema: envMap, kinds: "all" },
   "monitor:preview": { schema: previewSettings.optional(), kinds: "all" },
   "monitor:service": { schema: sizing.optional(), kinds: "environments" },
@@ -218,6 +225,9 @@ const KEYS = {
   "monitor:worker": { schema: worker.optional(), kinds: "environments" },
   "monitor:alerts": { schema: alerts.optional(), kinds: "environments" },
   "monitor:cirrus": { schema: cirrus.optional(), kinds: "environments" },
+  "monitor:pipeline": { schema: PIPELINE_KEYS["monitor:pipeline"], kinds: "pipeline" },
+  "monitor:infraCommit": { schema: PIPELINE_KEYS["monitor:infraCommit"], kinds: "pipeline" },
+  "monitor:chatWebhookUrl": { schema: PIPELINE_KEYS["monitor:chatWebhookUrl"], kinds: "pipeline" },
 } as const;
 
 type Key = keyof typeof KEYS;
@@ -236,9 +246,31 @@ const STRUCTURED: ReadonlySet<Key> = new Set(
         "monitor:appSource",
         "monitor:bootstrap",
         "monitor:domain",
+        "monitor:infraCommit",
+        "monitor:chatWebhookUrl",
       ].includes(k),
   ),
 );
+
+/** Why `stack` may not set a key of `kinds`, with the fix; undefined when it may. */
+function misplaced(kinds: (typeof KEYS)[Key]["kinds"], stack: StackKind): string | undefined {
+  if (kinds === "environments" && stack.kind === "preview") {
+    return "previews do not take this key (stage and prod do). Fix: set it in Pulumi.stage.yaml or Pulumi.prod.yaml";
+  }
+  if (kinds === "environments" && stack.kind === "pipeline") {
+    return "the pipeline stack deploys no app, so it does not take this key (stage and prod do). Fix: move it to Pulumi.stage.yaml or Pulumi.prod.yaml";
+  }
+  if (kinds === "deploys" && stack.kind === "pipeline") {
+    return "the pipeline stack deploys no image. Fix: remove it";
+  }
+  if (kinds === "previews" && stack.kind !== "preview") {
+    return `only previews take this key (${stack.stack} never builds; it deploys a tag). Fix: remove it`;
+  }
+  if (kinds === "pipeline" && stack.kind !== "pipeline") {
+    return "only the pipeline stack takes this key. Fix: move it to Pulumi.pipeline.yaml (or pass it only to the pipeline stack)";
+  }
+  return undefined;
+}
 
 /** Parses every key of a flat config map (`namespace:key` → text), collecting one problem per bad key or field. */
 export function readKeys(
@@ -257,12 +289,9 @@ export function readKeys(
   for (const key of Object.keys(KEYS) as Key[]) {
     const { schema, kinds } = KEYS[key];
     const raw = config[key];
-    if (raw !== undefined && kinds === "environments" && stack.kind === "preview") {
-      problems.push(`${key} in ${file}: previews do not take this key (stage and prod do). Fix: set it in Pulumi.stage.yaml or Pulumi.prod.yaml`);
-      continue;
-    }
-    if (raw !== undefined && kinds === "previews" && stack.kind !== "preview") {
-      problems.push(`${key} in ${file}: only previews take this key (${stack.stack} never builds; it deploys a tag). Fix: remove it`);
+    const refusal = raw === undefined ? undefined : misplaced(kinds, stack);
+    if (refusal) {
+      problems.push(`${key} in ${file}: ${refusal}`);
       continue;
     }
     let input: unknown = raw;

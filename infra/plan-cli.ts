@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import { loadStackConfig } from "./engine/config-files";
 import { evaluate } from "./engine/evaluate";
 import { parityReport, renderParity } from "./engine/parity";
+import { pipelineReport, renderPipelineReport } from "./engine/pipeline-report";
 import { renderText, toPlan } from "./engine/render";
 import { type PolicyViolation, runPolicies } from "../policies/offline";
 import { parseStackName } from "../shared-rules/stack-name";
@@ -37,7 +38,7 @@ export function parseArgs(argv: string[]): Args {
     else if (stack === undefined) stack = arg;
     else throw new UsageError(`one stack at a time (got "${stack}" and "${arg}")`);
   }
-  if (!stack) throw new UsageError("which stack? e.g. pr-123, stage or prod");
+  if (!stack) throw new UsageError("which stack? e.g. pr-123, stage, prod or pipeline");
   return { stack, json, overrides };
 }
 
@@ -57,11 +58,14 @@ export async function plan(args: Args, root: string): Promise<PlanResult> {
   const violations = runPolicies(evaluation);
   const refused = violations.some((v) => v.enforcementLevel === "mandatory");
   const parity = kind === "stage" || kind === "prod" ? parityReport(root) : undefined;
+  const pipeline = kind === "pipeline" ? pipelineReport(evaluation) : undefined;
   if (args.json) {
-    return { text: JSON.stringify({ ...result, policyViolations: violations, ...(parity && { parity }) }, null, 2), refused };
+    const extra = { ...(parity && { parity }), ...(pipeline && { pipeline }) };
+    return { text: JSON.stringify({ ...result, policyViolations: violations, ...extra }, null, 2), refused };
   }
   const sections = [renderText(result), renderViolations(violations)];
   if (parity) sections.push(renderParity(parity));
+  if (pipeline) sections.push(renderPipelineReport(pipeline));
   return { text: sections.join("\n\n"), refused };
 }
 

@@ -4,6 +4,7 @@ import { RESERVED_CONNECTIONS, connectionsNeeded, maxConnectionsFor } from "../s
 import { APP_VARIABLES, DERIVED_VARIABLES, REQUIRED_VARIABLES } from "../shared-rules/app-env";
 import { TAG_RULES, type Values, readKeys } from "./config-keys";
 import { type Labels, type Names, labelsFor, nameLimitViolations, namesFor } from "./naming";
+import { type PipelineSpec, pipelineSpec } from "./pipeline-spec";
 import { type StackKind, parseStackName } from "../shared-rules/stack-name";
 
 /**
@@ -35,8 +36,10 @@ export interface PreviewSettings {
   instanceConnectionName?: string;
   /** Secrets every preview reads from the platform's sandbox (owned by stage), by variable name. */
   sandboxSecrets: string[];
-  /** How many previews may run at once: the platform sizes the shared instance for it. */
+  /** How many previews may run at once: the platform sizes the shared instance for it, the sweeper enforces it. */
   maxConcurrent: number;
+  /** The sweeper destroys a preview not updated for this many days. */
+  ttlDays: number;
   /** Upper bound of each preview's Cloud Run instances. */
   maxInstances: number;
   /** Machine type of the shared preview instance. */
@@ -116,7 +119,8 @@ export interface EnvironmentSpec extends CommonSpec {
   previewPlatform?: PreviewSettings;
 }
 
-export type StackSpec = PreviewSpec | EnvironmentSpec;
+export type StackSpec = PreviewSpec | EnvironmentSpec | PipelineSpec;
+export type { PipelineSpec } from "./pipeline-spec";
 
 /** Where a stack's config lives, for error messages. */
 export function configFileOf(stack: StackKind): string {
@@ -176,19 +180,15 @@ export function buildSpec(
   secretKeys: readonly string[] = [],
 ): StackSpec {
   const stack = parseStackName(stackName);
-  if (stack.kind === "pipeline") {
-    throw new Error(
-      `Stack "pipeline" is not yet available in this program: the pipeline stack (workflows, environments, CI ` +
-        "identities) has not been built. Fix: plan pr-<N>, stage or prod",
-    );
-  }
   const file = configFileOf(stack);
   const problems: string[] = [];
   const values = readKeys(stack, config, file, problems);
   const spec =
     stack.kind === "preview"
       ? previewSpec(stack, values, file, problems)
-      : environmentSpec(stack as Extract<StackKind, { kind: "stage" | "prod" }>, values, secretKeys, file, problems);
+      : stack.kind === "pipeline"
+        ? pipelineSpec(stack, values, secretKeys, file, problems)
+        : environmentSpec(stack, values, secretKeys, file, problems);
   if (problems.length > 0) throw new ConfigError(stack.stack, problems);
   return spec;
 }
@@ -200,6 +200,7 @@ function previewSettingsOf(values: Values): PreviewSettings {
     instanceConnectionName: settings.instanceConnectionName,
     sandboxSecrets: settings.sandboxSecrets ?? [],
     maxConcurrent: settings.maxConcurrent ?? 10,
+    ttlDays: settings.ttlDays ?? 7,
     maxInstances: settings.maxInstances ?? 2,
     instanceTier: settings.instanceTier ?? "db-custom-1-3840",
     cirrus: settings.cirrus,

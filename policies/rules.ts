@@ -461,3 +461,46 @@ export const policies: Policies = [
   noServiceAccountKeys,
   connectionBudget,
 ];
+
+// ---------------------------------------------------------------------------------------------------------------
+// The pipeline's identities.
+
+const BASIC_ROLES = ["roles/owner", "roles/editor"];
+
+const noBasicRoles: ResourceValidationPolicy = {
+  name: "no-basic-roles",
+  description: "No IAM grant gives roles/owner or roles/editor; every identity gets predefined roles for what it does.",
+  // Mandatory: a deployer with editor or owner can change anything in its project, including who may deploy prod.
+  enforcementLevel: "mandatory",
+  validateResource: (args, reportViolation) => {
+    const role = args.props.role;
+    if (typeof role !== "string" || !/IAM(Member|Binding)|Iam(Member|Binding)/.test(args.type)) {
+      return args.notApplicable("not an IAM grant");
+    }
+    if (BASIC_ROLES.includes(role)) {
+      reportViolation(`${args.name} grants ${role}: grant the predefined roles the identity needs instead`);
+    }
+  },
+};
+
+/** True when a CEL condition compares `job_workflow_ref` with a non-empty literal (or a list of them). */
+export function pinsWorkflow(condition: string): boolean {
+  return /assertion\.job_workflow_ref\s*(?:==\s*(?:"[^"]+"|'[^']+')|in\s*\[\s*(?:"[^"]+"|'[^']+'))/.test(condition);
+}
+
+const workloadIdentityPinsWorkflow: ResourceValidationPolicy = {
+  name: "workload-identity-pins-workflow",
+  description: "Workload identity providers only trust jobs running named workflows (the job_workflow_ref claim).",
+  // Mandatory: without it, editing a workflow in the trusted repository is enough to mint deploy credentials.
+  enforcementLevel: "mandatory",
+  validateResource: validateResourceOfType(iam.WorkloadIdentityPoolProvider, (provider, args, reportViolation) => {
+    if (!pinsWorkflow(provider.attributeCondition ?? "")) {
+      reportViolation(
+        `${args.name} does not pin the workflow: compare assertion.job_workflow_ref with the reusable workflows at a ` +
+          "commit, e.g. assertion.job_workflow_ref in ['<owner>/<repo>/.github/workflows/deploy.yml@<sha>']",
+      );
+    }
+  }),
+};
+
+policies.push(noBasicRoles, workloadIdentityPinsWorkflow);

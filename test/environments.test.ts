@@ -385,8 +385,8 @@ describe("refusals before any resource", () => {
     expect(() => buildSpec("pr-3", config)).toThrow(/monitor:secrets in Pulumi\.yaml .*previews do not take this key/);
   });
 
-  it("refuses the pipeline stack as not yet available", () => {
-    expect(() => buildSpec("pipeline", {})).toThrow(/^Stack "pipeline" is not yet available in this program: .*Fix: plan pr-<N>, stage or prod$/);
+  it("refuses the pipeline stack without its config, naming the keys it needs", () => {
+    expect(() => buildSpec("pipeline", {})).toThrow(/^Stack "pipeline" has invalid configuration:\n.*monitor:pipeline in Pulumi\.pipeline\.yaml: required/s);
   });
 });
 

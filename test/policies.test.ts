@@ -488,3 +488,44 @@ describe("connection-budget", () => {
     expect(defaultMaxConnections("db-perf-optimized-N-2")).toBeUndefined();
   });
 });
+
+describe("no-basic-roles", () => {
+  it("refuses owner or editor in any IAM grant, passes predefined roles and other resources", () => {
+    const grant = (type: string, role: string, name: string) =>
+      resource(type, { role, member: "serviceAccount:deployer@p.iam.gserviceaccount.com", project: "p" }, { stack: "pipeline", name });
+    expect(
+      violations(
+        "no-basic-roles",
+        grant("gcp:projects/iAMMember:IAMMember", "roles/editor", "editor"),
+        grant("gcp:storage/bucketIAMMember:BucketIAMMember", "roles/owner", "owner"),
+        grant("gcp:projects/iAMMember:IAMMember", "roles/run.admin", "run-admin"),
+        resource("gcp:serviceaccount/account:Account", { accountId: "deployer", role: "roles/owner" }, { stack: "pipeline" }),
+      ),
+    ).toEqual([
+      "editor grants roles/editor: grant the predefined roles the identity needs instead",
+      "owner grants roles/owner: grant the predefined roles the identity needs instead",
+    ]);
+  });
+});
+
+describe("workload-identity-pins-workflow", () => {
+  const PROVIDER = "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider";
+
+  it("refuses a provider that trusts any workflow of the repository, passes one naming the workflows", () => {
+    const provider = (attributeCondition: string, name: string) => resource(PROVIDER, { attributeCondition }, { stack: "pipeline", name });
+    expect(
+      violations(
+        "workload-identity-pins-workflow",
+        provider("assertion.repository_id == '1'", "any-workflow"),
+        provider("assertion.repository_id == '1' && assertion.job_workflow_ref != ''", "not-a-pin"),
+        provider("assertion.repository_id == '1' && assertion.job_workflow_ref in ['o/r/.github/workflows/d.yml@abc']", "pinned"),
+        provider("assertion.job_workflow_ref == \"o/r/.github/workflows/d.yml@refs/heads/main\"", "pinned-eq"),
+      ),
+    ).toEqual([
+      "any-workflow does not pin the workflow: compare assertion.job_workflow_ref with the reusable workflows at a commit, " +
+        "e.g. assertion.job_workflow_ref in ['<owner>/<repo>/.github/workflows/deploy.yml@<sha>']",
+      "not-a-pin does not pin the workflow: compare assertion.job_workflow_ref with the reusable workflows at a commit, " +
+        "e.g. assertion.job_workflow_ref in ['<owner>/<repo>/.github/workflows/deploy.yml@<sha>']",
+    ]);
+  });
+});

@@ -125,6 +125,7 @@ describe("config refusals name the stack, the key and the fix", () => {
 
   it("accepts a Sentry DSN (a public key, no password) and REDIS_URL without a password", () => {
     const spec = buildSpec("pr-7", withEnv({ SENTRY_DSN: "https://abc123@o1.ingest.sentry.io/42", REDIS_URL: "redis://redis:6379" }));
+    if (spec.kind !== "preview") throw new Error("expected a preview");
     expect(spec.env.SENTRY_DSN).toBe("https://abc123@o1.ingest.sentry.io/42");
   });
 

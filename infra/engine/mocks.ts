@@ -104,7 +104,7 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
     "gcp:cloudrunv2/job:Job": (_, i) => ({ uid: hex(String(i.name)).slice(0, 36) }),
     "gcp:serviceaccount/account:Account": (_, i) => {
       const email = `${i.accountId}@${i.project ?? ctx.project}.iam.gserviceaccount.com`;
-      return { email, member: `serviceAccount:${email}`, name: `projects/${ctx.project}/serviceAccounts/${email}` };
+      return { email, member: `serviceAccount:${email}`, name: `projects/${i.project ?? ctx.project}/serviceAccounts/${email}` };
     },
     "gcp:sql/databaseInstance:DatabaseInstance": (_, i) => ({
       connectionName: `${i.project ?? ctx.project}:${i.region ?? ctx.region}:${i.name}`,
@@ -161,6 +161,29 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
       ],
     }),
     "gcp:projects/service:Service": (_, i) => ({ id: `${i.project ?? ctx.project}/${i.service}` }),
+    // The pipeline stack: identities, state, registry (names as the APIs return them), and GitHub's answers.
+    "gcp:iam/workloadIdentityPool:WorkloadIdentityPool": (_, i) => ({
+      name: `projects/${mockProjectNumber(String(i.project ?? ctx.project))}/locations/global/workloadIdentityPools/${i.workloadIdentityPoolId}`,
+      state: "ACTIVE",
+    }),
+    "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider": (_, i) => ({
+      name:
+        `projects/${mockProjectNumber(String(i.project ?? ctx.project))}/locations/global/workloadIdentityPools/` +
+        `${i.workloadIdentityPoolId}/providers/${i.workloadIdentityPoolProviderId}`,
+      state: "ACTIVE",
+    }),
+    "gcp:storage/bucket:Bucket": (_, i) => ({ url: `gs://${i.name}`, selfLink: `https://www.googleapis.com/storage/v1/b/${i.name}` }),
+    "gcp:kms/keyRing:KeyRing": (_, i) => ({ id: `projects/${i.project ?? ctx.project}/locations/${i.location}/keyRings/${i.name}` }),
+    "gcp:kms/cryptoKey:CryptoKey": (_, i) => ({ id: `${i.keyRing}/cryptoKeys/${i.name}` }),
+    "gcp:artifactregistry/repository:Repository": (_, i) => {
+      const name = `projects/${i.project ?? ctx.project}/locations/${i.location}/repositories/${i.repositoryId}`;
+      return { id: name, name };
+    },
+    "github:index/repositoryFile:RepositoryFile": (_, i) => ({
+      commitSha: hex(`${i.repository}:${i.file}:${i.content}`).slice(0, 40),
+      sha: hex(String(i.content)).slice(0, 40),
+    }),
+    "github:index/repositoryRuleset:RepositoryRuleset": (name) => ({ rulesetId: parseInt(hex(name).slice(0, 6), 16) }),
     "random:index/randomPassword:RandomPassword": (name, i) => ({
       result: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: mockRandom(name, Number(i.length ?? 32)) },
     }),
