@@ -50,6 +50,25 @@ export function errorSummary(err: unknown, max = 1500): string {
   return text.length > max ? `…${text.slice(-max)}` : text;
 }
 
+/** The line of CLI output that says what went wrong: the last one mentioning an error, else the last one. */
+export function errorHeadline(err: unknown, max = 200): string {
+  const lines = (err instanceof Error ? err.message : String(err)).split("\n").map((l) => l.trim()).filter(Boolean);
+  const line = [...lines].reverse().find((l) => /error/i.test(l)) ?? lines.at(-1) ?? "unknown error";
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/** A destroy that failed every attempt; `lastError` is the headline of the last failure. */
+export class DestroyFailedError extends RefusedError {
+  constructor(
+    message: string,
+    readonly attempts: number,
+    readonly lastError: string,
+  ) {
+    super(message);
+    this.name = "DestroyFailedError";
+  }
+}
+
 const LOCKED = /currently locked/;
 
 /** Destroys the stack's resources, then removes the stack; resolves with the attempts it took. */
@@ -75,8 +94,10 @@ export async function destroyAndRemove(stack: DestroyableStack, options: Destroy
           ? ` The stack is locked by another update. If no workflow run is working on ${stack.name}, clear the lock with ` +
             `\`pulumi cancel --stack ${stack.name} --yes\` (it deletes every lock of the stack, so never while an update runs), then run this again.`
           : ` Run the workflow again; if it keeps failing, \`pulumi destroy --stack ${stack.name}\` by hand shows which resource refuses.`;
-        throw new RefusedError(
+        throw new DestroyFailedError(
           `${destroyed ? "Removing" : "Destroying"} ${stack.name} failed ${attempts} times; last error:\n${summary}\n${lockHint.trim()}`,
+          attempts,
+          errorHeadline(err),
         );
       }
       const delay = baseDelayMs * 2 ** (attempt - 1);

@@ -16,7 +16,7 @@ import { parseStackName } from "../infra/stack-name";
 import { boolEnv, intEnv, run, type Env, type Sleep } from "./lib/cli";
 import { GitHubError, gitHubFromEnv, type Fetch, type GitHub } from "./lib/github";
 import { appendSummary } from "./lib/github-files";
-import { destroyAndRemove, errorSummary, projectWorkspace, selectStack, shortStackName, type DestroyableStack } from "./destroy-preview";
+import { DestroyFailedError, destroyAndRemove, errorHeadline, errorSummary, projectWorkspace, selectStack, shortStackName, type DestroyableStack } from "./destroy-preview";
 
 export interface StackInfo {
   readonly name: string;
@@ -204,7 +204,8 @@ export async function sweep(io: SweepIo, settings: { ttlDays: number; cap: numbe
       outcomes.push({ decision, result: took > 1 ? `destroyed after ${took} attempts` : "destroyed" });
     } catch (err) {
       io.log(`${decision.stack.name}: ${errorSummary(err)}`);
-      outcomes.push({ decision, result: `failed: ${errorSummary(err, 200)} (retried on the next run)` });
+      const headline = err instanceof DestroyFailedError ? `${err.attempts} attempts, last: ${err.lastError}` : errorHeadline(err);
+      outcomes.push({ decision, result: `failed (${headline}); retried on the next run` });
     }
   }
   return outcomes;
