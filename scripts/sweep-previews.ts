@@ -221,7 +221,8 @@ export function automationBackend(workspace: Workspace): SweepBackend {
   return {
     listStacks: async () => (await workspace.listStacks()).map((s) => ({ ...s })),
     lastDestroyFailed: async (name) => {
-      const [last] = await (await select(name)).history(1);
+      // showSecrets false: the Automation API defaults to decrypting config into the history it returns.
+      const [last] = await (await select(name)).history(1, 1, false);
       return last?.kind === "destroy" && last.result === "failed";
     },
     select,
