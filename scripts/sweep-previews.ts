@@ -53,6 +53,16 @@ export interface SweepInput {
 
 const DAY_MS = 86_400_000;
 
+/** The PR number of a preview stack; undefined for any other stack, known or not. */
+export function previewNumber(name: string): number | undefined {
+  try {
+    const kind = parseStackName(shortStackName(name));
+    return kind.kind === "preview" ? Number(kind.pr) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function updatedAt(stack: StackInfo): number | undefined {
   const t = stack.lastUpdate ? Date.parse(stack.lastUpdate) : NaN;
   return Number.isNaN(t) ? undefined : t;
@@ -182,8 +192,8 @@ export interface SweepIo {
 /** Lists, decides, destroys (unless a dry run); resolves with every stack's outcome. Failures are outcomes, not throws. */
 export async function sweep(io: SweepIo, settings: { ttlDays: number; cap: number; dryRun: boolean }): Promise<SweepOutcome[]> {
   const stacks = await io.backend.listStacks();
-  const previews = stacks.filter((s) => /^pr-[1-9][0-9]*$/.test(shortStackName(s.name)));
-  const prs = await fetchPrStates(io.github, previews.map((s) => Number(shortStackName(s.name).slice(3))));
+  const previews = stacks.filter((s) => previewNumber(s.name) !== undefined);
+  const prs = await fetchPrStates(io.github, previews.map((s) => previewNumber(s.name)!));
   const failedBefore = new Set<string>();
   for (const s of previews) if (await io.backend.lastDestroyFailed(s.name)) failedBefore.add(s.name);
 
