@@ -3,10 +3,13 @@
  * CHAT_WEBHOOK_URL secret) it does nothing and says so. The webhook URL is a credential: it is never printed, and
  * errors say only the status or the network error's code.
  *
- * env: CHAT_WEBHOOK_URL, STATUS (started | succeeded | failed), ENVIRONMENT, TAG, RUN_URL.
+ * env: CHAT_WEBHOOK_URL, STATUS (started | succeeded | failed), ENVIRONMENT, TAG, RUN_URL,
+ *      NOTES_FILE (optional: release notes to include; a missing file only drops them, since by then the deploy
+ *      is done and a failed notice here would be reported as a failed deploy).
  * The body is `{"text": ...}`, which Slack incoming webhooks and compatible chat services accept.
  */
 import { CHAT_WEBHOOK_SECRET } from "../infra/pipeline-contract";
+import { existsSync, readFileSync } from "node:fs";
 import { RefusedError, UsageError, optionalEnv, requireEnv, run, type Env } from "./lib/cli";
 import type { Fetch } from "./lib/github";
 
@@ -20,11 +23,25 @@ export function escapeChat(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
-export function chatMessage(input: { status: DeployStatus; environment: string; tag: string; runUrl?: string }): { text: string } {
+/** Release notes longer than this are cut; the release page has them all. */
+const MAX_NOTES = 3000;
+
+export function chatMessage(input: { status: DeployStatus; environment: string; tag: string; runUrl?: string; notes?: string }): { text: string } {
   const what = `Monitor ${escapeChat(input.tag)} to ${escapeChat(input.environment)}`;
   const verb = { started: "deploy started", succeeded: "deployed", failed: "deploy FAILED" }[input.status];
   const link = input.runUrl ? ` (<${escapeChat(input.runUrl)}|run>)` : "";
-  return { text: `${ICON[input.status]} ${what}: ${verb}${link}` };
+  const notes = input.notes?.trim();
+  const body = notes ? `\n${escapeChat(notes.length > MAX_NOTES ? `${notes.slice(0, MAX_NOTES)}\n…` : notes)}` : "";
+  return { text: `${ICON[input.status]} ${what}: ${verb}${link}${body}` };
+}
+
+function readNotes(path: string | undefined): string | undefined {
+  if (!path) return undefined;
+  if (!existsSync(path)) {
+    console.error(`warning: NOTES_FILE ${path} does not exist; posting without release notes.`);
+    return undefined;
+  }
+  return readFileSync(path, "utf8");
 }
 
 export async function main(env: Env = process.env, fetchImpl: Fetch = fetch): Promise<number> {
@@ -43,6 +60,7 @@ export async function main(env: Env = process.env, fetchImpl: Fetch = fetch): Pr
     environment: requireEnv(env, "ENVIRONMENT", { pattern: /^[a-z]+$/, expected: "an environment name such as prod" }),
     tag: requireEnv(env, "TAG", { pattern: /^[A-Za-z0-9._-]{1,128}$/, expected: "a release tag or short SHA" }),
     runUrl: optionalEnv(env, "RUN_URL", { pattern: /^https:\/\/[^\s<>|]+$/, expected: "an https URL" }),
+    notes: readNotes(optionalEnv(env, "NOTES_FILE")),
   });
   let response: Response;
   try {

@@ -1,6 +1,7 @@
+import { writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { chatMessage, main } from "../scripts/notify-chat";
-import { captureConsole, fakeFetch } from "./scripts-fakes";
+import { captureConsole, fakeFetch, tempFile } from "./scripts-fakes";
 
 const HOOK = "https://hooks.slack.example/services/T000/B000/SECRETPART";
 const ENV = { CHAT_WEBHOOK_URL: HOOK, STATUS: "succeeded", ENVIRONMENT: "prod", TAG: "2024.09.01", RUN_URL: "https://github.com/x/actions/runs/1" };
@@ -36,5 +37,16 @@ describe("chat notification", () => {
 
   it("escapes the characters chat markup gives meaning to", () => {
     expect(chatMessage({ status: "failed", environment: "prod", tag: "<!channel>&" }).text).toBe(":x: Monitor &lt;!channel&gt;&amp; to prod: deploy FAILED");
+  });
+
+  it("includes the release notes when given, and still posts when the notes file is missing", async () => {
+    const notes = tempFile("notes.md");
+    writeFileSync(notes.path, "## What's Changed\n* Fix <b> by @someone in #12\n");
+    const { fetch, calls } = fakeFetch(() => ({ body: "ok" }));
+    await captureConsole(() => main({ ...ENV, NOTES_FILE: notes.path }, fetch));
+    expect((calls[0].body as { text: string }).text).toMatch(/: deployed \(<[^>]+\|run>\)\n## What's Changed\n\* Fix &lt;b&gt; by @someone in #12$/);
+    const { err } = await captureConsole(() => main({ ...ENV, NOTES_FILE: "/nonexistent/notes.md" }, fetch));
+    expect(err).toContain("posting without release notes");
+    expect(calls).toHaveLength(2);
   });
 });
