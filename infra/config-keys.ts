@@ -14,27 +14,10 @@ import type { StackKind } from "../shared-rules/stack-name";
  */
 
 const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const SHORT_SHA = /^[0-9a-f]{7,40}$/;
-const CALENDAR_TAG = /^(\d{4})\.(\d{2})\.(\d{2})(\.[1-9][0-9]*)?$/;
-
 const dockerTag = z
   .string()
   .regex(DOCKER_TAG, "expected a Docker tag: letters, digits, '_', '.', '-', at most 128, not starting with '.' or '-'")
   .refine((t) => t !== "latest", "'latest' moves under you: give the tag of one build (the image is pinned by digest)");
-
-/** The tag forms each long-lived environment deploys (monitor-app.md: how images are tagged). */
-export const TAG_RULES: Record<"stage" | "prod", { valid: (tag: string) => boolean; expected: string }> = {
-  stage: { valid: (t) => SHORT_SHA.test(t), expected: "a short commit SHA (7-40 lowercase hex), e.g. 3f9c2ab" },
-  prod: { valid: isCalendarTag, expected: "a calendar tag YYYY.MM.DD or YYYY.MM.DD.N, e.g. 2024.09.01 or 2024.02.27.1" },
-};
-
-function isCalendarTag(tag: string): boolean {
-  const match = CALENDAR_TAG.exec(tag);
-  if (!match) return false;
-  const [year, month, day] = match.slice(1, 4).map(Number);
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
-}
 
 const imageRepository = z
   .string()

@@ -10,7 +10,7 @@
  */
 import { resolve } from "node:path";
 import type { Stack, Workspace } from "@pulumi/pulumi/automation";
-import { parseStackName } from "../infra/stack-name";
+import { parseStackName } from "../shared-rules/stack-name";
 import { RefusedError, intEnv, requireEnv, run, sleep as realSleep, type Env, type Sleep } from "./lib/cli";
 
 /** The part of an Automation API Stack this needs; tests pass a fake. */

@@ -7,7 +7,7 @@
  *      RUN_URL (optional link), GITHUB_TOKEN (`issues: write`), GITHUB_REPOSITORY.
  */
 import { createHash } from "node:crypto";
-import { parseStackName } from "../infra/stack-name";
+import { parseStackName } from "../shared-rules/stack-name";
 import { RefusedError, UsageError, boolEnv, optionalEnv, requireEnv, run, type Env } from "./lib/cli";
 import { gitHubFromEnv, type Fetch, type GitHub } from "./lib/github";
 import { readInputFile } from "./lib/github-files";

@@ -6,15 +6,13 @@
  *                  LATEST_RELEASE (optional: the tag of the release marked latest, where the notes start).
  *             Tags come from `git tag --list` in the checkout (fetch tags: actions/checkout `fetch-tags: true` or
  *             `fetch-depth: 0`). Outputs: tag, notes_base (empty when there is no earlier release).
- *   validate  env ENVIRONMENT, TAG: the tag form that environment deploys (infra/config-keys.ts TAG_RULES).
+ *   validate  env ENVIRONMENT, TAG: the tag form that environment deploys (shared-rules/image-tags.ts TAG_RULES).
  *             Outputs: tag.
  */
 import { execFileSync } from "node:child_process";
-import { TAG_RULES } from "../infra/config-keys";
+import { TAG_RULES, parseCalendarTag } from "../shared-rules/image-tags";
 import { RefusedError, UsageError, optionalEnv, requireEnv, run, type Env } from "./lib/cli";
 import { writeOutputs } from "./lib/github-files";
-
-const CALENDAR = /^(\d{4})\.(\d{2})\.(\d{2})(?:\.([1-9][0-9]*))?$/;
 
 /** `YYYY.MM.DD` of an instant, in UTC: a run at 00:10 UTC Monday is Monday's release wherever its people are. */
 export function utcDate(now: Date): string {
@@ -30,9 +28,9 @@ export function nextCalendarTag(tags: readonly string[], now: Date): string {
   const date = utcDate(now);
   let highest = -1; // -1: the date is free; 0: the bare date is taken; N: `.N` is the highest taken
   for (const tag of tags) {
-    const match = CALENDAR.exec(tag.trim());
-    if (!match || `${match[1]}.${match[2]}.${match[3]}` !== date) continue;
-    highest = Math.max(highest, match[4] ? Number(match[4]) : 0);
+    const parsed = parseCalendarTag(tag.trim());
+    if (parsed?.date !== date) continue;
+    highest = Math.max(highest, parsed.suffix);
   }
   return highest < 0 ? date : `${date}.${highest + 1}`;
 }
@@ -40,8 +38,8 @@ export function nextCalendarTag(tags: readonly string[], now: Date): string {
 /** Orders calendar tags by date, then suffix (the bare date before `.1`). */
 export function compareCalendarTags(a: string, b: string): number {
   const key = (t: string) => {
-    const m = CALENDAR.exec(t);
-    return m ? [Number(m[1]), Number(m[2]), Number(m[3]), m[4] ? Number(m[4]) : 0] : [0, 0, 0, 0];
+    const c = parseCalendarTag(t);
+    return c ? [c.year, c.month, c.day, c.suffix] : [0, 0, 0, 0];
   };
   const [ka, kb] = [key(a), key(b)];
   for (let i = 0; i < 4; i++) if (ka[i] !== kb[i]) return ka[i] - kb[i];
@@ -57,7 +55,7 @@ export function compareCalendarTags(a: string, b: string): number {
 export function notesBase(tags: readonly string[], latestRelease: string | undefined): string | undefined {
   const existing = new Set(tags.map((t) => t.trim()));
   if (latestRelease && existing.has(latestRelease)) return latestRelease;
-  const calendar = [...existing].filter((t) => CALENDAR.test(t)).sort(compareCalendarTags);
+  const calendar = [...existing].filter((t) => parseCalendarTag(t) !== undefined).sort(compareCalendarTags);
   return calendar.at(-1);
 }
 

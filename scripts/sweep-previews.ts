@@ -3,7 +3,7 @@
  * the oldest beyond the cap on concurrent previews; retries a destroy that failed on an earlier run. Reports each
  * stack's fate in the run summary.
  *
- * Only `pr-<N>` stacks are considered (infra/stack-name.ts); stage, prod, pipeline and any unknown name are listed
+ * Only `pr-<N>` stacks are considered (shared-rules/stack-name.ts); stage, prod, pipeline and any unknown name are listed
  * as kept and never selected for destroy.
  *
  * env: PREVIEW_TTL_DAYS, PREVIEW_CAP (repository variables, from the project's preview config), GITHUB_TOKEN
@@ -12,7 +12,7 @@
  */
 import type { Stack, Workspace } from "@pulumi/pulumi/automation";
 import { REPOSITORY_VARIABLES } from "../infra/pipeline-contract";
-import { parseStackName } from "../infra/stack-name";
+import { parseStackName } from "../shared-rules/stack-name";
 import { boolEnv, intEnv, run, type Env, type Sleep } from "./lib/cli";
 import { GitHubError, gitHubFromEnv, type Fetch, type GitHub } from "./lib/github";
 import { appendSummary } from "./lib/github-files";

@@ -62,7 +62,7 @@ describe("notes base", () => {
   });
 });
 
-describe("tag validation (TAG_RULES from infra/config-keys.ts)", () => {
+describe("tag validation (TAG_RULES from shared-rules/image-tags.ts)", () => {
   it("accepts a short SHA for stage and a real calendar date for prod", () => {
     expect(() => validateTag("stage", "3f9c2ab")).not.toThrow();
     expect(() => validateTag("prod", "2024.09.01")).not.toThrow();

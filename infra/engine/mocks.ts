@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
+import { parseCalendarTag } from "../../shared-rules/image-tags";
 import { PREVIEW_PLATFORM_NAMES } from "../naming";
 import type { PreviewPlatform } from "../platform";
 
@@ -25,8 +26,8 @@ export function mockDigest(imageName: string): string {
  * other tag in 2025, after every release the engine assumes deployed.
  */
 export function mockBuildTime(tag: string): string {
-  const calendar = /^(\d{4})\.(\d{2})\.(\d{2})(?:\.(\d+))?$/.exec(tag);
-  if (calendar) return `${calendar[1]}-${calendar[2]}-${calendar[3]}T00:${String(Number(calendar[4] ?? 0)).padStart(2, "0")}:00Z`;
+  const calendar = parseCalendarTag(tag);
+  if (calendar) return `${calendar.date.replace(/\./g, "-")}T00:${String(calendar.suffix).padStart(2, "0")}:00Z`;
   const minutes = parseInt(hex(tag).slice(0, 6), 16) % (365 * 24 * 60);
   return new Date(Date.UTC(2025, 0, 1) + minutes * 60_000).toISOString().replace(".000Z", "Z");
 }
