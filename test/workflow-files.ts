@@ -102,7 +102,7 @@ export function usesNodes(wf: WorkflowFile): { jobId: string; value: string; com
     for (const step of steps.items) {
       if (!isMap(step)) continue;
       const node = step.get("uses", true) as Scalar | undefined;
-      if (node) out.push({ jobId, value: String(node.value), comment: node.comment });
+      if (node) out.push({ jobId, value: String(node.value), comment: node.comment ?? undefined });
     }
   }
   return out;
