@@ -189,12 +189,14 @@ describe("stage (deploy-stage.yml)", () => {
     expect(environmentName(build)).toBe("stage");
   });
 
-  it("ups stage with monitor:imageTag=<short sha> in the stage group, then smoke-checks the commit", () => {
+  it("ups stage with monitor:imageTag=<short sha> and this run's deploy id in the stage group, then smoke-checks the commit", () => {
     expect(ops("infra", REUSABLE_WORKFLOWS.stage)).toEqual([
-      { jobId: "deploy", command: "up", stack: "stage", config: ["monitor:imageTag"], flags: [] },
+      { jobId: "deploy", command: "up", stack: "stage", config: ["monitor:imageTag", "monitor:deployId"], flags: [] },
     ]);
     expect(parse(String(step(deploy, "up").with!["config-map"]))).toEqual({
       "monitor:imageTag": { value: "${{ needs.build.outputs.tag }}", secret: false },
+      // A migration execution belongs to one deploy: a re-run attempt is a new deploy, a retried step is not.
+      "monitor:deployId": { value: "${{ github.run_id }}-${{ github.run_attempt }}", secret: false },
     });
     expect(deploy.environment).toEqual({ name: "stage", url: "${{ steps.up.outputs.url }}" });
     expect(concurrencyOf(deploy.concurrency)).toEqual({ group: "pulumi-stage", cancel: false });
@@ -256,10 +258,11 @@ describe("1-click deploy (deploy.yml)", () => {
     expect([deploy.needs].flat()).toContain("check");
   });
 
-  it("previews then ups the chosen stack with monitor:imageTag=<tag>, in that environment and its stack's group", () => {
+  it("previews then ups the chosen stack with monitor:imageTag=<tag> and the deploy id, in that environment and its stack's group", () => {
+    const config = ["monitor:imageTag", "monitor:deployId"];
     expect(ops("infra", REUSABLE_WORKFLOWS.deploy)).toEqual([
-      { jobId: "deploy", command: "preview", stack: "${{ inputs.environment }}", config: ["monitor:imageTag"], flags: ["diff"] },
-      { jobId: "deploy", command: "up", stack: "${{ inputs.environment }}", config: ["monitor:imageTag"], flags: [] },
+      { jobId: "deploy", command: "preview", stack: "${{ inputs.environment }}", config, flags: ["diff"] },
+      { jobId: "deploy", command: "up", stack: "${{ inputs.environment }}", config, flags: [] },
     ]);
     expect(deploy.environment).toEqual({ name: "${{ inputs.environment }}", url: "${{ steps.up.outputs.url }}" });
     expect(concurrencyOf(deploy.concurrency)).toEqual({ group: "pulumi-${{ inputs.environment }}", cancel: false });
