@@ -89,10 +89,17 @@ async function main(): Promise<number> {
     return refused ? 1 : 0;
   } catch (err) {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    // The failed program's other registrations may still reject with the same cause, now that the process lives
+    // until stdout drains: it has been reported once, without a stack trace, and that is the answer.
+    process.on("unhandledRejection", () => undefined);
     return 1;
   }
 }
 
 if (require.main === module) {
-  main().then((code) => process.exit(code));
+  // Not process.exit: on a pipe, stdout is written asynchronously, and exiting at once would cut the output at
+  // the pipe's buffer (64 KiB), leaving `| jq` with half a JSON document. Node exits with this code once written.
+  main().then((code) => {
+    process.exitCode = code;
+  });
 }

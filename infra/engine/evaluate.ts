@@ -100,14 +100,36 @@ function propertyDependenciesOf(req: any): Record<string, string[]> {
   return deps;
 }
 
+/** The root stack's type: the engine leaves it out of its children's URNs. */
+const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
+
+/**
+ * The URN the engine gives a resource: its type qualified by every ancestor's type, `A$B$<type>` (pulumi/pulumi
+ * sdk/go/common/resource/urn.go, NewURN with the parent URN's QualifiedType), the root stack left out. The mock
+ * monitor chains the parent's own type only, which is wrong from two components deep.
+ */
+export function urnOf(stack: string, project: string, parent: string, type: string, name: string): string {
+  const parentType = parent ? parent.split("::")[2] : "";
+  const qualified = parentType && parentType !== ROOT_STACK_TYPE ? `${parentType}$${type}` : type;
+  return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
+}
+
 /** Reads what the mock API leaves out (options) from the registration request itself. */
 class RecordingMonitor extends MockMonitor {
   readonly registrations: Registration[] = [];
 
+  constructor(mocks: pulumi.runtime.Mocks) {
+    super(mocks);
+    // Replaces the mock's URN (private in its typings) everywhere the mock uses it, so that the SDK (parents,
+    // dependencies) holds the same URNs as the recording.
+    (this as unknown as { newUrn: (parent: string, type: string, name: string) => string }).newUrn = (parent, type, name) =>
+      urnOf(pulumi.getStack(), pulumi.getProject(), parent, type, name);
+  }
+
   private record(req: any, read: boolean, inputs: unknown): void {
     const { redacted, raw, paths } = unwrapSecrets(inputs);
     this.registrations.push({
-      urn: (this as any).newUrn(req.getParent(), req.getType(), req.getName()),
+      urn: urnOf(pulumi.getStack(), pulumi.getProject(), req.getParent(), req.getType(), req.getName()),
       type: req.getType(),
       name: req.getName(),
       custom: read ? true : req.getCustom(),
