@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { getRegistryImageOutput } from "@pulumi/docker/getRegistryImage";
 import { EXECUTION_TOKEN_LENGTH } from "../infra/naming";
+import { Refusal } from "../infra/refusal";
 
 export interface ImageReference {
   repository: string;
@@ -37,7 +38,7 @@ export function resolveImage(image: ImageReference): ResolvedImage {
   const found = getRegistryImageOutput({ name: `${image.repository}:${image.tag}` });
   const digest = found.sha256Digest.apply((d) => {
     if (!DIGEST.test(d ?? "")) {
-      throw new Error(
+      throw new Refusal(
         `Stack "${pulumi.getStack()}": the registry has no sha256 digest for ${image.repository}:${image.tag} ` +
           `(got "${d}"). Fix: push that tag, or pass one that exists with --config monitor:imageTag=<tag>`,
       );
@@ -57,7 +58,7 @@ export function deployedImage(repository: string, stackName: string): ResolvedIm
     .all([self.getOutput("imageTag"), self.getOutput("imageDigest")])
     .apply(([tag, digest]) => {
       if (typeof tag !== "string" || !DIGEST.test(String(digest))) {
-        throw new Error(
+        throw new Refusal(
           `Stack "${pulumi.getStack()}": no image is deployed yet, so there is nothing to keep. ` +
             "Fix: pass the image to deploy with --config monitor:imageTag=<tag>",
         );

@@ -2,6 +2,7 @@ import { ENTERPRISE_ONLY_TIER } from "../components/postgres-instance";
 import { APP_VARIABLES, DERIVED_VARIABLES, REQUIRED_VARIABLES } from "./app-env";
 import { TAG_RULES, type Values, readKeys } from "./config-keys";
 import { type Labels, type Names, labelsFor, nameLimitViolations, namesFor } from "./naming";
+import { Refusal } from "./refusal";
 import { type StackKind, parseStackName } from "./stack-name";
 
 /**
@@ -107,13 +108,13 @@ export function configFileOf(stack: StackKind): string {
     : `Pulumi.${stack.stack}.yaml`;
 }
 
-export class ConfigError extends Error {
+/** Every problem with a stack's config at once. `stackName`, not `stack`: that is the error's stack trace. */
+export class ConfigError extends Refusal {
   constructor(
-    readonly stack: string,
+    readonly stackName: string,
     readonly problems: readonly string[],
   ) {
-    super(`Stack "${stack}" has invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    this.name = "ConfigError";
+    super(`Stack "${stackName}" has invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }
 }
 
@@ -159,7 +160,7 @@ export function buildSpec(
 ): StackSpec {
   const stack = parseStackName(stackName);
   if (stack.kind === "pipeline") {
-    throw new Error(
+    throw new Refusal(
       `Stack "pipeline" is not yet available in this program: the pipeline stack (workflows, environments, CI ` +
         "identities) has not been built. Fix: plan pr-<N>, stage or prod",
     );

@@ -1,3 +1,5 @@
+import { Refusal } from "./refusal";
+
 /**
  * The stack name alone selects what a stack is: `pr-<N>` is a pull request's preview, and the three long-lived
  * stacks are named for what they own. Anything else is refused before a resource exists.
@@ -15,14 +17,13 @@ export const VALID_STACK_FORMS = [
   "pipeline",
 ] as const;
 
-export class StackNameError extends Error {
-  constructor(stack: string) {
+export class StackNameError extends Refusal {
+  constructor(readonly stackName: string) {
     super(
-      `Stack "${stack}" is not a stack of the monitor project. Valid stack names:\n` +
+      `Stack "${stackName}" is not a stack of the monitor project. Valid stack names:\n` +
         VALID_STACK_FORMS.map((form) => `  - ${form}`).join("\n") +
         `\nFix: select one with \`pulumi stack select <name>\` (or \`npm run plan -- <name>\`).`,
     );
-    this.name = "StackNameError";
   }
 }
 
