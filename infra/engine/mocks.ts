@@ -32,6 +32,8 @@ export interface MockContext {
   region: string;
   /** Outputs of other stacks, by stack reference name (`organization/monitor/stage`). */
   stackOutputs: (stackName: string) => Record<string, unknown> | undefined;
+  /** A first preview: providers answer with the inputs alone, so everything they compute (ids included) is unknown. */
+  fresh?: boolean;
 }
 
 /** Stage's preview platform as the stage stack exports it, for previews evaluated without stage's state. */
@@ -100,6 +102,7 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
         if (!outputs) throw new Error(`the offline engine has no outputs for the stack reference "${name}"`);
         return { id: name, state: { name, outputs, secretOutputNames: [] } };
       }
+      if (ctx.fresh) return { id: undefined, state: args.inputs };
       const extra = outputsByType[args.type]?.(args.name, args.inputs) ?? {};
       const state = { ...args.inputs, ...extra };
       const id = args.custom === false ? undefined : String(extra.id ?? state.name ?? `${args.name}-id`);
