@@ -42,7 +42,8 @@ export interface DerivedEnvArgs {
   /** Where users reach the app: `SERVER_URL` and `NEXTAUTH_URL`. */
   url: pulumi.Input<string>;
   cloudSqlConnection: pulumi.Input<string>;
-  project: string;
+  /** The project that owns the topic (a preview publishes to the platform's, in stage's project). */
+  pubsubProject: pulumi.Input<string>;
   pubsubTopic: pulumi.Input<string>;
   /** Only where a consumer runs (stage and prod). */
   pubsubSubscription?: pulumi.Input<string>;
@@ -58,7 +59,7 @@ export function derivedEnv(args: DerivedEnvArgs): Record<string, pulumi.Input<st
     NEXTAUTH_URL: args.url,
     // The socket directory the Cloud SQL volume creates for the instance.
     PG_HOST: pulumi.interpolate`${CLOUDSQL_MOUNT_PATH}/${args.cloudSqlConnection}`,
-    GCP_PUBSUB_PROJECT_ID: args.project,
+    GCP_PUBSUB_PROJECT_ID: args.pubsubProject,
     GCP_PUBSUB_TOPIC_NAME: args.pubsubTopic,
     ...(args.pubsubSubscription !== undefined && { GCP_PUBSUB_SUBSCRIPTION_NAME: args.pubsubSubscription }),
   };

@@ -93,3 +93,35 @@ export class AppSecrets extends pulumi.ComponentResource {
     this.registerOutputs({});
   }
 }
+
+/** A secret whose value SRE adds by hand, and the command that does it. */
+export interface OwedVersion {
+  variable: string;
+  command: string;
+  /** Why no usable version was found. */
+  why: string;
+}
+
+/**
+ * The managed secrets that have no enabled version yet: a container reading one as `latest` cannot start, so a
+ * deploy that needs them is refused at plan time with this list instead of failing half-way through the rollout.
+ * Reads metadata only (`fetchSecretData: false`): no value ever enters the program.
+ */
+export function owedVersions(
+  project: string,
+  secretIds: Record<string, string>,
+  opts?: pulumi.InvokeOptions,
+): pulumi.Output<OwedVersion[]> {
+  const checks = Object.entries(secretIds).map(async ([variable, secretId]): Promise<OwedVersion | undefined> => {
+    const command = `gcloud secrets versions add ${secretId} --project ${project} --data-file=-`;
+    try {
+      const latest = await gcp.secretmanager.getSecretVersion({ project, secret: secretId, fetchSecretData: false }, opts);
+      return latest.enabled ? undefined : { variable, command, why: `its latest version (${latest.version}) is disabled` };
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (!/not ?found|404|NOT_FOUND|no versions/i.test(message)) throw err;
+      return { variable, command, why: "it has no version yet" };
+    }
+  });
+  return pulumi.output(Promise.all(checks).then((owed) => owed.filter((o): o is OwedVersion => o !== undefined)));
+}

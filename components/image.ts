@@ -1,32 +1,63 @@
 import * as pulumi from "@pulumi/pulumi";
-import { getRegistryImageOutput } from "@pulumi/docker/getRegistryImage";
-import { EXECUTION_TOKEN_LENGTH } from "../infra/naming";
-import { Refusal } from "../infra/refusal";
+import { Image } from "@pulumi/docker/image";
+import { getDockerImageOutput } from "@pulumi/gcp/artifactregistry/getDockerImage";
+import { getClientConfigOutput } from "@pulumi/gcp/organizations/getClientConfig";
+import { type ArtifactRegistryPath, artifactRegistryPath } from "../shared-rules/artifact-registry";
+import { Refusal } from "../shared-rules/refusal";
+
+/**
+ * Which bytes a stack runs. Stage and prod resolve a tag to its digest through the Artifact Registry API, with
+ * Google credentials alone (ADC or workload identity; no docker config, no gcloud): the Docker provider's own
+ * registry look-ups read only its `registryAuth`, so Artifact Registry would refuse them. A preview built from the
+ * PR's checkout pushes with a short-lived Google access token and runs the digest its build produced.
+ */
 
 export interface ImageReference {
+  /** `<location>-docker.pkg.dev/<project>/<repository>/<image>`. */
   repository: string;
   tag: string;
 }
 
 export interface ResolvedImage {
   tag: pulumi.Output<string>;
-  /** `sha256:<hex>` as the registry reports it for the tag right now. */
+  /** `sha256:<hex>`. */
   digest: pulumi.Output<string>;
   /** `<repository>@sha256:<hex>`: what every container runs. */
   ref: pulumi.Output<string>;
-  /** A short, stable token per image, for a Cloud Run Job's `runExecutionToken`. */
-  executionToken: pulumi.Output<string>;
+  /** When the registry says the image was built (RFC 3339); undefined where it does not know. */
+  buildTime: pulumi.Output<string | undefined>;
 }
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
-/** One image pinned by digest, whichever way the digest was found. */
-function pinned(repository: string, tag: pulumi.Output<string>, digest: pulumi.Output<string>): ResolvedImage {
+function requirePath(repository: string): ArtifactRegistryPath {
+  const path = artifactRegistryPath(repository);
+  if (!path) {
+    throw new Refusal(
+      `Stack "${pulumi.getStack()}": monitor:imageRepository "${repository}" is not an Artifact Registry path. ` +
+        "Fix: use <location>-docker.pkg.dev/<project>/<repository>/<image>",
+    );
+  }
+  return path;
+}
+
+function digestOf(reference: string, what: string): string {
+  const digest = reference.slice(reference.lastIndexOf("@") + 1);
+  if (!DIGEST.test(digest)) {
+    throw new Refusal(
+      `Stack "${pulumi.getStack()}": the registry reported no sha256 digest for ${what} (got "${reference}"). ` +
+        "Fix: push that tag, or pass one that exists with --config monitor:imageTag=<tag>",
+    );
+  }
+  return digest;
+}
+
+function pinned(repository: string, tag: pulumi.Input<string>, digest: pulumi.Output<string>, buildTime: pulumi.Input<string | undefined>): ResolvedImage {
   return {
-    tag,
+    tag: pulumi.output(tag),
     digest,
     ref: pulumi.interpolate`${repository}@${digest}`,
-    executionToken: digest.apply((d) => d.slice("sha256:".length, "sha256:".length + EXECUTION_TOKEN_LENGTH)),
+    buildTime: pulumi.output(buildTime),
   };
 }
 
@@ -34,36 +65,83 @@ function pinned(repository: string, tag: pulumi.Output<string>, digest: pulumi.O
  * Resolves a tag to the digest it names at deploy time, so that what is deployed cannot change underneath (prod
  * runs exactly the bytes stage ran) and a tag that does not exist fails the preview, not the rollout.
  */
-export function resolveImage(image: ImageReference): ResolvedImage {
-  const found = getRegistryImageOutput({ name: `${image.repository}:${image.tag}` });
-  const digest = found.sha256Digest.apply((d) => {
-    if (!DIGEST.test(d ?? "")) {
-      throw new Refusal(
-        `Stack "${pulumi.getStack()}": the registry has no sha256 digest for ${image.repository}:${image.tag} ` +
-          `(got "${d}"). Fix: push that tag, or pass one that exists with --config monitor:imageTag=<tag>`,
-      );
-    }
-    return d;
-  });
-  return pinned(image.repository, pulumi.output(image.tag), digest);
+export function resolveImage(image: ImageReference, opts?: pulumi.InvokeOutputOptions): ResolvedImage {
+  const path = requirePath(image.repository);
+  const found = getDockerImageOutput(
+    { project: path.project, location: path.location, repositoryId: path.repositoryId, imageName: `${path.image}:${image.tag}` },
+    opts,
+  );
+  const digest = found.selfLink.apply((link) => digestOf(link ?? "", `${image.repository}:${image.tag}`));
+  return pinned(image.repository, image.tag, digest, found.buildTime.apply((t) => t || undefined));
+}
+
+export interface PreviewBuildArgs extends ImageReference {
+  /** Directory holding the app's checkout and its Dockerfile. */
+  context: string;
 }
 
 /**
- * The image this stack deployed last, read from its own outputs: a deploy without a new tag (an env-var change)
- * keeps running exactly those bytes instead of failing or rolling back.
+ * Builds the PR's checkout and pushes it as `<repository>:<tag>`, reusing the layers of the PR's previous image.
+ * The push authenticates with the deployer's own short-lived access token (Artifact Registry accepts it as the
+ * password of `oauth2accesstoken`), so no key and no docker login exist anywhere.
  */
-export function deployedImage(repository: string, stackName: string): ResolvedImage {
+export function buildPreviewImage(name: string, args: PreviewBuildArgs, gcpOpts?: pulumi.InvokeOutputOptions): ResolvedImage {
+  const path = requirePath(args.repository);
+  const taggedName = `${args.repository}:${args.tag}`;
+  const image = new Image(
+    name,
+    {
+      imageName: taggedName,
+      build: {
+        context: args.context,
+        dockerfile: `${args.context}/Dockerfile`,
+        // Cloud Run runs linux/amd64 only, whatever machine builds.
+        platform: "linux/amd64",
+        // The previous push of this PR carries inline cache metadata: only changed layers are rebuilt.
+        args: { BUILDKIT_INLINE_CACHE: "1" },
+        cacheFrom: { images: [taggedName] },
+      },
+      registry: {
+        server: path.host,
+        username: "oauth2accesstoken",
+        password: pulumi.secret(getClientConfigOutput(gcpOpts).accessToken),
+      },
+    },
+  );
+  const digest = image.repoDigest.apply((ref) => digestOf(ref, taggedName));
+  return pinned(args.repository, args.tag, digest, undefined);
+}
+
+/** What a stack recorded about the image it deployed last (its own outputs). */
+export interface DeployedState {
+  tag?: string;
+  digest?: string;
+  buildTime?: string;
+  migrationToken?: string;
+}
+
+/**
+ * The stack's own outputs of its last update, through a StackReference to itself: a deploy without a new tag
+ * keeps running exactly those bytes, and a deploy of an older image is recognised as a rollback.
+ */
+export function lastDeployed(stackName: string): pulumi.Output<DeployedState> {
   const self = new pulumi.StackReference("deployed", { name: stackName });
-  const previous = pulumi
-    .all([self.getOutput("imageTag"), self.getOutput("imageDigest")])
-    .apply(([tag, digest]) => {
-      if (typeof tag !== "string" || !DIGEST.test(String(digest))) {
-        throw new Refusal(
-          `Stack "${pulumi.getStack()}": no image is deployed yet, so there is nothing to keep. ` +
-            "Fix: pass the image to deploy with --config monitor:imageTag=<tag>",
-        );
-      }
-      return { tag, digest: String(digest) };
-    });
-  return pinned(repository, previous.tag, previous.digest);
+  const read = (key: string) => self.getOutput(key).apply((v) => (typeof v === "string" && v !== "" ? v : undefined));
+  return pulumi.all([read("imageTag"), read("imageDigest"), read("imageBuildTime"), read("migrationToken")]).apply(
+    ([tag, digest, buildTime, migrationToken]) => ({ tag, digest, buildTime, migrationToken }),
+  );
+}
+
+/** The image the stack deployed last, or a refusal when there is none yet. */
+export function keepDeployedImage(repository: string, deployed: pulumi.Output<DeployedState>): ResolvedImage {
+  const previous = deployed.apply((d) => {
+    if (!d.tag || !DIGEST.test(d.digest ?? "")) {
+      throw new Refusal(
+        `Stack "${pulumi.getStack()}": no image is deployed yet, so there is nothing to keep. ` +
+          "Fix: pass the image to deploy with --config monitor:imageTag=<tag>",
+      );
+    }
+    return { tag: d.tag, digest: d.digest!, buildTime: d.buildTime };
+  });
+  return pinned(repository, previous.tag, previous.digest, previous.buildTime);
 }

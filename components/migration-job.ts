@@ -1,5 +1,7 @@
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
+import { EXECUTION_TOKEN_LENGTH } from "../infra/naming";
 import { type AppRuntime, npmScriptTemplate } from "./app-runtime";
 
 export interface MigrationJobArgs {
@@ -7,15 +9,18 @@ export interface MigrationJobArgs {
   jobName: string;
   runtime: AppRuntime;
   /**
-   * Changes whenever the image does (a short digest prefix): each change runs the migration once, and the update
-   * only completes when that execution has succeeded.
+   * Names the execution this deploy waits for (`<job>-<token>`): a new token runs the migration once, and the
+   * update completes only when that execution has succeeded; the same token runs nothing. See decideMigration.
    */
   executionToken: pulumi.Input<string>;
   labels: Record<string, string>;
   deletionProtection: boolean;
-  /** Default 10 minutes. */
+  /** How long one attempt may run. @default 600 */
   timeoutSeconds?: number;
 }
+
+/** knex runs each migration in a transaction: a retry starts clean, and a second failure is real. */
+const MAX_RETRIES = 1;
 
 /**
  * Runs `npm run db:migrate` as a Cloud Run Job before traffic moves. `runExecutionToken` makes the deploy wait for
@@ -28,6 +33,9 @@ export class MigrationJob extends pulumi.ComponentResource {
   constructor(name: string, args: MigrationJobArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitor:components:MigrationJob", name, {}, opts);
     const { volumes, container } = npmScriptTemplate(args.runtime, "db:migrate");
+    const timeoutSeconds = args.timeoutSeconds ?? 600;
+    // The provider waits 20 minutes by default; every attempt must fit, plus the time an execution takes to start.
+    const wait = `${Math.ceil((timeoutSeconds * (MAX_RETRIES + 1) + 300) / 60)}m`;
     const job = new gcp.cloudrunv2.Job(
       name,
       {
@@ -40,18 +48,71 @@ export class MigrationJob extends pulumi.ComponentResource {
           taskCount: 1,
           template: {
             serviceAccount: args.runtime.serviceAccountEmail,
-            // knex runs each migration in a transaction: a retry starts clean, and a second failure is real.
-            maxRetries: 1,
-            timeout: `${args.timeoutSeconds ?? 600}s`,
+            maxRetries: MAX_RETRIES,
+            timeout: `${timeoutSeconds}s`,
             volumes,
             containers: [container],
           },
         },
       },
       // A component's dependsOn does not reach its children: the resource that must wait says so itself.
-      { parent: this, dependsOn: opts?.dependsOn },
+      { parent: this, dependsOn: opts?.dependsOn, customTimeouts: { create: wait, update: wait } },
     );
     this.jobName = job.name;
     this.registerOutputs({ jobName: this.jobName });
   }
+}
+
+/** Whether this deploy migrates, under which execution token, and why: shown in the plan as `migration`. */
+export interface MigrationDecision {
+  token: string;
+  runs: boolean;
+  reason: string;
+}
+
+export interface MigrationInputs {
+  digest: string;
+  buildTime?: string;
+  /** `monitor:deployId`: the CI run and attempt; undefined for a manual deploy. */
+  deployId?: string;
+  /** True when no new tag was given and the stack keeps what it runs. */
+  keep: boolean;
+  /** What the stack deployed last; undefined on its first deploy (and always for previews). */
+  previous?: { digest?: string; buildTime?: string; migrationToken?: string };
+}
+
+/** A short lowercase token per (image, deploy): Cloud Run execution names allow `[a-z0-9-]`. */
+export function executionToken(digest: string, deployId: string | undefined): string {
+  return createHash("sha256").update(`${digest}|${deployId ?? "manual"}`).digest("hex").slice(0, EXECUTION_TOKEN_LENGTH);
+}
+
+/**
+ * A token names an execution, and Cloud Run keeps executions for 7 days: a token derived from the digest alone
+ * collides with an earlier execution of that digest (a rollback, a retried migration, an execution started by
+ * hand), and the deploy fails with "already exists". So every deploy that means to migrate gets a token from the
+ * digest and its deploy id (a re-run of the same deploy reuses it and runs nothing new), and a deploy that must
+ * not migrate keeps the token it has: an unchanged image, or a rollback, which must not run older code's idea of
+ * the schema over newer migrations (they stay applied; knex has no down-migrations in this path).
+ */
+export function decideMigration(m: MigrationInputs): MigrationDecision {
+  const previousToken = m.previous?.migrationToken;
+  if (m.keep && previousToken) {
+    return { token: previousToken, runs: false, reason: "the image is unchanged: no migration runs" };
+  }
+  const older = m.previous?.buildTime && m.buildTime && m.buildTime < m.previous.buildTime;
+  if (previousToken && m.previous?.digest !== m.digest && older) {
+    return {
+      token: previousToken,
+      runs: false,
+      reason:
+        `rollback: this image was built ${m.buildTime}, before the running one (${m.previous!.buildTime}); ` +
+        "no migration runs and newer migrations stay applied",
+    };
+  }
+  const token = executionToken(m.digest, m.deployId);
+  if (previousToken === token) {
+    return { token, runs: false, reason: `deploy ${m.deployId ?? "manual"} already ran this migration` };
+  }
+  const id = m.deployId ? `deploy ${m.deployId}` : "a manual deploy (no monitor:deployId: a retry must pass one)";
+  return { token, runs: true, reason: `npm run db:migrate runs for ${id} before traffic moves` };
 }

@@ -34,8 +34,11 @@ export interface PostgresInstanceArgs {
   deletionProtection: boolean;
   /** Pulumi's `protect` option on the instance. */
   protect: boolean;
-  /** The `max_connections` flag; unset keeps Cloud SQL's default for the tier. */
-  maxConnections?: number;
+  /**
+   * The `max_connections` flag, always set: Cloud SQL's default depends on the tier's memory, so a tier change
+   * would otherwise silently change how many app processes fit (see shared-rules/connection-budget.ts).
+   */
+  maxConnections: number;
   labels: Record<string, string>;
 }
 
@@ -67,7 +70,7 @@ function argumentErrors(name: string, args: PostgresInstanceArgs, edition: strin
   if (window && !(inRange(window.day, 1, 7) && inRange(window.hour, 0, 23))) {
     errors.push(`maintenanceWindow needs day 1-7 and hour 0-23, got day ${window.day} hour ${window.hour}`);
   }
-  if (maxConnections !== undefined && !(Number.isInteger(maxConnections) && maxConnections > 0)) {
+  if (!(Number.isInteger(maxConnections) && maxConnections > 0)) {
     errors.push(`maxConnections must be a positive integer, got ${maxConnections}`);
   }
   return errors.map((e) => `PostgresInstance "${name}": ${e}`);
@@ -129,9 +132,7 @@ export class PostgresInstance extends pulumi.ComponentResource {
           ...(args.maintenanceWindow && {
             maintenanceWindow: { day: args.maintenanceWindow.day, hour: args.maintenanceWindow.hour },
           }),
-          ...(args.maxConnections !== undefined && {
-            databaseFlags: [{ name: "max_connections", value: String(args.maxConnections) }],
-          }),
+          databaseFlags: [{ name: "max_connections", value: String(args.maxConnections) }],
         },
       },
       // A component's dependsOn does not reach its children: the resource that must wait says so itself.

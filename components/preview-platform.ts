@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import { PREVIEW_PLATFORM_NAMES } from "../infra/naming";
 import type { PreviewPlatform as PreviewPlatformContract } from "../infra/platform";
-import { connectionsNeeded, defaultMaxConnections } from "../policies/connection-budget";
+import { BUDGET_LABELS, maxConnectionsFor, previewProcesses } from "../shared-rules/connection-budget";
 import { AppSecrets, type SecretSource } from "./app-secrets";
 import { PostgresInstance } from "./postgres-instance";
 
@@ -12,6 +12,8 @@ export interface PreviewPlatformArgs {
   /** How many previews may run at once, and how many Cloud Run instances each may scale to. */
   maxPreviews: number;
   maxInstancesPerPreview: number;
+  /** Connections one app process may open (`monitor:connectionPool`). */
+  connectionPool: number;
   /** Machine type of the shared instance. */
   tier: string;
   /** Sandbox credentials every preview reads (never production ones); SRE adds their versions. */
@@ -30,11 +32,8 @@ export class PreviewPlatform extends pulumi.ComponentResource {
 
   constructor(name: string, args: PreviewPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitor:components:PreviewPlatform", name, {}, opts);
-    // Never below the tier's own default; always enough for every preview's pools at once.
-    const maxConnections = Math.max(
-      defaultMaxConnections(args.tier) ?? 0,
-      connectionsNeeded(args.maxPreviews, args.maxInstancesPerPreview),
-    );
+    const processes = previewProcesses(args.maxPreviews, args.maxInstancesPerPreview);
+    const maxConnections = maxConnectionsFor(args.tier, processes, args.connectionPool);
     const instance = new PostgresInstance(
       `${name}-instance`,
       {
@@ -53,8 +52,9 @@ export class PreviewPlatform extends pulumi.ComponentResource {
         labels: {
           ...args.labels,
           role: "preview-platform",
-          "max-previews": String(args.maxPreviews),
-          "max-instances-per-preview": String(args.maxInstancesPerPreview),
+          [BUDGET_LABELS.maxPreviews]: String(args.maxPreviews),
+          [BUDGET_LABELS.maxInstancesPerPreview]: String(args.maxInstancesPerPreview),
+          [BUDGET_LABELS.pool]: String(args.connectionPool),
         },
       },
       { parent: this },

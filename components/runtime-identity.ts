@@ -7,11 +7,12 @@ export interface RuntimeIdentityArgs {
   accountId: string;
   description: string;
   /**
-   * Cloud SQL instances the identity may connect to, as `project:region:instance`. The `cloudsql.client` grant is
-   * conditioned on exactly these instances, so a preview's identity cannot reach stage's or prod's database.
-   * None: no database access at all (the scheduler's identity).
+   * The Cloud SQL instance the identity may connect to, as `project:region:instance`. `roles/cloudsql.client` is
+   * bound in the instance's project (a binding covers only its own project's instances, wherever the caller
+   * runs) and conditioned on exactly this instance, so a preview's identity cannot reach stage's or prod's
+   * database. Unset: no database access at all (the scheduler's identity).
    */
-  cloudSqlInstances: pulumi.Input<string>[];
+  cloudSqlInstance?: pulumi.Input<string>;
 }
 
 /**
@@ -33,31 +34,28 @@ export class RuntimeIdentity extends pulumi.ComponentResource {
     this.email = account.email;
     this.member = pulumi.interpolate`serviceAccount:${account.email}`;
 
-    if (args.cloudSqlInstances.length > 0) this.grantCloudSql(name, args);
+    if (args.cloudSqlInstance !== undefined) this.grantCloudSql(name, args.cloudSqlInstance);
     this.registerOutputs({ email: this.email, member: this.member });
   }
 
-  private grantCloudSql(name: string, args: RuntimeIdentityArgs): void {
-    const instances = pulumi.all(args.cloudSqlInstances).apply((names) => names.map(instanceResourceName));
+  private grantCloudSql(name: string, connectionName: pulumi.Input<string>): void {
+    const instance = pulumi.output(connectionName).apply((c) => {
+      const [project, , id] = c.split(":");
+      return { project, resourceName: `projects/${project}/instances/${id}` };
+    });
     new gcp.projects.IAMMember(
       `${name}-cloudsql-client`,
       {
-        project: args.project,
+        project: instance.project,
         role: "roles/cloudsql.client",
         member: this.member,
         condition: {
-          title: "own-instances-only",
-          description: "Connect only to this environment's Cloud SQL instances",
-          expression: instances.apply((names) => names.map((n) => `resource.name == "${n}"`).join(" || ")),
+          title: "own-instance-only",
+          description: "Connect only to this environment's Cloud SQL instance",
+          expression: pulumi.interpolate`resource.name == "${instance.resourceName}"`,
         },
       },
       { parent: this },
     );
   }
-}
-
-/** `project:region:instance` → `projects/<project>/instances/<instance>`, the name IAM conditions see. */
-function instanceResourceName(connectionName: string): string {
-  const [project, , instance] = connectionName.split(":");
-  return `projects/${project}/instances/${instance}`;
 }

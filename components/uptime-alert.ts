@@ -35,7 +35,8 @@ export function checkedHost(host: string): string {
  * region, and an alert when more than one region sees it fail. `/__heartbeat__` answers 200
  * `{"success":true,...}` without touching the database, so a failure means the app is not serving at all (no
  * healthy revision, a broken domain or certificate), not that a dependency is slow. One region failing alone is
- * usually the network between that checker and Google, so it does not page.
+ * usually the network between that checker and Google, so it does not page. Cloud Armor's rate limit applies only
+ * to the HIBP webhook, so the checkers are never throttled.
  */
 export class UptimeAlert extends pulumi.ComponentResource {
   readonly uptimeCheckId: pulumi.Output<string>;
@@ -72,7 +73,7 @@ export class UptimeAlert extends pulumi.ComponentResource {
         logCheckFailures: true,
         userLabels: args.labels,
       },
-      // The policy waits for the check, so the component's dependsOn (say, the domain mapping) holds for both.
+      // The policy waits for the check, so the component's dependsOn (say, the load balancer) holds for both.
       { parent: this, dependsOn: opts?.dependsOn },
     );
 
@@ -111,8 +112,9 @@ export class UptimeAlert extends pulumi.ComponentResource {
           content:
             `https://${host}${HEARTBEAT_PATH} has failed from at least two checker regions for two minutes. ` +
             "The heartbeat does not touch the database, so the app itself is not answering: look at the Cloud Run " +
-            "service's latest revision (a revision that failed to start, a failed migration), then the domain " +
-            "mapping and its certificate. The uptime check's logs hold each failed probe's response.",
+            "service's latest revision (a revision that failed to start, a failed migration), then the load " +
+            "balancer: its certificate in Certificate Manager, its forwarding rules, and Cloud Armor's decisions in " +
+            "its request logs. The uptime check's logs hold each failed probe's response.",
         },
         userLabels: args.labels,
       },

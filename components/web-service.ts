@@ -1,6 +1,21 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
+import type * as inputs from "@pulumi/gcp/types/input";
 import { type AppRuntime, cloudSqlVolume, containerEnvs } from "./app-runtime";
+
+/** A container that runs beside the app in every instance and that the app reaches on localhost. */
+export interface SidecarContainer {
+  readonly name: string;
+  readonly image: string;
+  readonly envs: { name: string; value: string }[];
+  readonly resources: inputs.cloudrunv2.ServiceTemplateContainerResources;
+  /** Required: the app container waits until this passes (Cloud Run's container dependencies). */
+  readonly startupProbe: inputs.cloudrunv2.ServiceTemplateContainerStartupProbe;
+  readonly livenessProbe?: inputs.cloudrunv2.ServiceTemplateContainerLivenessProbe;
+}
+
+/** The app's own container, named so that sidecars and logs can tell them apart. */
+export const APP_CONTAINER = "app";
 
 export interface WebServiceArgs {
   location: string;
@@ -14,8 +29,14 @@ export interface WebServiceArgs {
   concurrency: number;
   /** Anyone on the internet may invoke it (the app does its own sign-in). */
   public: boolean;
-  /** A custom hostname mapped to the service (its DNS is managed elsewhere). */
-  domain?: string;
+  /**
+   * Where requests may come from. `INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER` when a load balancer fronts the service:
+   * its run.app URL then refuses the internet, so nothing bypasses Cloud Armor.
+   * @default "INGRESS_TRAFFIC_ALL"
+   */
+  ingress?: "INGRESS_TRAFFIC_ALL" | "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER";
+  /** Started, and healthy, before the app; only the app has ports. */
+  sidecar?: SidecarContainer;
   labels: Record<string, string>;
   deletionProtection: boolean;
 }
@@ -40,7 +61,7 @@ export class WebService extends pulumi.ComponentResource {
         location: args.location,
         labels: args.labels,
         deletionProtection: args.deletionProtection,
-        ingress: "INGRESS_TRAFFIC_ALL",
+        ingress: args.ingress ?? "INGRESS_TRAFFIC_ALL",
         template: {
           serviceAccount: args.runtime.serviceAccountEmail,
           scaling: { minInstanceCount: args.minInstances, maxInstanceCount: args.maxInstances },
@@ -48,8 +69,10 @@ export class WebService extends pulumi.ComponentResource {
           volumes,
           containers: [
             {
+              name: APP_CONTAINER,
               image: args.runtime.image,
               ports: { containerPort: 8080 },
+              ...(args.sidecar && { dependsOns: [args.sidecar.name] }),
               envs: containerEnvs(args.runtime),
               volumeMounts,
               resources: {
@@ -71,6 +94,7 @@ export class WebService extends pulumi.ComponentResource {
                 failureThreshold: 3,
               },
             },
+            ...(args.sidecar ? [args.sidecar] : []),
           ],
         },
       },
@@ -81,19 +105,6 @@ export class WebService extends pulumi.ComponentResource {
       new gcp.cloudrunv2.ServiceIamMember(
         `${name}-public-invoker`,
         { name: service.name, location: args.location, role: "roles/run.invoker", member: "allUsers" },
-        { parent: this },
-      );
-    }
-    if (args.domain) {
-      // Cloud Run v2 has no domain mappings of its own; the v1 mapping routes to the same service.
-      new gcp.cloudrun.DomainMapping(
-        `${name}-domain`,
-        {
-          location: args.location,
-          name: args.domain,
-          metadata: { namespace: service.project },
-          spec: { routeName: service.name },
-        },
         { parent: this },
       );
     }

@@ -1,7 +1,11 @@
+import { existsSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
 import { z } from "zod";
-import { APP_VARIABLES, DERIVED_VARIABLES, ENV_NAME, RESERVED_VARIABLES, isSecretName, secretLookingValue } from "./app-env";
+import { APP_VARIABLES, DERIVED_VARIABLES, ENV_NAME, RESERVED_VARIABLES, isSecretName, secretLookingValue } from "../shared-rules/app-env";
 import { cronProblem } from "./cron";
-import type { StackKind } from "./stack-name";
+import { artifactRegistryPath } from "../shared-rules/artifact-registry";
+import { PIPELINE_KEYS } from "./pipeline-spec";
+import type { StackKind } from "../shared-rules/stack-name";
 
 /**
  * The config keys the program reads, each with its schema and the stack kinds that may set it. Schemas check one
@@ -10,34 +14,34 @@ import type { StackKind } from "./stack-name";
  */
 
 const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const SHORT_SHA = /^[0-9a-f]{7,40}$/;
-const CALENDAR_TAG = /^(\d{4})\.(\d{2})\.(\d{2})(\.[1-9][0-9]*)?$/;
-
 const dockerTag = z
   .string()
   .regex(DOCKER_TAG, "expected a Docker tag: letters, digits, '_', '.', '-', at most 128, not starting with '.' or '-'")
   .refine((t) => t !== "latest", "'latest' moves under you: give the tag of one build (the image is pinned by digest)");
 
-/** The tag forms each long-lived environment deploys (monitor-app.md: how images are tagged). */
-export const TAG_RULES: Record<"stage" | "prod", { valid: (tag: string) => boolean; expected: string }> = {
-  stage: { valid: (t) => SHORT_SHA.test(t), expected: "a short commit SHA (7-40 lowercase hex), e.g. 3f9c2ab" },
-  prod: { valid: isCalendarTag, expected: "a calendar tag YYYY.MM.DD or YYYY.MM.DD.N, e.g. 2024.09.01 or 2024.02.27.1" },
-};
-
-function isCalendarTag(tag: string): boolean {
-  const match = CALENDAR_TAG.exec(tag);
-  if (!match) return false;
-  const [year, month, day] = match.slice(1, 4).map(Number);
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
-}
-
 const imageRepository = z
   .string()
-  .regex(
-    /^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)+$/,
-    "expected a registry path without tag or digest, e.g. us-docker.pkg.dev/<project>/<repository>/blurts-server",
-  );
+  .refine((path) => artifactRegistryPath(path) !== undefined, {
+    error:
+      "expected an Artifact Registry path without tag or digest, <location>-docker.pkg.dev/<project>/<repository>/<image>, " +
+      "e.g. us-docker.pkg.dev/moz-fx-monitor-prod/monitor-prod/blurts-server (tags are resolved through its API)",
+  });
+
+/** One deploy's id: CI passes `<run id>-<run attempt>`; it names the migration execution with the digest. */
+const deployId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "expected a deploy id of lowercase letters, digits and '-', at most 40, e.g. 9876543210-1 (<run id>-<attempt>)");
+
+/** The app's checkout for a preview to build (a directory with the app's Dockerfile). */
+const appSource = z
+  .string()
+  .refine((dir) => isAbsolute(dir), "expected an absolute path (the CLI's working directory is not the repository's)")
+  .refine((dir) => existsSync(join(dir, "Dockerfile")), {
+    error: (issue) => `no Dockerfile in "${String(issue.input)}": expected the path of a checkout of the app`,
+  });
+
+/** `pulumi config` stores a boolean as text. */
+const flag = z.enum(["true", "false"], { error: 'expected true or false' }).transform((v) => v === "true");
 
 const gcpProject = z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "expected a GCP project id (6-30 chars, lowercase)");
 const gcpRegion = z.string().regex(/^[a-z]+-[a-z]+[0-9]+$/, "expected a GCP region such as us-central1");
@@ -72,6 +76,13 @@ const envMap = z.record(z.string(), z.unknown()).superRefine((env, ctx) => {
   }
 });
 
+/**
+ * Connections one app process may open: its knex pool's max. blurts-server's src/db/knexfile.ts gives the
+ * runtime config `pool: { min: 0, max: 5 }`, but for APP_ENV=cloudrun it replaces the whole config with
+ * `{ client: "pg", connection }` and no pool, so knex's default (min 2, max 10) applies on Cloud Run.
+ */
+const connectionPool = z.number().int().min(1).max(100).default(10);
+
 const sizing = z.strictObject({
   minInstances: z.number().int().min(0).max(100).optional(),
   maxInstances: z.number().int().min(1).max(1000).optional(),
@@ -79,6 +90,37 @@ const sizing = z.strictObject({
   memory: quantity.optional(),
   concurrency: z.number().int().min(1).max(1000).optional(),
 });
+
+/** Monitor's Cirrus sidecar (components/cirrus.ts): previews under monitor:preview.cirrus, environments monitor:cirrus. */
+const cirrus = z.strictObject({
+  image: z
+    .string()
+    .regex(
+      /^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)+@sha256:[0-9a-f]{64}$/,
+      "expected an image pinned by digest, <registry path>@sha256:<64 hex>, e.g. " +
+        "us-docker.pkg.dev/moz-fx-cirrus-prod/cirrus-prod/cirrus@sha256:<digest>; a tag can move under a running service",
+    ),
+  remoteSettingsUrl: remoteSettingsChangeset(),
+  previewUrl: remoteSettingsChangeset().optional(),
+  appId: z.string().regex(/^[a-z][a-z0-9._-]*$/, "expected Experimenter's application id, e.g. monitor.cirrus"),
+  appName: z.string().regex(/^[a-z][a-z0-9_]*$/, "expected Experimenter's application name, e.g. monitor_cirrus"),
+  channel: z.enum(["staging", "production"], {
+    error: 'expected "staging" or "production" (the channels of the monitor-web feature manifests in the image)',
+  }),
+  fmlPath: z.string().regex(/^\/[A-Za-z0-9._/-]+\.ya?ml$/, "expected an absolute path to a .yaml file inside the image").optional(),
+  cpu: z.enum(["1", "2"]).optional(),
+  memory: quantity.optional(),
+});
+
+function remoteSettingsChangeset() {
+  return z
+    .string()
+    .regex(
+      /^https:\/\/[a-z0-9.-]+(:[0-9]+)?\/v1\/buckets\/[a-z0-9_-]+\/collections\/[a-z0-9_-]+\/changeset\?_expected=[0-9]+$/,
+      "expected an https Remote Settings changeset URL, e.g. " +
+        "https://firefox.settings.services.mozilla.com/v1/buckets/main/collections/nimbus-web-experiments/changeset?_expected=0",
+    );
+}
 
 const previewSettings = z.strictObject({
   platformStack: z
@@ -91,8 +133,11 @@ const previewSettings = z.strictObject({
     .optional(),
   sandboxSecrets: z.array(variableName).optional(),
   maxConcurrent: z.number().int().min(1).max(100).optional(),
+  /** The sweeper destroys a preview whose stack was last updated longer ago than this. */
+  ttlDays: z.number().int().min(1).max(90).optional(),
   maxInstances: z.number().int().min(1).max(10).optional(),
   instanceTier: z.string().regex(/^db-[a-z0-9-]+$/, "expected a Cloud SQL tier such as db-custom-1-3840").optional(),
+  cirrus: cirrus.optional(),
 });
 
 const secretDeclarations = z.record(
@@ -139,12 +184,19 @@ const hostname = z
   .string()
   .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/, "expected a hostname such as monitor.mozilla.org (no scheme, no path)");
 
-/** Every key the program reads, and which stack kinds may set it; anything else under `monitor:` is a typo. */
+/**
+ * Every key the program reads, and which stack kinds may set it ("deploys": previews, stage and prod); anything else
+ * under `monitor:` is a typo. Project-level keys (Pulumi.yaml) reach every stack, the pipeline's too.
+ */
 const KEYS = {
   "gcp:project": { schema: gcpProject, kinds: "all" },
   "gcp:region": { schema: gcpRegion, kinds: "all" },
   "monitor:imageRepository": { schema: imageRepository, kinds: "all" },
-  "monitor:imageTag": { schema: dockerTag.optional(), kinds: "all" },
+  "monitor:imageTag": { schema: dockerTag.optional(), kinds: "deploys" },
+  "monitor:deployId": { schema: deployId.optional(), kinds: "deploys" },
+  "monitor:appSource": { schema: appSource.optional(), kinds: "previews" },
+  "monitor:bootstrap": { schema: flag.optional(), kinds: "environments" },
+  "monitor:connectionPool": { schema: connectionPool, kinds: "deploys" },
   "monitor:env": { schema: envMap, kinds: "all" },
   "monitor:preview": { schema: previewSettings.optional(), kinds: "all" },
   "monitor:service": { schema: sizing.optional(), kinds: "environments" },
@@ -155,15 +207,53 @@ const KEYS = {
   "monitor:schedules": { schema: schedules.optional(), kinds: "environments" },
   "monitor:worker": { schema: worker.optional(), kinds: "environments" },
   "monitor:alerts": { schema: alerts.optional(), kinds: "environments" },
+  "monitor:cirrus": { schema: cirrus.optional(), kinds: "environments" },
+  "monitor:pipeline": { schema: PIPELINE_KEYS["monitor:pipeline"], kinds: "pipeline" },
+  "monitor:infraCommit": { schema: PIPELINE_KEYS["monitor:infraCommit"], kinds: "pipeline" },
+  "monitor:chatWebhookUrl": { schema: PIPELINE_KEYS["monitor:chatWebhookUrl"], kinds: "pipeline" },
 } as const;
 
 type Key = keyof typeof KEYS;
 export type Values = { [K in Key]: z.infer<(typeof KEYS)[K]["schema"]> };
 
-/** Keys whose value reaches the program as JSON text (YAML mappings and lists). */
+/** Keys whose value reaches the program as JSON text (YAML mappings, lists and numbers). */
 const STRUCTURED: ReadonlySet<Key> = new Set(
-  (Object.keys(KEYS) as Key[]).filter((k) => !["gcp:project", "gcp:region", "monitor:imageRepository", "monitor:imageTag", "monitor:domain"].includes(k)),
+  (Object.keys(KEYS) as Key[]).filter(
+    (k) =>
+      ![
+        "gcp:project",
+        "gcp:region",
+        "monitor:imageRepository",
+        "monitor:imageTag",
+        "monitor:deployId",
+        "monitor:appSource",
+        "monitor:bootstrap",
+        "monitor:domain",
+        "monitor:infraCommit",
+        "monitor:chatWebhookUrl",
+      ].includes(k),
+  ),
 );
+
+/** Why `stack` may not set a key of `kinds`, with the fix; undefined when it may. */
+function misplaced(kinds: (typeof KEYS)[Key]["kinds"], stack: StackKind): string | undefined {
+  if (kinds === "environments" && stack.kind === "preview") {
+    return "previews do not take this key (stage and prod do). Fix: set it in Pulumi.stage.yaml or Pulumi.prod.yaml";
+  }
+  if (kinds === "environments" && stack.kind === "pipeline") {
+    return "the pipeline stack deploys no app, so it does not take this key (stage and prod do). Fix: move it to Pulumi.stage.yaml or Pulumi.prod.yaml";
+  }
+  if (kinds === "deploys" && stack.kind === "pipeline") {
+    return "the pipeline stack deploys no image. Fix: remove it";
+  }
+  if (kinds === "previews" && stack.kind !== "preview") {
+    return `only previews take this key (${stack.stack} never builds; it deploys a tag). Fix: remove it`;
+  }
+  if (kinds === "pipeline" && stack.kind !== "pipeline") {
+    return "only the pipeline stack takes this key. Fix: move it to Pulumi.pipeline.yaml (or pass it only to the pipeline stack)";
+  }
+  return undefined;
+}
 
 /** Parses every key of a flat config map (`namespace:key` → text), collecting one problem per bad key or field. */
 export function readKeys(
@@ -182,8 +272,9 @@ export function readKeys(
   for (const key of Object.keys(KEYS) as Key[]) {
     const { schema, kinds } = KEYS[key];
     const raw = config[key];
-    if (raw !== undefined && kinds === "environments" && stack.kind === "preview") {
-      problems.push(`${key} in ${file}: previews do not take this key (stage and prod do). Fix: set it in Pulumi.stage.yaml or Pulumi.prod.yaml`);
+    const refusal = raw === undefined ? undefined : misplaced(kinds, stack);
+    if (refusal) {
+      problems.push(`${key} in ${file}: ${refusal}`);
       continue;
     }
     let input: unknown = raw;

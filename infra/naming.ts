@@ -1,4 +1,4 @@
-import type { StackKind } from "./stack-name";
+import type { StackKind } from "../shared-rules/stack-name";
 
 /**
  * Every physical name the program gives, derived from the stack alone so that two evaluations of one stack name

@@ -81,3 +81,26 @@ export const PULUMI_CLI_VERSION = "3.265.0";
 export const APP_REQUIRED_CHECKS = ["Lint", "Build", "Unit Tests", "E2E tests"] as const;
 /** Check names this repository's default branch requires (jobs of its own CI). */
 export const INFRA_REQUIRED_CHECKS = ["npm test"] as const;
+
+/**
+ * Service account ids (6-30 characters) of the deployers, one per deploy environment, and of the read-only `review`
+ * identity. The environment stacks grant `roles/iam.serviceAccountUser` on the accounts they create to their
+ * deployer: the email follows from the id and the environment's project, so they need no StackReference to the
+ * pipeline stack (whose state they may not read).
+ */
+export const DEPLOYER_ACCOUNT_IDS: Record<DeployEnvironment, string> = {
+  preview: "monitor-deploy-preview",
+  stage: "monitor-deploy-stage",
+  prod: "monitor-deploy-prod",
+};
+export const REVIEWER_ACCOUNT_ID = "monitor-review";
+
+/** `monitor-deploy-stage@moz-fx-monitor-nonprod.iam.gserviceaccount.com`: the deployer of `environment`. */
+export function deployerEmail(environment: DeployEnvironment, project: string): string {
+  return `${DEPLOYER_ACCOUNT_IDS[environment]}@${project}.iam.gserviceaccount.com`;
+}
+
+/** Tags of the app repository's releases (`YYYY.MM.DD[.N]`), as ruleset and deployment-policy patterns match them. */
+export const RELEASE_TAG_PATTERN = "20*";
+/** The GitHub Actions app: `GITHUB_TOKEN` acts as it, so it is what may create release tags. */
+export const GITHUB_ACTIONS_INTEGRATION_ID = 15368;

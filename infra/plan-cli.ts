@@ -11,9 +11,10 @@ import { resolve } from "node:path";
 import { loadStackConfig } from "./engine/config-files";
 import { evaluate } from "./engine/evaluate";
 import { parityReport, renderParity } from "./engine/parity";
+import { pipelineReport, renderPipelineReport } from "./engine/pipeline-report";
 import { renderText, toPlan } from "./engine/render";
 import { type PolicyReport, analyze } from "../policies/offline";
-import { parseStackName } from "./stack-name";
+import { parseStackName } from "../shared-rules/stack-name";
 
 const USAGE = "usage: npm run plan -- <stack> [--json] [--fresh] [--config <key>=<value>]...";
 
@@ -43,7 +44,7 @@ export function parseArgs(argv: string[]): Args {
     else if (stack === undefined) stack = arg;
     else throw new UsageError(`one stack at a time (got "${stack}" and "${arg}")`);
   }
-  if (!stack) throw new UsageError("which stack? e.g. pr-123, stage or prod");
+  if (!stack) throw new UsageError("which stack? e.g. pr-123, stage, prod or pipeline");
   return { stack, json, fresh, overrides };
 }
 
@@ -64,12 +65,15 @@ export async function plan(args: Args, root: string): Promise<PlanResult> {
   const { violations, couldNotRun } = report;
   const refused = [...violations, ...couldNotRun].some((v) => v.enforcementLevel === "mandatory");
   const parity = kind === "stage" || kind === "prod" ? parityReport(root) : undefined;
+  const pipeline = kind === "pipeline" ? pipelineReport(evaluation) : undefined;
   if (args.json) {
+    const extra = { ...(parity && { parity }), ...(pipeline && { pipeline }) };
     const policies = { policyViolations: violations, policiesNotRun: couldNotRun };
-    return { text: JSON.stringify({ ...result, ...policies, ...(parity && { parity }) }, null, 2), refused };
+    return { text: JSON.stringify({ ...result, ...policies, ...extra }, null, 2), refused };
   }
   const sections = [renderText(result), renderPolicies(report)];
   if (parity) sections.push(renderParity(parity));
+  if (pipeline) sections.push(renderPipelineReport(pipeline));
   return { text: sections.join("\n\n"), refused };
 }
 

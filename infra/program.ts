@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { environmentStack } from "../stacks/environment";
+import { pipelineStack } from "../stacks/pipeline";
 import { previewStack } from "../stacks/preview";
 import { buildSpec } from "./spec";
 
@@ -17,6 +18,8 @@ export function buildStack(): Record<string, unknown> {
     case "stage":
     case "prod":
       return environmentStack(spec);
+    case "pipeline":
+      return pipelineStack(spec);
   }
 }
 

@@ -1,9 +1,13 @@
+import { CIRRUS_PORT, type CirrusSettings } from "../components/cirrus";
 import { ENTERPRISE_ONLY_TIER } from "../components/postgres-instance";
-import { APP_VARIABLES, DERIVED_VARIABLES, REQUIRED_VARIABLES } from "./app-env";
-import { TAG_RULES, type Values, readKeys } from "./config-keys";
+import { RESERVED_CONNECTIONS, connectionsNeeded, maxConnectionsFor } from "../shared-rules/connection-budget";
+import { APP_VARIABLES, DERIVED_VARIABLES, REQUIRED_VARIABLES } from "../shared-rules/app-env";
+import { type Values, readKeys } from "./config-keys";
+import { TAG_RULES } from "../shared-rules/image-tags";
 import { type Labels, type Names, labelsFor, nameLimitViolations, namesFor } from "./naming";
-import { Refusal } from "./refusal";
-import { type StackKind, parseStackName } from "./stack-name";
+import { type PipelineSpec, pipelineSpec } from "./pipeline-spec";
+import { Refusal } from "../shared-rules/refusal";
+import { type StackKind, parseStackName } from "../shared-rules/stack-name";
 
 /**
  * The typed, validated description of one stack: with config-keys.ts, the only place that reads configuration. A stack
@@ -34,12 +38,16 @@ export interface PreviewSettings {
   instanceConnectionName?: string;
   /** Secrets every preview reads from the platform's sandbox (owned by stage), by variable name. */
   sandboxSecrets: string[];
-  /** How many previews may run at once: the platform sizes the shared instance for it. */
+  /** How many previews may run at once: the platform sizes the shared instance for it, the sweeper enforces it. */
   maxConcurrent: number;
+  /** The sweeper destroys a preview not updated for this many days. */
+  ttlDays: number;
   /** Upper bound of each preview's Cloud Run instances. */
   maxInstances: number;
   /** Machine type of the shared preview instance. */
   instanceTier: string;
+  /** Each preview's Cirrus sidecar (previews have no stack file, so it lives here). */
+  cirrus?: NonNullable<Values["monitor:preview"]>["cirrus"];
 }
 
 /** Where an environment's secret's value comes from (see components/app-secrets.ts). */
@@ -55,7 +63,8 @@ export interface DatabaseSettings {
   highAvailability: boolean;
   backups: { enabled: boolean; pointInTimeRecovery: boolean; retainedBackups: number; startTime: string };
   maintenanceWindow: { day: number; hour: number };
-  maxConnections?: number;
+  /** Set on the instance explicitly: from config, or sized for every process that may connect at once. */
+  maxConnections: number;
 }
 
 /** Cron schedules (UTC) of the app's periodic commands. */
@@ -67,6 +76,10 @@ export interface Schedules {
 
 interface CommonSpec {
   stack: string;
+  /** This deploy's id (`monitor:deployId`): names its migration execution with the digest. */
+  deployId?: string;
+  /** Connections one app process may open (its knex pool's max): sizes every instance's max_connections. */
+  connectionPool: number;
   project: string;
   region: string;
   names: Names;
@@ -75,6 +88,8 @@ interface CommonSpec {
   /** Plain environment values from config, validated (derived values and secrets are not here). */
   env: Record<string, string>;
   service: ServiceSizing;
+  /** The Cirrus sidecar beside the web service; unset when NIMBUS_SIDECAR_URL names a hosted Cirrus. */
+  cirrus?: CirrusSettings;
 }
 
 export interface PreviewSpec extends CommonSpec {
@@ -82,12 +97,19 @@ export interface PreviewSpec extends CommonSpec {
   pr: string;
   image: Required<ImageSpec>;
   preview: PreviewSettings;
+  /** A checkout of the app to build and push as this PR's image; unset: resolve the `pr-<N>` tag. */
+  appSource?: string;
   /** Secrets each preview generates for itself (the app issues and checks them). */
   generatedSecrets: string[];
 }
 
 export interface EnvironmentSpec extends CommonSpec {
   kind: "stage" | "prod";
+  /**
+   * First deploy, step one: create only what must exist before the app can start (APIs, instance, database,
+   * identities, secrets and their grants, Pub/Sub, the preview platform), and list the secret versions owed.
+   */
+  bootstrap: boolean;
   secrets: Record<string, SecretSpec>;
   /** The public hostname (`monitor.mozilla.org`): the app's URL and what the uptime check probes. */
   domain: string;
@@ -99,7 +121,8 @@ export interface EnvironmentSpec extends CommonSpec {
   previewPlatform?: PreviewSettings;
 }
 
-export type StackSpec = PreviewSpec | EnvironmentSpec;
+export type StackSpec = PreviewSpec | EnvironmentSpec | PipelineSpec;
+export type { PipelineSpec } from "./pipeline-spec";
 
 /** Where a stack's config lives, for error messages. */
 export function configFileOf(stack: StackKind): string {
@@ -124,7 +147,7 @@ const SERVICE_DEFAULTS: Record<"stage" | "prod", ServiceSizing> = {
   stage: { minInstances: 0, maxInstances: 5, cpu: "1", memory: "1Gi", concurrency: 80 },
   prod: { minInstances: 2, maxInstances: 50, cpu: "2", memory: "2Gi", concurrency: 80 },
 };
-const DATABASE_DEFAULTS: Record<"stage" | "prod", DatabaseSettings> = {
+const DATABASE_DEFAULTS: Record<"stage" | "prod", Omit<DatabaseSettings, "maxConnections">> = {
   stage: {
     tier: "db-custom-1-3840",
     edition: "ENTERPRISE",
@@ -159,19 +182,15 @@ export function buildSpec(
   secretKeys: readonly string[] = [],
 ): StackSpec {
   const stack = parseStackName(stackName);
-  if (stack.kind === "pipeline") {
-    throw new Refusal(
-      `Stack "pipeline" is not yet available in this program: the pipeline stack (workflows, environments, CI ` +
-        "identities) has not been built. Fix: plan pr-<N>, stage or prod",
-    );
-  }
   const file = configFileOf(stack);
   const problems: string[] = [];
   const values = readKeys(stack, config, file, problems);
   const spec =
     stack.kind === "preview"
       ? previewSpec(stack, values, file, problems)
-      : environmentSpec(stack as Extract<StackKind, { kind: "stage" | "prod" }>, values, secretKeys, file, problems);
+      : stack.kind === "pipeline"
+        ? pipelineSpec(stack, values, secretKeys, file, problems)
+        : environmentSpec(stack, values, secretKeys, file, problems);
   if (problems.length > 0) throw new ConfigError(stack.stack, problems);
   return spec;
 }
@@ -183,8 +202,10 @@ function previewSettingsOf(values: Values): PreviewSettings {
     instanceConnectionName: settings.instanceConnectionName,
     sandboxSecrets: settings.sandboxSecrets ?? [],
     maxConcurrent: settings.maxConcurrent ?? 10,
+    ttlDays: settings.ttlDays ?? 7,
     maxInstances: settings.maxInstances ?? 2,
     instanceTier: settings.instanceTier ?? "db-custom-1-3840",
+    cirrus: settings.cirrus,
   };
 }
 
@@ -224,6 +245,87 @@ function checkSizing(service: ServiceSizing, file: string, problems: string[]): 
   }
 }
 
+type CirrusConfig = NonNullable<Values["monitor:cirrus"]>;
+const LOCAL_HOSTS = ["localhost", "127.0.0.1", "[::1]"];
+
+/**
+ * The app reaches Nimbus at NIMBUS_SIDECAR_URL: either a Cirrus sidecar on localhost, which `key` must then
+ * configure, or a hosted Cirrus, and then no sidecar runs. A localhost URL with nothing behind it would make every
+ * experiment lookup fail; a sidecar the URL does not point at would run for nothing.
+ */
+function cirrusSettings(
+  stack: StackKind,
+  env: Record<string, string>,
+  config: CirrusConfig | undefined,
+  key: string,
+  service: ServiceSizing,
+  names: Names,
+  file: string,
+  problems: string[],
+): CirrusSettings | undefined {
+  const raw = env.NIMBUS_SIDECAR_URL;
+  if (raw === undefined) return undefined; // checkRequired reports it
+  const at = `monitor:env.NIMBUS_SIDECAR_URL in ${file}`;
+  const local = `http://localhost:${CIRRUS_PORT}`;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    problems.push(`${at}: "${raw}" is not a URL. Fix: ${local} with ${key} set, or the https URL of a hosted Cirrus`);
+    return undefined;
+  }
+  // getExperiments.ts appends "v2/features" to the path as it is.
+  if (!url.pathname.endsWith("/")) {
+    problems.push(`${at}: the app appends v2/features to the URL's path, so "${raw}" would call ${url.pathname}v2/features. Fix: end the path with "/"`);
+  }
+  const isLocal = LOCAL_HOSTS.includes(url.hostname);
+  if (isLocal && !config) {
+    problems.push(
+      `${at} is ${raw}, but no Cirrus sidecar runs behind it (${key} is not set), so every experiment lookup would fail. ` +
+        `Fix: set ${key} (image by digest, remoteSettingsUrl, appId, appName, channel) to run Cirrus beside the app, ` +
+        "or point NIMBUS_SIDECAR_URL at a hosted Cirrus (https)",
+    );
+    return undefined;
+  }
+  if (!isLocal && config) {
+    problems.push(
+      `${key} in ${file} runs a Cirrus sidecar, but NIMBUS_SIDECAR_URL is ${raw}, so the app would never call it. ` +
+        `Fix: remove ${key} to use that hosted Cirrus, or set NIMBUS_SIDECAR_URL to ${local}`,
+    );
+    return undefined;
+  }
+  if (!isLocal) {
+    if (url.protocol !== "https:") problems.push(`${at}: a hosted Cirrus is reached over the internet. Fix: use https`);
+    return undefined;
+  }
+  if (url.protocol !== "http:" || Number(url.port) !== CIRRUS_PORT) {
+    problems.push(`${at}: the Cirrus sidecar answers plain HTTP on port ${CIRRUS_PORT}; got "${raw}". Fix: set it to ${local}`);
+  }
+  const settings: CirrusSettings = {
+    image: config!.image,
+    remoteSettingsUrl: config!.remoteSettingsUrl,
+    previewUrl: config!.previewUrl,
+    appId: config!.appId,
+    appName: config!.appName,
+    channel: config!.channel,
+    fmlPath: config!.fmlPath ?? `/fml/monitor-web/${config!.channel}.fml.yaml`,
+    cpu: config!.cpu ?? "1",
+    memory: config!.memory ?? "512Mi",
+    environmentName: names.service,
+  };
+  if (stack.kind === "prod" && settings.channel !== "production") {
+    problems.push(`${key}.channel in ${file}: prod would serve ${settings.channel} experiments to users. Fix: set it to production`);
+  }
+  // Cloud Run gives an instance at most 8 vCPU, shared by its containers.
+  if (Number(service.cpu) + Number(settings.cpu) > 8) {
+    problems.push(
+      `${key}.cpu in ${file}: the app's ${service.cpu} and Cirrus's ${settings.cpu} vCPU exceed Cloud Run's 8 per instance. ` +
+        "Fix: lower monitor:service.cpu or the sidecar's cpu",
+    );
+  }
+  return settings;
+}
+
 function checkNames(stack: StackKind, names: Names, secrets: string[], problems: string[]): void {
   for (const violation of nameLimitViolations(names, secrets)) {
     problems.push(`stack name "${stack.stack}": ${violation}. Fix: use a shorter stack name`);
@@ -256,6 +358,7 @@ function previewSpec(
   const service = { ...PREVIEW_SIZING, maxInstances: preview.maxInstances };
   const names = namesFor(stack);
   checkNames(stack, names, [...generatedSecrets, "DATABASE_URL"], problems);
+  const cirrus = cirrusSettings(stack, env, preview.cirrus, "monitor:preview.cirrus", service, names, file, problems);
 
   return {
     kind: "preview",
@@ -266,10 +369,14 @@ function previewSpec(
     names,
     labels: labelsFor(stack),
     image: { repository: values["monitor:imageRepository"], tag: values["monitor:imageTag"] ?? `pr-${stack.pr}` },
+    deployId: values["monitor:deployId"],
+    connectionPool: values["monitor:connectionPool"],
+    appSource: values["monitor:appSource"],
     env,
     service,
     preview,
     generatedSecrets,
+    cirrus,
   };
 }
 
@@ -284,6 +391,17 @@ function environmentSpec(
   const env = plainEnv(values);
 
   const tag = values["monitor:imageTag"];
+  const bootstrap = values["monitor:bootstrap"] ?? false;
+  if (bootstrap) {
+    for (const key of ["monitor:imageTag", "monitor:deployId"] as const) {
+      if (values[key] !== undefined) {
+        problems.push(
+          `${key}: a bootstrap deploys no image and runs no migration. Fix: drop ${key} for the bootstrap, add ` +
+            "the secret versions it lists, then deploy without monitor:bootstrap",
+        );
+      }
+    }
+  }
   if (tag !== undefined && !TAG_RULES[kind].valid(tag)) {
     problems.push(
       `monitor:imageTag: ${kind} deploys ${TAG_RULES[kind].expected}; got "${tag}". ` +
@@ -337,8 +455,24 @@ function environmentSpec(
       startTime: db.backupStartTime ?? defaults.backups.startTime,
     },
     maintenanceWindow: db.maintenanceWindow ?? defaults.maintenanceWindow,
-    maxConnections: db.maxConnections,
+    maxConnections: 0,
   };
+  const schedules = { ...SCHEDULE_DEFAULTS, ...values["monitor:schedules"] };
+  const worker = values["monitor:worker"] ?? {};
+  const workerSizing = { instances: worker.instances ?? 1, cpu: worker.cpu ?? "1", memory: worker.memory ?? "1Gi" };
+  // Every process that may hold a pool at once: web instances, worker instances, one task per scheduled job, and
+  // the migration.
+  const processes = service.maxInstances + workerSizing.instances + Object.keys(schedules).length + 1;
+  const pool = values["monitor:connectionPool"];
+  const needed = connectionsNeeded(processes, pool);
+  databaseSettings.maxConnections = db.maxConnections ?? maxConnectionsFor(databaseSettings.tier, processes, pool);
+  if (db.maxConnections !== undefined && db.maxConnections < needed) {
+    problems.push(
+      `monitor:database.maxConnections in ${file}: ${db.maxConnections} is below the ${needed} connections ` +
+        `${kind} may open (${processes} processes x ${pool} per pool + ${RESERVED_CONNECTIONS} reserved). Fix: ` +
+        "raise it, remove it (the program sizes it), or lower monitor:service.maxInstances",
+    );
+  }
   if (databaseSettings.edition === "ENTERPRISE_PLUS" && ENTERPRISE_ONLY_TIER.test(databaseSettings.tier)) {
     problems.push(
       `monitor:database.tier in ${file}: ${databaseSettings.tier} exists only in the ENTERPRISE edition. ` +
@@ -348,7 +482,7 @@ function environmentSpec(
 
   const names = namesFor(stack);
   checkNames(stack, names, [...Object.keys(secrets), "DATABASE_URL"], problems);
-  const worker = values["monitor:worker"] ?? {};
+  const cirrus = cirrusSettings(stack, env, values["monitor:cirrus"], "monitor:cirrus", service, names, file, problems);
 
   return {
     kind,
@@ -358,14 +492,18 @@ function environmentSpec(
     names,
     labels: labelsFor(stack),
     image: { repository: values["monitor:imageRepository"], tag },
+    deployId: values["monitor:deployId"],
+    connectionPool: values["monitor:connectionPool"],
+    bootstrap,
     env,
     service,
     secrets,
     domain: values["monitor:domain"] ?? "",
     database: databaseSettings,
-    schedules: { ...SCHEDULE_DEFAULTS, ...values["monitor:schedules"] },
-    worker: { instances: worker.instances ?? 1, cpu: worker.cpu ?? "1", memory: worker.memory ?? "1Gi" },
+    schedules,
+    worker: workerSizing,
     alerts: { notificationChannels: values["monitor:alerts"]?.notificationChannels ?? [] },
     previewPlatform: kind === "stage" ? previewSettingsOf(values) : undefined,
+    cirrus,
   };
 }

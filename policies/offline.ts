@@ -181,7 +181,7 @@ function run(policyName: string, validate: () => unknown, notRun: (message: stri
  * The pack's verdict on an evaluation, with the policies that could not decide on what a preview knows. For
  * callers that want the violations alone, see runPolicies.
  */
-export function analyze(evaluation: Evaluation, policies: Policies = monitorPolicies): PolicyReport {
+export function analyze(evaluation: Omit<Evaluation, "invocations">, policies: Policies = monitorPolicies): PolicyReport {
   const violations: PolicyViolation[] = [];
   const couldNotRun: PolicyNotRun[] = [];
   const registered = evaluation.registrations.filter((r) => !r.read);
@@ -220,7 +220,7 @@ export function analyze(evaluation: Evaluation, policies: Policies = monitorPoli
  * The violations alone. A policy that could not decide is an error here, not a pass: a caller that wants to see
  * those (a fresh evaluation) uses analyze.
  */
-export function runPolicies(evaluation: Evaluation, policies: Policies = monitorPolicies): PolicyViolation[] {
+export function runPolicies(evaluation: Omit<Evaluation, "invocations">, policies: Policies = monitorPolicies): PolicyViolation[] {
   const { violations, couldNotRun } = analyze(evaluation, policies);
   if (couldNotRun.length > 0) {
     const which = couldNotRun.map((n) => `${n.policy} on ${n.urn ?? "the stack"}: ${n.message}`).join("; ");

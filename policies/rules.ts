@@ -1,26 +1,25 @@
 import {
   type Policies,
+  type PolicyResource,
   type ResourceValidationArgs,
   type ResourceValidationPolicy,
   type StackValidationPolicy,
   validateResourceOfType,
-  validateStackResourcesOfType,
 } from "@pulumi/policy";
 import * as cloudrunv2 from "@pulumi/gcp/cloudrunv2";
 import * as iam from "@pulumi/gcp/iam";
 import * as secretmanager from "@pulumi/gcp/secretmanager";
 import * as serviceaccount from "@pulumi/gcp/serviceaccount";
 import * as sql from "@pulumi/gcp/sql";
-import { DERIVED_VARIABLES, isSecretName, secretLookingValue } from "../infra/app-env";
-import { namesFor } from "../infra/naming";
-import { type StackKind, parseStackName } from "../infra/stack-name";
+import { DERIVED_VARIABLES, isSecretName, secretLookingValue } from "./shared-rules/app-env";
+import { type StackKind, parseStackName } from "./shared-rules/stack-name";
 import {
+  BUDGET_LABELS,
   MIGRATION_TASKS_PER_PREVIEW,
-  POOL_PER_PROCESS,
   RESERVED_CONNECTIONS,
   connectionsNeeded,
-  defaultMaxConnections,
-} from "./connection-budget";
+  previewProcesses,
+} from "./shared-rules/connection-budget";
 
 /**
  * The CrossGuard rules for the monitor project. This module only exports them: constructing a PolicyPack starts
@@ -172,6 +171,11 @@ const LABELS_AT: Readonly<Record<string, (props: Props) => unknown>> = {
   "gcp:pubsub/subscription:Subscription": (p) => p.labels,
 };
 
+/** The web service's name, stated here (not taken from infra/naming) so that a rename there is checked, not trusted. */
+function webServiceName(stack: StackKind): string {
+  return `monitor-${stack.kind === "preview" ? `pr-${stack.pr}` : stack.kind}`;
+}
+
 /** Stated here rather than taken from infra/naming's labelsFor, so that a change there is checked, not trusted. */
 function requiredLabels(stack: StackKind): Record<string, string> {
   const environment = stack.kind === "preview" ? "preview" : stack.kind;
@@ -318,7 +322,7 @@ function publicInvokerRefusal(stack: StackKind | undefined, target: string, name
   if (target !== "service") return `a Cloud Run ${target} is never invoked from the internet`;
   if (!stack || stack.kind === "pipeline") return "this stack serves no public traffic";
   if (name.endsWith("-breach-alerts")) return "the breach-alerts worker is fed by Pub/Sub only";
-  const web = namesFor(stack).service;
+  const web = webServiceName(stack);
   return name === web ? undefined : `only the web service ${web} may be public in ${stack.stack}`;
 }
 
@@ -354,7 +358,7 @@ const prodWebWarm: ResourceValidationPolicy = {
   enforcementLevel: "advisory",
   validateResource: validateResourceOfType(cloudrunv2.Service, (service, args, reportViolation) => {
     const stack = stackOf(args.urn);
-    if (stack?.kind !== "prod" || service.name !== namesFor(stack).service) {
+    if (stack?.kind !== "prod" || service.name !== webServiceName(stack)) {
       return args.notApplicable("only prod's web service");
     }
     // A minimum can be set per revision, for the whole service, or as a manual instance count.
@@ -405,43 +409,73 @@ function positiveInteger(text: unknown): number | undefined {
   return typeof text === "string" && /^[1-9][0-9]*$/.test(text) ? Number(text) : undefined;
 }
 
-const previewConnectionBudget: StackValidationPolicy = {
-  name: "preview-connection-budget",
-  description: "The shared preview Cloud SQL instance has connections for every preview it is sized for.",
-  // Mandatory: an over-committed instance fails requests at random in whichever previews connect last.
+/** How many app processes a Cloud Run resource may run at once, each with its own pool. */
+const PROCESSES_OF: Readonly<Record<string, (props: Props) => number>> = {
+  // Cloud Run's default maximum is 100 instances.
+  "gcp:cloudrunv2/service:Service": (p) => p.template?.scaling?.maxInstanceCount ?? 100,
+  "gcp:cloudrunv2/workerPool:WorkerPool": (p) => p.scaling?.manualInstanceCount ?? 1,
+  "gcp:cloudrunv2/job:Job": (p) => p.template?.parallelism || p.template?.taskCount || 1,
+};
+
+/**
+ * Who may connect to an instance at once. The shared preview instance serves other stacks, so it says what it is
+ * sized for in its labels; any other instance serves the Cloud Run resources of its own stack whose inputs are
+ * built from it (its connection name in their Cloud SQL volume and PG_HOST), counted here from their scaling.
+ */
+function processesOf(instance: PolicyResource, labels: Record<string, string>, all: PolicyResource[]) {
+  if (labels.role === "preview-platform") {
+    const maxPreviews = positiveInteger(labels[BUDGET_LABELS.maxPreviews]);
+    const perPreview = positiveInteger(labels[BUDGET_LABELS.maxInstancesPerPreview]);
+    if (maxPreviews === undefined || perPreview === undefined) return undefined;
+    return {
+      processes: previewProcesses(maxPreviews, perPreview),
+      what: `${maxPreviews} previews x (${perPreview} instances + ${MIGRATION_TASKS_PER_PREVIEW} migration task)`,
+    };
+  }
+  const clients = all.filter(
+    (r) => r.type in PROCESSES_OF && Object.values(r.propertyDependencies).some((deps) => deps.some((d) => d.urn === instance.urn)),
+  );
+  if (clients.length === 0) return { processes: 0, what: "no app processes" };
+  const counts = clients.map((r) => ({ name: r.name, n: PROCESSES_OF[r.type](r.props) }));
+  return {
+    processes: counts.reduce((sum, c) => sum + c.n, 0),
+    what: counts.map((c) => `${c.name} ${c.n}`).join(" + ") + " processes",
+  };
+}
+
+const connectionBudget: StackValidationPolicy = {
+  name: "connection-budget",
+  description: "Every Cloud SQL instance has connections for every app process that may use it at once.",
+  // Mandatory: an over-committed instance fails requests at random in whichever process connects last.
   enforcementLevel: "mandatory",
-  validateStack: validateStackResourcesOfType(sql.DatabaseInstance, (instances, args, reportViolation) => {
-    const platform = instances
-      .map((instance, i) => ({ instance, resource: args.resources[i] }))
-      .filter(({ instance }) => instance.settings?.userLabels?.["role"] === "preview-platform");
-    if (platform.length === 0) return args.notApplicable("no shared preview instance in this stack");
-    for (const { instance, resource } of platform) {
+  validateStack: (args, reportViolation) => {
+    const instances = args.resources.filter((r) => r.isType(sql.DatabaseInstance));
+    if (instances.length === 0) return args.notApplicable("no Cloud SQL instance in this stack");
+    for (const resource of instances) {
       const report = (message: string) => reportViolation(`${resource.name} ${message}`, resource.urn);
-      const { userLabels: labels = {}, databaseFlags = [], tier } = instance.settings!;
-      const maxPreviews = positiveInteger(labels["max-previews"]);
-      const perPreview = positiveInteger(labels["max-instances-per-preview"]);
-      if (maxPreviews === undefined || perPreview === undefined) {
-        report("needs the userLabels max-previews and max-instances-per-preview, as positive integers");
-        continue;
-      }
-      const flag = databaseFlags.find((f) => f.name === "max_connections");
-      const limit = flag ? positiveInteger(flag.value) : defaultMaxConnections(tier);
+      const { userLabels: labels = {}, databaseFlags = [] } = (resource.props.settings ?? {}) as Props;
+      const flag = (databaseFlags as Props[]).find((f) => f.name === "max_connections");
+      const limit = positiveInteger(flag?.value);
       if (limit === undefined) {
-        const why = flag ? "a max_connections flag that is not a positive integer" : `no known default for ${tier}`;
-        report(`has ${why}: set the max_connections flag`);
+        report("has no max_connections flag of a positive integer: set it explicitly (the default moves with the tier)");
         continue;
       }
-      const needed = connectionsNeeded(maxPreviews, perPreview);
+      const pool = positiveInteger(labels[BUDGET_LABELS.pool]);
+      const sized = processesOf(resource, labels, args.resources);
+      if (pool === undefined || sized === undefined) {
+        const needs = labels.role === "preview-platform" ? `${BUDGET_LABELS.maxPreviews}, ${BUDGET_LABELS.maxInstancesPerPreview} and ` : "";
+        report(`needs the userLabels ${needs}${BUDGET_LABELS.pool}, as positive integers`);
+        continue;
+      }
+      const needed = connectionsNeeded(sized.processes, pool);
       if (needed > limit) {
         report(
-          `needs ${needed} connections: ${maxPreviews} previews x (${perPreview} instances + ` +
-            `${MIGRATION_TASKS_PER_PREVIEW} migration task) x ${POOL_PER_PROCESS} per knex pool + ` +
-            `${RESERVED_CONNECTIONS} reserved, but ${flag ? "its max_connections flag" : `the default for ${tier}`} ` +
-            `allows ${limit}. Lower max-previews or max-instances-per-preview, or raise max_connections`,
+          `needs ${needed} connections: ${sized.what} x ${pool} per knex pool + ${RESERVED_CONNECTIONS} reserved, ` +
+            `but its max_connections flag allows ${limit}. Lower the instance counts, or raise max_connections`,
         );
       }
     }
-  }),
+  },
 };
 
 export const policies: Policies = [
@@ -457,5 +491,48 @@ export const policies: Policies = [
   prodWebWarm,
   workloadIdentityScoped,
   noServiceAccountKeys,
-  previewConnectionBudget,
+  connectionBudget,
 ];
+
+// ---------------------------------------------------------------------------------------------------------------
+// The pipeline's identities.
+
+const BASIC_ROLES = ["roles/owner", "roles/editor"];
+
+const noBasicRoles: ResourceValidationPolicy = {
+  name: "no-basic-roles",
+  description: "No IAM grant gives roles/owner or roles/editor; every identity gets predefined roles for what it does.",
+  // Mandatory: a deployer with editor or owner can change anything in its project, including who may deploy prod.
+  enforcementLevel: "mandatory",
+  validateResource: (args, reportViolation) => {
+    const role = args.props.role;
+    if (typeof role !== "string" || !/IAM(Member|Binding)|Iam(Member|Binding)/.test(args.type)) {
+      return args.notApplicable("not an IAM grant");
+    }
+    if (BASIC_ROLES.includes(role)) {
+      reportViolation(`${args.name} grants ${role}: grant the predefined roles the identity needs instead`);
+    }
+  },
+};
+
+/** True when a CEL condition compares `job_workflow_ref` with a non-empty literal (or a list of them). */
+export function pinsWorkflow(condition: string): boolean {
+  return /assertion\.job_workflow_ref\s*(?:==\s*(?:"[^"]+"|'[^']+')|in\s*\[\s*(?:"[^"]+"|'[^']+'))/.test(condition);
+}
+
+const workloadIdentityPinsWorkflow: ResourceValidationPolicy = {
+  name: "workload-identity-pins-workflow",
+  description: "Workload identity providers only trust jobs running named workflows (the job_workflow_ref claim).",
+  // Mandatory: without it, editing a workflow in the trusted repository is enough to mint deploy credentials.
+  enforcementLevel: "mandatory",
+  validateResource: validateResourceOfType(iam.WorkloadIdentityPoolProvider, (provider, args, reportViolation) => {
+    if (!pinsWorkflow(provider.attributeCondition ?? "")) {
+      reportViolation(
+        `${args.name} does not pin the workflow: compare assertion.job_workflow_ref with the reusable workflows at a ` +
+          "commit, e.g. assertion.job_workflow_ref in ['<owner>/<repo>/.github/workflows/deploy.yml@<sha>']",
+      );
+    }
+  }),
+};
+
+policies.push(noBasicRoles, workloadIdentityPinsWorkflow);

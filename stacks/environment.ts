@@ -1,20 +1,25 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AppDatabase } from "../components/app-database";
 import { type AppRuntime, derivedEnv } from "../components/app-runtime";
-import { AppSecrets, type SecretSource } from "../components/app-secrets";
+import { AppSecrets, type SecretSource, owedVersions } from "../components/app-secrets";
 import { BreachAlertsWorker } from "../components/breach-alerts-worker";
 import { BreachNotifications } from "../components/breach-notifications";
-import { deployedImage, resolveImage } from "../components/image";
-import { MigrationJob } from "../components/migration-job";
+import { cirrusSidecar } from "../components/cirrus";
+import { keepDeployedImage, lastDeployed, resolveImage } from "../components/image";
+import { LoadBalancer } from "../components/load-balancer";
+import { MigrationJob, decideMigration } from "../components/migration-job";
 import { PostgresInstance } from "../components/postgres-instance";
 import { PreviewPlatform } from "../components/preview-platform";
+import { ENVIRONMENT_SERVICES, ProjectServices } from "../components/project-services";
 import { RuntimeIdentity } from "../components/runtime-identity";
 import { ScheduledJob } from "../components/scheduled-job";
 import { UptimeAlert } from "../components/uptime-alert";
 import { WebService } from "../components/web-service";
-import { PUBSUB_NAMES } from "../infra/naming";
+import { PREVIEW_PLATFORM_NAMES, PUBSUB_NAMES } from "../infra/naming";
 import { PREVIEW_PLATFORM_OUTPUT, stackReferenceName } from "../infra/platform";
 import type { EnvironmentSpec } from "../infra/spec";
+import { BUDGET_LABELS } from "../shared-rules/connection-budget";
+import { Refusal } from "../shared-rules/refusal";
 
 /** The app's periodic commands (monitor-app.md), by the schedule key that times them. */
 const CRON_COMMANDS = {
@@ -27,11 +32,14 @@ const CRON_COMMANDS = {
  * `stage` and `prod`: the running Monitor. Stateful resources (the instance, the database, the secrets) are
  * protected in Pulumi and at GCP; everything that runs the app runs one image digest, and the migration job gates
  * every deploy. Stage also owns the platform that previews share.
+ *
+ * With `monitor:bootstrap` (an environment's first deploy), only what must exist before the app can start is
+ * declared, and the outputs list the secret versions SRE still owes; the next deploy runs the app.
  */
 export function environmentStack(spec: EnvironmentSpec) {
-  const image = spec.image.tag
-    ? resolveImage({ repository: spec.image.repository, tag: spec.image.tag })
-    : deployedImage(spec.image.repository, stackReferenceName(spec.stack));
+  // Every GCP resource below uses this provider, so it waits for the project's APIs.
+  const apis = new ProjectServices("apis", { project: spec.project, region: spec.region, services: ENVIRONMENT_SERVICES });
+  const inProject = { provider: apis.provider };
 
   const instance = new PostgresInstance("database-instance", {
     project: spec.project,
@@ -46,35 +54,34 @@ export function environmentStack(spec: EnvironmentSpec) {
     maxConnections: spec.database.maxConnections,
     deletionProtection: true,
     protect: true,
-    labels: spec.labels,
-  });
+    labels: { ...spec.labels, [BUDGET_LABELS.pool]: String(spec.connectionPool) },
+  }, inProject);
   const database = new AppDatabase("database", {
     project: spec.project,
     instance: instance.instanceName,
     databaseName: spec.names.database,
     userName: spec.names.databaseUser,
     protect: true,
-  });
+  }, inProject);
 
   const identity = new RuntimeIdentity("runtime", {
     project: spec.project,
     accountId: spec.names.runtimeServiceAccount,
     description: `Monitor ${spec.stack}: web service and jobs`,
-    cloudSqlInstances: [instance.connectionName],
-  });
+    cloudSqlInstance: instance.connectionName,
+  }, inProject);
   // The consumer alone may pull breach notifications; the web service (the HIBP webhook) alone may publish them.
   const workerIdentity = new RuntimeIdentity("worker", {
     project: spec.project,
     accountId: spec.names.workerServiceAccount,
     description: `Monitor ${spec.stack}: breach-alerts consumer`,
-    cloudSqlInstances: [instance.connectionName],
-  });
+    cloudSqlInstance: instance.connectionName,
+  }, inProject);
   const scheduler = new RuntimeIdentity("scheduler", {
     project: spec.project,
     accountId: spec.names.schedulerServiceAccount,
     description: `Monitor ${spec.stack}: Cloud Scheduler runs the app's periodic jobs as this`,
-    cloudSqlInstances: [],
-  });
+  }, inProject);
 
   const secrets: Record<string, SecretSource> = { DATABASE_URL: { kind: "value", value: database.url } };
   for (const [name, secret] of Object.entries(spec.secrets)) {
@@ -87,7 +94,7 @@ export function environmentStack(spec: EnvironmentSpec) {
     readers: [identity.member, workerIdentity.member],
     labels: spec.labels,
     protect: true,
-  });
+  }, inProject);
 
   const notifications = new BreachNotifications("breach-notifications", {
     project: spec.project,
@@ -96,12 +103,67 @@ export function environmentStack(spec: EnvironmentSpec) {
     publisherMembers: [identity.member],
     subscriberMembers: [workerIdentity.member],
     labels: spec.labels,
+  }, inProject);
+
+  const managed = Object.keys(spec.secrets).filter((name) => spec.secrets[name].source === "managed");
+  const owed = owedVersions(spec.project, Object.fromEntries(managed.map((name) => [name, spec.names.secretId(name)])), inProject);
+
+  const base: Record<string, unknown> = {
+    databaseInstance: instance.connectionName,
+    databaseName: database.databaseName,
+  };
+  if (spec.previewPlatform) {
+    const platform = new PreviewPlatform("preview-platform", {
+      project: spec.project,
+      region: spec.region,
+      maxPreviews: spec.previewPlatform.maxConcurrent,
+      maxInstancesPerPreview: spec.previewPlatform.maxInstances,
+      connectionPool: spec.connectionPool,
+      tier: spec.previewPlatform.instanceTier,
+      sandboxSecrets: spec.previewPlatform.sandboxSecrets,
+      labels: spec.labels,
+    }, inProject);
+    base[PREVIEW_PLATFORM_OUTPUT] = platform.contract;
+  }
+
+  if (spec.bootstrap) {
+    const sandbox = spec.previewPlatform?.sandboxSecrets ?? [];
+    const sandboxOwed = owedVersions(
+      spec.project,
+      Object.fromEntries(sandbox.map((name) => [`preview sandbox ${name}`, PREVIEW_PLATFORM_NAMES.sandboxSecretId(name)])),
+      inProject,
+    );
+    return {
+      ...base,
+      bootstrap: true,
+      owedSecretVersions: pulumi.all([owed, sandboxOwed]).apply(([own, box]) => [...own, ...box].map((o) => o.command)),
+    };
+  }
+
+  const deployed = lastDeployed(stackReferenceName(spec.stack));
+  const image = spec.image.tag
+    ? resolveImage({ repository: spec.image.repository, tag: spec.image.tag }, inProject)
+    : keepDeployedImage(spec.image.repository, deployed);
+  const migrationPlan = pulumi
+    .all([image.digest, image.buildTime, deployed])
+    .apply(([digest, buildTime, previous]) =>
+      decideMigration({ digest, buildTime, deployId: spec.deployId, keep: spec.image.tag === undefined, previous }),
+    );
+  // No container may start before every secret it reads as `latest` has a version: refuse the plan instead.
+  const imageRef = pulumi.all([image.ref, owed]).apply(([ref, missing]) => {
+    if (missing.length > 0) {
+      throw new Refusal(
+        `Stack "${spec.stack}": ${missing.map((o) => `${o.variable} (${o.why})`).join(", ")} cannot be read by the app. ` +
+          `Fix: add the versions, then deploy again:\n${missing.map((o) => `  ${o.command}`).join("\n")}`,
+      );
+    }
+    return ref;
   });
 
   const url = `https://${spec.domain}`;
 
   const runtime: AppRuntime = {
-    image: image.ref,
+    image: imageRef,
     serviceAccountEmail: identity.email,
     cloudSqlConnection: instance.connectionName,
     secrets: appSecrets.refs,
@@ -110,7 +172,7 @@ export function environmentStack(spec: EnvironmentSpec) {
       ...derivedEnv({
         url,
         cloudSqlConnection: instance.connectionName,
-        project: spec.project,
+        pubsubProject: spec.project,
         pubsubTopic: notifications.topicName,
         pubsubSubscription: notifications.subscriptionName,
       }),
@@ -124,13 +186,13 @@ export function environmentStack(spec: EnvironmentSpec) {
       location: spec.region,
       jobName: spec.names.migrationJob,
       runtime,
-      executionToken: image.executionToken,
+      executionToken: migrationPlan.token,
       labels: spec.labels,
       deletionProtection: true,
     },
-    { dependsOn: ready },
+    { ...inProject, dependsOn: ready },
   );
-  const afterMigration = { dependsOn: [migration, ...ready] };
+  const afterMigration = { ...inProject, dependsOn: [migration, ...ready] };
 
   const web = new WebService(
     "web",
@@ -140,11 +202,18 @@ export function environmentStack(spec: EnvironmentSpec) {
       runtime,
       ...spec.service,
       public: true,
-      domain: spec.domain,
+      // Only through the load balancer, so Cloud Armor sees every request (the LB itself invokes as allUsers).
+      ingress: "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER",
+      sidecar: spec.cirrus && cirrusSidecar(spec.cirrus),
       labels: spec.labels,
       deletionProtection: true,
     },
     afterMigration,
+  );
+  const lb = new LoadBalancer(
+    "lb",
+    { namePrefix: spec.names.service, region: spec.region, serviceName: web.serviceName, domain: spec.domain, labels: spec.labels, protect: true },
+    { ...inProject, dependsOn: [web] },
   );
 
   for (const [key, command] of Object.entries(CRON_COMMANDS) as [keyof typeof CRON_COMMANDS, string][]) {
@@ -163,7 +232,7 @@ export function environmentStack(spec: EnvironmentSpec) {
         timeoutSeconds: 1800,
         maxRetries: 1,
       },
-      { dependsOn: [...afterMigration.dependsOn, scheduler] },
+      { ...inProject, dependsOn: [...afterMigration.dependsOn, scheduler] },
     );
   }
 
@@ -177,7 +246,7 @@ export function environmentStack(spec: EnvironmentSpec) {
       labels: spec.labels,
       deletionProtection: true,
     },
-    { dependsOn: [...afterMigration.dependsOn, workerIdentity] },
+    { ...inProject, dependsOn: [...afterMigration.dependsOn, workerIdentity] },
   );
 
   new UptimeAlert(
@@ -189,29 +258,21 @@ export function environmentStack(spec: EnvironmentSpec) {
       notificationChannels: spec.alerts.notificationChannels,
       labels: spec.labels,
     },
-    { dependsOn: [web] },
+    { ...inProject, dependsOn: [web, lb] },
   );
 
-  const outputs: Record<string, unknown> = {
+  return {
     url,
     serviceName: web.serviceName,
     imageTag: image.tag,
     imageDigest: image.digest,
-    databaseInstance: instance.connectionName,
-    databaseName: database.databaseName,
+    imageBuildTime: image.buildTime,
+    migrationToken: migrationPlan.token,
+    migration: migrationPlan.apply(({ runs, reason }) => ({ runs, reason })),
+    ...base,
     migrationJobName: migration.jobName,
+    // Point the domain's A record here, and create the CNAME first so the certificate is issued before traffic moves.
+    loadBalancerIp: lb.ipAddress,
+    dnsAuthorization: lb.dnsAuthorizationRecord,
   };
-  if (spec.previewPlatform) {
-    const platform = new PreviewPlatform("preview-platform", {
-      project: spec.project,
-      region: spec.region,
-      maxPreviews: spec.previewPlatform.maxConcurrent,
-      maxInstancesPerPreview: spec.previewPlatform.maxInstances,
-      tier: spec.previewPlatform.instanceTier,
-      sandboxSecrets: spec.previewPlatform.sandboxSecrets,
-      labels: spec.labels,
-    });
-    outputs[PREVIEW_PLATFORM_OUTPUT] = platform.contract;
-  }
-  return outputs;
 }

@@ -2,8 +2,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import { AppSecrets, type SecretSource } from "../components/app-secrets";
 import { derivedEnv } from "../components/app-runtime";
-import { resolveImage } from "../components/image";
-import { MigrationJob } from "../components/migration-job";
+import { buildPreviewImage, resolveImage } from "../components/image";
+import { MigrationJob, decideMigration } from "../components/migration-job";
+import { cirrusSidecar } from "../components/cirrus";
+import { PREVIEW_SERVICES, ProjectServices } from "../components/project-services";
 import { AppDatabase } from "../components/app-database";
 import { RuntimeIdentity } from "../components/runtime-identity";
 import { WebService } from "../components/web-service";
@@ -14,7 +16,7 @@ import {
   stackReferenceName,
 } from "../infra/platform";
 import type { PreviewSpec } from "../infra/spec";
-import { Refusal } from "../infra/refusal";
+import { Refusal } from "../shared-rules/refusal";
 
 /**
  * `pr-<N>`: one pull request's preview on the platform the stage stack owns. Everything here is disposable:
@@ -32,8 +34,16 @@ export function previewStack(spec: PreviewSpec) {
     ? pulumi.output(parseConnectionName(override)!)
     : pulumi.all([platform.project, platform.instanceName]).apply(([project, name]) => ({ project, instance: name }));
 
-  const image = resolveImage(spec.image);
-  const projectNumber = gcp.organizations.getProjectOutput({ projectId: spec.project }).number;
+  // Every GCP resource (and the project lookup) uses this provider, so it waits for the preview project's APIs.
+  const apis = new ProjectServices("apis", { project: spec.project, region: spec.region, services: PREVIEW_SERVICES });
+  const inProject = { provider: apis.provider };
+
+  // Built from the PR's checkout when CI gives one; otherwise the `pr-<N>` image someone pushed.
+  const image = spec.appSource
+    ? buildPreviewImage("image", { ...spec.image, context: spec.appSource }, inProject)
+    : resolveImage(spec.image, inProject);
+  const migrationPlan = image.digest.apply((digest) => decideMigration({ digest, deployId: spec.deployId, keep: false }));
+  const projectNumber = gcp.organizations.getProjectOutput({ projectId: spec.project }, inProject).number;
   // Cloud Run's deterministic URL, known before the service exists, so the app can be told its own address.
   const url = pulumi.interpolate`https://${spec.names.service}-${projectNumber}.${spec.region}.run.app`;
 
@@ -41,8 +51,17 @@ export function previewStack(spec: PreviewSpec) {
     project: spec.project,
     accountId: spec.names.runtimeServiceAccount,
     description: `Monitor preview for PR #${spec.pr}`,
-    cloudSqlInstances: [connectionName],
-  });
+    cloudSqlInstance: connectionName,
+  }, inProject);
+  // The HIBP webhook calls `topic.exists()` and then publishes, to the platform's topic in the platform's project:
+  // IAM on a topic lives with the topic, so this preview's identity is granted there.
+  for (const [suffix, role] of [["publisher", "roles/pubsub.publisher"], ["viewer", "roles/pubsub.viewer"]]) {
+    new gcp.pubsub.TopicIAMMember(
+      `runtime-pubsub-${suffix}`,
+      { project: platform.project, topic: platform.pubsubTopic, role, member: identity.member },
+      inProject,
+    );
+  }
 
   const database = new AppDatabase("database", {
     project: instance.project,
@@ -50,7 +69,7 @@ export function previewStack(spec: PreviewSpec) {
     databaseName: spec.names.database,
     userName: spec.names.databaseUser,
     protect: false,
-  });
+  }, inProject);
 
   const secrets: Record<string, SecretSource> = { DATABASE_URL: { kind: "value", value: database.url } };
   for (const name of spec.generatedSecrets) secrets[name] = { kind: "generated" };
@@ -64,7 +83,7 @@ export function previewStack(spec: PreviewSpec) {
     readers: [identity.member],
     labels: spec.labels,
     protect: false,
-  });
+  }, inProject);
 
   const runtime = {
     image: image.ref,
@@ -73,7 +92,12 @@ export function previewStack(spec: PreviewSpec) {
     secrets: appSecrets.refs,
     env: {
       ...spec.env,
-      ...derivedEnv({ url, cloudSqlConnection: connectionName, project: spec.project, pubsubTopic: platform.pubsubTopic }),
+      ...derivedEnv({
+        url,
+        cloudSqlConnection: connectionName,
+        pubsubProject: platform.project,
+        pubsubTopic: platform.pubsubTopic,
+      }),
     },
   };
 
@@ -83,11 +107,11 @@ export function previewStack(spec: PreviewSpec) {
       location: spec.region,
       jobName: spec.names.migrationJob,
       runtime,
-      executionToken: image.executionToken,
+      executionToken: migrationPlan.token,
       labels: spec.labels,
       deletionProtection: false,
     },
-    { dependsOn: [database, appSecrets, identity] },
+    { ...inProject, dependsOn: [database, appSecrets, identity] },
   );
 
   const web = new WebService(
@@ -98,10 +122,11 @@ export function previewStack(spec: PreviewSpec) {
       runtime,
       ...spec.service,
       public: true,
+      sidecar: spec.cirrus && cirrusSidecar(spec.cirrus),
       labels: spec.labels,
       deletionProtection: false,
     },
-    { dependsOn: [migration, database, appSecrets, identity] },
+    { ...inProject, dependsOn: [migration, database, appSecrets, identity] },
   );
 
   return {
@@ -111,6 +136,7 @@ export function previewStack(spec: PreviewSpec) {
     imageTag: image.tag,
     imageDigest: image.digest,
     migrationJobName: migration.jobName,
+    migration: migrationPlan.apply(({ runs, reason }) => ({ runs, reason })),
   };
 }
 

@@ -100,7 +100,7 @@ describe("PostgresInstance with the lightest settings", () => {
       highAvailability: false,
       backups: { enabled: true, pointInTimeRecovery: false, retainedBackups: 3, startTime: "04:30" },
       maintenanceWindow: undefined,
-      maxConnections: undefined,
+      maxConnections: 50,
       deletionProtection: false,
       protect: false,
     });
@@ -114,9 +114,9 @@ describe("PostgresInstance with the lightest settings", () => {
     expect(settingsOf(ev).deletionProtectionEnabled).toBe(false);
   });
 
-  it("keeps Cloud SQL's defaults where nothing was asked, and the connector-only access regardless", () => {
+  it("keeps Cloud SQL's defaults where nothing was asked, but always sets max_connections and connector-only access", () => {
     const settings = settingsOf(ev);
-    expect(settings.databaseFlags).toBeUndefined();
+    expect(settings.databaseFlags).toEqual([{ name: "max_connections", value: "50" }]);
     expect(settings.maintenanceWindow).toBeUndefined();
     expect(settings.ipConfiguration.sslMode).toBe("ENCRYPTED_ONLY");
     expect(settings.connectorEnforcement).toBe("REQUIRED");

@@ -4,14 +4,14 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { derivedEnv } from "../components/app-runtime";
-import { DERIVED_VARIABLES } from "../infra/app-env";
+import { DERIVED_VARIABLES } from "../shared-rules/app-env";
 import { loadStackConfig } from "../infra/engine/config-files";
 import { DEPLOYED_TAGS, type Evaluation, type Registration, evaluate } from "../infra/engine/evaluate";
 import { mockDigest, mockPreviewPlatform, mockProjectNumber } from "../infra/engine/mocks";
 import { parityReport } from "../infra/engine/parity";
 import { renderText, toPlan } from "../infra/engine/render";
 import { buildSpec } from "../infra/spec";
-import { connectionsNeeded } from "../policies/connection-budget";
+import { connectionsNeeded } from "../shared-rules/connection-budget";
 import { INSTANCE, JOB, ROOT, SECRET, SECRET_VERSION, SERVICE, WORKER_POOL, deletedBefore, evaluateStack, ofType, one, secretValues } from "./harness";
 
 const REPO = {
@@ -140,7 +140,17 @@ describe.each(["stage", "prod"] as const)("%s, from its committed stack file", (
 
   it("protects exactly the stateful resources, in Pulumi and at GCP", () => {
     const protectedTypes = new Set(ev().registrations.filter((r) => r.protect).map((r) => r.type));
-    expect(protectedTypes).toEqual(new Set([INSTANCE, "gcp:sql/database:Database", "gcp:sql/user:User", SECRET]));
+    // And what DNS points at: the load balancer's address and the certificate's DNS authorization.
+    expect(protectedTypes).toEqual(
+      new Set([
+        INSTANCE,
+        "gcp:sql/database:Database",
+        "gcp:sql/user:User",
+        SECRET,
+        "gcp:compute/globalAddress:GlobalAddress",
+        "gcp:certificatemanager/dnsAuthorization:DnsAuthorization",
+      ]),
+    );
     for (const r of ofType(ev(), SECRET)) expect(r.protect && r.inputs.deletionProtection, r.name).toBe(true);
     for (const r of ofType(ev(), INSTANCE)) {
       expect(r.inputs.deletionProtection).toBe(true);
@@ -165,9 +175,11 @@ describe.each(["stage", "prod"] as const)("%s, from its committed stack file", (
     });
   });
 
-  it("serves the public web app on its domain, but nothing else is public", () => {
-    const domain = one(ev(), "gcp:cloudrun/domainMapping:DomainMapping");
-    expect(domain.inputs.name).toBe(stack === "stage" ? "monitor-stage.allizom.org" : "monitor.mozilla.org");
+  it("serves the public web app on its domain through the load balancer, but nothing else is public", () => {
+    expect(ofType(ev(), "gcp:cloudrun/domainMapping:DomainMapping")).toEqual([]);
+    const entry = one(ev(), "gcp:certificatemanager/certificateMapEntry:CertificateMapEntry");
+    expect(entry.inputs.hostname).toBe(stack === "stage" ? "monitor-stage.allizom.org" : "monitor.mozilla.org");
+    expect((one(ev(), SERVICE).inputs as any).ingress).toBe("INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER");
     const invokers = ofType(ev(), "gcp:cloudrunv2/serviceIamMember:ServiceIamMember");
     expect(invokers.map((r) => [r.inputs.name, r.inputs.member])).toEqual([[`monitor-${stack}`, "allUsers"]]);
     expect(JSON.stringify(one(ev(), WORKER_POOL).inputs)).not.toMatch(/allUsers|ingress/);
@@ -373,14 +385,14 @@ describe("refusals before any resource", () => {
     expect(() => buildSpec("pr-3", config)).toThrow(/monitor:secrets in Pulumi\.yaml .*previews do not take this key/);
   });
 
-  it("refuses the pipeline stack as not yet available", () => {
-    expect(() => buildSpec("pipeline", {})).toThrow(/^Stack "pipeline" is not yet available in this program: .*Fix: plan pr-<N>, stage or prod$/);
+  it("refuses the pipeline stack without its config, naming the keys it needs", () => {
+    expect(() => buildSpec("pipeline", {})).toThrow(/^Stack "pipeline" has invalid configuration:\n.*monitor:pipeline in Pulumi\.pipeline\.yaml: required/s);
   });
 });
 
 describe("derived variables", () => {
   it("the program computes exactly what the app catalogue marks as derived", () => {
-    const env = derivedEnv({ url: "u", cloudSqlConnection: "p:r:i", project: "p", pubsubTopic: "t", pubsubSubscription: "s" });
+    const env = derivedEnv({ url: "u", cloudSqlConnection: "p:r:i", pubsubProject: "p", pubsubTopic: "t", pubsubSubscription: "s" });
     expect([...Object.keys(env), "DATABASE_URL"].sort()).toEqual([...DERIVED_VARIABLES].sort());
   });
 });

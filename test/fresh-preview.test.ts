@@ -1,6 +1,6 @@
 import type { Policies } from "@pulumi/policy";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DERIVED_VARIABLES } from "../infra/app-env";
+import { DERIVED_VARIABLES } from "../shared-rules/app-env";
 import { loadStackConfig } from "../infra/engine/config-files";
 import { type Evaluation, type Registration, UNKNOWN, evaluate } from "../infra/engine/evaluate";
 import { envOf, renderText, toPlan } from "../infra/engine/render";

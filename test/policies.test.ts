@@ -2,7 +2,7 @@ import type { PolicyResource, ResourceValidation, ResourceValidationPolicy, Stac
 import { describe, expect, it } from "vitest";
 import { SERVICE, JOB, WORKER_POOL, INSTANCE, DATABASE, SECRET, INVOKER } from "./harness";
 import type { Registration } from "../infra/engine/evaluate";
-import { defaultMaxConnections } from "../policies/connection-budget";
+import { defaultMaxConnections } from "../shared-rules/connection-budget";
 import { NotApplicable, resourceArgs, runPolicies } from "../policies/offline";
 import { namesRepository, policies } from "../policies/rules";
 
@@ -424,43 +424,108 @@ describe("no-service-account-keys", () => {
   });
 });
 
-describe("preview-connection-budget", () => {
-  const POLICY = "preview-connection-budget";
-  const platform = (flags: Props[], tier = "db-custom-1-3840") => {
+describe("connection-budget", () => {
+  const POLICY = "connection-budget";
+  const platform = (flags: Props[], extra: Record<string, string> = {}) => {
     const props = instance("stage");
     props.name = "monitor-previews";
-    props.settings.tier = tier;
-    const sizing = { role: "preview-platform", "max-previews": "10", "max-instances-per-preview": "2" };
-    props.settings.userLabels = { ...labels("stage"), ...sizing };
+    const sizing = { role: "preview-platform", "max-previews": "10", "max-instances-per-preview": "2", "connections-per-process": "10" };
+    props.settings.userLabels = { ...labels("stage"), ...sizing, ...extra };
     props.settings.databaseFlags = flags;
-    return resource(INSTANCE, props, { stack: "stage", name: "previews" });
+    return resource(INSTANCE, props, { stack: "prod", name: "previews" });
+  };
+  /** Prod's own instance and the Cloud Run resources built from it (their template names its connection). */
+  const prodWithClients = (maxConnections: string) => {
+    const props = instance("prod");
+    props.settings.userLabels = { ...labels("prod"), "connections-per-process": "10" };
+    props.settings.databaseFlags = [{ name: "max_connections", value: maxConnections }];
+    const db = resource(INSTANCE, props, { stack: "prod", name: "db" });
+    const uses = { propertyDependencies: { template: [db.urn] }, stack: "prod" };
+    return [
+      db,
+      resource(SERVICE, { template: { scaling: { maxInstanceCount: 50 } } }, { ...uses, name: "web" }),
+      resource(WORKER_POOL, { scaling: { manualInstanceCount: 2 } }, { ...uses, name: "worker" }),
+      resource(JOB, { template: { taskCount: 1 } }, { ...uses, name: "migrate" }),
+      // Not built from the instance: not a client.
+      resource(SERVICE, { template: { scaling: { maxInstanceCount: 100 } } }, { stack: "prod", name: "other" }),
+    ];
   };
 
-  it("refuses a budget over the tier's default max_connections, on the instance", () => {
-    const previews = platform([]);
+  it("refuses a shared preview instance sized below its previews' pools, on the instance", () => {
+    const previews = platform([{ name: "max_connections", value: "200" }]);
     const found = runPolicies({ stack: "stage", registrations: [previews], outputs: {} });
     expect(found.filter((v) => v.policy === POLICY).map((v) => v.urn)).toEqual([previews.urn]);
     expect(violations(POLICY, previews)).toEqual([
-      "previews needs 160 connections: 10 previews x (2 instances + 1 migration task) x 5 per knex pool + " +
-        "10 reserved, but the default for db-custom-1-3840 allows 100. Lower max-previews or " +
-        "max-instances-per-preview, or raise max_connections",
+      "previews needs 310 connections: 10 previews x (2 instances + 1 migration task) x 10 per knex pool + " +
+        "10 reserved, but its max_connections flag allows 200. Lower the instance counts, or raise max_connections",
     ]);
   });
 
-  it("refuses a tier whose default it does not know, when the flag is unset", () => {
-    expect(violations(POLICY, platform([], "db-perf-optimized-N-2"))).toEqual([
-      "previews has no known default for db-perf-optimized-N-2: set the max_connections flag",
+  it("counts an environment's own clients from the resources built from its instance", () => {
+    expect(violations(POLICY, ...prodWithClients("500"))).toEqual([
+      "db needs 540 connections: web 50 + worker 2 + migrate 1 processes x 10 per knex pool + 10 reserved, but its " +
+        "max_connections flag allows 500. Lower the instance counts, or raise max_connections",
+    ]);
+    expect(violations(POLICY, ...prodWithClients("540"))).toEqual([]);
+  });
+
+  it("refuses an instance without an explicit max_connections, or without the labels it is sized by", () => {
+    expect(violations(POLICY, platform([]))).toEqual([
+      "previews has no max_connections flag of a positive integer: set it explicitly (the default moves with the tier)",
+    ]);
+    expect(violations(POLICY, platform([{ name: "max_connections", value: "400" }], { "max-previews": "ten" }))).toEqual([
+      "previews needs the userLabels max-previews, max-instances-per-preview and connections-per-process, as positive integers",
     ]);
   });
 
-  it("passes when max_connections covers the budget, and ignores other instances", () => {
-    expect(violations(POLICY, platform([{ name: "max_connections", value: "160" }]))).toEqual([]);
-    expect(violations(POLICY, resource(INSTANCE, instance("prod"), { stack: "prod" }))).toEqual([]);
+  it("passes when max_connections covers the budget", () => {
+    expect(violations(POLICY, platform([{ name: "max_connections", value: "310" }]))).toEqual([]);
   });
 
   it("reads Cloud SQL's documented defaults, taking the lower row at a boundary", () => {
     const tiers = ["db-f1-micro", "db-g1-small", "db-custom-1-3840", "db-custom-2-7680", "db-custom-4-15360"];
     expect(tiers.map(defaultMaxConnections)).toEqual([25, 50, 100, 200, 400]);
     expect(defaultMaxConnections("db-perf-optimized-N-2")).toBeUndefined();
+  });
+});
+
+describe("no-basic-roles", () => {
+  it("refuses owner or editor in any IAM grant, passes predefined roles and other resources", () => {
+    const grant = (type: string, role: string, name: string) =>
+      resource(type, { role, member: "serviceAccount:deployer@p.iam.gserviceaccount.com", project: "p" }, { stack: "pipeline", name });
+    expect(
+      violations(
+        "no-basic-roles",
+        grant("gcp:projects/iAMMember:IAMMember", "roles/editor", "editor"),
+        grant("gcp:storage/bucketIAMMember:BucketIAMMember", "roles/owner", "owner"),
+        grant("gcp:projects/iAMMember:IAMMember", "roles/run.admin", "run-admin"),
+        resource("gcp:serviceaccount/account:Account", { accountId: "deployer", role: "roles/owner" }, { stack: "pipeline" }),
+      ),
+    ).toEqual([
+      "editor grants roles/editor: grant the predefined roles the identity needs instead",
+      "owner grants roles/owner: grant the predefined roles the identity needs instead",
+    ]);
+  });
+});
+
+describe("workload-identity-pins-workflow", () => {
+  const PROVIDER = "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider";
+
+  it("refuses a provider that trusts any workflow of the repository, passes one naming the workflows", () => {
+    const provider = (attributeCondition: string, name: string) => resource(PROVIDER, { attributeCondition }, { stack: "pipeline", name });
+    expect(
+      violations(
+        "workload-identity-pins-workflow",
+        provider("assertion.repository_id == '1'", "any-workflow"),
+        provider("assertion.repository_id == '1' && assertion.job_workflow_ref != ''", "not-a-pin"),
+        provider("assertion.repository_id == '1' && assertion.job_workflow_ref in ['o/r/.github/workflows/d.yml@abc']", "pinned"),
+        provider("assertion.job_workflow_ref == \"o/r/.github/workflows/d.yml@refs/heads/main\"", "pinned-eq"),
+      ),
+    ).toEqual([
+      "any-workflow does not pin the workflow: compare assertion.job_workflow_ref with the reusable workflows at a commit, " +
+        "e.g. assertion.job_workflow_ref in ['<owner>/<repo>/.github/workflows/deploy.yml@<sha>']",
+      "not-a-pin does not pin the workflow: compare assertion.job_workflow_ref with the reusable workflows at a commit, " +
+        "e.g. assertion.job_workflow_ref in ['<owner>/<repo>/.github/workflows/deploy.yml@<sha>']",
+    ]);
   });
 });

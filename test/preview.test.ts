@@ -1,14 +1,19 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { PREVIEW_SERVICES } from "../components/project-services";
 import { loadStackConfig } from "../infra/engine/config-files";
 import { ORGANIZATION, PROJECT as PROJECT_NAME, type Evaluation, type Registration, evaluate } from "../infra/engine/evaluate";
 import { mockDigest, mockPreviewPlatform, mockProjectNumber } from "../infra/engine/mocks";
 import { renderText, toPlan } from "../infra/engine/render";
+import { executionToken } from "../components/migration-job";
 import { DATABASE, JOB, ROOT, SECRET, SECRET_READER, SECRET_VERSION, SERVICE, USER, deletedBefore, evaluateStack, ofType, one, secretValues } from "./harness";
 
 const REPOSITORY = "us-docker.pkg.dev/moz-fx-monitor-nonprod/monitor-nonprod/blurts-server";
 const PROJECT_NUMBER = mockProjectNumber("moz-fx-monitor-nonprod");
 const URL = `https://monitor-pr-123-${PROJECT_NUMBER}.us-central1.run.app`;
 const CONNECTION = "moz-fx-monitor-nonprod:us-central1:monitor-previews";
+
+/** monitor:preview as Pulumi.yaml sets it, for tests that change one field of it. */
+const COMMITTED_PREVIEW = JSON.parse(loadStackConfig(ROOT, "pr-123").config["monitor:preview"]);
 
 let ev: Evaluation;
 beforeAll(async () => {
@@ -24,10 +29,15 @@ describe("pr-123 declares a preview and nothing else", () => {
     const declared = ev.registrations.map((r) => `${r.type} ${r.name}`).sort();
     expect(declared).toEqual(
       [
+        "monitor:components:ProjectServices apis",
+        ...PREVIEW_SERVICES.map((api) => `gcp:projects/service:Service apis-${api.split(".")[0]}`),
+        "pulumi:providers:gcp apis-provider",
         "pulumi:pulumi:StackReference preview-platform",
         "monitor:components:RuntimeIdentity runtime",
         "gcp:serviceaccount/account:Account runtime",
         "gcp:projects/iAMMember:IAMMember runtime-cloudsql-client",
+        "gcp:pubsub/topicIAMMember:TopicIAMMember runtime-pubsub-publisher",
+        "gcp:pubsub/topicIAMMember:TopicIAMMember runtime-pubsub-viewer",
         "monitor:components:AppDatabase database",
         "random:index/randomPassword:RandomPassword database-password",
         `${USER} database-user`,
@@ -63,6 +73,7 @@ describe("pr-123 declares a preview and nothing else", () => {
       imageTag: "pr-123",
       imageDigest: mockDigest(`${REPOSITORY}:pr-123`),
       migrationJobName: "monitor-pr-123-migrate",
+      migration: { runs: true, reason: expect.stringMatching(/^npm run db:migrate runs for a manual deploy/) },
     });
     expect(Object.values(ev.outputs).some((o) => o.secret)).toBe(false);
   });
@@ -130,7 +141,7 @@ describe("the migration job", () => {
     expect(job.inputs.name).toBe("monitor-pr-123-migrate");
     expect(container(job).image).toBe(`${REPOSITORY}@${digest}`);
     expect([...container(job).commands, ...container(job).args]).toEqual(["npm", "run", "db:migrate"]);
-    expect(job.inputs.runExecutionToken).toBe(digest.slice("sha256:".length, "sha256:".length + 12));
+    expect(job.inputs.runExecutionToken).toBe(executionToken(digest, undefined));
     expect(job.inputs.startExecutionToken).toBeUndefined();
     expect(`${job.inputs.name}${job.inputs.runExecutionToken}`.length).toBeLessThan(63);
   });
@@ -261,10 +272,7 @@ describe("config that changes a preview", () => {
   });
 
   it("uses a dedicated instance when monitor:preview.instanceConnectionName names one", async () => {
-    const preview = JSON.stringify({
-      sandboxSecrets: ["OAUTH_CLIENT_SECRET", "HIBP_KANON_API_TOKEN"],
-      instanceConnectionName: "moz-fx-monitor-nonprod:us-central1:pr-123-pg17",
-    });
+    const preview = JSON.stringify({ ...COMMITTED_PREVIEW, instanceConnectionName: "moz-fx-monitor-nonprod:us-central1:pr-123-pg17" });
     const other = await evaluateStack("pr-123", { "monitor:preview": preview });
     expect(one(other, DATABASE).inputs.instance).toBe("pr-123-pg17");
     expect(envOf(one(other, SERVICE)).PG_HOST.value).toBe("/cloudsql/moz-fx-monitor-nonprod:us-central1:pr-123-pg17");
@@ -273,7 +281,7 @@ describe("config that changes a preview", () => {
   it("reads the platform from this project's stage, or from the stack monitor:preview.platformStack names", async () => {
     expect(one(ev, "pulumi:pulumi:StackReference").inputs.name).toBe(`${ORGANIZATION}/${PROJECT_NAME}/stage`);
     const sandboxSecrets = ["OAUTH_CLIENT_SECRET", "HIBP_KANON_API_TOKEN"];
-    const preview = JSON.stringify({ sandboxSecrets, platformStack: "mozilla/monitor/stage" });
+    const preview = JSON.stringify({ ...COMMITTED_PREVIEW, sandboxSecrets, platformStack: "mozilla/monitor/stage" });
     const { config, secretKeys } = loadStackConfig(ROOT, "pr-123", { "monitor:preview": preview });
     const platform = mockPreviewPlatform("moz-fx-monitor-nonprod", "us-central1", sandboxSecrets);
     const other = await evaluate("pr-123", {

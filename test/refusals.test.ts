@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildSpec } from "../infra/spec";
-import { parseStackName } from "../infra/stack-name";
+import { parseStackName } from "../shared-rules/stack-name";
 import { refusedStack } from "./harness";
 
 /** A preview's config as Pulumi.yaml gives it, for pure spec checks. */
@@ -23,7 +23,8 @@ const BASE: Record<string, string> = {
     HIBP_THROTTLE_MAX_TRIES: 5,
     S3_BUCKET: "bucket",
     NIMBUS_UUID_NAMESPACE: "00000000-0000-0000-0000-000000000000",
-    NIMBUS_SIDECAR_URL: "http://localhost:8001",
+    // A hosted Cirrus, so that the base needs no sidecar config (test/cirrus.test.ts covers the sidecar).
+    NIMBUS_SIDECAR_URL: "https://cirrus.example/monitor_cirrus/",
   }),
   "monitor:preview": JSON.stringify({ sandboxSecrets: ["OAUTH_CLIENT_SECRET", "HIBP_KANON_API_TOKEN"] }),
 };
@@ -80,7 +81,7 @@ describe("config refusals name the stack, the key and the fix", () => {
 
   it("refuses an image repository with a tag or digest in it", () => {
     expect(refusal("pr-7", { ...BASE, "monitor:imageRepository": "us-docker.pkg.dev/p/r/app:v1" })).toMatch(
-      /monitor:imageRepository .*expected a registry path without tag or digest/,
+      /monitor:imageRepository .*expected an Artifact Registry path without tag or digest/,
     );
   });
 
@@ -124,6 +125,7 @@ describe("config refusals name the stack, the key and the fix", () => {
 
   it("accepts a Sentry DSN (a public key, no password) and REDIS_URL without a password", () => {
     const spec = buildSpec("pr-7", withEnv({ SENTRY_DSN: "https://abc123@o1.ingest.sentry.io/42", REDIS_URL: "redis://redis:6379" }));
+    if (spec.kind !== "preview") throw new Error("expected a preview");
     expect(spec.env.SENTRY_DSN).toBe("https://abc123@o1.ingest.sentry.io/42");
   });
 

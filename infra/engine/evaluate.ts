@@ -28,6 +28,8 @@ export interface Registration {
   read: boolean;
   /** Parent URN, or "" at the root. */
   parent: string;
+  /** URN of the explicit provider this resource uses; "" or absent for the package's default provider. */
+  provider?: string;
   protect: boolean;
   retainOnDelete: boolean;
   deleteBeforeReplace: boolean;
@@ -43,6 +45,14 @@ export interface Registration {
   unknownPaths?: string[];
   /** Inputs with secret values in the clear: for tests only, never printed. */
   rawInputs: Record<string, unknown>;
+  /** The customTimeouts option, where one was set (`{create: "30m", ...}`). */
+  customTimeouts?: { create?: string; update?: string; delete?: string };
+}
+
+/** A function call (data source) the program made: what it asked the provider. */
+export interface Invocation {
+  token: string;
+  inputs: Record<string, unknown>;
 }
 
 export interface StackOutput {
@@ -53,6 +63,7 @@ export interface StackOutput {
 export interface Evaluation {
   stack: string;
   registrations: Registration[];
+  invocations: Invocation[];
   outputs: Record<string, StackOutput>;
   /** Evaluated as a first preview sees the stack (EvaluateOptions.fresh). */
   fresh?: boolean;
@@ -65,6 +76,8 @@ export interface EvaluateOptions {
   secretKeys?: string[];
   /** Outputs of stacks this one references; defaults to what the stage stack exports for previews. */
   stackOutputs?: (stackName: string) => Record<string, unknown> | undefined;
+  /** Secret ids the engine treats as having no version yet (a new environment before SRE adds them). */
+  missingSecretVersions?: readonly string[];
   /** The program to run; the monitor program by default. */
   program?: () => Record<string, unknown>;
   /**
@@ -138,9 +151,31 @@ export function urnOf(stack: string, project: string, parent: string, type: stri
   return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
 }
 
+function customTimeoutsOf(req: any): Pick<Registration, "customTimeouts"> {
+  const t = req.getCustomtimeouts?.();
+  if (!t) return {};
+  const set = Object.entries({ create: t.getCreate(), update: t.getUpdate(), delete: t.getDelete() }).filter(([, v]) => v);
+  return set.length > 0 ? { customTimeouts: Object.fromEntries(set) } : {};
+}
+
+/** A provider reference is `<urn>::<id>`; the URN itself contains `::`, the id does not. */
+function providerUrn(reference: string): string {
+  const cut = reference.lastIndexOf("::");
+  return cut < 0 ? "" : reference.slice(0, cut);
+}
+
 /** Reads what the mock API leaves out (options) from the registration request itself. */
 class RecordingMonitor extends MockMonitor {
   readonly registrations: Registration[] = [];
+  readonly invocations: Invocation[] = [];
+
+  override async invoke(req: any, callback: (err: any, response: any) => void): Promise<void> {
+    const token = req.getTok();
+    if (token !== "pulumi:pulumi:getResource") {
+      this.invocations.push({ token, inputs: unwrapSecrets(deserializeProperties(req.getArgs())).redacted as Props });
+    }
+    return super.invoke(req, callback);
+  }
 
   constructor(mocks: pulumi.runtime.Mocks) {
     super(mocks);
@@ -159,6 +194,7 @@ class RecordingMonitor extends MockMonitor {
       custom: read ? true : req.getCustom(),
       read,
       parent: req.getParent() ?? "",
+      provider: providerUrn(req.getProvider?.() ?? ""),
       protect: read ? false : Boolean(req.getProtect()),
       retainOnDelete: read ? false : Boolean(req.getRetainondelete?.()),
       deleteBeforeReplace: read ? false : Boolean(req.getDeletebeforereplace()),
@@ -168,6 +204,7 @@ class RecordingMonitor extends MockMonitor {
       secretPaths: paths,
       unknownPaths,
       rawInputs: raw as Props,
+      ...(read ? {} : customTimeoutsOf(req)),
     });
   }
 
@@ -201,6 +238,8 @@ async function resolveOutputs(programOutputs: Record<string, unknown>): Promise<
  * a new tag plans as "keep what runs".
  */
 export const DEPLOYED_TAGS: Record<string, string> = { stage: "3f9c2ab", prod: "2024.09.01" };
+/** When the engine assumes the deployed images were built: stage's before any other short SHA, prod's on its date. */
+export const DEPLOYED_BUILD_TIMES: Record<string, string> = { stage: "2024-09-02T00:00:00Z", prod: "2024-09-01T00:00:00Z" };
 
 function defaultStackOutputs(config: Record<string, string>, self: string, fresh: boolean) {
   return (stackName: string) => {
@@ -209,7 +248,12 @@ function defaultStackOutputs(config: Record<string, string>, self: string, fresh
     if (fresh && stack === self) return {};
     if (!(stack in DEPLOYED_TAGS)) return undefined;
     const repository = config["monitor:imageRepository"];
-    const deployed = { imageTag: DEPLOYED_TAGS[stack], imageDigest: mockDigest(`${repository}:${DEPLOYED_TAGS[stack]}`) };
+    const deployed = {
+      imageTag: DEPLOYED_TAGS[stack],
+      imageDigest: mockDigest(`${repository}:${DEPLOYED_TAGS[stack]}`),
+      imageBuildTime: DEPLOYED_BUILD_TIMES[stack],
+      migrationToken: mockDigest(`migration of ${DEPLOYED_TAGS[stack]}`).slice("sha256:".length, "sha256:".length + 12),
+    };
     if (stack !== "stage") return deployed;
     const sandbox = JSON.parse(config["monitor:preview"] ?? "{}").sandboxSecrets ?? [];
     return {
@@ -226,6 +270,7 @@ export async function evaluate(stack: string, options: EvaluateOptions): Promise
     project: config["gcp:project"],
     region: config["gcp:region"],
     stackOutputs: options.stackOutputs ?? defaultStackOutputs(config, stack, fresh),
+    missingSecretVersions: options.missingSecretVersions,
     fresh,
   });
   // preview=true in a fresh plan: what the mocks leave out is unknown, as it is to the engine on a first preview.
@@ -242,7 +287,7 @@ export async function evaluate(stack: string, options: EvaluateOptions): Promise
     const outputs = await resolveOutputs(program());
     // Internal to the SDK (not in its typings): resolves once every registration has reached the monitor.
     await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-    return { stack, registrations: monitor.registrations, outputs, ...(fresh && { fresh }) };
+    return { stack, registrations: monitor.registrations, invocations: monitor.invocations, outputs, ...(fresh && { fresh }) };
   });
 }
 

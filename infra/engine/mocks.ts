@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
+import { parseCalendarTag } from "../../shared-rules/image-tags";
 import { PREVIEW_PLATFORM_NAMES } from "../naming";
 import type { PreviewPlatform } from "../platform";
 
@@ -20,6 +21,17 @@ export function mockDigest(imageName: string): string {
   return `sha256:${hex(imageName)}`;
 }
 
+/**
+ * When the registry says `tag` was built: a calendar tag on its own date (so an older release is a rollback), any
+ * other tag in 2025, after every release the engine assumes deployed.
+ */
+export function mockBuildTime(tag: string): string {
+  const calendar = parseCalendarTag(tag);
+  if (calendar) return `${calendar.date.replace(/\./g, "-")}T00:${String(calendar.suffix).padStart(2, "0")}:00Z`;
+  const minutes = parseInt(hex(tag).slice(0, 6), 16) % (365 * 24 * 60);
+  return new Date(Date.UTC(2025, 0, 1) + minutes * 60_000).toISOString().replace(".000Z", "Z");
+}
+
 /** A random-looking but stable value, as random.RandomPassword would produce once. */
 function mockRandom(name: string, length: number): string {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -32,6 +44,8 @@ export interface MockContext {
   region: string;
   /** Outputs of other stacks, by stack reference name (`organization/monitor/stage`). */
   stackOutputs: (stackName: string) => Record<string, unknown> | undefined;
+  /** Secret ids that have no version yet (every other secret has an enabled version 1). */
+  missingSecretVersions?: readonly string[];
   /** A first preview: providers answer with the inputs alone, so everything they compute (ids included) is unknown. */
   fresh?: boolean;
 }
@@ -56,6 +70,33 @@ export function mockPreviewPlatform(project: string, region: string, sandboxSecr
 
 type State = Record<string, unknown>;
 
+/** Global compute types, by the collection in their resource path. */
+const GLOBAL_COMPUTE: Record<string, string> = {
+  "gcp:compute/backendService:BackendService": "backendServices",
+  "gcp:compute/securityPolicy:SecurityPolicy": "securityPolicies",
+  "gcp:compute/uRLMap:URLMap": "urlMaps",
+  "gcp:compute/targetHttpsProxy:TargetHttpsProxy": "targetHttpsProxies",
+  "gcp:compute/targetHttpProxy:TargetHttpProxy": "targetHttpProxies",
+  "gcp:compute/globalForwardingRule:GlobalForwardingRule": "forwardingRules",
+  "gcp:compute/sSLPolicy:SSLPolicy": "sslPolicies",
+};
+
+const CERTIFICATE_MANAGER: Record<string, string> = {
+  "gcp:certificatemanager/certificate:Certificate": "certificates",
+  "gcp:certificatemanager/certificateMap:CertificateMap": "certificateMaps",
+  "gcp:certificatemanager/certificateMapEntry:CertificateMapEntry": "certificateMapEntries",
+};
+
+function computeIds(path: string): State {
+  return { id: path, selfLink: `https://www.googleapis.com/compute/v1/${path}` };
+}
+
+/** A stable public IPv4 address per reserved address name (Google's 34.0.0.0/8 range). */
+export function mockAddress(name: string): string {
+  const bytes = createHash("sha256").update(name).digest();
+  return `34.${bytes[0]}.${bytes[1]}.${1 + (bytes[2] % 254)}`;
+}
+
 export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
   const projectNumber = mockProjectNumber(ctx.project);
   const outputsByType: Record<string, (name: string, inputs: State) => State> = {
@@ -66,7 +107,7 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
     "gcp:cloudrunv2/job:Job": (_, i) => ({ uid: hex(String(i.name)).slice(0, 36) }),
     "gcp:serviceaccount/account:Account": (_, i) => {
       const email = `${i.accountId}@${i.project ?? ctx.project}.iam.gserviceaccount.com`;
-      return { email, member: `serviceAccount:${email}`, name: `projects/${ctx.project}/serviceAccounts/${email}` };
+      return { email, member: `serviceAccount:${email}`, name: `projects/${i.project ?? ctx.project}/serviceAccounts/${email}` };
     },
     "gcp:sql/databaseInstance:DatabaseInstance": (_, i) => ({
       connectionName: `${i.project ?? ctx.project}:${i.region ?? ctx.region}:${i.name}`,
@@ -89,6 +130,63 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
     "gcp:monitoring/alertPolicy:AlertPolicy": (name, i) => ({
       name: `projects/${i.project ?? ctx.project}/alertPolicies/${parseInt(hex(name).slice(0, 12), 16)}`,
     }),
+    "docker:index/image:Image": (_, i) => {
+      const imageName = String(i.imageName);
+      return { repoDigest: `${imageName.slice(0, imageName.lastIndexOf(":"))}@${mockDigest(imageName)}` };
+    },
+    // The load balancer's pieces: ids as the compute API reports them (what one piece passes to the next).
+    ...Object.fromEntries(
+      Object.entries(GLOBAL_COMPUTE).map(([type, collection]) => [
+        type,
+        (_: string, i: State) => computeIds(`projects/${i.project ?? ctx.project}/global/${collection}/${i.name}`),
+      ]),
+    ),
+    "gcp:compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup": (_, i) =>
+      computeIds(`projects/${i.project ?? ctx.project}/regions/${i.region ?? ctx.region}/networkEndpointGroups/${i.name}`),
+    "gcp:compute/globalAddress:GlobalAddress": (_, i) => ({
+      ...computeIds(`projects/${i.project ?? ctx.project}/global/addresses/${i.name}`),
+      address: mockAddress(String(i.name)),
+    }),
+    ...Object.fromEntries(
+      Object.entries(CERTIFICATE_MANAGER).map(([type, collection]) => [
+        type,
+        (_: string, i: State) => ({ id: `projects/${i.project ?? ctx.project}/locations/${i.location ?? "global"}/${collection}/${i.name}` }),
+      ]),
+    ),
+    "gcp:certificatemanager/dnsAuthorization:DnsAuthorization": (_, i) => ({
+      id: `projects/${i.project ?? ctx.project}/locations/${i.location ?? "global"}/dnsAuthorizations/${i.name}`,
+      dnsResourceRecords: [
+        {
+          name: `_acme-challenge.${i.domain}.`,
+          type: "CNAME",
+          data: `${hex(String(i.domain)).slice(0, 8)}-${hex(String(i.name)).slice(0, 4)}.1.authorize.certificatemanager.goog.`,
+        },
+      ],
+    }),
+    "gcp:projects/service:Service": (_, i) => ({ id: `${i.project ?? ctx.project}/${i.service}` }),
+    // The pipeline stack: identities, state, registry (names as the APIs return them), and GitHub's answers.
+    "gcp:iam/workloadIdentityPool:WorkloadIdentityPool": (_, i) => ({
+      name: `projects/${mockProjectNumber(String(i.project ?? ctx.project))}/locations/global/workloadIdentityPools/${i.workloadIdentityPoolId}`,
+      state: "ACTIVE",
+    }),
+    "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider": (_, i) => ({
+      name:
+        `projects/${mockProjectNumber(String(i.project ?? ctx.project))}/locations/global/workloadIdentityPools/` +
+        `${i.workloadIdentityPoolId}/providers/${i.workloadIdentityPoolProviderId}`,
+      state: "ACTIVE",
+    }),
+    "gcp:storage/bucket:Bucket": (_, i) => ({ url: `gs://${i.name}`, selfLink: `https://www.googleapis.com/storage/v1/b/${i.name}` }),
+    "gcp:kms/keyRing:KeyRing": (_, i) => ({ id: `projects/${i.project ?? ctx.project}/locations/${i.location}/keyRings/${i.name}` }),
+    "gcp:kms/cryptoKey:CryptoKey": (_, i) => ({ id: `${i.keyRing}/cryptoKeys/${i.name}` }),
+    "gcp:artifactregistry/repository:Repository": (_, i) => {
+      const name = `projects/${i.project ?? ctx.project}/locations/${i.location}/repositories/${i.repositoryId}`;
+      return { id: name, name };
+    },
+    "github:index/repositoryFile:RepositoryFile": (_, i) => ({
+      commitSha: hex(`${i.repository}:${i.file}:${i.content}`).slice(0, 40),
+      sha: hex(String(i.content)).slice(0, 40),
+    }),
+    "github:index/repositoryRuleset:RepositoryRuleset": (name) => ({ rulesetId: parseInt(hex(name).slice(0, 6), 16) }),
     "random:index/randomPassword:RandomPassword": (name, i) => ({
       result: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: mockRandom(name, Number(i.length ?? 32)) },
     }),
@@ -114,9 +212,32 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
           const projectId = String(args.inputs.projectId ?? ctx.project);
           return { projectId, number: mockProjectNumber(projectId), name: projectId, id: `projects/${projectId}` };
         }
-        case "docker:index/getRegistryImage:getRegistryImage": {
-          const name = String(args.inputs.name);
-          return { id: name, name, sha256Digest: mockDigest(name) };
+        case "gcp:artifactregistry/getDockerImage:getDockerImage": {
+          const { project, location, repositoryId, imageName } = args.inputs as Record<string, string>;
+          const repository = `${location}-docker.pkg.dev/${project}/${repositoryId}`;
+          const [image, tag] = imageName.split(":");
+          const digest = mockDigest(`${repository}/${imageName}`);
+          const buildTime = mockBuildTime(tag);
+          return {
+            ...args.inputs,
+            id: `projects/${project}/locations/${location}/repositories/${repositoryId}/dockerImages/${image}@${digest}`,
+            selfLink: `${repository}/${image}@${digest}`,
+            tags: [tag],
+            buildTime,
+            uploadTime: buildTime,
+          };
+        }
+        case "gcp:organizations/getClientConfig:getClientConfig":
+          // Short-lived in real life; offline, a marked placeholder that the tests can look for.
+          return { accessToken: "offline-access-token", project: ctx.project, region: ctx.region, zone: "", id: "client" };
+        case "gcp:secretmanager/getSecretVersion:getSecretVersion": {
+          const { project, secret } = args.inputs as Record<string, string>;
+          if (ctx.missingSecretVersions?.includes(secret)) {
+            // The engine hands a failed invoke to the SDK as a gRPC error, whose `details` becomes the message.
+            const message = `Error retrieving secret version: googleapi: Error 404: Secret Version [projects/${project}/secrets/${secret}/versions/latest] not found.`;
+            throw Object.assign(new Error(message), { details: message });
+          }
+          return { project, secret, version: "1", enabled: true, name: `projects/${project}/secrets/${secret}/versions/1` };
         }
         default:
           throw new Error(`the offline engine has no answer for the function ${args.token}`);

@@ -1,15 +1,18 @@
-import { RunError } from "@pulumi/pulumi/errors";
-
 /**
  * The program refusing to deploy a stack as it stands (bad config, a stack name it does not know, an image or a
  * platform that is not there), with a message that is the whole report: what, which stack and key, the fix.
  *
  * Pulumi's runner (@pulumi/pulumi/cmd/run/run.js, its handler for the program's unhandled errors) logs a RunError
  * as its message alone. Any other error goes through `util.inspect(err, { colors: true })`, which prints the stack
- * trace, every own field (`{ problems: [...] }`) and colour codes. So a refusal is a RunError, and what `pulumi
- * preview` prints is exactly what `npm run plan` prints.
+ * trace, every own field (`{ problems: [...] }`) and colour codes. The SDK knows a RunError by a field, not by its
+ * class (RunError.isInstance, so that it works across copies of the SDK): a refusal carries that field, and so
+ * reads in `pulumi preview` exactly as in `npm run plan`, without this file importing the SDK (shared rules stand
+ * alone; see policies/sync-shared-rules.js).
  */
-export class Refusal extends RunError {
+export class Refusal extends Error {
+  /** What RunError.isInstance checks (@pulumi/pulumi/errors.js). */
+  readonly __pulumiRunError = true;
+
   constructor(message: string) {
     super(message);
     const hidden = { enumerable: false, configurable: true };

@@ -1,12 +1,15 @@
 /**
- * The shared preview Cloud SQL instance's connection budget. Every preview may hold a knex pool in each of its
- * Cloud Run instances plus one in its migration job, all at once, and together they must fit under the
- * instance's max_connections with room left for what keeps the instance running. Running out does not fail a
- * deploy: it fails requests in whichever previews lose the race, which is why this is checked up front.
+ * A Cloud SQL instance's connection budget: every process that may run against it at once (each Cloud Run
+ * instance of a service or worker pool, each task of a job) holds a knex pool of up to `pool` connections, and
+ * together they must fit under max_connections with room left for what keeps the instance running. Running out
+ * does not fail a deploy: it fails requests in whichever process loses the race, which is why this is checked up
+ * front, by the program when it sizes an instance and by the policy pack when it reviews one.
+ *
+ * The pool comes from config (`monitor:connectionPool`): blurts-server's src/db/knexfile.ts sets no pool for
+ * APP_ENV=cloudrun, so knex's default of at most 10 connections per process applies.
+ *
+ * No imports: the program and the policy pack both use this file (the pack carries a copy, see policies/).
  */
-
-/** The app's knex pool opens at most this many connections per process. */
-export const POOL_PER_PROCESS = 5;
 
 /** A migration job runs one task (`taskCount: 1`), so one more pool per preview while it migrates. */
 export const MIGRATION_TASKS_PER_PREVIEW = 1;
@@ -53,7 +56,26 @@ export function defaultMaxConnections(tier: string): number | undefined {
   return DEFAULTS_BY_MEMORY.find(([maxGiB]) => memory <= maxGiB)?.[1];
 }
 
-/** Connections the previews may hold at once, plus the reserve. */
-export function connectionsNeeded(maxPreviews: number, maxInstancesPerPreview: number): number {
-  return maxPreviews * (maxInstancesPerPreview + MIGRATION_TASKS_PER_PREVIEW) * POOL_PER_PROCESS + RESERVED_CONNECTIONS;
+/** Connections `processes` app processes may hold at once, plus the reserve. */
+export function connectionsNeeded(processes: number, pool: number): number {
+  return processes * pool + RESERVED_CONNECTIONS;
 }
+
+/** Processes the previews on the shared instance may run at once: each preview's instances and its migration. */
+export function previewProcesses(maxPreviews: number, maxInstancesPerPreview: number): number {
+  return maxPreviews * (maxInstancesPerPreview + MIGRATION_TASKS_PER_PREVIEW);
+}
+
+/** The max_connections an instance gets: never below the tier's own default, always enough for its processes. */
+export function maxConnectionsFor(tier: string, processes: number, pool: number): number {
+  return Math.max(defaultMaxConnections(tier) ?? 0, connectionsNeeded(processes, pool));
+}
+
+/** Labels that tell the policy pack how an instance was sized (GCP label values are text). */
+export const BUDGET_LABELS = {
+  /** Connections one app process may open: the knex pool's max. */
+  pool: "connections-per-process",
+  /** Shared preview instance: how many previews, and instances per preview, it is sized for. */
+  maxPreviews: "max-previews",
+  maxInstancesPerPreview: "max-instances-per-preview",
+} as const;

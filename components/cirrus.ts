@@ -1,0 +1,70 @@
+import type { SidecarContainer } from "./web-service";
+
+/**
+ * Cirrus, Mozilla's Nimbus server (mozilla/experimenter, cirrus/server), as a sidecar of the web service: the app
+ * asks it which experiments and features a visitor gets (`POST ${NIMBUS_SIDECAR_URL}v2/features/`, see the app's
+ * src/app/functions/server/getExperiments.ts). Facts from cirrus/server: the image runs
+ * `uvicorn cirrus.main:app --port 8001`; it reads its settings from CIRRUS_* variables (cirrus/settings.py); it
+ * answers `GET /__lbheartbeat__` and `GET /__heartbeat__` without touching anything else; and the image bakes
+ * Experimenter's feature manifests in at `/fml/<app slug>/<channel>.fml.yaml` (monitor-web: staging, production).
+ */
+export interface CirrusSettings {
+  /** `<registry path>@sha256:<digest>`, e.g. us-docker.pkg.dev/moz-fx-cirrus-prod/cirrus-prod/cirrus@sha256:… */
+  readonly image: string;
+  /** Remote Settings changeset of the live experiments (collection nimbus-web-experiments). */
+  readonly remoteSettingsUrl: string;
+  /** Remote Settings changeset of preview experiments (nimbus-web-preview), for `?nimbus_preview=true`. */
+  readonly previewUrl?: string;
+  /** Experimenter's application id for Monitor, `monitor.cirrus`. */
+  readonly appId: string;
+  /** Experimenter's application name for Monitor, `monitor_cirrus`. */
+  readonly appName: string;
+  readonly channel: "staging" | "production";
+  /** Feature manifest inside the image. */
+  readonly fmlPath: string;
+  readonly cpu: string;
+  readonly memory: string;
+  /** Reported to Glean and Sentry as the environment, e.g. `monitor-prod`. */
+  readonly environmentName: string;
+}
+
+/** The port the image's command binds; NIMBUS_SIDECAR_URL must name it. */
+export const CIRRUS_PORT = 8001;
+export const CIRRUS_CONTAINER = "cirrus";
+
+export function cirrusSidecar(settings: CirrusSettings): SidecarContainer {
+  const env: Record<string, string> = {
+    CIRRUS_REMOTE_SETTING_URL: settings.remoteSettingsUrl,
+    CIRRUS_APP_ID: settings.appId,
+    CIRRUS_APP_NAME: settings.appName,
+    CIRRUS_CHANNEL: settings.channel,
+    CIRRUS_FML_PATH: settings.fmlPath,
+    CIRRUS_ENV_NAME: settings.environmentName,
+    CIRRUS_INSTANCE_NAME: settings.environmentName,
+    // Not CIRRUS_REMOTE_SETTING_REQUIRE_FETCH_BEFORE_START: with it, a Remote Settings outage would keep every new
+    // instance from starting; without it, Cirrus serves the manifest's defaults until its first fetch succeeds,
+    // which is what the app falls back to anyway when Cirrus fails.
+    ...(settings.previewUrl && { CIRRUS_REMOTE_SETTING_PREVIEW_URL: settings.previewUrl }),
+  };
+  return {
+    name: CIRRUS_CONTAINER,
+    image: settings.image,
+    envs: Object.entries(env)
+      .map(([name, value]) => ({ name, value }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
+    resources: { limits: { cpu: settings.cpu, memory: settings.memory }, startupCpuBoost: true, cpuIdle: true },
+    // The app starts only once this passes (its container dependsOn this one).
+    startupProbe: {
+      httpGet: { path: "/__lbheartbeat__", port: CIRRUS_PORT },
+      periodSeconds: 2,
+      timeoutSeconds: 2,
+      failureThreshold: 30,
+    },
+    livenessProbe: {
+      httpGet: { path: "/__heartbeat__", port: CIRRUS_PORT },
+      periodSeconds: 30,
+      timeoutSeconds: 5,
+      failureThreshold: 3,
+    },
+  };
+}

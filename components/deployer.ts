@@ -1,0 +1,165 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as gcp from "@pulumi/gcp";
+import { PREVIEW_PLATFORM_NAMES } from "../infra/naming";
+
+/**
+ * A CI identity: a service account that only GitHub tokens in the given principalSets may impersonate (no key
+ * exists), with project roles granted one by one, each with the reason it is needed. Access to the state bucket,
+ * the KMS keys and the image registry is granted by the components that own them.
+ */
+
+export interface ProjectGrant {
+  readonly project: pulumi.Input<string>;
+  readonly role: string;
+  /** One line: what the deployer does that needs this role. */
+  readonly why: string;
+  readonly condition?: { title: string; expression: pulumi.Input<string> };
+}
+
+export interface DeployerArgs {
+  readonly project: string;
+  /** 6-30 characters. */
+  readonly accountId: string;
+  readonly description: string;
+  /** Who may impersonate it: `principalSet://...` members, each naming one attribute value. */
+  readonly principalSets: pulumi.Input<string>[];
+  readonly grants: ProjectGrant[];
+}
+
+export class Deployer extends pulumi.ComponentResource {
+  readonly email: pulumi.Output<string>;
+  /** `serviceAccount:<email>` */
+  readonly member: pulumi.Output<string>;
+
+  constructor(name: string, args: DeployerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("monitor:components:Deployer", name, {}, opts);
+    const account = new gcp.serviceaccount.Account(
+      name,
+      { project: args.project, accountId: args.accountId, displayName: args.description, description: args.description },
+      { parent: this },
+    );
+    this.email = account.email;
+    this.member = pulumi.interpolate`serviceAccount:${account.email}`;
+
+    args.principalSets.forEach((member, i) => {
+      new gcp.serviceaccount.IAMMember(
+        `${name}-wif-${i}`,
+        { serviceAccountId: account.name, role: "roles/iam.workloadIdentityUser", member },
+        { parent: this },
+      );
+    });
+    for (const grant of args.grants) {
+      new gcp.projects.IAMMember(
+        `${name}-${grant.role.replace(/^roles\//, "").replace(/[^A-Za-z0-9]+/g, "-")}`,
+        {
+          project: grant.project,
+          role: grant.role,
+          member: this.member,
+          condition: grant.condition && { ...grant.condition, description: grant.why },
+        },
+        { parent: this },
+      );
+    }
+    this.registerOutputs({ email: this.email, member: this.member });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// What each deployer may do in its project. The environment stacks add `roles/iam.serviceAccountUser` on exactly
+// the runtime, worker and scheduler accounts they create (actAs), granted to the deployer where those accounts live.
+
+/** Lets a condition through for every other resource type (a create is checked on the project). */
+const onlyFor = (type: string, test: string) => `resource.type != "${type}" || ${test}`;
+
+/** Project IAM changes limited to these roles: the RuntimeIdentity component grants cloudsql.client project-wide. */
+const onlyGrants = (roles: string[]) =>
+  `api.getAttribute("iam.googleapis.com/modifiedGrantsByRole", []).hasOnly([${roles.map((r) => `"${r}"`).join(", ")}])`;
+
+const SERVICE_ACCOUNT = "iam.googleapis.com/ServiceAccount";
+
+/** A preview's own service accounts (`monitor-pr-<N>-run`): the only ones the preview deployer manages or acts as. */
+const PREVIEW_ACCOUNTS = `resource.name.extract("serviceAccounts/{account}@").startsWith("monitor-pr-")`;
+
+export function previewGrants(project: string, projectNumber: pulumi.Input<string>): ProjectGrant[] {
+  const sharedInstance = `projects/${project}/instances/${PREVIEW_PLATFORM_NAMES.instance}`;
+  return [
+    { project, role: "roles/run.admin", why: "creates its preview's service and migration job, and makes the service public" },
+    {
+      project,
+      role: "roles/cloudsql.admin",
+      why: "creates and drops its preview's database and user on the shared preview instance only",
+      condition: {
+        title: "shared-preview-instance",
+        expression: onlyFor("sqladmin.googleapis.com/Instance", `resource.name == "${sharedInstance}"`),
+      },
+    },
+    {
+      project,
+      role: "roles/secretmanager.admin",
+      why: "creates its preview's secrets and lets the preview read the sandbox secrets stage owns",
+      condition: {
+        title: "preview-secrets",
+        expression: pulumi.output(projectNumber).apply((n) =>
+          onlyFor(
+            "secretmanager.googleapis.com/Secret",
+            `resource.name.startsWith("projects/${n}/secrets/monitor-pr-") || ` +
+              `resource.name.startsWith("projects/${n}/secrets/monitor-preview-")`,
+          ),
+        ),
+      },
+    },
+    {
+      project,
+      role: "roles/iam.serviceAccountAdmin",
+      why: "creates and deletes its preview's runtime service account",
+      condition: { title: "preview-accounts", expression: onlyFor(SERVICE_ACCOUNT, PREVIEW_ACCOUNTS) },
+    },
+    {
+      project,
+      role: "roles/iam.serviceAccountUser",
+      why: "deploys the preview's service and job as the preview's runtime account (actAs)",
+      condition: { title: "preview-accounts", expression: onlyFor(SERVICE_ACCOUNT, PREVIEW_ACCOUNTS) },
+    },
+    {
+      project,
+      role: "roles/resourcemanager.projectIamAdmin",
+      why: "lets the preview's runtime account connect to the shared instance (roles/cloudsql.client), nothing else",
+      condition: { title: "cloudsql-client-only", expression: onlyGrants(["roles/cloudsql.client"]) },
+    },
+    { project, role: "roles/serviceusage.serviceUsageConsumer", why: "calls the project's APIs" },
+  ];
+}
+
+/** Stage and prod: the whole environment in the environment's own project. */
+export function environmentGrants(project: string): ProjectGrant[] {
+  return [
+    { project, role: "roles/run.admin", why: "deploys the web service, migration and cron jobs, worker pool and their invokers" },
+    { project, role: "roles/cloudsql.admin", why: "manages the environment's instance, database and user (and stage's preview instance)" },
+    { project, role: "roles/secretmanager.admin", why: "manages the environment's secrets and who reads them" },
+    { project, role: "roles/iam.serviceAccountAdmin", why: "creates the runtime, worker and scheduler accounts and grants actAs on them" },
+    {
+      project,
+      role: "roles/resourcemanager.projectIamAdmin",
+      why: "lets the runtime accounts connect to the environment's instance (roles/cloudsql.client), nothing else",
+      condition: { title: "cloudsql-client-only", expression: onlyGrants(["roles/cloudsql.client"]) },
+    },
+    { project, role: "roles/pubsub.admin", why: "manages the breach topic, subscription and their publisher/subscriber grants" },
+    { project, role: "roles/cloudscheduler.admin", why: "schedules the app's periodic jobs" },
+    { project, role: "roles/monitoring.editor", why: "manages the uptime check and its alert policy" },
+    { project, role: "roles/serviceusage.serviceUsageConsumer", why: "calls the project's APIs" },
+  ];
+}
+
+/** The review identity: `pulumi preview` and `refresh --preview-only` of stage and prod; it reads, never writes. */
+export function reviewGrants(project: string): ProjectGrant[] {
+  return [
+    { project, role: "roles/browser", why: "reads the project itself (getProject)" },
+    { project, role: "roles/run.viewer", why: "reads services, jobs and worker pools" },
+    { project, role: "roles/cloudsql.viewer", why: "reads instances, databases and users" },
+    { project, role: "roles/secretmanager.viewer", why: "reads secrets' metadata (never their values)" },
+    { project, role: "roles/pubsub.viewer", why: "reads topics and subscriptions" },
+    { project, role: "roles/cloudscheduler.viewer", why: "reads scheduler jobs" },
+    { project, role: "roles/monitoring.viewer", why: "reads uptime checks and alert policies" },
+    { project, role: "roles/iam.securityReviewer", why: "reads IAM policies, so a refresh sees the grants" },
+  ];
+}

@@ -1,0 +1,200 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as github from "@pulumi/github";
+import { GITHUB_ACTIONS_INTEGRATION_ID } from "../infra/pipeline-contract";
+
+/**
+ * What one GitHub repository must be for the deploy workflows to be safe: its environments (who may deploy, from
+ * which refs, with which variables), Actions variables and secrets, the default branch's ruleset, an optional tag
+ * ruleset, and files committed from this repository (the app's thin workflow callers).
+ */
+
+export interface EnvironmentSettings {
+  readonly name: string;
+  /** Teams (numeric ids) that must approve a deployment; none: no approval. */
+  readonly reviewerTeams?: number[];
+  /** Branches and tags (fnmatch patterns) that may deploy to it; neither: any ref, e.g. a PR's preview. */
+  readonly branches?: string[];
+  readonly tags?: string[];
+  /** Actions environment variables (`vars.<NAME>`); never secrets. */
+  readonly variables: Record<string, pulumi.Input<string>>;
+}
+
+export interface RepositoryFileSpec {
+  /** Path in the repository, `/`-separated. */
+  readonly path: string;
+  readonly content: string;
+}
+
+export interface GithubRepositoryArgs {
+  /** The repository's name (the provider's owner is the owner). */
+  readonly repository: string;
+  readonly environments: EnvironmentSettings[];
+  readonly variables?: Record<string, pulumi.Input<string>>;
+  /** Actions secrets; each value is stored as a Pulumi secret. */
+  readonly secrets?: Record<string, pulumi.Input<string>>;
+  readonly defaultBranch: {
+    /** Check (job) names that must pass, reported by GitHub Actions. */
+    readonly requiredChecks: readonly string[];
+    /** @default false */
+    readonly requireCodeOwnerReview?: boolean;
+    /** A GitHub App that may push directly (it commits `files`); none: nobody bypasses. */
+    readonly bypassAppId?: number;
+  };
+  /** Tags (fnmatch, e.g. `20*`) only GitHub Actions (the release workflow's GITHUB_TOKEN) may create or move. */
+  readonly releaseTagPattern?: string;
+  readonly files?: RepositoryFileSpec[];
+  /** @default "Update from the pipeline stack" */
+  readonly commitMessage?: string;
+}
+
+/** `a/b.c-d` → `a-b-c-d`: a file's path as part of a logical name. */
+const slug = (text: string) => text.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "");
+
+export class GithubRepository extends pulumi.ComponentResource {
+  /** Path → the commit that last wrote it. */
+  readonly files: Record<string, pulumi.Output<string>>;
+
+  constructor(name: string, args: GithubRepositoryArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("monitor:components:GithubRepository", name, {}, opts);
+    const repository = args.repository;
+    const child = { parent: this };
+
+    for (const env of args.environments) {
+      const restricted = (env.branches?.length ?? 0) + (env.tags?.length ?? 0) > 0;
+      const environment = new github.RepositoryEnvironment(
+        `${name}-env-${env.name}`,
+        {
+          repository,
+          environment: env.name,
+          reviewers: env.reviewerTeams?.length ? [{ teams: env.reviewerTeams }] : undefined,
+          // With reviewers, nobody skips them: not admins, not the person who started the deploy.
+          canAdminsBypass: env.reviewerTeams?.length ? false : undefined,
+          preventSelfReview: env.reviewerTeams?.length ? true : undefined,
+          // Omitted: any ref may deploy (GitHub's REST schema: exactly one of the two may be true).
+          deploymentBranchPolicy: restricted ? { protectedBranches: false, customBranchPolicies: true } : undefined,
+        },
+        child,
+      );
+      const policy = (kind: "branch" | "tag", pattern: string) =>
+        new github.RepositoryEnvironmentDeploymentPolicy(
+          `${name}-env-${env.name}-${kind}-${slug(pattern) || "all"}`,
+          {
+            repository,
+            environment: environment.environment,
+            ...(kind === "branch" ? { branchPattern: pattern } : { tagPattern: pattern }),
+          },
+          child,
+        );
+      for (const pattern of env.branches ?? []) policy("branch", pattern);
+      for (const pattern of env.tags ?? []) policy("tag", pattern);
+      for (const [variableName, value] of Object.entries(env.variables)) {
+        new github.ActionsEnvironmentVariable(
+          `${name}-env-${env.name}-${slug(variableName)}`,
+          { repository, environment: environment.environment, variableName, value },
+          child,
+        );
+      }
+    }
+
+    for (const [variableName, value] of Object.entries(args.variables ?? {})) {
+      new github.ActionsVariable(`${name}-var-${slug(variableName)}`, { repository, variableName, value }, child);
+    }
+    for (const [secretName, value] of Object.entries(args.secrets ?? {})) {
+      new github.ActionsSecret(`${name}-secret-${slug(secretName)}`, { repository, secretName, value: pulumi.secret(value) }, child);
+    }
+
+    const ruleset = new github.RepositoryRuleset(
+      `${name}-default-branch`,
+      {
+        repository,
+        name: "default branch",
+        target: "branch",
+        enforcement: "active",
+        conditions: { refName: { includes: ["~DEFAULT_BRANCH"], excludes: [] } },
+        bypassActors:
+          args.defaultBranch.bypassAppId === undefined
+            ? []
+            : [{ actorId: args.defaultBranch.bypassAppId, actorType: "Integration", bypassMode: "always" }],
+        rules: {
+          deletion: true,
+          nonFastForward: true,
+          pullRequest: {
+            requiredApprovingReviewCount: 1,
+            dismissStaleReviewsOnPush: true,
+            requireCodeOwnerReview: args.defaultBranch.requireCodeOwnerReview ?? false,
+            requireLastPushApproval: true,
+          },
+          requiredStatusChecks: {
+            requiredChecks: args.defaultBranch.requiredChecks.map((context) => ({ context, integrationId: GITHUB_ACTIONS_INTEGRATION_ID })),
+            strictRequiredStatusChecksPolicy: false,
+          },
+        },
+      },
+      child,
+    );
+
+    if (args.releaseTagPattern) {
+      new github.RepositoryRuleset(
+        `${name}-release-tags`,
+        {
+          repository,
+          name: "release tags",
+          target: "tag",
+          enforcement: "active",
+          conditions: { refName: { includes: [`refs/tags/${args.releaseTagPattern}`], excludes: [] } },
+          // The release workflow tags with GITHUB_TOKEN, which acts as the GitHub Actions app.
+          bypassActors: [{ actorId: GITHUB_ACTIONS_INTEGRATION_ID, actorType: "Integration", bypassMode: "always" }],
+          rules: { creation: true, update: true, deletion: true, nonFastForward: true },
+        },
+        child,
+      );
+    }
+
+    this.files = {};
+    for (const file of args.files ?? []) {
+      const written = new github.RepositoryFile(
+        `${name}-file-${slug(file.path)}`,
+        {
+          repository,
+          file: file.path,
+          content: file.content,
+          commitMessage: args.commitMessage ?? "Update from the pipeline stack",
+          // The file may already exist (a hand-written workflow being taken over): replace it.
+          overwriteOnCreate: true,
+        },
+        // A direct commit needs the ruleset's bypass in place first.
+        { ...child, dependsOn: [ruleset] },
+      );
+      this.files[file.path] = written.commitSha;
+    }
+    this.registerOutputs({ files: this.files });
+  }
+}
+
+/**
+ * Replaces the placeholders a caller in `workflows/app/` carries with this repository and the commit the pipeline
+ * stack is applied from: `uses: <repository>/.github/workflows/<file>@<commit>`.
+ */
+export function pinWorkflowFiles(
+  files: readonly RepositoryFileSpec[],
+  placeholders: { repository: string; commit: string },
+  pinned: { repository: string; commit: string },
+): RepositoryFileSpec[] {
+  return files.map((f) => ({
+    path: f.path,
+    content: f.content.split(placeholders.repository).join(pinned.repository).split(placeholders.commit).join(pinned.commit),
+  }));
+}
+
+/**
+ * The provider for one owner, authenticated as the GitHub App in GITHUB_APP_ID / GITHUB_APP_INSTALLATION_ID /
+ * GITHUB_APP_PEM_FILE (the PEM's content) when they are set, else as GITHUB_TOKEN. Credentials are not config: they
+ * belong to whoever applies the stack, and the PEM is kept as a secret.
+ */
+export function githubProvider(owner: string, env: NodeJS.ProcessEnv = process.env): github.Provider {
+  const { GITHUB_APP_ID: id, GITHUB_APP_INSTALLATION_ID: installationId, GITHUB_APP_PEM_FILE: pem } = env;
+  return new github.Provider(`github-${owner}`, {
+    owner,
+    appAuth: id && installationId && pem ? { id, installationId, pemFile: pulumi.secret(pem) } : undefined,
+  });
+}

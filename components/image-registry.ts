@@ -1,0 +1,88 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as gcp from "@pulumi/gcp";
+import type * as inputs from "@pulumi/gcp/types/input";
+
+/**
+ * The Artifact Registry repository the app's images are pushed to and deployed from (by digest), with cleanup
+ * policies: a PR's images (`pr-<N>`) go after a TTL, images no tag points at are pruned, and release
+ * (`YYYY.MM.DD[.N]`) and stage (short SHA) images are kept. In Artifact Registry KEEP beats DELETE when both
+ * match, and a repository takes at most 10 policies.
+ */
+
+export const MAX_CLEANUP_POLICIES = 10;
+/** A short SHA starts with a hex digit; a calendar tag with `20`. Neither matches `pr-`. */
+const HEX_DIGITS = [..."0123456789abcdef"];
+
+export function cleanupPolicies(prImageTtlDays: number, untaggedTtlDays: number): inputs.artifactregistry.RepositoryCleanupPolicy[] {
+  const policies: inputs.artifactregistry.RepositoryCleanupPolicy[] = [
+    {
+      id: "delete-pr-images",
+      action: "DELETE",
+      condition: { tagState: "TAGGED", tagPrefixes: ["pr-"], olderThan: `${prImageTtlDays}d` },
+    },
+    {
+      // A digest whose tag moved on (a PR's earlier push); the margin covers a deploy resolving it right now.
+      id: "delete-untagged",
+      action: "DELETE",
+      condition: { tagState: "UNTAGGED", olderThan: `${untaggedTtlDays}d` },
+    },
+    { id: "keep-releases", action: "KEEP", condition: { tagState: "TAGGED", tagPrefixes: ["20"] } },
+    { id: "keep-stage-builds", action: "KEEP", condition: { tagState: "TAGGED", tagPrefixes: HEX_DIGITS } },
+  ];
+  if (policies.length > MAX_CLEANUP_POLICIES) throw new Error(`Artifact Registry takes at most ${MAX_CLEANUP_POLICIES} cleanup policies`);
+  return policies;
+}
+
+export interface ImageRegistryArgs {
+  readonly project: string;
+  /** Multi-region (`us`) or region. */
+  readonly location: string;
+  readonly repositoryId: string;
+  readonly prImageTtlDays: number;
+  readonly untaggedTtlDays: number;
+  readonly labels: Record<string, string>;
+  /** Members that push and tag images (previews, stage, the pre-release). */
+  readonly writers: Record<string, pulumi.Input<string>>;
+  /** Members that resolve tags and pull images (prod's deploy, prod's Cloud Run service agent, review). */
+  readonly readers: Record<string, pulumi.Input<string>>;
+}
+
+export class ImageRegistry extends pulumi.ComponentResource {
+  /** `projects/<p>/locations/<l>/repositories/<id>` */
+  readonly name: pulumi.Output<string>;
+  /** `<location>-docker.pkg.dev/<project>/<repository>` */
+  readonly host: string;
+
+  constructor(name: string, args: ImageRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("monitor:components:ImageRegistry", name, {}, opts);
+    const repository = new gcp.artifactregistry.Repository(
+      name,
+      {
+        project: args.project,
+        location: args.location,
+        repositoryId: args.repositoryId,
+        format: "DOCKER",
+        description: "Monitor's app images: pr-<N>, short SHAs (stage) and calendar tags (releases)",
+        // `pr-<N>` moves with every push, so tags cannot be immutable.
+        dockerConfig: { immutableTags: false },
+        cleanupPolicyDryRun: false,
+        cleanupPolicies: cleanupPolicies(args.prImageTtlDays, args.untaggedTtlDays),
+        labels: args.labels,
+      },
+      // Release images are what a rollback deploys.
+      { parent: this, protect: true },
+    );
+    const grant = (who: string, role: string, member: pulumi.Input<string>) =>
+      new gcp.artifactregistry.RepositoryIamMember(
+        `${name}-${who}-${role === "roles/artifactregistry.writer" ? "writer" : "reader"}`,
+        { project: args.project, location: args.location, repository: repository.repositoryId, role, member },
+        { parent: this },
+      );
+    for (const [who, member] of Object.entries(args.writers)) grant(who, "roles/artifactregistry.writer", member);
+    for (const [who, member] of Object.entries(args.readers)) grant(who, "roles/artifactregistry.reader", member);
+
+    this.name = repository.name;
+    this.host = `${args.location}-docker.pkg.dev/${args.project}/${args.repositoryId}`;
+    this.registerOutputs({ name: this.name, host: this.host });
+  }
+}

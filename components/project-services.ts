@@ -1,0 +1,69 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as gcp from "@pulumi/gcp";
+
+/**
+ * The Google APIs each stack kind calls in its own project, and why. A project does not come with them enabled
+ * (serviceusage.googleapis.com is the exception: it is on in every project and is what enables the others).
+ */
+export const ENVIRONMENT_SERVICES = [
+  "run.googleapis.com", // web service, migration and scheduled jobs, breach-alerts worker pool
+  "sqladmin.googleapis.com", // the instance, database and user; also what the Cloud SQL connector calls
+  "secretmanager.googleapis.com", // the app's secrets and their grants
+  "iam.googleapis.com", // the runtime, worker and scheduler service accounts
+  "cloudresourcemanager.googleapis.com", // project-level IAM bindings (cloudsql.client)
+  "pubsub.googleapis.com", // hibp-breaches topic and subscription
+  "cloudscheduler.googleapis.com", // triggers of the periodic jobs
+  "monitoring.googleapis.com", // uptime check and alert policy
+  "compute.googleapis.com", // the load balancer, its address and Cloud Armor
+  "certificatemanager.googleapis.com", // the load balancer's managed certificate
+  "artifactregistry.googleapis.com", // the app's image repository lives in the environment's project
+] as const;
+
+export const PREVIEW_SERVICES = [
+  "run.googleapis.com", // migration job and web service
+  "sqladmin.googleapis.com", // the Cloud SQL connector checks it in the project that connects
+  "secretmanager.googleapis.com", // the preview's own secrets
+  "iam.googleapis.com", // the preview's runtime service account
+  "cloudresourcemanager.googleapis.com", // project IAM binding and the project-number lookup
+  "pubsub.googleapis.com", // the HIBP webhook publishes as the preview's identity
+] as const;
+
+export interface ProjectServicesArgs {
+  readonly project: string;
+  readonly region: string;
+  /** API names, e.g. `run.googleapis.com`. */
+  readonly services: readonly string[];
+}
+
+/**
+ * Enables a project's APIs, and offers the provider that every other GCP resource of the stack uses: it is created
+ * only after the APIs are on, so nothing reaches an API before it is enabled (the engine creates a resource only
+ * after its provider, and a component passes its provider on to its children).
+ *
+ * Services are never disabled on destroy: previews share their project with stage, so a preview's `pulumi destroy`
+ * disabling Cloud Run or Secret Manager would take stage down with it. Two stacks declaring one service is safe:
+ * enabling an enabled API is a no-op.
+ */
+export class ProjectServices extends pulumi.ComponentResource {
+  /** Pass as the `provider` option of every GCP resource and component of the stack. */
+  readonly provider: gcp.Provider;
+  readonly services: gcp.projects.Service[];
+
+  constructor(name: string, args: ProjectServicesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("monitor:components:ProjectServices", name, {}, opts);
+    this.services = [...new Set(args.services)].map(
+      (service) =>
+        new gcp.projects.Service(
+          `${name}-${service.split(".")[0]}`,
+          { project: args.project, service, disableOnDestroy: false, disableDependentServices: false },
+          { parent: this },
+        ),
+    );
+    this.provider = new gcp.Provider(
+      `${name}-provider`,
+      { project: args.project, region: args.region },
+      { parent: this, dependsOn: this.services },
+    );
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,159 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as gcp from "@pulumi/gcp";
+
+/**
+ * Where every stack's Pulumi state lives (`pulumi login gs://<bucket>`) and the KMS keys its secrets are encrypted
+ * with, one key per environment so that a preview's identity can never decrypt prod's config. Each identity may
+ * touch only the objects of its own stacks: IAM conditions on object names (`projects/_/buckets/<b>/objects/<o>`).
+ */
+
+/** The DIY backend's layout for a project-scoped stack (pulumi/pulumi pkg/backend/diy). */
+const PROJECT = "monitor";
+
+/** Stacks named exactly (`stage`) or by prefix (`pr-`, every preview). */
+export type StackSelector = { readonly name: string } | { readonly prefix: string };
+
+/** The object-name prefixes a stack's state occupies: checkpoint (+ .bak, .gz), locks, history, backups. */
+export function stackObjectPrefixes(stack: StackSelector): string[] {
+  if ("prefix" in stack) {
+    return ["stacks", "locks", "history", "backups"].map((dir) => `.pulumi/${dir}/${PROJECT}/${stack.prefix}`);
+  }
+  return [
+    `.pulumi/stacks/${PROJECT}/${stack.name}.json`,
+    ...["locks", "history", "backups"].map((dir) => `.pulumi/${dir}/${PROJECT}/${stack.name}/`),
+  ];
+}
+
+/**
+ * The condition for object access to these prefixes. Listing is authorized on the bucket itself, so the bucket
+ * passes too (names are listed, contents are not readable).
+ */
+export function objectCondition(bucket: string, prefixes: readonly string[]): string {
+  const base = `projects/_/buckets/${bucket}`;
+  return [`resource.name == "${base}"`, ...prefixes.map((p) => `resource.name.startsWith("${base}/objects/${p}")`)].join(
+    " || ",
+  );
+}
+
+/** Every identity reads the backend's `meta.yaml` at login. */
+const META = ".pulumi/meta.yaml";
+
+export interface StateAccess {
+  /** A short name for the grants' logical names. */
+  readonly name: string;
+  readonly member: pulumi.Input<string>;
+  /** Stacks it creates, updates and destroys (read and write). */
+  readonly writes: StackSelector[];
+  /** Stacks it only reads (a StackReference, a preview of another environment). */
+  readonly reads: StackSelector[];
+  /** Keys (by name in `keys`) it encrypts and decrypts with, and keys it only decrypts with. */
+  readonly encrypts: string[];
+  readonly decrypts: string[];
+}
+
+export interface StateBackendArgs {
+  readonly project: string;
+  readonly bucket: string;
+  /** A region or multi-region (US). */
+  readonly location: string;
+  readonly keyRing: string;
+  readonly keyLocation: string;
+  /** One key per name, e.g. preview, stage, prod, pipeline. */
+  readonly keys: string[];
+  readonly labels: Record<string, string>;
+  readonly access: StateAccess[];
+  /** Superseded state versions are deleted after this many days (the current one never is). @default 90 */
+  readonly noncurrentRetentionDays?: number;
+}
+
+export class StateBackend extends pulumi.ComponentResource {
+  /** `gs://<bucket>`: what `pulumi login` takes. */
+  readonly url: pulumi.Output<string>;
+  /** Key name → `gcpkms://projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>`. */
+  readonly secretsProviders: Record<string, pulumi.Output<string>>;
+
+  constructor(name: string, args: StateBackendArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("monitor:components:StateBackend", name, {}, opts);
+    const bucket = new gcp.storage.Bucket(
+      `${name}-bucket`,
+      {
+        project: args.project,
+        name: args.bucket,
+        location: args.location,
+        uniformBucketLevelAccess: true,
+        publicAccessPrevention: "enforced",
+        // Every update rewrites the checkpoint: old versions are the way back from a bad write.
+        versioning: { enabled: true },
+        forceDestroy: false,
+        lifecycleRules: [
+          {
+            action: { type: "Delete" },
+            condition: { daysSinceNoncurrentTime: args.noncurrentRetentionDays ?? 90, withState: "ARCHIVED" },
+          },
+        ],
+        labels: args.labels,
+      },
+      { parent: this, protect: true },
+    );
+    const ring = new gcp.kms.KeyRing(
+      `${name}-keyring`,
+      { project: args.project, name: args.keyRing, location: args.keyLocation },
+      { parent: this, protect: true },
+    );
+    const keys = Object.fromEntries(
+      args.keys.map((key) => [
+        key,
+        new gcp.kms.CryptoKey(
+          `${name}-key-${key}`,
+          {
+            keyRing: ring.id,
+            name: `pulumi-${key}`,
+            // The gcpkms secrets provider encrypts and decrypts with the key directly.
+            purpose: "ENCRYPT_DECRYPT",
+            // New versions encrypt; old ones still decrypt, so rotation needs no re-encryption.
+            rotationPeriod: "7776000s",
+            labels: args.labels,
+          },
+          { parent: this, protect: true },
+        ),
+      ]),
+    );
+
+    for (const access of args.access) {
+      const grant = (suffix: string, role: string, title: string, prefixes: string[]) =>
+        new gcp.storage.BucketIAMMember(
+          `${name}-${access.name}-${suffix}`,
+          {
+            bucket: bucket.name,
+            role,
+            member: access.member,
+            condition: { title, description: `${access.name}: ${prefixes.join(", ")}`, expression: objectCondition(args.bucket, prefixes) },
+          },
+          { parent: this },
+        );
+      if (access.writes.length > 0) {
+        // objectUser: get, list, create, update, delete; enough for checkpoints, locks, history and backups.
+        grant("writes", "roles/storage.objectUser", "own-stacks", access.writes.flatMap(stackObjectPrefixes));
+      }
+      grant("reads", "roles/storage.objectViewer", "read-stacks", [META, ...access.reads.flatMap(stackObjectPrefixes)]);
+
+      const keyGrant = (key: string, role: string) => {
+        const cryptoKey = keys[key];
+        if (!cryptoKey) throw new Error(`${access.name} is granted the key ${key}, which is not one of ${args.keys.join(", ")}`);
+        new gcp.kms.CryptoKeyIAMMember(
+          `${name}-${access.name}-${key}-${role === "roles/cloudkms.cryptoKeyDecrypter" ? "decrypt" : "encrypt-decrypt"}`,
+          { cryptoKeyId: cryptoKey.id, role, member: access.member },
+          { parent: this },
+        );
+      };
+      for (const key of access.encrypts) keyGrant(key, "roles/cloudkms.cryptoKeyEncrypterDecrypter");
+      for (const key of access.decrypts.filter((k) => !access.encrypts.includes(k))) keyGrant(key, "roles/cloudkms.cryptoKeyDecrypter");
+    }
+
+    this.url = pulumi.interpolate`gs://${bucket.name}`;
+    this.secretsProviders = Object.fromEntries(
+      Object.entries(keys).map(([key, cryptoKey]) => [key, pulumi.interpolate`gcpkms://${cryptoKey.id}`]),
+    );
+    this.registerOutputs({ url: this.url, secretsProviders: this.secretsProviders });
+  }
+}

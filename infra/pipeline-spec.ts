@@ -1,0 +1,204 @@
+import { z } from "zod";
+import type { Values } from "./config-keys";
+import { type Labels, labelsFor } from "./naming";
+import { DEPLOY_ENVIRONMENTS, type DeployEnvironment, INFRA_COMMIT_PLACEHOLDER } from "./pipeline-contract";
+import { artifactRegistryPath } from "../shared-rules/artifact-registry";
+import type { StackKind } from "../shared-rules/stack-name";
+
+/**
+ * The pipeline stack's config: its keys (merged into config-keys.ts's table, so that a pipeline key is refused in
+ * another stack's file and the other way round) and the typed PipelineSpec the stack builds from. Every bad value
+ * is refused here, with the stack, the key and the fix, before a resource exists.
+ */
+
+const gcpProject = z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "expected a GCP project id (6-30 chars, lowercase)");
+/** GitHub's numeric ids: what the OIDC token's repository_id / repository_owner_id claims carry (as text). */
+const githubId = z.number().int().positive("expected GitHub's numeric id (gh api repos/<owner>/<name> --jq .id)");
+
+const repository = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/, "expected <owner>/<name>, e.g. mozilla/blurts-server"),
+  /** `gh api repos/<owner>/<name> --jq .id` */
+  id: githubId,
+  /** `gh api repos/<owner>/<name> --jq .owner.id` */
+  ownerId: githubId,
+});
+
+const pipelineSettings = z.strictObject({
+  appRepository: repository,
+  infraRepository: repository,
+  /** GCP project of each deploy environment; previews and stage share the nonprod one. */
+  projects: z.strictObject({ preview: gcpProject, stage: gcpProject, prod: gcpProject }),
+  state: z.strictObject({
+    project: gcpProject,
+    bucket: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$/, "expected a bucket name: 3-63 of a-z, 0-9, '-', '_' (no dots)"),
+    /** Bucket location: a region or multi-region (US, EU). */
+    location: z.string().regex(/^[A-Za-z]+(-[a-z]+[0-9]+)?$/, "expected a GCS location such as US or us-central1"),
+    keyRing: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, "expected a key ring id: 1-63 of letters, digits, '_', '-'"),
+    /** @default "global" */
+    keyLocation: z.string().regex(/^(global|[a-z]+(-[a-z]+[0-9]+)?)$/, "expected global, a region or a multi-region").optional(),
+  }),
+  /** Teams (numeric ids, `gh api orgs/<org>/teams/<slug> --jq .id`) whose approval a prod deploy waits for. */
+  prodReviewerTeams: z.array(githubId).min(1, "prod needs at least one reviewing team").max(6, "GitHub allows at most 6 reviewers"),
+  /** The GitHub App the stack runs as: a bypass actor of the app repository's default-branch ruleset. */
+  githubAppId: githubId,
+  registry: z
+    .strictObject({
+      /** A PR's images are deleted this many days after upload, whether or not its preview is gone. */
+      prImageTtlDays: z.number().int().min(1).max(365).optional(),
+      /** Images no tag points at any more are deleted this many days after upload. */
+      untaggedTtlDays: z.number().int().min(1).max(365).optional(),
+    })
+    .optional(),
+});
+
+const SHA = /^[0-9a-f]{40}$/;
+
+/** The keys only the pipeline stack takes; config-keys.ts refuses them elsewhere. */
+export const PIPELINE_KEYS = {
+  "monitor:pipeline": pipelineSettings.optional(),
+  "monitor:infraCommit": z
+    .string()
+    .regex(SHA, "expected the full 40-hex commit of this repository the stack is applied from (git rev-parse HEAD)")
+    .refine((sha) => sha !== INFRA_COMMIT_PLACEHOLDER, "this is the placeholder the caller files carry, not a commit")
+    .optional(),
+  /** The team chat webhook; a secret, never plaintext. */
+  "monitor:chatWebhookUrl": z.string().min(1).optional(),
+} as const;
+
+export interface RepositoryRef {
+  /** `owner/name` */
+  fullName: string;
+  owner: string;
+  name: string;
+  /** As the OIDC claims carry them: decimal text. */
+  id: string;
+  ownerId: string;
+}
+
+export interface RegistrySpec {
+  project: string;
+  location: string;
+  repositoryId: string;
+  /** `<location>-docker.pkg.dev/<project>/<repository>/<image>`: what the deploys read as monitor:imageRepository. */
+  imagePath: string;
+  prImageTtlDays: number;
+  untaggedTtlDays: number;
+}
+
+export interface PipelineSpec {
+  kind: "pipeline";
+  stack: "pipeline";
+  appRepository: RepositoryRef;
+  infraRepository: RepositoryRef;
+  /** Commit of this repository that callers, and the identity conditions, are pinned to. */
+  infraCommit: string;
+  projects: Record<DeployEnvironment, string>;
+  region: string;
+  state: { project: string; bucket: string; location: string; keyRing: string; keyLocation: string };
+  prodReviewerTeams: number[];
+  githubAppId: number;
+  registry: RegistrySpec;
+  /** For the sweeper: previews older than ttlDays go, and at most cap run at once. */
+  previews: { ttlDays: number; cap: number };
+  /** Set only when configured as a secret. */
+  chatWebhookUrl?: string;
+  labels: Labels;
+}
+
+const REGISTRY_DEFAULTS = { prImageTtlDays: 14, untaggedTtlDays: 14 };
+
+function repositoryRef(r: z.infer<typeof repository>): RepositoryRef {
+  const [owner, name] = r.name.split("/");
+  return { fullName: r.name, owner, name, id: String(r.id), ownerId: String(r.ownerId) };
+}
+
+/** Builds the pipeline's spec from parsed keys; problems are collected, and the caller throws if there are any. */
+export function pipelineSpec(
+  stack: Extract<StackKind, { kind: "pipeline" }>,
+  values: Values,
+  secretKeys: readonly string[],
+  file: string,
+  problems: string[],
+): PipelineSpec {
+  const settings = values["monitor:pipeline"];
+  if (settings === undefined && !problems.some((p) => p.startsWith("monitor:pipeline"))) {
+    problems.push(
+      `monitor:pipeline in ${file}: required for the pipeline stack (repositories, projects, state, reviewers). ` +
+        "Fix: add it (see the README's Pipeline section)",
+    );
+  }
+  const infraCommit = values["monitor:infraCommit"];
+  if (infraCommit === undefined && !problems.some((p) => p.startsWith("monitor:infraCommit"))) {
+    problems.push(
+      "monitor:infraCommit: required for the pipeline stack: the commit of this repository that the app's workflows " +
+        "and the deploy identities are pinned to. Fix: pass --config monitor:infraCommit=$(git rev-parse HEAD) " +
+        "(CI passes the commit it checked out)",
+    );
+  }
+  const webhook = values["monitor:chatWebhookUrl"];
+  if (webhook !== undefined && !secretKeys.includes("monitor:chatWebhookUrl")) {
+    problems.push(
+      `monitor:chatWebhookUrl in ${file} is stored in plaintext. Fix: remove it and set it with ` +
+        "`pulumi config set --stack pipeline --secret monitor:chatWebhookUrl <url>`",
+    );
+  }
+
+  // The key's schema already refused anything but an Artifact Registry path.
+  const registryPath = artifactRegistryPath(values["monitor:imageRepository"] ?? "");
+  const preview = values["monitor:preview"] ?? {};
+  const previews = { ttlDays: preview.ttlDays ?? 7, cap: preview.maxConcurrent ?? 10 };
+  const registrySettings = { ...REGISTRY_DEFAULTS, ...settings?.registry };
+  if (registrySettings.prImageTtlDays < previews.ttlDays) {
+    problems.push(
+      `monitor:pipeline.registry.prImageTtlDays in ${file}: ${registrySettings.prImageTtlDays} days is shorter than ` +
+        `a preview may live (monitor:preview.ttlDays, ${previews.ttlDays}), so a preview's redeploy could find its ` +
+        "image gone. Fix: raise prImageTtlDays or lower monitor:preview.ttlDays",
+    );
+  }
+
+  if (settings) {
+    if (settings.appRepository.id === settings.infraRepository.id) {
+      problems.push(
+        `monitor:pipeline.infraRepository in ${file}: has the app repository's id. Fix: give this repository's own ` +
+          "id (gh api repos/<owner>/<name> --jq .id)",
+      );
+    }
+    const { preview: previewProject, stage, prod } = settings.projects;
+    if (prod === previewProject || prod === stage) {
+      problems.push(
+        `monitor:pipeline.projects.prod in ${file}: prod shares the project ${prod} with ${prod === stage ? "stage" : "previews"}, ` +
+          "so their deployers' project roles would reach prod. Fix: give prod its own project",
+      );
+    }
+  }
+
+  const empty: RepositoryRef = { fullName: "", owner: "", name: "", id: "", ownerId: "" };
+  return {
+    kind: "pipeline",
+    stack: stack.stack,
+    appRepository: settings ? repositoryRef(settings.appRepository) : empty,
+    infraRepository: settings ? repositoryRef(settings.infraRepository) : empty,
+    infraCommit: infraCommit ?? "",
+    projects: settings?.projects ?? (Object.fromEntries(DEPLOY_ENVIRONMENTS.map((e) => [e, ""])) as Record<DeployEnvironment, string>),
+    region: values["gcp:region"],
+    state: settings
+      ? { ...settings.state, keyLocation: settings.state.keyLocation ?? "global" }
+      : { project: "", bucket: "", location: "", keyRing: "", keyLocation: "" },
+    prodReviewerTeams: settings?.prodReviewerTeams ?? [],
+    githubAppId: settings?.githubAppId ?? 0,
+    registry: {
+      location: registryPath?.location ?? "",
+      project: registryPath?.project ?? "",
+      repositoryId: registryPath?.repositoryId ?? "",
+      imagePath: values["monitor:imageRepository"] ?? "",
+      ...registrySettings,
+    },
+    previews,
+    chatWebhookUrl: webhook !== undefined && secretKeys.includes("monitor:chatWebhookUrl") ? webhook : undefined,
+    labels: labelsFor(stack),
+  };
+}

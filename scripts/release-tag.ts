@@ -1,0 +1,116 @@
+/**
+ * Calendar release tags (docs/release_process.md: `YYYY.MM.DD`, `YYYY.MM.DD.N` for a further release that day).
+ *
+ *   next      the tag for a release cut now: today's UTC date, or the next suffix when today already has one.
+ *             env: TARGET_REF (optional: the branch or commit released; a release branch still gets today's date),
+ *                  LATEST_RELEASE (optional: the tag of the release marked latest, where the notes start).
+ *             Tags come from `git tag --list` in the checkout (fetch tags: actions/checkout `fetch-tags: true` or
+ *             `fetch-depth: 0`). Outputs: tag, notes_base (empty when there is no earlier release).
+ *   validate  env ENVIRONMENT, TAG: the tag form that environment deploys (shared-rules/image-tags.ts TAG_RULES).
+ *             Outputs: tag.
+ */
+import { execFileSync } from "node:child_process";
+import { TAG_RULES, parseCalendarTag } from "../shared-rules/image-tags";
+import { RefusedError, UsageError, optionalEnv, requireEnv, run, type Env } from "./lib/cli";
+import { writeOutputs } from "./lib/github-files";
+
+/** `YYYY.MM.DD` of an instant, in UTC: a run at 00:10 UTC Monday is Monday's release wherever its people are. */
+export function utcDate(now: Date): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${now.getUTCFullYear()}.${pad(now.getUTCMonth() + 1)}.${pad(now.getUTCDate())}`;
+}
+
+/**
+ * The tag for a release cut at `now`. Only tags of the same date count; the suffix is one past the highest taken
+ * (not the lowest gap), so tags of one day sort in the order they were cut even when one was deleted.
+ */
+export function nextCalendarTag(tags: readonly string[], now: Date): string {
+  const date = utcDate(now);
+  let highest = -1; // -1: the date is free; 0: the bare date is taken; N: `.N` is the highest taken
+  for (const tag of tags) {
+    const parsed = parseCalendarTag(tag.trim());
+    if (parsed?.date !== date) continue;
+    highest = Math.max(highest, parsed.suffix);
+  }
+  return highest < 0 ? date : `${date}.${highest + 1}`;
+}
+
+/** Orders calendar tags by date, then suffix (the bare date before `.1`). */
+export function compareCalendarTags(a: string, b: string): number {
+  const key = (t: string) => {
+    const c = parseCalendarTag(t);
+    return c ? [c.year, c.month, c.day, c.suffix] : [0, 0, 0, 0];
+  };
+  const [ka, kb] = [key(a), key(b)];
+  for (let i = 0; i < 4; i++) if (ka[i] !== kb[i]) return ka[i] - kb[i];
+  return 0;
+}
+
+/**
+ * Where a new release's notes start: the release marked latest (what prod runs), not the previous day's
+ * pre-release, so Monday's notes cover everything since the last production release, across the weekend and any
+ * pre-releases that never shipped. Without a usable latest release, the newest calendar tag; undefined when there
+ * is no earlier release at all (the notes then start at the beginning).
+ */
+export function notesBase(tags: readonly string[], latestRelease: string | undefined): string | undefined {
+  const existing = new Set(tags.map((t) => t.trim()));
+  if (latestRelease && existing.has(latestRelease)) return latestRelease;
+  const calendar = [...existing].filter((t) => parseCalendarTag(t) !== undefined).sort(compareCalendarTags);
+  return calendar.at(-1);
+}
+
+/** The deploy environments TAG_RULES knows. */
+export type TagEnvironment = keyof typeof TAG_RULES;
+
+/** Refuses a tag that is not the form the environment deploys, or an environment with no tag rule. */
+export function validateTag(environment: string, tag: string): void {
+  if (!Object.hasOwn(TAG_RULES, environment)) {
+    throw new RefusedError(`ENVIRONMENT "${environment}" is not one this workflow deploys; choose one of: ${Object.keys(TAG_RULES).join(", ")}.`);
+  }
+  const rule = TAG_RULES[environment as TagEnvironment];
+  if (!rule.valid(tag)) {
+    throw new RefusedError(`TAG "${tag}" cannot be deployed to ${environment}: expected ${rule.expected}.`);
+  }
+}
+
+/** Tag names from `git tag --list`, one a line. */
+export function gitTags(cwd = process.cwd()): string[] {
+  return execFileSync("git", ["tag", "--list"], { cwd, encoding: "utf8" }).split("\n").map((t) => t.trim()).filter(Boolean);
+}
+
+export interface ReleaseTagIo {
+  readonly env: Env;
+  readonly now: Date;
+  readonly tags: () => string[];
+  readonly log: (line: string) => void;
+}
+
+export async function main(args: readonly string[], io: ReleaseTagIo): Promise<number> {
+  const [command] = args;
+  if (command === "next") {
+    const targetRef = optionalEnv(io.env, "TARGET_REF", {
+      pattern: /^[A-Za-z0-9._/-]+$/,
+      expected: "a branch, tag or commit (letters, digits, . _ / -)",
+    });
+    const latest = optionalEnv(io.env, "LATEST_RELEASE");
+    const tags = io.tags();
+    const tag = nextCalendarTag(tags, io.now);
+    const base = notesBase(tags, latest);
+    writeOutputs(io.env, { tag, notes_base: base ?? "" });
+    io.log(`Next release tag: ${tag}${targetRef ? ` (from ${targetRef})` : ""}; notes since ${base ?? "the first commit"}.`);
+    return 0;
+  }
+  if (command === "validate") {
+    const environment = requireEnv(io.env, "ENVIRONMENT", { hint: "Pass the workflow's environment input through env:." });
+    const tag = requireEnv(io.env, "TAG", { hint: "Pass the workflow's tag input through env:." });
+    validateTag(environment, tag);
+    writeOutputs(io.env, { tag });
+    io.log(`${tag} is a valid ${environment} tag.`);
+    return 0;
+  }
+  throw new UsageError(`Usage: release-tag.ts next|validate (got ${command === undefined ? "nothing" : JSON.stringify(command)}).`);
+}
+
+if (require.main === module) {
+  run(() => main(process.argv.slice(2), { env: process.env, now: new Date(), tags: () => gitTags(), log: console.log }));
+}

@@ -1,0 +1,37 @@
+/**
+ * The image tags this project deploys (monitor-app.md: how images are tagged): a short commit SHA on every push to
+ * main (stage), and a calendar tag `YYYY.MM.DD`, `.N` for a second release on one day (prod). The config, the
+ * release scripts and the engine's mocks read tags with these, so there is one idea of what a release is.
+ */
+
+export const SHORT_SHA = /^[0-9a-f]{7,40}$/;
+const CALENDAR_TAG = /^(\d{4})\.(\d{2})\.(\d{2})(?:\.([1-9][0-9]*))?$/;
+
+export interface CalendarTag {
+  /** `YYYY.MM.DD`. */
+  date: string;
+  year: number;
+  month: number;
+  day: number;
+  /** 0 for the bare date, N for `.N`. */
+  suffix: number;
+}
+
+/** The parts of a calendar tag, or undefined when `tag` is not one (including a date that does not exist). */
+export function parseCalendarTag(tag: string): CalendarTag | undefined {
+  const match = CALENDAR_TAG.exec(tag);
+  if (!match) return undefined;
+  const [year, month, day] = match.slice(1, 4).map(Number);
+  const real = new Date(Date.UTC(year, month - 1, day));
+  if (real.getUTCFullYear() !== year || real.getUTCMonth() !== month - 1 || real.getUTCDate() !== day) return undefined;
+  return { date: `${match[1]}.${match[2]}.${match[3]}`, year, month, day, suffix: match[4] ? Number(match[4]) : 0 };
+}
+
+/** The tag forms each long-lived environment deploys. */
+export const TAG_RULES: Record<"stage" | "prod", { valid: (tag: string) => boolean; expected: string }> = {
+  stage: { valid: (t) => SHORT_SHA.test(t), expected: "a short commit SHA (7-40 lowercase hex), e.g. 3f9c2ab" },
+  prod: {
+    valid: (t) => parseCalendarTag(t) !== undefined,
+    expected: "a calendar tag YYYY.MM.DD or YYYY.MM.DD.N, e.g. 2024.09.01 or 2024.02.27.1",
+  },
+};

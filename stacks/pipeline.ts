@@ -1,0 +1,220 @@
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { join, relative, resolve, sep } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import * as gcp from "@pulumi/gcp";
+import { Deployer, environmentGrants, previewGrants, reviewGrants } from "../components/deployer";
+import { GithubRepository, type RepositoryFileSpec, githubProvider, pinWorkflowFiles } from "../components/github-repository";
+import { ImageRegistry } from "../components/image-registry";
+import { StateBackend } from "../components/state-backend";
+import { WorkloadIdentity } from "../components/workload-identity";
+import {
+  APP_FILES_DIR,
+  APP_REQUIRED_CHECKS,
+  CHAT_WEBHOOK_SECRET,
+  DEPLOYER_ACCOUNT_IDS,
+  DEPLOY_ENVIRONMENTS,
+  type DeployEnvironment,
+  ENVIRONMENT_VARIABLES,
+  INFRA_COMMIT_PLACEHOLDER,
+  INFRA_REPOSITORY_PLACEHOLDER,
+  INFRA_REQUIRED_CHECKS,
+  RELEASE_TAG_PATTERN,
+  REPOSITORY_VARIABLES,
+  REUSABLE_WORKFLOWS,
+  REVIEWER_ACCOUNT_ID,
+} from "../infra/pipeline-contract";
+import type { PipelineSpec } from "../infra/spec";
+
+/** This repository's root, where `workflows/app/` lives. */
+const ROOT = resolve(__dirname, "..");
+const MAIN = "refs/heads/main";
+
+/** Every file under `dir`, by its `/`-separated path relative to it; none when the directory is missing. */
+export function readTree(dir: string): RepositoryFileSpec[] {
+  if (!existsSync(dir)) return [];
+  const walk = (d: string): string[] =>
+    readdirSync(d)
+      .sort()
+      .flatMap((entry) => (statSync(join(d, entry)).isDirectory() ? walk(join(d, entry)) : [join(d, entry)]));
+  return walk(dir).map((file) => ({ path: relative(dir, file).split(sep).join("/"), content: readFileSync(file, "utf8") }));
+}
+
+/**
+ * `pipeline`: what the deploy workflows stand on. Applied by administrators, never by the identities it creates.
+ * GCP: one workload identity pool per project, a deployer per environment plus the read-only review identity, the
+ * state bucket and keys, the image registry. GitHub: both repositories' environments, variables, rulesets, and the
+ * app's workflow callers pinned to this repository's commit.
+ */
+export function pipelineStack(spec: PipelineSpec, appFiles: RepositoryFileSpec[] = readTree(join(ROOT, APP_FILES_DIR))) {
+  const { appRepository: app, infraRepository: infra } = spec;
+  const reviewProject = spec.projects.stage;
+  const projectNumber = (project: string) => gcp.organizations.getProjectOutput({ projectId: project }).number;
+
+  // --- Who may mint credentials: one pool per project, admitting only the pinned workflows.
+  const pinnedWorkflowRefs = Object.values(REUSABLE_WORKFLOWS).map(
+    (file) => `${infra.fullName}/.github/workflows/${file}@${spec.infraCommit}`,
+  );
+  const projects = [...new Set([...DEPLOY_ENVIRONMENTS.map((e) => spec.projects[e]), reviewProject])];
+  const pools = Object.fromEntries(
+    projects.map((project) => {
+      const environments: string[] = DEPLOY_ENVIRONMENTS.filter((e) => spec.projects[e] === project);
+      const review = project === reviewProject ? ["review"] : [];
+      const pool = new WorkloadIdentity(`wif-${project}`, {
+        project,
+        poolId: "github-actions",
+        trusted: {
+          repositoryIds: [app.id, infra.id],
+          ownerIds: [app.ownerId, infra.ownerId],
+          pinnedWorkflowRefs,
+          infra: { repositoryId: infra.id, fullName: infra.fullName },
+          pullRequestEnvironments: review,
+          environments: [...environments, ...review],
+        },
+      });
+      return [project, pool];
+    }),
+  );
+
+  // --- The identities. A PR's token carries ref refs/pull/<N>/merge, so it never matches stage's or prod's sets.
+  const onMain = (environment: DeployEnvironment) =>
+    [app, infra].map((repo) =>
+      pools[spec.projects[environment]].principalSet("repository_environment_ref", `${repo.id}|${environment}|${MAIN}`),
+    );
+  const deployers: Record<DeployEnvironment, Deployer> = {
+    preview: new Deployer("deployer-preview", {
+      project: spec.projects.preview,
+      accountId: DEPLOYER_ACCOUNT_IDS.preview,
+      description: "Monitor previews: deploys and destroys pr-<N> stacks (from the app's pull requests)",
+      principalSets: [pools[spec.projects.preview].principalSet("repository_environment", `${app.id}|preview`)],
+      grants: previewGrants(spec.projects.preview, projectNumber(spec.projects.preview)),
+    }),
+    stage: new Deployer("deployer-stage", {
+      project: spec.projects.stage,
+      accountId: DEPLOYER_ACCOUNT_IDS.stage,
+      description: "Monitor stage: deploys the stage stack from main",
+      principalSets: onMain("stage"),
+      grants: environmentGrants(spec.projects.stage),
+    }),
+    prod: new Deployer("deployer-prod", {
+      project: spec.projects.prod,
+      accountId: DEPLOYER_ACCOUNT_IDS.prod,
+      description: "Monitor prod: deploys the prod stack from main, behind the prod environment's reviewers",
+      principalSets: onMain("prod"),
+      grants: environmentGrants(spec.projects.prod),
+    }),
+  };
+  const reviewer = new Deployer("reviewer", {
+    project: reviewProject,
+    accountId: REVIEWER_ACCOUNT_ID,
+    description: "Monitor review: pulumi preview of stage and prod on pull requests; reads only",
+    principalSets: [pools[reviewProject].principalSet("repository_environment", `${infra.id}|review`)],
+    grants: [...new Set([spec.projects.stage, spec.projects.prod])].flatMap(reviewGrants),
+  });
+
+  // --- State and the keys of each environment's secrets.
+  const state = new StateBackend("state", {
+    project: spec.state.project,
+    bucket: spec.state.bucket,
+    location: spec.state.location,
+    keyRing: spec.state.keyRing,
+    keyLocation: spec.state.keyLocation,
+    keys: [...DEPLOY_ENVIRONMENTS, "pipeline"],
+    labels: spec.labels,
+    access: [
+      // A preview reads stage's outputs (the preview platform) through a StackReference.
+      { name: "preview", member: deployers.preview.member, writes: [{ prefix: "pr-" }], reads: [{ name: "stage" }], encrypts: ["preview"], decrypts: ["stage"] },
+      { name: "stage", member: deployers.stage.member, writes: [{ name: "stage" }], reads: [], encrypts: ["stage"], decrypts: [] },
+      { name: "prod", member: deployers.prod.member, writes: [{ name: "prod" }], reads: [], encrypts: ["prod"], decrypts: [] },
+      { name: "review", member: reviewer.member, writes: [], reads: [{ name: "stage" }, { name: "prod" }], encrypts: [], decrypts: ["stage", "prod"] },
+    ],
+  });
+
+  // --- Images: pushed by previews and stage, read by prod (and by prod's Cloud Run when it pulls from another project).
+  const serviceAgents = Object.fromEntries(
+    [...new Set(DEPLOY_ENVIRONMENTS.map((e) => spec.projects[e]))]
+      .filter((project) => project !== spec.registry.project)
+      .map((project) => [
+        `run-agent-${project}`,
+        pulumi.interpolate`serviceAccount:service-${projectNumber(project)}@serverless-robot-prod.iam.gserviceaccount.com`,
+      ]),
+  );
+  new ImageRegistry("images", {
+    project: spec.registry.project,
+    location: spec.registry.location,
+    repositoryId: spec.registry.repositoryId,
+    prImageTtlDays: spec.registry.prImageTtlDays,
+    untaggedTtlDays: spec.registry.untaggedTtlDays,
+    labels: spec.labels,
+    writers: { preview: deployers.preview.member, stage: deployers.stage.member },
+    readers: { prod: deployers.prod.member, review: reviewer.member, ...serviceAgents },
+  });
+
+  // --- GitHub: what each environment's jobs read, who may deploy, and the app's callers.
+  const variablesFor = (identity: Deployer, project: string, secretsProvider?: pulumi.Input<string>) => ({
+    [ENVIRONMENT_VARIABLES.project]: project,
+    [ENVIRONMENT_VARIABLES.region]: spec.region,
+    [ENVIRONMENT_VARIABLES.workloadIdentityProvider]: pools[project].providerName,
+    [ENVIRONMENT_VARIABLES.serviceAccount]: identity.email,
+    [ENVIRONMENT_VARIABLES.backendUrl]: state.url,
+    // The review identity creates no stack, so it has no key to create one with.
+    ...(secretsProvider ? { [ENVIRONMENT_VARIABLES.secretsProvider]: secretsProvider } : {}),
+    [ENVIRONMENT_VARIABLES.imageRepository]: spec.registry.imagePath,
+  });
+  const deployVariables = (e: DeployEnvironment) => variablesFor(deployers[e], spec.projects[e], state.secretsProviders[e]);
+  const prod = { reviewerTeams: spec.prodReviewerTeams, branches: ["main"] };
+  const providers: Record<string, ReturnType<typeof githubProvider>> = {};
+  const providerFor = (owner: string) => (providers[owner] ??= githubProvider(owner));
+
+  const callers = pinWorkflowFiles(
+    appFiles,
+    { repository: INFRA_REPOSITORY_PLACEHOLDER, commit: INFRA_COMMIT_PLACEHOLDER },
+    { repository: infra.fullName, commit: spec.infraCommit },
+  );
+  new GithubRepository(
+    "app-repository",
+    {
+      repository: app.name,
+      environments: [
+        { name: "preview", variables: deployVariables("preview") },
+        { name: "stage", branches: ["main"], variables: deployVariables("stage") },
+        { name: "prod", ...prod, tags: [RELEASE_TAG_PATTERN], variables: deployVariables("prod") },
+      ],
+      variables: {
+        [REPOSITORY_VARIABLES.previewTtlDays]: String(spec.previews.ttlDays),
+        [REPOSITORY_VARIABLES.previewCap]: String(spec.previews.cap),
+      },
+      secrets: spec.chatWebhookUrl === undefined ? {} : { [CHAT_WEBHOOK_SECRET]: pulumi.secret(spec.chatWebhookUrl) },
+      defaultBranch: { requiredChecks: APP_REQUIRED_CHECKS, bypassAppId: spec.githubAppId },
+      releaseTagPattern: RELEASE_TAG_PATTERN,
+      files: callers,
+      commitMessage: `Deploy workflows from ${infra.fullName}@${spec.infraCommit}`,
+    },
+    { provider: providerFor(app.owner) },
+  );
+  new GithubRepository(
+    "infra-repository",
+    {
+      repository: infra.name,
+      environments: [
+        { name: "review", variables: variablesFor(reviewer, reviewProject) },
+        { name: "stage", branches: ["main"], variables: deployVariables("stage") },
+        { name: "prod", ...prod, variables: deployVariables("prod") },
+      ],
+      defaultBranch: { requiredChecks: INFRA_REQUIRED_CHECKS, requireCodeOwnerReview: true },
+    },
+    { provider: providerFor(infra.owner) },
+  );
+
+  return {
+    /** Environment → deployer email: the environment stacks grant each actAs on the accounts they create. */
+    deployers: pulumi.all({ preview: deployers.preview.email, stage: deployers.stage.email, prod: deployers.prod.email }),
+    reviewer: reviewer.email,
+    /** GCP project → `projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>`. */
+    workloadIdentityProviders: pulumi.all(Object.fromEntries(Object.entries(pools).map(([p, pool]) => [p, pool.providerName]))),
+    stateBackend: state.url,
+    secretsProviders: pulumi.all(state.secretsProviders),
+    imageRepository: spec.registry.imagePath,
+    infraCommit: spec.infraCommit,
+    appFiles: callers.map((f) => f.path),
+  };
+}

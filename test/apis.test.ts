@@ -1,0 +1,81 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { ENVIRONMENT_SERVICES, PREVIEW_SERVICES } from "../components/project-services";
+import type { Evaluation, Registration } from "../infra/engine/evaluate";
+import { runPolicies } from "../policies/offline";
+import { deletedBefore, evaluateStack, ofType, one } from "./harness";
+
+const SERVICE_TYPE = "gcp:projects/service:Service";
+const PROVIDER_TYPE = "pulumi:providers:gcp";
+
+/** Whether the engine creates `target` before `r`: through r's explicit dependencies and its provider, transitively. */
+function waitsFor(ev: Evaluation, r: Registration, target: Registration): boolean {
+  const byUrn = new Map(ev.registrations.map((x) => [x.urn, x]));
+  const seen = new Set<string>();
+  const todo = [...r.dependsOn, ...(r.provider ? [r.provider] : [])];
+  while (todo.length > 0) {
+    const urn = todo.pop()!;
+    if (urn === target.urn) return true;
+    if (seen.has(urn)) continue;
+    seen.add(urn);
+    const next = byUrn.get(urn);
+    if (next) todo.push(...next.dependsOn, ...(next.provider ? [next.provider] : []));
+  }
+  return false;
+}
+
+const PREVIEW_PROJECT = "moz-fx-monitor-pr-sandbox";
+const evs: Record<string, Evaluation> = {};
+beforeAll(async () => {
+  evs.stage = await evaluateStack("stage", { "monitor:imageTag": "abc1234" });
+  evs.prod = await evaluateStack("prod");
+  evs["pr-123"] = await evaluateStack("pr-123");
+  // A preview in a project of its own enables its APIs there, not in the platform's project.
+  evs["pr-7 elsewhere"] = await evaluateStack("pr-7", { "gcp:project": PREVIEW_PROJECT });
+});
+
+describe.each([
+  ["stage", "moz-fx-monitor-nonprod", ENVIRONMENT_SERVICES],
+  ["prod", "moz-fx-monitor-prod", ENVIRONMENT_SERVICES],
+  ["pr-123", "moz-fx-monitor-nonprod", PREVIEW_SERVICES],
+  ["pr-7 elsewhere", PREVIEW_PROJECT, PREVIEW_SERVICES],
+] as const)("%s enables the APIs it uses", (stack, project, expected) => {
+  const ev = () => evs[stack];
+  const services = () => ofType(ev(), SERVICE_TYPE);
+
+  it("in its own project, never disabling them on destroy", () => {
+    expect(services().map((r) => r.inputs.service).sort()).toEqual([...expected].sort());
+    for (const r of services()) {
+      expect(r.inputs, r.name).toMatchObject({ project, disableOnDestroy: false, disableDependentServices: false });
+      // Enabling an API must not wait on anything the API itself is needed for.
+      expect(r.dependsOn, r.name).toEqual([]);
+      expect(r.provider ?? "", r.name).toBe("");
+    }
+  });
+
+  it("and every other GCP resource waits for all of them", () => {
+    const provider = one(ev(), PROVIDER_TYPE);
+    expect(provider.inputs).toMatchObject({ project });
+    const gcpResources = ev().registrations.filter((r) => r.custom && !r.read && r.type.startsWith("gcp:") && r.type !== SERVICE_TYPE);
+    expect(gcpResources.length).toBeGreaterThan(10);
+    for (const r of gcpResources) {
+      expect(r.provider, `${r.type} ${r.name} uses the default provider`).toBe(provider.urn);
+      for (const service of services()) expect(waitsFor(ev(), r, service), `${r.name} waits for ${service.inputs.service}`).toBe(true);
+    }
+  });
+
+  it("still passes the policy pack", () => {
+    expect(runPolicies(ev()).filter((v) => v.enforcementLevel === "mandatory")).toEqual([]);
+  });
+});
+
+describe("the APIs on destroy", () => {
+  it("are let go only after everything that uses them is gone (and they stay enabled)", () => {
+    const ev = evs["pr-123"];
+    const run = one(ev, SERVICE_TYPE, "apis-run");
+    const service = ofType(ev, "gcp:cloudrunv2/service:Service")[0];
+    const byProvider = ev.registrations.find((r) => r.urn === service.provider)!;
+    // The engine deletes a resource before its provider, and the provider before what it depends on.
+    expect(byProvider.dependsOn).toContain(run.urn);
+    expect(deletedBefore(ev, byProvider, run)).toBe(true);
+  });
+});

@@ -1,0 +1,308 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { decideMigration, executionToken } from "../components/migration-job";
+import { loadStackConfig } from "../infra/engine/config-files";
+import { DEPLOYED_BUILD_TIMES, DEPLOYED_TAGS, type Evaluation, evaluate } from "../infra/engine/evaluate";
+import { mockDigest, mockPreviewPlatform } from "../infra/engine/mocks";
+import { runPolicies } from "../policies/offline";
+import { maxConnectionsFor } from "../shared-rules/connection-budget";
+import { INSTANCE, JOB, ROOT, SECRET, SERVICE, WORKER_POOL, evaluateStack, ofType, one, refusedStack } from "./harness";
+
+// What a review against GCP's rules found would fail a real `pulumi up`, each with the behaviour that replaces it.
+
+const NONPROD = "moz-fx-monitor-nonprod";
+const STAGE_REPO = `us-docker.pkg.dev/${NONPROD}/monitor-nonprod/blurts-server`;
+const PROD_REPO = "us-docker.pkg.dev/moz-fx-monitor-prod/monitor-prod/blurts-server";
+const DOCKER_IMAGE = "docker:index/image:Image";
+const TOPIC_MEMBER = "gcp:pubsub/topicIAMMember:TopicIAMMember";
+const PROJECT_MEMBER = "gcp:projects/iAMMember:IAMMember";
+
+const containerImage = (ev: Evaluation, type = SERVICE) => {
+  const inputs = one(ev, type).inputs as any;
+  return (type === JOB ? inputs.template.template : inputs.template).containers[0].image as string;
+};
+const outputs = (ev: Evaluation) => Object.fromEntries(Object.entries(ev.outputs).map(([k, o]) => [k, o.value])) as Record<string, any>;
+
+/** A directory that looks like a checkout of the app. */
+function appCheckout(): string {
+  const dir = mkdtempSync(join(tmpdir(), "blurts-server-"));
+  writeFileSync(join(dir, "Dockerfile"), "FROM node:20-alpine\n");
+  return dir;
+}
+
+describe("1. images resolve with Google credentials alone", () => {
+  let stage: Evaluation;
+  beforeAll(async () => {
+    stage = await evaluateStack("stage", { "monitor:imageTag": "abc1234", "monitor:deployId": "42-1" });
+  });
+
+  it("stage asks the Artifact Registry API for the tag, never the Docker provider", () => {
+    const tokens = stage.invocations.map((i) => i.token);
+    expect(tokens).toContain("gcp:artifactregistry/getDockerImage:getDockerImage");
+    expect(tokens.filter((t) => t.startsWith("docker:"))).toEqual([]);
+    expect(stage.invocations.find((i) => i.token.endsWith("getDockerImage"))!.inputs).toEqual({
+      project: NONPROD,
+      location: "us",
+      repositoryId: "monitor-nonprod",
+      imageName: "blurts-server:abc1234",
+    });
+    expect(ofType(stage, DOCKER_IMAGE)).toEqual([]);
+  });
+
+  it("every container runs the digest the registry reported", () => {
+    const digest = mockDigest(`${STAGE_REPO}:abc1234`);
+    expect(containerImage(stage)).toBe(`${STAGE_REPO}@${digest}`);
+    expect(containerImage(stage, WORKER_POOL)).toBe(`${STAGE_REPO}@${digest}`);
+    expect(outputs(stage).imageDigest).toBe(digest);
+  });
+
+  it("a preview given the app's checkout builds and pushes its own image with a short-lived token", async () => {
+    const checkout = appCheckout();
+    const ev = await evaluateStack("pr-123", { "monitor:appSource": checkout });
+    const image = one(ev, DOCKER_IMAGE);
+    expect(image.inputs).toMatchObject({
+      imageName: `${STAGE_REPO}:pr-123`,
+      build: {
+        context: checkout,
+        dockerfile: `${checkout}/Dockerfile`,
+        platform: "linux/amd64",
+        cacheFrom: { images: [`${STAGE_REPO}:pr-123`] },
+        args: { BUILDKIT_INLINE_CACHE: "1" },
+      },
+    });
+    // The token makes the whole registry block secret: it never reaches the plan, the state in clear, or a log.
+    expect(image.inputs.registry).toBe("[secret]");
+    expect(image.secretPaths).toEqual(["registry"]);
+    expect(image.rawInputs.registry).toEqual({ server: "us-docker.pkg.dev", username: "oauth2accesstoken", password: "offline-access-token" });
+    expect(JSON.stringify(image.inputs)).not.toContain("offline-access-token");
+    expect(ev.invocations.map((i) => i.token)).toContain("gcp:organizations/getClientConfig:getClientConfig");
+    expect(ev.invocations.map((i) => i.token)).not.toContain("gcp:artifactregistry/getDockerImage:getDockerImage");
+    // It runs the digest its own push produced.
+    expect(containerImage(ev)).toBe(`${STAGE_REPO}@${mockDigest(`${STAGE_REPO}:pr-123`)}`);
+  });
+
+  it("a preview without a checkout resolves its pr-<N> tag as stage does", async () => {
+    const ev = await evaluateStack("pr-123");
+    expect(ofType(ev, DOCKER_IMAGE)).toEqual([]);
+    expect(ev.invocations.find((i) => i.token.endsWith("getDockerImage"))!.inputs.imageName).toBe("blurts-server:pr-123");
+  });
+
+  it.each([
+    ["stage", { "monitor:appSource": "/tmp" }, /monitor:appSource in Pulumi\.stage\.yaml: only previews take this key \(stage never builds; it deploys a tag\)\. Fix: remove it/],
+    ["pr-5", { "monitor:appSource": "app" }, /monitor:appSource in Pulumi\.yaml .*: expected an absolute path/],
+    ["pr-5", { "monitor:appSource": tmpdir() }, /monitor:appSource in Pulumi\.yaml .*: no Dockerfile in ".*": expected the path of a checkout of the app/],
+    ["prod", { "monitor:imageRepository": "docker.io/mozilla/blurts-server" }, /monitor:imageRepository in Pulumi\.prod\.yaml: expected an Artifact Registry path/],
+  ])("refuses %s with %j before anything is registered", async (stack, overrides, message) => {
+    const { error, registrations } = await refusedStack(stack, overrides);
+    expect(error.message).toMatch(new RegExp(`^Stack "${stack}" has invalid configuration`));
+    expect(error.message).toMatch(message);
+    expect(registrations).toEqual([]);
+  });
+});
+
+describe("2 and 3. a preview in another project than the platform it shares", () => {
+  const PREVIEWS = "moz-fx-monitor-previews";
+  let ev: Evaluation;
+  beforeAll(async () => {
+    const { config, secretKeys } = loadStackConfig(ROOT, "pr-77", { "gcp:project": PREVIEWS });
+    const platform = mockPreviewPlatform(NONPROD, "us-central1", ["OAUTH_CLIENT_SECRET", "HIBP_KANON_API_TOKEN"]);
+    ev = await evaluate("pr-77", { config, secretKeys, stackOutputs: () => ({ previewPlatform: platform }) });
+  });
+
+  it("binds cloudsql.client in the instance's project, conditioned on that instance", () => {
+    const binding = one(ev, PROJECT_MEMBER, "runtime-cloudsql-client");
+    expect(binding.inputs).toMatchObject({
+      project: NONPROD,
+      role: "roles/cloudsql.client",
+      member: `serviceAccount:monitor-pr-77-run@${PREVIEWS}.iam.gserviceaccount.com`,
+      condition: { expression: `resource.name == "projects/${NONPROD}/instances/monitor-previews"` },
+    });
+    expect(one(ev, "gcp:serviceaccount/account:Account").inputs.project).toBe(PREVIEWS);
+  });
+
+  it("may publish to the platform's topic and check that it exists, there", () => {
+    const granted = ofType(ev, TOPIC_MEMBER).map((r) => r.inputs);
+    expect(granted).toEqual([
+      expect.objectContaining({ project: NONPROD, topic: "monitor-preview-hibp-breaches", role: "roles/pubsub.publisher" }),
+      expect.objectContaining({ project: NONPROD, topic: "monitor-preview-hibp-breaches", role: "roles/pubsub.viewer" }),
+    ]);
+    for (const g of granted) expect(g.member).toBe(`serviceAccount:monitor-pr-77-run@${PREVIEWS}.iam.gserviceaccount.com`);
+  });
+
+  it("tells the app which project owns the topic", () => {
+    const envs = (one(ev, SERVICE).inputs as any).template.containers[0].envs;
+    expect(envs.find((e: any) => e.name === "GCP_PUBSUB_PROJECT_ID").value).toBe(NONPROD);
+    expect(envs.find((e: any) => e.name === "GCP_PUBSUB_TOPIC_NAME").value).toBe("monitor-preview-hibp-breaches");
+  });
+});
+
+describe("4. every deploy that migrates gets its own execution", () => {
+  const D = mockDigest("x");
+
+  it("derives the token from the digest and the deploy id, short enough for the execution name", () => {
+    expect(executionToken(D, "100-1")).toMatch(/^[0-9a-f]{12}$/);
+    expect(executionToken(D, "100-1")).toBe(executionToken(D, "100-1"));
+    expect(executionToken(D, "100-2")).not.toBe(executionToken(D, "100-1"));
+    expect(executionToken(mockDigest("y"), "100-1")).not.toBe(executionToken(D, "100-1"));
+  });
+
+  it("decides: a new image migrates, a re-run of the same deploy does not, a retry does, a rollback does not", () => {
+    const previous = { digest: D, buildTime: "2024-09-01T00:00:00Z", migrationToken: executionToken(D, "100-1") };
+    const newer = { digest: mockDigest("newer"), buildTime: "2024-09-02T00:00:00Z" };
+    expect(decideMigration({ ...newer, deployId: "200-1", keep: false, previous })).toMatchObject({
+      runs: true,
+      token: executionToken(newer.digest, "200-1"),
+    });
+    expect(decideMigration({ digest: D, deployId: "100-1", keep: false, previous })).toMatchObject({ runs: false, token: previous.migrationToken });
+    expect(decideMigration({ digest: D, deployId: "100-2", keep: false, previous })).toMatchObject({ runs: true });
+    expect(decideMigration({ digest: D, keep: true, previous })).toEqual({
+      token: previous.migrationToken,
+      runs: false,
+      reason: "the image is unchanged: no migration runs",
+    });
+    const older = { digest: mockDigest("older"), buildTime: "2024-08-30T00:00:00Z" };
+    expect(decideMigration({ ...older, deployId: "300-1", keep: false, previous })).toMatchObject({
+      runs: false,
+      token: previous.migrationToken,
+      reason: expect.stringMatching(/^rollback: .*newer migrations stay applied$/),
+    });
+  });
+
+  it("stage runs the migration of a new image under the deploy's own token", async () => {
+    const ev = await evaluateStack("stage", { "monitor:imageTag": "abc1234", "monitor:deployId": "9876543210-2" });
+    const token = executionToken(mockDigest(`${STAGE_REPO}:abc1234`), "9876543210-2");
+    expect(one(ev, JOB, "migration").inputs.runExecutionToken).toBe(token);
+    expect(outputs(ev).migrationToken).toBe(token);
+    expect(outputs(ev).migration).toEqual({ runs: true, reason: "npm run db:migrate runs for deploy 9876543210-2 before traffic moves" });
+  });
+
+  it("a prod rollback to an older release keeps the running token and says so in the plan", async () => {
+    const ev = await evaluateStack("prod", { "monitor:imageTag": "2024.08.30", "monitor:deployId": "555-1" });
+    const deployed = await evaluateStack("prod");
+    expect(one(ev, JOB, "migration").inputs.runExecutionToken).toBe(outputs(deployed).migrationToken);
+    expect(outputs(ev).migration).toEqual({
+      runs: false,
+      reason:
+        `rollback: this image was built 2024-08-30T00:00:00Z, before the running one (${DEPLOYED_BUILD_TIMES.prod}); ` +
+        "no migration runs and newer migrations stay applied",
+    });
+    // The rolled-back image is what runs.
+    expect(containerImage(ev)).toBe(`${PROD_REPO}@${mockDigest(`${PROD_REPO}:2024.08.30`)}`);
+  });
+
+  it("an env-var change keeps the image and runs nothing", async () => {
+    const ev = await evaluateStack("prod");
+    expect(outputs(ev).imageTag).toBe(DEPLOYED_TAGS.prod);
+    expect(outputs(ev).migration.runs).toBe(false);
+  });
+
+  it("gives the job time for every attempt, above the provider's 20-minute default", async () => {
+    const ev = await evaluateStack("stage", { "monitor:imageTag": "abc1234" });
+    const job = one(ev, JOB, "migration");
+    const template = (job.inputs as any).template.template;
+    const attempts = template.maxRetries + 1;
+    const seconds = Number(template.timeout.replace(/s$/, ""));
+    for (const wait of [job.customTimeouts?.create, job.customTimeouts?.update]) {
+      expect(Number(wait!.replace(/m$/, "")) * 60).toBeGreaterThan(seconds * attempts);
+      expect(Number(wait!.replace(/m$/, "")) * 60).toBeGreaterThan(20 * 60);
+    }
+  });
+
+  it.each([["Upper-Case"], ["-starts-with-dash"], ["x".repeat(41)], ["has space"]])("refuses the deploy id %j", async (id) => {
+    const { error, registrations } = await refusedStack("stage", { "monitor:deployId": id });
+    expect(error.message).toMatch(/monitor:deployId in Pulumi\.stage\.yaml: expected a deploy id of lowercase letters, digits and '-'/);
+    expect(registrations).toEqual([]);
+  });
+});
+
+describe("5. an environment's first deploy is two steps", () => {
+  const STAGE_SECRETS = ["monitor-stage-nextauth-secret", "monitor-stage-smtp-url"];
+  let bootstrap: Evaluation;
+  beforeAll(async () => {
+    const { config, secretKeys } = loadStackConfig(ROOT, "stage", { "monitor:bootstrap": "true" });
+    bootstrap = await evaluate("stage", { config, secretKeys, missingSecretVersions: [...STAGE_SECRETS, "monitor-preview-oauth-client-secret"] });
+  });
+
+  it("bootstrap creates what must exist before the app can start, and nothing that runs it", () => {
+    const types = new Set(bootstrap.registrations.map((r) => r.type));
+    for (const needed of [INSTANCE, "gcp:sql/database:Database", "gcp:sql/user:User", SECRET, "gcp:serviceaccount/account:Account", "gcp:pubsub/topic:Topic", "gcp:pubsub/subscription:Subscription"]) {
+      expect(types).toContain(needed);
+    }
+    for (const absent of [SERVICE, JOB, WORKER_POOL, "gcp:cloudscheduler/job:Job", "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig"]) {
+      expect(types).not.toContain(absent);
+    }
+    // No image is needed, so nothing reads the last deploy or the registry.
+    expect(bootstrap.registrations.filter((r) => r.name === "deployed")).toEqual([]);
+    expect(bootstrap.invocations.map((i) => i.token)).not.toContain("gcp:artifactregistry/getDockerImage:getDockerImage");
+  });
+
+  it("exports the preview platform, so previews can start once it is applied", () => {
+    expect(outputs(bootstrap).previewPlatform).toMatchObject({ instanceName: "monitor-previews", pubsubTopic: "monitor-preview-hibp-breaches" });
+    expect(outputs(bootstrap).bootstrap).toBe(true);
+  });
+
+  it("lists the secret versions still owed, as the commands that add them", () => {
+    expect(outputs(bootstrap).owedSecretVersions).toEqual([
+      `gcloud secrets versions add monitor-stage-nextauth-secret --project ${NONPROD} --data-file=-`,
+      `gcloud secrets versions add monitor-stage-smtp-url --project ${NONPROD} --data-file=-`,
+      `gcloud secrets versions add monitor-preview-oauth-client-secret --project ${NONPROD} --data-file=-`,
+    ]);
+  });
+
+  it("a normal deploy with versions owed fails at plan time with that list, before the rollout", async () => {
+    const { config, secretKeys } = loadStackConfig(ROOT, "stage", { "monitor:imageTag": "abc1234" });
+    await expect(evaluate("stage", { config, secretKeys, missingSecretVersions: STAGE_SECRETS })).rejects.toThrow(
+      new RegExp(
+        '^Stack "stage": NEXTAUTH_SECRET \\(it has no version yet\\), SMTP_URL \\(it has no version yet\\) cannot be read by the app\\. ' +
+          "Fix: add the versions, then deploy again:\\n  gcloud secrets versions add monitor-stage-nextauth-secret",
+      ),
+    );
+  });
+
+  it.each([
+    ["stage", { "monitor:bootstrap": "true", "monitor:imageTag": "abc1234" }, /monitor:imageTag: a bootstrap deploys no image and runs no migration\. Fix: drop monitor:imageTag/],
+    ["prod", { "monitor:bootstrap": "true", "monitor:deployId": "1-1" }, /monitor:deployId: a bootstrap deploys no image/],
+    ["pr-4", { "monitor:bootstrap": "true" }, /monitor:bootstrap in Pulumi\.yaml .*: previews do not take this key/],
+    ["stage", { "monitor:bootstrap": "yes" }, /monitor:bootstrap in Pulumi\.stage\.yaml: expected true or false/],
+  ])("refuses %s with %j", async (stack, overrides, message) => {
+    const { error, registrations } = await refusedStack(stack, overrides);
+    expect(error.message).toMatch(message);
+    expect(registrations).toEqual([]);
+  });
+});
+
+describe("9. every instance is sized for every process that may connect", () => {
+  it.each([
+    // web max + worker instances + 3 scheduled jobs + the migration, 10 connections each (knex's default pool).
+    ["stage", "db-custom-1-3840", 5 + 1 + 3 + 1],
+    ["prod", "db-custom-2-7680", 50 + 2 + 3 + 1],
+  ] as const)("%s sets max_connections explicitly from the app's pool", async (stack, tier, processes) => {
+    const ev = await evaluateStack(stack);
+    const settings = (one(ev, INSTANCE, "database-instance").inputs as any).settings;
+    expect(settings.databaseFlags).toEqual([{ name: "max_connections", value: String(maxConnectionsFor(tier, processes, 10)) }]);
+    expect(settings.userLabels["connections-per-process"]).toBe("10");
+    expect(runPolicies(ev).filter((v) => v.policy === "connection-budget")).toEqual([]);
+  });
+
+  it("sizes the shared preview instance for every preview's instances and migration", async () => {
+    const ev = await evaluateStack("stage");
+    const settings = (ofType(ev, INSTANCE).find((r) => r.name === "preview-platform-instance")!.inputs as any).settings;
+    expect(settings.databaseFlags).toEqual([{ name: "max_connections", value: String(10 * (2 + 1) * 10 + 10) }]);
+  });
+
+  it("follows the configured pool", async () => {
+    const ev = await evaluateStack("prod", { "monitor:connectionPool": "5" });
+    const settings = (one(ev, INSTANCE, "database-instance").inputs as any).settings;
+    expect(settings.databaseFlags[0].value).toBe(String(maxConnectionsFor("db-custom-2-7680", 56, 5)));
+  });
+
+  it("refuses a configured max_connections below what prod may open", async () => {
+    const { error, registrations } = await refusedStack("prod", { "monitor:database": JSON.stringify({ maxConnections: 400 }) });
+    expect(error.message).toMatch(
+      /monitor:database\.maxConnections in Pulumi\.prod\.yaml: 400 is below the 570 connections prod may open \(56 processes x 10 per pool \+ 10 reserved\)\. Fix: raise it/,
+    );
+    expect(registrations).toEqual([]);
+  });
+});

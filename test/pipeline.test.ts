@@ -1,0 +1,436 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { pinWorkflowFiles } from "../components/github-repository";
+import { MAX_CLEANUP_POLICIES } from "../components/image-registry";
+import { attributeValue } from "../components/workload-identity";
+import { loadStackConfig } from "../infra/engine/config-files";
+import { type Evaluation, type Registration, evaluate } from "../infra/engine/evaluate";
+import {
+  APP_REQUIRED_CHECKS,
+  CHAT_WEBHOOK_SECRET,
+  DEPLOY_ENVIRONMENTS,
+  ENVIRONMENT_VARIABLES,
+  INFRA_COMMIT_PLACEHOLDER,
+  INFRA_REPOSITORY_PLACEHOLDER,
+  INFRA_REQUIRED_CHECKS,
+  REPOSITORY_VARIABLES,
+  REUSABLE_WORKFLOWS,
+  deployerEmail,
+} from "../infra/pipeline-contract";
+import { type PipelineSpec, buildSpec } from "../infra/spec";
+import { pipelineStack, readTree } from "../stacks/pipeline";
+import { runPolicies } from "../policies/offline";
+import { ROOT, ofType, one } from "./harness";
+
+const COMMIT = "3f9c2ab0123456789abcdef0123456789abcdef0";
+const APP_ID = "126358286";
+const INFRA_ID = "912345678";
+const OWNER_ID = "131524";
+const INFRA = "mozilla/monitor-delivery";
+const NONPROD = "moz-fx-monitor-nonprod";
+const PROD = "moz-fx-monitor-prod";
+
+/** Caller files as another helper writes them under workflows/app/: placeholders where the pin goes. */
+const FIXTURES = [
+  {
+    path: ".github/workflows/preview.yml",
+    content: `on: pull_request\njobs:\n  up:\n    uses: ${INFRA_REPOSITORY_PLACEHOLDER}/.github/workflows/preview-up.yml@${INFRA_COMMIT_PLACEHOLDER}\n`,
+  },
+  { path: ".github/release.yml", content: "changelog:\n  exclude:\n    authors: [dependabot]\n" },
+];
+
+/** The pipeline stack from its committed config, with the caller fixtures and any --config overrides. */
+async function evaluatePipeline(
+  overrides: Record<string, string> = {},
+  secretOverrides: string[] = [],
+): Promise<{ evaluation: Evaluation; spec: PipelineSpec }> {
+  const { config, secretKeys } = loadStackConfig(ROOT, "pipeline", { "monitor:infraCommit": COMMIT, ...overrides });
+  const keys = [...secretKeys, ...secretOverrides];
+  const spec = buildSpec("pipeline", config, keys) as PipelineSpec;
+  const evaluation = await evaluate("pipeline", { config, secretKeys: keys, program: () => pipelineStack(spec, FIXTURES) });
+  return { evaluation, spec };
+}
+
+const PROVIDER = "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider";
+const WIF_USER = "gcp:serviceaccount/iAMMember:IAMMember";
+const PROJECT_GRANT = "gcp:projects/iAMMember:IAMMember";
+const BUCKET_GRANT = "gcp:storage/bucketIAMMember:BucketIAMMember";
+const KEY_GRANT = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember";
+const REGISTRY = "gcp:artifactregistry/repository:Repository";
+const REGISTRY_GRANT = "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember";
+const ENVIRONMENT = "github:index/repositoryEnvironment:RepositoryEnvironment";
+const DEPLOYMENT_POLICY = "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy";
+const ENV_VARIABLE = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable";
+const RULESET = "github:index/repositoryRuleset:RepositoryRuleset";
+const FILE = "github:index/repositoryFile:RepositoryFile";
+
+let evaluation: Evaluation;
+beforeAll(async () => {
+  ({ evaluation } = await evaluatePipeline());
+});
+
+const providerIn = (project: string) => ofType(evaluation, PROVIDER).find((r) => r.inputs.project === project)!;
+const grantsOf = (type: string, account: string) =>
+  ofType(evaluation, type).filter((r) => String(r.inputs.member) === `serviceAccount:${account}`);
+/** The principalSets allowed to impersonate `account`, as [attribute, value]. */
+function principalSetsOf(account: string): Array<[string, string]> {
+  return ofType(evaluation, WIF_USER)
+    .filter((r) => String(r.inputs.serviceAccountId).endsWith(`/${account}`))
+    .map((r) => {
+      const match = /\/attribute\.([a-z0-9_]+)\/(.+)$/.exec(String(r.inputs.member));
+      if (!match) throw new Error(`not a single-attribute principalSet: ${r.inputs.member}`);
+      return [match[1], match[2]];
+    });
+}
+/** Whether a token with these claims falls in one of `account`'s principalSets. */
+const mayImpersonate = (account: string, claims: Record<string, string>) =>
+  principalSetsOf(account).some(([attribute, value]) => attributeValue(attribute, claims) === value);
+
+const emails = {
+  preview: deployerEmail("preview", NONPROD),
+  stage: deployerEmail("stage", NONPROD),
+  prod: deployerEmail("prod", PROD),
+  review: `monitor-review@${NONPROD}.iam.gserviceaccount.com`,
+};
+
+describe("workload identity", () => {
+  it("has one pool and GitHub provider per GCP project, never per preview", () => {
+    const pools = ofType(evaluation, "gcp:iam/workloadIdentityPool:WorkloadIdentityPool");
+    expect(pools.map((p) => p.inputs.project).sort()).toEqual([NONPROD, PROD]);
+    expect(pools.every((p) => p.protect)).toBe(true);
+    for (const provider of ofType(evaluation, PROVIDER)) {
+      expect(provider.inputs.oidc).toEqual({ issuerUri: "https://token.actions.githubusercontent.com" });
+    }
+  });
+
+  it("pins owner and repositories by id, and job_workflow_ref to this repository's reusable workflows at the commit", () => {
+    for (const project of [NONPROD, PROD]) {
+      const condition = String(providerIn(project).inputs.attributeCondition);
+      expect(condition).toContain(`assertion.repository_owner_id in ['${OWNER_ID}']`);
+      expect(condition).toContain(`assertion.repository_id in ['${APP_ID}', '${INFRA_ID}']`);
+      const pinned = Object.values(REUSABLE_WORKFLOWS).map((f) => `'${INFRA}/.github/workflows/${f}@${COMMIT}'`);
+      expect(condition).toContain(`assertion.job_workflow_ref in [${pinned.join(", ")}]`);
+      // This repository's own workflows only from main.
+      expect(condition).toContain(`assertion.ref == 'refs/heads/main' && assertion.job_workflow_ref.endsWith('@refs/heads/main')`);
+      expect(condition).not.toMatch(/assertion\.sub\b/);
+      // Google's limit on the condition's length.
+      expect(condition.length).toBeLessThan(4096);
+    }
+  });
+
+  it("admits only the environments each pool's identities are bound to; pull requests only for review", () => {
+    const nonprod = String(providerIn(NONPROD).inputs.attributeCondition);
+    const prod = String(providerIn(PROD).inputs.attributeCondition);
+    expect(nonprod).toContain("assertion.environment in ['preview', 'stage', 'review']");
+    expect(nonprod).toContain(`assertion.event_name == 'pull_request' && assertion.environment in ['review']`);
+    expect(prod).toContain("has(assertion.environment) && assertion.environment in ['prod']");
+    expect(prod).not.toContain("pull_request");
+  });
+
+  it("maps the claims the bindings use, with valid keys and a bounded subject", () => {
+    const mapping = providerIn(NONPROD).inputs.attributeMapping as Record<string, string>;
+    expect(Object.keys(mapping).every((k) => k === "google.subject" || /^attribute\.[a-z0-9_]{1,100}$/.test(k))).toBe(true);
+    expect(mapping["google.subject"]).toBe("assertion.repository_id + ':' + assertion.run_id + ':' + assertion.run_attempt");
+    // Ids of at most 20 digits and a run attempt: far below Google's 127 bytes.
+    expect(attributeValue("repository_id", { repository_id: "9".repeat(20) }).length + 2 * 21 + 5).toBeLessThan(127);
+    expect(mapping["attribute.repository_environment_ref"]).toBe(
+      "assertion.repository_id + '|' + (has(assertion.environment) ? assertion.environment : 'none') + '|' + assertion.ref",
+    );
+    for (const cel of Object.values(mapping)) expect(cel.length).toBeLessThanOrEqual(2048);
+  });
+
+  it("binds each deployer to principalSets of one attribute each: prod only from the prod environment on main", () => {
+    expect(principalSetsOf(emails.prod)).toEqual([
+      ["repository_environment_ref", `${APP_ID}|prod|refs/heads/main`],
+      ["repository_environment_ref", `${INFRA_ID}|prod|refs/heads/main`],
+    ]);
+    expect(principalSetsOf(emails.stage)).toEqual([
+      ["repository_environment_ref", `${APP_ID}|stage|refs/heads/main`],
+      ["repository_environment_ref", `${INFRA_ID}|stage|refs/heads/main`],
+    ]);
+    expect(principalSetsOf(emails.preview)).toEqual([["repository_environment", `${APP_ID}|preview`]]);
+    expect(principalSetsOf(emails.review)).toEqual([["repository_environment", `${INFRA_ID}|review`]]);
+    const prodBindings = ofType(evaluation, WIF_USER).filter((r) => String(r.inputs.serviceAccountId).endsWith(emails.prod));
+    expect(prodBindings.every((r) => String(r.inputs.member).includes(`/projects/${"514461819990"}/`))).toBe(true);
+    expect(prodBindings.every((r) => r.inputs.role === "roles/iam.workloadIdentityUser")).toBe(true);
+  });
+
+  it("never lets a pull request's token impersonate the stage or prod deployer", () => {
+    for (const repository_id of [APP_ID, INFRA_ID]) {
+      for (const environment of [undefined, "preview", "review", "stage", "prod"]) {
+        const claims: Record<string, string> = { repository_id, ref: "refs/pull/7/merge", event_name: "pull_request" };
+        if (environment) claims.environment = environment;
+        expect(mayImpersonate(emails.stage, claims), JSON.stringify(claims)).toBe(false);
+        expect(mayImpersonate(emails.prod, claims), JSON.stringify(claims)).toBe(false);
+      }
+    }
+    // What a PR may reach: the app's preview deployer, and this repository's read-only review identity.
+    expect(mayImpersonate(emails.preview, { repository_id: APP_ID, environment: "preview", ref: "refs/pull/7/merge" })).toBe(true);
+    expect(mayImpersonate(emails.review, { repository_id: INFRA_ID, environment: "review", ref: "refs/pull/7/merge" })).toBe(true);
+    expect(mayImpersonate(emails.review, { repository_id: APP_ID, environment: "review", ref: "refs/pull/7/merge" })).toBe(false);
+  });
+
+  it("lets main reach stage and prod only through their environments, and no other branch or tag", () => {
+    const main = { repository_id: APP_ID, ref: "refs/heads/main" };
+    expect(mayImpersonate(emails.stage, { ...main, environment: "stage" })).toBe(true);
+    expect(mayImpersonate(emails.prod, { ...main, environment: "prod" })).toBe(true);
+    expect(mayImpersonate(emails.prod, main)).toBe(false);
+    expect(mayImpersonate(emails.prod, { ...main, environment: "stage" })).toBe(false);
+    expect(mayImpersonate(emails.prod, { repository_id: APP_ID, environment: "prod", ref: "refs/heads/feature" })).toBe(false);
+    expect(mayImpersonate(emails.prod, { repository_id: APP_ID, environment: "prod", ref: "refs/tags/2024.09.01" })).toBe(false);
+  });
+});
+
+describe("deployers", () => {
+  it("are exported by environment, as the environment stacks compute them", () => {
+    expect(evaluation.outputs.deployers.value).toEqual({ preview: emails.preview, stage: emails.stage, prod: emails.prod });
+    for (const env of DEPLOY_ENVIRONMENTS) expect(emails[env]).toMatch(/^[a-z0-9-]{6,30}@/);
+  });
+
+  it("never hold a basic role, and no service account key exists", () => {
+    const roles = ofType(evaluation, PROJECT_GRANT).map((r) => r.inputs.role);
+    expect(roles).not.toContain("roles/owner");
+    expect(roles).not.toContain("roles/editor");
+    expect(roles).not.toContain("roles/viewer");
+    expect(ofType(evaluation, "gcp:serviceaccount/key:Key")).toEqual([]);
+  });
+
+  it("grant project IAM only for the cloudsql.client grants the stacks make", () => {
+    const iamAdmins = ofType(evaluation, PROJECT_GRANT).filter((r) => r.inputs.role === "roles/resourcemanager.projectIamAdmin");
+    expect(iamAdmins).toHaveLength(3);
+    for (const r of iamAdmins) {
+      expect((r.inputs.condition as any).expression).toBe(
+        'api.getAttribute("iam.googleapis.com/modifiedGrantsByRole", []).hasOnly(["roles/cloudsql.client"])',
+      );
+    }
+  });
+
+  it("keep previews to the shared instance, their own secrets and their own accounts", () => {
+    const conditionOf = (role: string) =>
+      (grantsOf(PROJECT_GRANT, emails.preview).find((r) => r.inputs.role === role)!.inputs.condition as any).expression;
+    expect(conditionOf("roles/cloudsql.admin")).toContain(`resource.name == "projects/${NONPROD}/instances/monitor-previews"`);
+    expect(conditionOf("roles/secretmanager.admin")).toMatch(/secrets\/monitor-pr-"\) \|\| .*secrets\/monitor-preview-"\)$/);
+    expect(conditionOf("roles/iam.serviceAccountUser")).toContain('startsWith("monitor-pr-")');
+    // Everything else it may do is bounded by its project, which is not prod's.
+    expect(grantsOf(PROJECT_GRANT, emails.preview).every((r) => r.inputs.project === NONPROD)).toBe(true);
+  });
+
+  it("give the review identity viewer-type roles only, in stage's and prod's projects", () => {
+    const reviewRoles = [
+      ...grantsOf(PROJECT_GRANT, emails.review),
+      ...grantsOf(BUCKET_GRANT, emails.review),
+      ...grantsOf(KEY_GRANT, emails.review),
+      ...grantsOf(REGISTRY_GRANT, emails.review),
+    ].map((r) => String(r.inputs.role));
+    expect(reviewRoles.length).toBeGreaterThan(10);
+    for (const role of reviewRoles) expect(role).toMatch(/\.viewer$|\.objectViewer$|^roles\/browser$|securityReviewer$|cryptoKeyDecrypter$|\.reader$/);
+    expect(new Set(grantsOf(PROJECT_GRANT, emails.review).map((r) => r.inputs.project))).toEqual(new Set([NONPROD, PROD]));
+  });
+});
+
+describe("state backend", () => {
+  it("is a versioned, uniform-access, never-public bucket, protected, with a KMS key per environment", () => {
+    const bucket = one(evaluation, "gcp:storage/bucket:Bucket");
+    expect(bucket.inputs).toMatchObject({
+      name: "moz-fx-monitor-pulumi-state",
+      uniformBucketLevelAccess: true,
+      publicAccessPrevention: "enforced",
+      versioning: { enabled: true },
+      forceDestroy: false,
+    });
+    expect(bucket.protect).toBe(true);
+    const keys = ofType(evaluation, "gcp:kms/cryptoKey:CryptoKey");
+    expect(keys.map((k) => k.inputs.name).sort()).toEqual(["pulumi-pipeline", "pulumi-preview", "pulumi-prod", "pulumi-stage"]);
+    expect(keys.every((k) => k.inputs.purpose === "ENCRYPT_DECRYPT" && k.protect)).toBe(true);
+    expect(evaluation.outputs.secretsProviders.value).toMatchObject({
+      prod: `gcpkms://projects/${PROD}/locations/global/keyRings/pulumi/cryptoKeys/pulumi-prod`,
+    });
+    expect(evaluation.outputs.stateBackend.value).toBe("gs://moz-fx-monitor-pulumi-state");
+  });
+
+  it("lets each deployer write only its own stacks' objects", () => {
+    const writes = (email: string) =>
+      String((grantsOf(BUCKET_GRANT, email).find((r) => r.inputs.role === "roles/storage.objectUser")!.inputs.condition as any).expression);
+    const objects = "projects/_/buckets/moz-fx-monitor-pulumi-state/objects/.pulumi";
+    expect(writes(emails.preview)).toContain(`"${objects}/stacks/monitor/pr-"`);
+    expect(writes(emails.preview)).toContain(`"${objects}/locks/monitor/pr-"`);
+    expect(writes(emails.preview)).not.toMatch(/monitor\/(stage|prod)/);
+    expect(writes(emails.stage)).toContain(`"${objects}/stacks/monitor/stage.json"`);
+    expect(writes(emails.stage)).toContain(`"${objects}/history/monitor/stage/"`);
+    expect(writes(emails.stage)).not.toMatch(/monitor\/(pr-|prod)/);
+    expect(writes(emails.prod)).toContain(`"${objects}/backups/monitor/prod/"`);
+    expect(writes(emails.prod)).not.toMatch(/monitor\/(pr-|stage)/);
+    expect(grantsOf(BUCKET_GRANT, emails.review).map((r) => r.inputs.role)).toEqual(["roles/storage.objectViewer"]);
+  });
+
+  it("lets only prod's deployer and the review identity use prod's key", () => {
+    const prodKey = ofType(evaluation, KEY_GRANT).filter((r) => String(r.inputs.cryptoKeyId).endsWith("/pulumi-prod"));
+    expect(prodKey.map((r) => [String(r.inputs.member).replace("serviceAccount:", ""), r.inputs.role])).toEqual([
+      [emails.prod, "roles/cloudkms.cryptoKeyEncrypterDecrypter"],
+      [emails.review, "roles/cloudkms.cryptoKeyDecrypter"],
+    ]);
+  });
+});
+
+describe("image registry", () => {
+  const policies = () => one(evaluation, REGISTRY).inputs.cleanupPolicies as any[];
+  const keeps = (tag: string) =>
+    policies().some((p) => p.action === "KEEP" && (p.condition.tagPrefixes ?? []).some((prefix: string) => tag.startsWith(prefix)));
+
+  it("is the Docker repository the deploys read, protected", () => {
+    const registry = one(evaluation, REGISTRY);
+    expect(registry.inputs).toMatchObject({ project: NONPROD, location: "us", repositoryId: "monitor-nonprod", format: "DOCKER", cleanupPolicyDryRun: false });
+    expect(registry.protect).toBe(true);
+    expect(evaluation.outputs.imageRepository.value).toBe(loadStackConfig(ROOT, "stage").config["monitor:imageRepository"]);
+  });
+
+  it("deletes PR images after the TTL and untagged ones, keeps release and stage images (KEEP beats DELETE)", () => {
+    expect(policies().length).toBeLessThanOrEqual(MAX_CLEANUP_POLICIES);
+    expect(policies().find((p) => p.id === "delete-pr-images")).toEqual({
+      id: "delete-pr-images",
+      action: "DELETE",
+      condition: { tagState: "TAGGED", tagPrefixes: ["pr-"], olderThan: "14d" },
+    });
+    expect(policies().find((p) => p.id === "delete-untagged")).toMatchObject({ action: "DELETE", condition: { tagState: "UNTAGGED" } });
+    expect(keeps("2024.09.01")).toBe(true);
+    expect(keeps("2024.02.27.1")).toBe(true);
+    expect(keeps("3f9c2ab")).toBe(true);
+    expect(keeps("pr-123")).toBe(false);
+  });
+
+  it("is pushed to by previews and stage, read by prod, its Cloud Run agent and review", () => {
+    const grants = ofType(evaluation, REGISTRY_GRANT).map((r) => `${String(r.inputs.member).replace("serviceAccount:", "")} ${r.inputs.role}`);
+    expect(grants.sort()).toEqual(
+      [
+        `${emails.preview} roles/artifactregistry.writer`,
+        `${emails.stage} roles/artifactregistry.writer`,
+        `${emails.prod} roles/artifactregistry.reader`,
+        `${emails.review} roles/artifactregistry.reader`,
+        "service-514461819990@serverless-robot-prod.iam.gserviceaccount.com roles/artifactregistry.reader",
+      ].sort(),
+    );
+  });
+});
+
+describe("GitHub", () => {
+  const envs = (repository: string) => ofType(evaluation, ENVIRONMENT).filter((r) => r.inputs.repository === repository);
+
+  it("declares preview, stage and prod in the app repository and review, stage and prod here", () => {
+    expect(envs("blurts-server").map((r) => r.inputs.environment)).toEqual(["preview", "stage", "prod"]);
+    expect(envs("monitor-delivery").map((r) => r.inputs.environment)).toEqual(["review", "stage", "prod"]);
+  });
+
+  it("puts prod behind its reviewers and deploys it only from main and release tags", () => {
+    const prod = envs("blurts-server").find((r) => r.inputs.environment === "prod")!;
+    expect(prod.inputs).toMatchObject({
+      reviewers: [{ teams: [5432101] }],
+      canAdminsBypass: false,
+      preventSelfReview: true,
+      deploymentBranchPolicy: { protectedBranches: false, customBranchPolicies: true },
+    });
+    const policies = ofType(evaluation, DEPLOYMENT_POLICY).filter((r) => r.inputs.repository === "blurts-server" && r.inputs.environment === "prod");
+    expect(policies.map((r) => r.inputs.branchPattern ?? `tag ${r.inputs.tagPattern}`)).toEqual(["main", "tag 20*"]);
+    const preview = envs("blurts-server").find((r) => r.inputs.environment === "preview")!;
+    expect(preview.inputs.deploymentBranchPolicy).toBeUndefined();
+  });
+
+  it("gives each deploy environment the variables the workflows read", () => {
+    const variables = (repository: string, environment: string) =>
+      Object.fromEntries(
+        ofType(evaluation, ENV_VARIABLE)
+          .filter((r) => r.inputs.repository === repository && r.inputs.environment === environment)
+          .map((r) => [r.inputs.variableName, r.inputs.value]),
+      );
+    for (const env of DEPLOY_ENVIRONMENTS) {
+      expect(Object.keys(variables("blurts-server", env)).sort()).toEqual(Object.values(ENVIRONMENT_VARIABLES).sort());
+    }
+    expect(variables("blurts-server", "prod")).toMatchObject({
+      GCP_PROJECT: PROD,
+      GCP_SERVICE_ACCOUNT: emails.prod,
+      GCP_WORKLOAD_IDENTITY_PROVIDER: "projects/514461819990/locations/global/workloadIdentityPools/github-actions/providers/github",
+      PULUMI_BACKEND_URL: "gs://moz-fx-monitor-pulumi-state",
+    });
+    expect(variables("monitor-delivery", "review")).toMatchObject({ GCP_SERVICE_ACCOUNT: emails.review });
+    expect(variables("monitor-delivery", "review").PULUMI_SECRETS_PROVIDER).toBeUndefined();
+    const repoVariables = ofType(evaluation, "github:index/actionsVariable:ActionsVariable").map((r) => [r.inputs.variableName, r.inputs.value]);
+    expect(repoVariables).toEqual([
+      [REPOSITORY_VARIABLES.previewTtlDays, "7"],
+      [REPOSITORY_VARIABLES.previewCap, "10"],
+    ]);
+  });
+
+  it("requires checks and one approval on each default branch, code owners here, and lets only the App bypass", () => {
+    const ruleset = (repository: string, name: string) =>
+      ofType(evaluation, RULESET).find((r) => r.inputs.repository === repository && r.inputs.name === name)!.inputs as any;
+    const app = ruleset("blurts-server", "default branch");
+    expect(app.conditions.refName.includes).toEqual(["~DEFAULT_BRANCH"]);
+    expect(app.rules.requiredStatusChecks.requiredChecks).toEqual(APP_REQUIRED_CHECKS.map((context) => ({ context, integrationId: 15368 })));
+    expect(app.rules.pullRequest).toMatchObject({ requiredApprovingReviewCount: 1, requireCodeOwnerReview: false });
+    expect(app.bypassActors).toEqual([{ actorId: 1234567, actorType: "Integration", bypassMode: "always" }]);
+    const infra = ruleset("monitor-delivery", "default branch");
+    expect(infra.rules.requiredStatusChecks.requiredChecks.map((c: any) => c.context)).toEqual([...INFRA_REQUIRED_CHECKS]);
+    expect(infra.rules.pullRequest).toMatchObject({ requiredApprovingReviewCount: 1, requireCodeOwnerReview: true });
+    expect(infra.bypassActors).toEqual([]);
+  });
+
+  it("lets only GitHub Actions (the release workflow) create or move calendar tags", () => {
+    const tags = ofType(evaluation, RULESET).find((r) => r.inputs.target === "tag")!.inputs as any;
+    expect(tags).toMatchObject({
+      repository: "blurts-server",
+      enforcement: "active",
+      conditions: { refName: { includes: ["refs/tags/20*"], excludes: [] } },
+      rules: { creation: true, update: true, deletion: true },
+      bypassActors: [{ actorId: 15368, actorType: "Integration", bypassMode: "always" }],
+    });
+  });
+
+  it("commits every caller to the app repository pinned to the infra commit, after the ruleset's bypass exists", () => {
+    const files = ofType(evaluation, FILE);
+    expect(files.map((f) => f.inputs.file)).toEqual([".github/workflows/preview.yml", ".github/release.yml"]);
+    const preview = files[0];
+    expect(preview.inputs).toMatchObject({ repository: "blurts-server", overwriteOnCreate: true });
+    expect(preview.inputs.content).toContain(`uses: ${INFRA}/.github/workflows/preview-up.yml@${COMMIT}`);
+    expect(preview.inputs.content).not.toContain(INFRA_COMMIT_PLACEHOLDER);
+    expect(preview.inputs.commitMessage).toBe(`Deploy workflows from ${INFRA}@${COMMIT}`);
+    const ruleset = ofType(evaluation, RULESET).find((r) => r.inputs.repository === "blurts-server" && r.inputs.name === "default branch")!;
+    expect(preview.dependsOn).toContain(ruleset.urn);
+    expect(evaluation.outputs.appFiles.value).toEqual(FIXTURES.map((f) => f.path));
+  });
+
+  it("stores no chat webhook unless one is configured, and then only as a secret", async () => {
+    expect(ofType(evaluation, "github:index/actionsSecret:ActionsSecret")).toEqual([]);
+    const url = "https://chat.example/hooks/abc123";
+    const { evaluation: withHook } = await evaluatePipeline({ "monitor:chatWebhookUrl": url }, ["monitor:chatWebhookUrl"]);
+    const secret: Registration = one(withHook, "github:index/actionsSecret:ActionsSecret");
+    expect(secret.inputs).toMatchObject({ repository: "blurts-server", secretName: CHAT_WEBHOOK_SECRET, value: "[secret]" });
+    expect(secret.secretPaths).toContain("value");
+    expect(JSON.stringify(withHook.registrations.map((r) => r.inputs))).not.toContain(url);
+  });
+});
+
+describe("the stack as committed", () => {
+  it("reads the app's callers from workflows/app, walking subdirectories", () => {
+    const dir = mkdtempSync(join(tmpdir(), "app-files-"));
+    mkdirSync(join(dir, ".github", "workflows"), { recursive: true });
+    writeFileSync(join(dir, ".github", "workflows", "b.yml"), "b");
+    writeFileSync(join(dir, ".github", "release.yml"), "r");
+    expect(readTree(dir)).toEqual([
+      { path: ".github/release.yml", content: "r" },
+      { path: ".github/workflows/b.yml", content: "b" },
+    ]);
+    expect(readTree(join(dir, "missing"))).toEqual([]);
+    expect(pinWorkflowFiles([{ path: "x", content: `a ${INFRA_REPOSITORY_PLACEHOLDER}@${INFRA_COMMIT_PLACEHOLDER}` }], {
+      repository: INFRA_REPOSITORY_PLACEHOLDER,
+      commit: INFRA_COMMIT_PLACEHOLDER,
+    }, { repository: "o/r", commit: COMMIT })).toEqual([{ path: "x", content: `a o/r@${COMMIT}` }]);
+  });
+
+  it("passes every policy and commits exactly the files under workflows/app", async () => {
+    const { config, secretKeys } = loadStackConfig(ROOT, "pipeline", { "monitor:infraCommit": COMMIT });
+    const committed = await evaluate("pipeline", { config, secretKeys });
+    expect(runPolicies(committed)).toEqual([]);
+    expect(ofType(committed, FILE).map((f) => f.inputs.file)).toEqual(readTree(join(ROOT, "workflows/app")).map((f) => f.path));
+  });
+});

@@ -1,0 +1,77 @@
+import { execFile } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { promisify } from "node:util";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ROOT } from "./harness";
+
+const run = promisify(execFile);
+const PACK = join(ROOT, "policies");
+
+/** What `pulumi policy publish` uploads: `npm pack` of policies/, nothing else of the repository. */
+let packed: string[] = [];
+beforeAll(async () => {
+  const { stdout } = await run("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: PACK });
+  packed = JSON.parse(stdout)[0].files.map((f: { path: string }) => f.path).sort();
+});
+
+describe("the policy pack is self-contained (pulumi policy publish uploads policies/ alone)", () => {
+  it("packs the entry, the rules, the shared rules it needs and the files the CLI reads", () => {
+    expect(packed).toEqual(
+      expect.arrayContaining([
+        "PulumiPolicy.yaml",
+        "index.ts",
+        "package.json",
+        "rules.ts",
+        "shared-rules/app-env.ts",
+        "shared-rules/connection-budget.ts",
+        "shared-rules/stack-name.ts",
+        "tsconfig.json",
+      ]),
+    );
+    // The offline runner serves npm run plan and the tests, and reads the engine's types: not part of the pack.
+    expect(packed).not.toContain("offline.ts");
+  });
+
+  it("imports nothing from outside the pack but its npm dependencies", () => {
+    const outside = packed
+      .filter((path) => path.endsWith(".ts"))
+      .flatMap((path) =>
+        [...readFileSync(join(PACK, path), "utf8").matchAll(/from\s+"(\.[^"]+)"/g)]
+          .map((m) => m[1])
+          .filter((spec) => join(dirname(path), spec).startsWith(".."))
+          .map((spec) => `${path} imports ${spec}`),
+      );
+    expect(outside).toEqual([]);
+  });
+
+  it("loads and judges a resource from a copy of the packed files alone, next to its installed dependencies", async () => {
+    const copy = mkdtempSync(join(tmpdir(), "monitor-pack-"));
+    for (const path of packed) {
+      mkdirSync(dirname(join(copy, path)), { recursive: true });
+      cpSync(join(PACK, path), join(copy, path));
+    }
+    const script = [
+      'const { policies } = require("./rules");',
+      'const keys = policies.find((p) => p.name === "no-service-account-keys");',
+      "const found = [];",
+      'const args = { type: "gcp:serviceaccount/key:Key", urn: "urn:pulumi:pipeline::monitor::gcp:serviceaccount/key:Key::k", name: "k", props: {},',
+      "  isType: () => true, asType: () => ({}), notApplicable: () => { throw new Error('n/a'); }, getConfig: () => ({}) };",
+      "keys.validateResource(args, (m) => found.push(m));",
+      "console.log(JSON.stringify({ count: policies.length, found }));",
+    ].join("\n");
+    const { stdout } = await run(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], {
+      cwd: copy,
+      // The copy has no node_modules: its npm dependencies come from an install of policies/ alone.
+      env: { ...process.env, NODE_PATH: join(PACK, "node_modules"), TS_NODE_PROJECT: join(copy, "tsconfig.json") },
+    });
+    const result = JSON.parse(stdout.trim().split("\n").pop()!);
+    expect(result.count).toBeGreaterThanOrEqual(13);
+    expect(result.found).toEqual(["k creates a service account key: use workload identity federation instead"]);
+  });
+
+  it("declares itself to the Pulumi CLI as a Node.js pack", () => {
+    expect(readFileSync(join(PACK, "PulumiPolicy.yaml"), "utf8")).toMatch(/^runtime: nodejs$/m);
+  });
+});

@@ -1,0 +1,94 @@
+import { describe, expect, it } from "vitest";
+import { UsageError } from "../scripts/lib/cli";
+import { main, nextCalendarTag, notesBase, validateTag } from "../scripts/release-tag";
+import { tempFile } from "./scripts-fakes";
+
+const at = (iso: string) => new Date(iso);
+
+describe("next calendar tag", () => {
+  it("is today's UTC date when the date is free", () => {
+    expect(nextCalendarTag(["2024.08.30", "v1.0.0"], at("2024-09-02T10:00:00Z"))).toBe("2024.09.02");
+  });
+
+  it("adds .1 when today's tag exists, and one past the highest suffix after that", () => {
+    expect(nextCalendarTag(["2024.09.02"], at("2024-09-02T10:00:00Z"))).toBe("2024.09.02.1");
+    expect(nextCalendarTag(["2024.09.02", "2024.09.02.1", "2024.09.02.2"], at("2024-09-02T10:00:00Z"))).toBe("2024.09.02.3");
+  });
+
+  it("goes past a gap rather than filling it, so one day's tags sort in the order they were cut", () => {
+    expect(nextCalendarTag(["2024.09.02", "2024.09.02.3"], at("2024-09-02T10:00:00Z"))).toBe("2024.09.02.4");
+    // Only suffixed tags left (the bare date deleted): still after them.
+    expect(nextCalendarTag(["2024.09.02.1"], at("2024-09-02T10:00:00Z"))).toBe("2024.09.02.2");
+  });
+
+  it("ignores tags that only look alike (other dates, prefixes, leading-zero suffixes)", () => {
+    expect(nextCalendarTag(["2024.09.01.7", "prod-2024.09.02", "2024.09.02.01", "2024.09.02-rc"], at("2024-09-02T10:00:00Z"))).toBe("2024.09.02");
+  });
+
+  it("uses the UTC date: just after midnight UTC on Monday is Monday, whatever Friday released", () => {
+    const tags = ["2024.08.26", "2024.08.30", "2024.08.30.1"]; // Monday's release, Friday's pre-releases
+    expect(nextCalendarTag(tags, at("2024-09-02T00:05:00Z"))).toBe("2024.09.02");
+    // Sunday evening in California is already Monday in UTC.
+    expect(nextCalendarTag(tags, at("2024-09-01T17:05:00-07:00"))).toBe("2024.09.02");
+  });
+
+  it("gives a release branch today's date and the next free suffix, not the branch's date", async () => {
+    const out = tempFile("output");
+    await main(["next"], {
+      env: { TARGET_REF: "release/2024.09.01", GITHUB_OUTPUT: out.path, LATEST_RELEASE: "2024.09.01" },
+      now: at("2024-09-04T09:00:00Z"),
+      tags: () => ["2024.09.01", "2024.09.04"],
+      log: () => undefined,
+    });
+    expect(out.read()).toBe("tag=2024.09.04.1\nnotes_base=2024.09.01\n");
+  });
+});
+
+describe("notes base", () => {
+  const tags = ["2024.08.26", "2024.08.27", "2024.08.28", "2024.08.29", "2024.08.30", "2024.08.30.1"];
+
+  it("is the release marked latest, so Monday's notes cover everything since prod's release, not since Friday", () => {
+    expect(notesBase(tags, "2024.08.26")).toBe("2024.08.26");
+  });
+
+  it("falls back to the newest calendar tag when the latest release is unknown or its tag is gone", () => {
+    expect(notesBase(tags, undefined)).toBe("2024.08.30.1");
+    expect(notesBase(tags, "2024.01.01")).toBe("2024.08.30.1");
+    expect(notesBase(["2024.08.30.2", "2024.08.30", "2024.08.30.10"], undefined)).toBe("2024.08.30.10");
+  });
+
+  it("is undefined for the first release", () => {
+    expect(notesBase([], undefined)).toBeUndefined();
+  });
+});
+
+describe("tag validation (TAG_RULES from shared-rules/image-tags.ts)", () => {
+  it("accepts a short SHA for stage and a real calendar date for prod", () => {
+    expect(() => validateTag("stage", "3f9c2ab")).not.toThrow();
+    expect(() => validateTag("prod", "2024.09.01")).not.toThrow();
+    expect(() => validateTag("prod", "2024.02.27.1")).not.toThrow();
+  });
+
+  it("refuses the wrong form, naming the environment and what it expects", () => {
+    expect(() => validateTag("prod", "3f9c2ab")).toThrow('TAG "3f9c2ab" cannot be deployed to prod: expected a calendar tag YYYY.MM.DD');
+    expect(() => validateTag("prod", "2024.02.30")).toThrow("cannot be deployed to prod");
+    expect(() => validateTag("stage", "2024.09.01")).toThrow("expected a short commit SHA");
+  });
+
+  it("refuses an environment it has no rule for", () => {
+    expect(() => validateTag("dev", "3f9c2ab")).toThrow('ENVIRONMENT "dev" is not one this workflow deploys; choose one of: stage, prod.');
+    expect(() => validateTag("constructor", "3f9c2ab")).toThrow("is not one this workflow deploys");
+  });
+
+  it("writes the validated tag as a step output", async () => {
+    const out = tempFile("output");
+    await main(["validate"], { env: { ENVIRONMENT: "prod", TAG: "2024.09.01", GITHUB_OUTPUT: out.path }, now: new Date(), tags: () => [], log: () => undefined });
+    expect(out.read()).toBe("tag=2024.09.01\n");
+  });
+
+  it("is a usage error without a subcommand or a required variable", async () => {
+    const io = { env: {}, now: new Date(), tags: () => [], log: () => undefined };
+    await expect(main([], io)).rejects.toBeInstanceOf(UsageError);
+    await expect(main(["validate"], io)).rejects.toThrow("ENVIRONMENT is not set.");
+  });
+});
