@@ -55,6 +55,14 @@ describe("a fresh plan of stage and prod", () => {
     });
   }
 
+  it("of the pipeline stack leaves every mandatory policy a decision too", async () => {
+    const ev = await fresh("pipeline", { "monitor:infraCommit": "1eae4033929b301c8b161f5fed6b817840e73b0b" });
+    expect(ev.registrations.some((r) => (r.unknownPaths ?? []).length > 0)).toBe(true);
+    const { violations, couldNotRun } = analyze(ev);
+    expect(couldNotRun).toEqual([]);
+    expect(violations.filter((v) => v.enforcementLevel === "mandatory")).toEqual([]);
+  });
+
   it("deploys the tag it is given: with nothing deployed there is nothing to keep", async () => {
     await expect(fresh("prod")).rejects.toThrow(
       /^Stack "prod": no image is deployed yet, so there is nothing to keep\. Fix: pass the image to deploy with --config monitor:imageTag=<tag>$/,
