@@ -126,7 +126,7 @@ export function previewGrants(project: string, projectNumber: pulumi.Input<strin
       why: "lets the preview's runtime account connect to the shared instance (roles/cloudsql.client), nothing else",
       condition: { title: "cloudsql-client-only", expression: onlyGrants(["roles/cloudsql.client"]) },
     },
-    { project, role: "roles/serviceusage.serviceUsageConsumer", why: "calls the project's APIs" },
+    { project, role: "roles/serviceusage.serviceUsageAdmin", why: "enables the APIs a preview uses (it never disables them)" },
   ];
 }
 
@@ -146,7 +146,10 @@ export function environmentGrants(project: string): ProjectGrant[] {
     { project, role: "roles/pubsub.admin", why: "manages the breach topic, subscription and their publisher/subscriber grants" },
     { project, role: "roles/cloudscheduler.admin", why: "schedules the app's periodic jobs" },
     { project, role: "roles/monitoring.editor", why: "manages the uptime check and its alert policy" },
-    { project, role: "roles/serviceusage.serviceUsageConsumer", why: "calls the project's APIs" },
+    { project, role: "roles/compute.loadBalancerAdmin", why: "manages the load balancer: address, NEG, backend, URL maps, proxies, forwarding rules, SSL policy" },
+    { project, role: "roles/compute.securityAdmin", why: "manages the Cloud Armor policy the backend uses" },
+    { project, role: "roles/certificatemanager.editor", why: "manages the domain's certificate, its DNS authorization and the certificate map" },
+    { project, role: "roles/serviceusage.serviceUsageAdmin", why: "enables the APIs the stack uses (it never disables them)" },
   ];
 }
 
@@ -161,5 +164,9 @@ export function reviewGrants(project: string): ProjectGrant[] {
     { project, role: "roles/cloudscheduler.viewer", why: "reads scheduler jobs" },
     { project, role: "roles/monitoring.viewer", why: "reads uptime checks and alert policies" },
     { project, role: "roles/iam.securityReviewer", why: "reads IAM policies, so a refresh sees the grants" },
+    { project, role: "roles/compute.viewer", why: "reads the load balancer and its Cloud Armor policy" },
+    { project, role: "roles/certificatemanager.viewer", why: "reads the certificate, its DNS authorization and map" },
+    { project, role: "roles/serviceusage.serviceUsageViewer", why: "reads which APIs are enabled" },
+    { project, role: "roles/artifactregistry.reader", why: "resolves image tags to digests during a preview" },
   ];
 }

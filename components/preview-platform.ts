@@ -19,6 +19,11 @@ export interface PreviewPlatformArgs {
   /** Sandbox credentials every preview reads (never production ones); SRE adds their versions. */
   sandboxSecrets: string[];
   labels: Record<string, string>;
+  /**
+   * The identity that deploys previews: each preview grants its own runtime account publish and view on the
+   * topic, which takes setIamPolicy on this topic (and on no other). @default none
+   */
+  previewDeployer?: pulumi.Input<string>;
 }
 
 /**
@@ -79,6 +84,13 @@ export class PreviewPlatform extends pulumi.ComponentResource {
       { project: args.project, name: PREVIEW_PLATFORM_NAMES.topic, labels: args.labels, messageRetentionDuration: "600s" },
       { parent: this },
     );
+    if (args.previewDeployer !== undefined) {
+      new gcp.pubsub.TopicIAMMember(
+        `${name}-topic-preview-deployer`,
+        { project: args.project, topic: topic.name, role: "roles/pubsub.admin", member: args.previewDeployer },
+        { parent: this },
+      );
+    }
     const sandboxSecrets = pulumi.all(
       Object.fromEntries(Object.entries(sandbox.refs).map(([variable, ref]) => [variable, ref.secret])),
     );

@@ -13,6 +13,12 @@ export interface RuntimeIdentityArgs {
    * database. Unset: no database access at all (the scheduler's identity).
    */
   cloudSqlInstance?: pulumi.Input<string>;
+  /**
+   * Identities that deploy what runs as this account: creating or updating a Cloud Run service, job or worker pool
+   * (or a Cloud Scheduler job's OAuth token) as account X needs `iam.serviceAccounts.actAs` on X, so each gets
+   * `roles/iam.serviceAccountUser` on this account alone, never project-wide. @default none
+   */
+  deployers?: Readonly<Record<string, pulumi.Input<string>>>;
 }
 
 /**
@@ -35,6 +41,14 @@ export class RuntimeIdentity extends pulumi.ComponentResource {
     this.member = pulumi.interpolate`serviceAccount:${account.email}`;
 
     if (args.cloudSqlInstance !== undefined) this.grantCloudSql(name, args.cloudSqlInstance);
+    for (const [who, member] of Object.entries(args.deployers ?? {})) {
+      // Named after who is granted, so adding or removing one deployer never touches another's binding.
+      new gcp.serviceaccount.IAMMember(
+        `${name}-act-as-${who}`,
+        { serviceAccountId: account.name, role: "roles/iam.serviceAccountUser", member },
+        { parent: this },
+      );
+    }
     this.registerOutputs({ email: this.email, member: this.member });
   }
 

@@ -24,7 +24,7 @@ const imageRepository = z
   .refine((path) => artifactRegistryPath(path) !== undefined, {
     error:
       "expected an Artifact Registry path without tag or digest, <location>-docker.pkg.dev/<project>/<repository>/<image>, " +
-      "e.g. us-docker.pkg.dev/moz-fx-monitor-prod/monitor-prod/blurts-server (tags are resolved through its API)",
+      "e.g. us-docker.pkg.dev/moz-fx-monitor-nonprod/monitor-nonprod/blurts-server (tags are resolved through its API)",
   });
 
 /** One deploy's id: CI passes `<run id>-<run attempt>`; it names the migration execution with the digest. */

@@ -17,6 +17,7 @@ import { UptimeAlert } from "../components/uptime-alert";
 import { WebService } from "../components/web-service";
 import { PREVIEW_PLATFORM_NAMES, PUBSUB_NAMES } from "../infra/naming";
 import { PREVIEW_PLATFORM_OUTPUT, stackReferenceName } from "../infra/platform";
+import { deployerEmail } from "../infra/pipeline-contract";
 import type { EnvironmentSpec } from "../infra/spec";
 import { BUDGET_LABELS } from "../shared-rules/connection-budget";
 import { Refusal } from "../shared-rules/refusal";
@@ -64,11 +65,15 @@ export function environmentStack(spec: EnvironmentSpec) {
     protect: true,
   }, inProject);
 
+  // The pipeline stack's deployer for this environment (its email follows from the project): it deploys what runs
+  // as these accounts, so it may act as them, and only as them.
+  const deployers = { deployer: `serviceAccount:${deployerEmail(spec.kind, spec.project)}` };
   const identity = new RuntimeIdentity("runtime", {
     project: spec.project,
     accountId: spec.names.runtimeServiceAccount,
     description: `Monitor ${spec.stack}: web service and jobs`,
     cloudSqlInstance: instance.connectionName,
+    deployers,
   }, inProject);
   // The consumer alone may pull breach notifications; the web service (the HIBP webhook) alone may publish them.
   const workerIdentity = new RuntimeIdentity("worker", {
@@ -76,11 +81,13 @@ export function environmentStack(spec: EnvironmentSpec) {
     accountId: spec.names.workerServiceAccount,
     description: `Monitor ${spec.stack}: breach-alerts consumer`,
     cloudSqlInstance: instance.connectionName,
+    deployers,
   }, inProject);
   const scheduler = new RuntimeIdentity("scheduler", {
     project: spec.project,
     accountId: spec.names.schedulerServiceAccount,
     description: `Monitor ${spec.stack}: Cloud Scheduler runs the app's periodic jobs as this`,
+    deployers,
   }, inProject);
 
   const secrets: Record<string, SecretSource> = { DATABASE_URL: { kind: "value", value: database.url } };
@@ -122,6 +129,7 @@ export function environmentStack(spec: EnvironmentSpec) {
       tier: spec.previewPlatform.instanceTier,
       sandboxSecrets: spec.previewPlatform.sandboxSecrets,
       labels: spec.labels,
+      previewDeployer: `serviceAccount:${deployerEmail("preview", spec.project)}`,
     }, inProject);
     base[PREVIEW_PLATFORM_OUTPUT] = platform.contract;
   }

@@ -14,7 +14,7 @@ import { INSTANCE, JOB, ROOT, SECRET, SERVICE, WORKER_POOL, evaluateStack, ofTyp
 
 const NONPROD = "moz-fx-monitor-nonprod";
 const STAGE_REPO = `us-docker.pkg.dev/${NONPROD}/monitor-nonprod/blurts-server`;
-const PROD_REPO = "us-docker.pkg.dev/moz-fx-monitor-prod/monitor-prod/blurts-server";
+const PROD_REPO = "us-docker.pkg.dev/moz-fx-monitor-nonprod/monitor-nonprod/blurts-server";
 const DOCKER_IMAGE = "docker:index/image:Image";
 const TOPIC_MEMBER = "gcp:pubsub/topicIAMMember:TopicIAMMember";
 const PROJECT_MEMBER = "gcp:projects/iAMMember:IAMMember";
@@ -304,5 +304,62 @@ describe("9. every instance is sized for every process that may connect", () => 
       /monitor:database\.maxConnections in Pulumi\.prod\.yaml: 400 is below the 570 connections prod may open \(56 processes x 10 per pool \+ 10 reserved\)\. Fix: raise it/,
     );
     expect(registrations).toEqual([]);
+  });
+});
+
+describe("IAM where the resource lives: the deployer may act as exactly what it deploys", () => {
+  const ACT_AS = "gcp:serviceaccount/iAMMember:IAMMember";
+  it.each([
+    ["stage", NONPROD],
+    ["prod", "moz-fx-monitor-prod"],
+  ] as const)("%s grants its deployer serviceAccountUser on the runtime, worker and scheduler accounts only", async (stack, project) => {
+    const ev = await evaluateStack(stack);
+    const grants = ofType(ev, ACT_AS);
+    expect(grants.map((g) => g.name).sort()).toEqual(["runtime-act-as-deployer", "scheduler-act-as-deployer", "worker-act-as-deployer"]);
+    for (const g of grants) {
+      expect(g.inputs).toMatchObject({
+        role: "roles/iam.serviceAccountUser",
+        member: `serviceAccount:monitor-deploy-${stack}@${project}.iam.gserviceaccount.com`,
+      });
+      expect(String(g.inputs.serviceAccountId)).toMatch(new RegExp(`^projects/${project}/serviceAccounts/monitor-${stack}-(run|worker|scheduler)@`));
+    }
+    // Never project-wide.
+    expect(ofType(ev, PROJECT_MEMBER).map((r) => r.inputs.role)).not.toContain("roles/iam.serviceAccountUser");
+  });
+
+  it("every Cloud Run resource and scheduler trigger waits for the grant that lets its deployer act as its account", async () => {
+    const ev = await evaluateStack("prod");
+    const byUrn = new Map(ev.registrations.map((r) => [r.urn, r]));
+    const dependsOnGrant = (r: (typeof ev.registrations)[number]): boolean => {
+      const seen = new Set<string>();
+      const todo = [...r.dependsOn];
+      while (todo.length > 0) {
+        const urn = todo.pop()!;
+        if (seen.has(urn)) continue;
+        seen.add(urn);
+        const dep = byUrn.get(urn);
+        if (dep?.type === ACT_AS) return true;
+        if (dep) todo.push(...dep.dependsOn, ...ev.registrations.filter((c) => c.parent === urn).map((c) => c.urn));
+      }
+      return false;
+    };
+    for (const r of [...ofType(ev, SERVICE), ...ofType(ev, JOB), ...ofType(ev, WORKER_POOL)]) {
+      expect(dependsOnGrant(r), r.name).toBe(true);
+    }
+  });
+
+  it("stage lets the preview deployer grant previews on the shared topic, and on no other", async () => {
+    const ev = await evaluateStack("stage");
+    const grants = ofType(ev, TOPIC_MEMBER).filter((r) => String(r.inputs.member).includes("monitor-deploy-preview"));
+    expect(grants.map((g) => g.inputs)).toEqual([
+      expect.objectContaining({ topic: "monitor-preview-hibp-breaches", role: "roles/pubsub.admin", project: NONPROD }),
+    ]);
+  });
+});
+
+describe("one registry: what the pipeline creates is what every stack deploys from", () => {
+  it("stage, prod, previews and the pipeline stack name the same image repository", () => {
+    const repositories = ["pr-1", "stage", "prod", "pipeline"].map((stack) => loadStackConfig(ROOT, stack).config["monitor:imageRepository"]);
+    expect(new Set(repositories)).toEqual(new Set([STAGE_REPO]));
   });
 });

@@ -16,7 +16,7 @@ import { INSTANCE, JOB, ROOT, SECRET, SECRET_VERSION, SERVICE, WORKER_POOL, dele
 
 const REPO = {
   stage: "us-docker.pkg.dev/moz-fx-monitor-nonprod/monitor-nonprod/blurts-server",
-  prod: "us-docker.pkg.dev/moz-fx-monitor-prod/monitor-prod/blurts-server",
+  prod: "us-docker.pkg.dev/moz-fx-monitor-nonprod/monitor-nonprod/blurts-server",
 };
 const DECLARED_SECRETS = [
   "NEXTAUTH_SECRET",

@@ -225,7 +225,7 @@ describe("deployers", () => {
       ...grantsOf(REGISTRY_GRANT, emails.review),
     ].map((r) => String(r.inputs.role));
     expect(reviewRoles.length).toBeGreaterThan(10);
-    for (const role of reviewRoles) expect(role).toMatch(/\.viewer$|\.objectViewer$|^roles\/browser$|securityReviewer$|cryptoKeyDecrypter$|\.reader$/);
+    for (const role of reviewRoles) expect(role).toMatch(/\.viewer$|\.objectViewer$|\.serviceUsageViewer$|^roles\/browser$|securityReviewer$|cryptoKeyDecrypter$|\.reader$/);
     expect(new Set(grantsOf(PROJECT_GRANT, emails.review).map((r) => r.inputs.project))).toEqual(new Set([NONPROD, PROD]));
   });
 });
