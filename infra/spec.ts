@@ -7,6 +7,7 @@ import { TAG_RULES } from "../shared-rules/image-tags";
 import { cpuMemoryProblem } from "../shared-rules/cloud-run-limits";
 import { type Labels, type Names, labelsFor, nameLimitViolations, namesFor } from "./naming";
 import { type PipelineSpec, pipelineSpec } from "./pipeline-spec";
+import { Refusal } from "../shared-rules/refusal";
 import { type StackKind, parseStackName } from "../shared-rules/stack-name";
 
 /**
@@ -131,13 +132,13 @@ export function configFileOf(stack: StackKind): string {
     : `Pulumi.${stack.stack}.yaml`;
 }
 
-export class ConfigError extends Error {
+/** Every problem with a stack's config at once. `stackName`, not `stack`: that is the error's stack trace. */
+export class ConfigError extends Refusal {
   constructor(
-    readonly stack: string,
+    readonly stackName: string,
     readonly problems: readonly string[],
   ) {
-    super(`Stack "${stack}" has invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    this.name = "ConfigError";
+    super(`Stack "${stackName}" has invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }
 }
 
