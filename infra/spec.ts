@@ -4,8 +4,10 @@ import { RESERVED_CONNECTIONS, connectionsNeeded, maxConnectionsFor } from "../s
 import { APP_VARIABLES, DERIVED_VARIABLES, REQUIRED_VARIABLES } from "../shared-rules/app-env";
 import { type Values, readKeys } from "./config-keys";
 import { TAG_RULES } from "../shared-rules/image-tags";
+import { cpuMemoryProblem } from "../shared-rules/cloud-run-limits";
 import { type Labels, type Names, labelsFor, nameLimitViolations, namesFor } from "./naming";
 import { type PipelineSpec, pipelineSpec } from "./pipeline-spec";
+import { Refusal } from "../shared-rules/refusal";
 import { type StackKind, parseStackName } from "../shared-rules/stack-name";
 
 /**
@@ -130,13 +132,13 @@ export function configFileOf(stack: StackKind): string {
     : `Pulumi.${stack.stack}.yaml`;
 }
 
-export class ConfigError extends Error {
+/** Every problem with a stack's config at once. `stackName`, not `stack`: that is the error's stack trace. */
+export class ConfigError extends Refusal {
   constructor(
-    readonly stack: string,
+    readonly stackName: string,
     readonly problems: readonly string[],
   ) {
-    super(`Stack "${stack}" has invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    this.name = "ConfigError";
+    super(`Stack "${stackName}" has invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }
 }
 
@@ -242,6 +244,12 @@ function checkSizing(service: ServiceSizing, file: string, problems: string[]): 
         `(${service.maxInstances}). Fix: raise maxInstances or lower minInstances`,
     );
   }
+}
+
+/** A container's CPU and memory as Cloud Run accepts them (shared-rules/cloud-run-limits.ts). */
+function checkResources(key: string, sizing: { cpu: string; memory: string }, file: string, problems: string[]): void {
+  const problem = cpuMemoryProblem(sizing.cpu, sizing.memory);
+  if (problem) problems.push(`${key} in ${file}: ${problem}. Fix: change ${key}.cpu or ${key}.memory`);
 }
 
 type CirrusConfig = NonNullable<Values["monitor:cirrus"]>;
@@ -440,6 +448,7 @@ function environmentSpec(
 
   const service = { ...SERVICE_DEFAULTS[kind], ...values["monitor:service"] };
   checkSizing(service, file, problems);
+  checkResources("monitor:service", service, file, problems);
 
   const db = values["monitor:database"] ?? {};
   const defaults = DATABASE_DEFAULTS[kind];
@@ -459,6 +468,7 @@ function environmentSpec(
   const schedules = { ...SCHEDULE_DEFAULTS, ...values["monitor:schedules"] };
   const worker = values["monitor:worker"] ?? {};
   const workerSizing = { instances: worker.instances ?? 1, cpu: worker.cpu ?? "1", memory: worker.memory ?? "1Gi" };
+  checkResources("monitor:worker", workerSizing, file, problems);
   // Every process that may hold a pool at once: web instances, worker instances, one task per scheduled job, and
   // the migration.
   const processes = service.maxInstances + workerSizing.instances + Object.keys(schedules).length + 1;

@@ -12,7 +12,9 @@ import { RefusedError, UsageError, boolEnv, optionalEnv, requireEnv, run, type E
 import { gitHubFromEnv, type Fetch, type GitHub } from "./lib/github";
 import { readInputFile } from "./lib/github-files";
 
-export const DRIFT_LABEL = "drift";
+import { DRIFT_LABEL } from "../infra/pipeline-contract";
+
+export { DRIFT_LABEL };
 export const driftTitle = (stack: string) => `Drift detected in ${stack}`;
 
 export interface DriftIssue {

@@ -16,6 +16,7 @@ import {
   stackReferenceName,
 } from "../infra/platform";
 import type { PreviewSpec } from "../infra/spec";
+import { Refusal } from "../shared-rules/refusal";
 
 /**
  * `pr-<N>`: one pull request's preview on the platform the stage stack owns. Everything here is disposable:
@@ -147,7 +148,7 @@ function sandboxSecret(
 ): string {
   const secret = all?.[name];
   if (!secret) {
-    throw new Error(
+    throw new Refusal(
       `Stack "${spec.stack}": monitor:preview.sandboxSecrets names ${name}, but the preview platform ` +
         `(${platformStack}, output ${PREVIEW_PLATFORM_OUTPUT}.sandboxSecrets) has no such secret. ` +
         `Fix: add it to the stage stack's preview sandbox, or remove it from monitor:preview.sandboxSecrets.`,

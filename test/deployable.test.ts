@@ -363,3 +363,21 @@ describe("one registry: what the pipeline creates is what every stack deploys fr
     expect(new Set(repositories)).toEqual(new Set([STAGE_REPO]));
   });
 });
+
+describe("config GCP would refuse on deploy is refused at plan time", () => {
+  it.each([
+    ["prod", { "monitor:service": JSON.stringify({ cpu: "1", memory: "8Gi" }) }, /monitor:service in Pulumi\.prod\.yaml: memory 8Gi needs at least 2 CPU, not 1\. Fix: change monitor:service\.cpu or monitor:service\.memory/],
+    ["prod", { "monitor:service": JSON.stringify({ cpu: "4", memory: "1Gi" }) }, /monitor:service in Pulumi\.prod\.yaml: 4 CPU needs at least 2Gi of memory, not 1Gi/],
+    ["stage", { "monitor:worker": JSON.stringify({ memory: "64Gi" }) }, /monitor:worker in Pulumi\.stage\.yaml: memory 64Gi is above Cloud Run's 32Gi/],
+    ["stage", { "monitor:worker": JSON.stringify({ memory: "256Mi" }) }, /monitor:worker in Pulumi\.stage\.yaml: memory 256Mi is below Cloud Run's 512Mi/],
+  ])("refuses %s with %j", async (stack, overrides, message) => {
+    const { error, registrations } = await refusedStack(stack, overrides);
+    expect(error.message).toMatch(message);
+    expect(registrations).toEqual([]);
+  });
+
+  it("accepts a shape at the limits (the Cirrus sidecar takes the rest of the instance's 8 CPU)", async () => {
+    const ev = await evaluateStack("prod", { "monitor:service": JSON.stringify({ cpu: "4", memory: "16Gi" }) });
+    expect((one(ev, SERVICE).inputs as any).template.containers.find((c: any) => c.name === "app").resources.limits).toEqual({ cpu: "4", memory: "16Gi" });
+  });
+});

@@ -98,6 +98,7 @@ describe("npm run plan", () => {
     expect(parseArgs(["prod", "--json", "-c", "monitor:imageTag=2024.09.01"])).toEqual({
       stack: "prod",
       json: true,
+      fresh: false,
       overrides: { "monitor:imageTag": "2024.09.01" },
     });
     expect(() => parseArgs(["a", "b"])).toThrow(/one stack at a time/);
