@@ -219,6 +219,9 @@ const KEYS = {
 } as const;
 
 type Key = keyof typeof KEYS;
+
+/** Every key the program reads, for docs and tests that name keys. */
+export const CONFIG_KEYS: readonly string[] = Object.keys(KEYS);
 export type Values = { [K in Key]: z.infer<(typeof KEYS)[K]["schema"]> };
 
 /** Keys whose value reaches the program as JSON text (YAML mappings, lists and numbers). */
