@@ -287,8 +287,18 @@ export async function evaluate(stack: string, options: EvaluateOptions): Promise
     const outputs = await resolveOutputs(program());
     // Internal to the SDK (not in its typings): resolves once every registration has reached the monitor.
     await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    refuseDuplicateUrns(monitor.registrations);
     return { stack, registrations: monitor.registrations, invocations: monitor.invocations, outputs, ...(fresh && { fresh }) };
   });
+}
+
+/** The engine fails an update that registers one URN twice (two resources of one type and name under one parent). */
+function refuseDuplicateUrns(registrations: readonly Registration[]): void {
+  const seen = new Set<string>();
+  for (const { urn } of registrations) {
+    if (seen.has(urn)) throw new Error(`Duplicate resource URN '${urn}'; try giving it a unique name`);
+    seen.add(urn);
+  }
 }
 
 /**
