@@ -233,7 +233,7 @@ function checkSecretName(name: string, env: Record<string, string>, key: string,
   if (name in env) problems.push(`${key}: ${name} is also a plain value in monitor:env. Fix: keep one`);
   if (DERIVED_VARIABLES.includes(name)) problems.push(`${key}: ${name} is computed by the program. Fix: remove it`);
   else if (!(name in APP_VARIABLES)) {
-    problems.push(`${key}: ${name} is not a variable the app reads (a typo?). Fix: correct it, or add it to infra/app-env.ts`);
+    problems.push(`${key}: ${name} is not a variable the app reads (a typo?). Fix: correct it, or add it to shared-rules/app-env.ts`);
   }
 }
 

@@ -128,9 +128,9 @@ export function renderComment(input: CommentInput): string {
 }
 
 export function inputFromEnv(env: Env): CommentInput {
-  const state = requireEnv(env, "STATE", { hint: `One of: ${PREVIEW_STATES.join(", ")}.` });
+  const state = requireEnv(env, "STATE", { hint: `Pass one of: ${PREVIEW_STATES.join(", ")}.` });
   if (!(PREVIEW_STATES as readonly string[]).includes(state)) {
-    throw new UsageError(`STATE must be one of ${PREVIEW_STATES.join(", ")}, got "${escapeMarkdown(state, 40)}".`);
+    throw new UsageError(`STATE must be one of ${PREVIEW_STATES.join(", ")}, got "${escapeMarkdown(state, 40)}". Fix: pass one of them.`);
   }
   const prNumber = Number(requireEnv(env, "PR_NUMBER", { pattern: /^[1-9][0-9]{0,9}$/, expected: "a pull request number" }));
   const runUrl = requireEnv(env, "RUN_URL", {

@@ -85,7 +85,7 @@ describe("preview-comment main", () => {
   it("refuses an unknown state or a deployed comment without its URL and digest", async () => {
     const file = tempFile("body.md");
     await expect(main({ STATE: "gone", PR_NUMBER: "42", RUN_URL: RUN, BODY_FILE: file.path })).rejects.toThrow("STATE must be one of deployed, destroyed, skipped, failed");
-    await expect(main({ STATE: "deployed", PR_NUMBER: "42", RUN_URL: RUN, BODY_FILE: file.path })).rejects.toThrow("URL is not set. Pass the stack's url output.");
+    await expect(main({ STATE: "deployed", PR_NUMBER: "42", RUN_URL: RUN, BODY_FILE: file.path })).rejects.toThrow("URL is not set. Fix: Pass the stack's url output.");
     await expect(main({ STATE: "deployed", PR_NUMBER: "42", RUN_URL: RUN, URL: "https://pr.example", DIGEST: "sha256:xyz", BODY_FILE: file.path })).rejects.toThrow(
       "DIGEST is not an image digest sha256:<64 hex>",
     );
