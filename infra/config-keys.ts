@@ -79,12 +79,8 @@ const envMap = z.record(z.string(), z.unknown()).superRefine((env, ctx) => {
   }
 });
 
-/**
- * Connections one app process may open: its knex pool's max. blurts-server's src/db/knexfile.ts gives the
- * runtime config `pool: { min: 0, max: 5 }`, but for APP_ENV=cloudrun it replaces the whole config with
- * `{ client: "pg", connection }` and no pool, so knex's default (min 2, max 10) applies on Cloud Run.
- */
-const connectionPool = z.number().int().min(1).max(100).default(10);
+/** Connections one app process may open (its knex pool's max); unset: what the app configures (knexPoolMax). */
+const connectionPool = z.number().int().min(1).max(100);
 
 const sizing = z.strictObject({
   minInstances: z.number().int().min(0).max(100).optional(),
@@ -201,7 +197,7 @@ const KEYS = {
   "monitor:deployId": { schema: deployId.optional(), kinds: "deploys" },
   "monitor:appSource": { schema: appSource.optional(), kinds: "previews" },
   "monitor:bootstrap": { schema: flag.optional(), kinds: "environments" },
-  "monitor:connectionPool": { schema: connectionPool, kinds: "deploys" },
+  "monitor:connectionPool": { schema: connectionPool.optional(), kinds: "deploys" },
   "monitor:env": { schema: envMap, kinds: "all" },
   "monitor:preview": { schema: previewSettings.optional(), kinds: "all" },
   "monitor:service": { schema: sizing.optional(), kinds: "environments" },

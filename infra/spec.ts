@@ -1,7 +1,7 @@
 import { CIRRUS_PORT, type CirrusSettings } from "../components/cirrus";
 import { ENTERPRISE_ONLY_TIER } from "../components/postgres-instance";
 import { RESERVED_CONNECTIONS, connectionsNeeded, maxConnectionsFor } from "../shared-rules/connection-budget";
-import { APP_VARIABLES, DERIVED_VARIABLES, REQUIRED_VARIABLES } from "../shared-rules/app-env";
+import { APP_VARIABLES, DERIVED_VARIABLES, REQUIRED_VARIABLES, appEnvFor, knexPoolMax } from "../shared-rules/app-env";
 import { type Values, readKeys } from "./config-keys";
 import { TAG_RULES } from "../shared-rules/image-tags";
 import { cpuMemoryProblem } from "../shared-rules/cloud-run-limits";
@@ -49,6 +49,8 @@ export interface PreviewSettings {
   instanceTier: string;
   /** Each preview's Cirrus sidecar (previews have no stack file, so it lives here). */
   cirrus?: NonNullable<Values["monitor:preview"]>["cirrus"];
+  /** Connections each preview process may open: `monitor:connectionPool`, else what the app configures as a preview. */
+  connectionPool: number;
 }
 
 /** Where an environment's secret's value comes from (see components/app-secrets.ts). */
@@ -79,6 +81,8 @@ interface CommonSpec {
   stack: string;
   /** This deploy's id (`monitor:deployId`): names its migration execution with the digest. */
   deployId?: string;
+  /** What the app runs as (`APP_ENV`, derived from the stack kind: shared-rules/app-env.ts appEnvFor). */
+  appEnv: string;
   /** Connections one app process may open (its knex pool's max): sizes every instance's max_connections. */
   connectionPool: number;
   project: string;
@@ -207,6 +211,7 @@ function previewSettingsOf(values: Values): PreviewSettings {
     maxInstances: settings.maxInstances ?? 2,
     instanceTier: settings.instanceTier ?? "db-custom-1-3840",
     cirrus: settings.cirrus,
+    connectionPool: values["monitor:connectionPool"] ?? knexPoolMax(appEnvFor("preview")),
   };
 }
 
@@ -377,7 +382,8 @@ function previewSpec(
     labels: labelsFor(stack),
     image: { repository: values["monitor:imageRepository"], tag: values["monitor:imageTag"] ?? `pr-${stack.pr}` },
     deployId: values["monitor:deployId"],
-    connectionPool: values["monitor:connectionPool"],
+    appEnv: appEnvFor("preview"),
+    connectionPool: preview.connectionPool,
     appSource: values["monitor:appSource"],
     env,
     service,
@@ -472,7 +478,7 @@ function environmentSpec(
   // Every process that may hold a pool at once: web instances, worker instances, one task per scheduled job, and
   // the migration.
   const processes = service.maxInstances + workerSizing.instances + Object.keys(schedules).length + 1;
-  const pool = values["monitor:connectionPool"];
+  const pool = values["monitor:connectionPool"] ?? knexPoolMax(appEnvFor(kind));
   const needed = connectionsNeeded(processes, pool);
   databaseSettings.maxConnections = db.maxConnections ?? maxConnectionsFor(databaseSettings.tier, processes, pool);
   if (db.maxConnections !== undefined && db.maxConnections < needed) {
@@ -502,7 +508,8 @@ function environmentSpec(
     labels: labelsFor(stack),
     image: { repository: values["monitor:imageRepository"], tag },
     deployId: values["monitor:deployId"],
-    connectionPool: values["monitor:connectionPool"],
+    appEnv: appEnvFor(kind),
+    connectionPool: pool,
     bootstrap,
     env,
     service,

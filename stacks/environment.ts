@@ -60,6 +60,7 @@ export function environmentStack(spec: EnvironmentSpec) {
   const database = new AppDatabase("database", {
     project: spec.project,
     instance: instance.instanceName,
+    connectionName: instance.connectionName,
     databaseName: spec.names.database,
     userName: spec.names.databaseUser,
     protect: true,
@@ -125,7 +126,7 @@ export function environmentStack(spec: EnvironmentSpec) {
       region: spec.region,
       maxPreviews: spec.previewPlatform.maxConcurrent,
       maxInstancesPerPreview: spec.previewPlatform.maxInstances,
-      connectionPool: spec.connectionPool,
+      connectionPool: spec.previewPlatform.connectionPool,
       tier: spec.previewPlatform.instanceTier,
       sandboxSecrets: spec.previewPlatform.sandboxSecrets,
       labels: spec.labels,
@@ -178,6 +179,7 @@ export function environmentStack(spec: EnvironmentSpec) {
     env: {
       ...spec.env,
       ...derivedEnv({
+        appEnv: spec.appEnv,
         url,
         cloudSqlConnection: instance.connectionName,
         pubsubProject: spec.project,

@@ -66,6 +66,7 @@ export function previewStack(spec: PreviewSpec) {
   const database = new AppDatabase("database", {
     project: instance.project,
     instance: instance.instance,
+    connectionName,
     databaseName: spec.names.database,
     userName: spec.names.databaseUser,
     protect: false,
@@ -93,6 +94,7 @@ export function previewStack(spec: PreviewSpec) {
     env: {
       ...spec.env,
       ...derivedEnv({
+        appEnv: spec.appEnv,
         url,
         cloudSqlConnection: connectionName,
         pubsubProject: platform.project,

@@ -462,9 +462,9 @@ export const STACK_ROWS: StackRow[] = [
     area: "Sizes",
     refused: "max_connections below what the stack may open",
     stack: "prod",
-    overrides: { "monitor:database": json({ maxConnections: 400 }) },
+    overrides: { "monitor:database": json({ maxConnections: 250 }) },
     key: "monitor:database.maxConnections",
-    message: /400 is below the 570 connections prod may open \(56 processes x 10 per pool \+ 10 reserved\)/,
+    message: /250 is below the 290 connections prod may open \(56 processes x 5 per pool \+ 10 reserved\)/,
     fix: "raise it, remove it (the program sizes it), or lower monitor:service.maxInstances",
   },
   {
