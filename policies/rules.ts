@@ -8,6 +8,7 @@ import {
 } from "@pulumi/policy";
 import * as cloudrunv2 from "@pulumi/gcp/cloudrunv2";
 import * as iam from "@pulumi/gcp/iam";
+import * as monitoring from "@pulumi/gcp/monitoring";
 import * as secretmanager from "@pulumi/gcp/secretmanager";
 import * as serviceaccount from "@pulumi/gcp/serviceaccount";
 import * as sql from "@pulumi/gcp/sql";
@@ -371,6 +372,23 @@ const prodWebWarm: ResourceValidationPolicy = {
   }),
 };
 
+const prodAlertsNotify: ResourceValidationPolicy = {
+  name: "prod-alerts-notify",
+  description: "Prod's alert policies notify someone.",
+  // Advisory: an alert that notifies nobody still records incidents, and a missing channel must not block a prod
+  // hotfix; but prod's uptime alert is how an outage reaches a person, so the plan says so every time.
+  enforcementLevel: "advisory",
+  validateResource: validateResourceOfType(monitoring.AlertPolicy, (policy, args, reportViolation) => {
+    if (stackOf(args.urn)?.kind !== "prod") return args.notApplicable("only prod's alerts must reach a person");
+    if ((policy.notificationChannels ?? []).length === 0) {
+      reportViolation(
+        `${args.name} notifies nobody: set monitor:alerts.notificationChannels in Pulumi.prod.yaml ` +
+          "(projects/<project>/notificationChannels/<id>)",
+      );
+    }
+  }),
+};
+
 /** True when a CEL condition compares the repository claim (name or id) with a non-empty literal. */
 export function namesRepository(condition: string): boolean {
   const claim = String.raw`(?:assertion|attribute)\.repository(?:_id)?(?![\w])`;
@@ -489,6 +507,7 @@ export const policies: Policies = [
   cloudRunNoPlainSecrets,
   cloudRunPublicInvoker,
   prodWebWarm,
+  prodAlertsNotify,
   workloadIdentityScoped,
   noServiceAccountKeys,
   connectionBudget,
