@@ -6,6 +6,8 @@ export interface AppDatabaseArgs {
   /** Project and name of the Cloud SQL instance the database lives on. */
   project: pulumi.Input<string>;
   instance: pulumi.Input<string>;
+  /** `project:region:instance`: the Cloud SQL volume's socket directory, which DATABASE_URL names as its host. */
+  connectionName: pulumi.Input<string>;
   databaseName: string;
   userName: string;
   /**
@@ -26,8 +28,9 @@ export class AppDatabase extends pulumi.ComponentResource {
   /** Secret. */
   readonly password: pulumi.Output<string>;
   /**
-   * The app's `DATABASE_URL` (secret). With APP_ENV=cloudrun the app connects through `PG_HOST`'s socket, so the
-   * host here is never dialled; user, password and database are what it reads from the URL.
+   * The app's `DATABASE_URL` (secret), pointing at the Cloud SQL volume's Unix socket (`?host=/cloudsql/<conn>`,
+   * which pg-connection-string reads as the host). Under APP_ENV=cloudrun the app takes the host from `PG_HOST`
+   * instead, the same socket; under "stage" and "production" it uses this URL as it is.
    */
   readonly url: pulumi.Output<string>;
 
@@ -51,7 +54,9 @@ export class AppDatabase extends pulumi.ComponentResource {
     this.userName = user.name;
     this.password = pulumi.secret(password.result);
     this.url = pulumi.secret(
-      pulumi.interpolate`postgres://${user.name}:${password.result}@localhost:5432/${database.name}`,
+      pulumi.interpolate`postgres://${user.name}:${password.result}@/${database.name}?host=${pulumi
+        .output(args.connectionName)
+        .apply((c) => encodeURIComponent(`/cloudsql/${c}`))}`,
     );
     this.registerOutputs({ databaseName: this.databaseName, userName: this.userName });
   }

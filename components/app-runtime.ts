@@ -39,6 +39,8 @@ export function cloudSqlVolume(runtime: AppRuntime) {
 }
 
 export interface DerivedEnvArgs {
+  /** What the app runs as: `appEnvFor(kind)` (shared-rules/app-env.ts). */
+  appEnv: string;
   /** Where users reach the app: `SERVER_URL` and `NEXTAUTH_URL`. */
   url: pulumi.Input<string>;
   cloudSqlConnection: pulumi.Input<string>;
@@ -55,6 +57,7 @@ export interface DerivedEnvArgs {
  */
 export function derivedEnv(args: DerivedEnvArgs): Record<string, pulumi.Input<string>> {
   return {
+    APP_ENV: args.appEnv,
     SERVER_URL: args.url,
     NEXTAUTH_URL: args.url,
     // The socket directory the Cloud SQL volume creates for the instance.

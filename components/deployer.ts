@@ -50,7 +50,9 @@ export class Deployer extends pulumi.ComponentResource {
     });
     for (const grant of args.grants) {
       new gcp.projects.IAMMember(
-        `${name}-${grant.role.replace(/^roles\//, "").replace(/[^A-Za-z0-9]+/g, "-")}`,
+        // Named after the role, and its project where that is not the deployer's own (the review identity holds
+        // the same roles in stage's and prod's projects): one logical name per binding.
+        `${name}-${grant.project === args.project ? "" : `${grant.project}-`}${grant.role.replace(/^roles\//, "").replace(/[^A-Za-z0-9]+/g, "-")}`,
         {
           project: grant.project,
           role: grant.role,

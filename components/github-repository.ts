@@ -43,6 +43,8 @@ export interface GithubRepositoryArgs {
   /** Tags (fnmatch, e.g. `20*`) only GitHub Actions (the release workflow's GITHUB_TOKEN) may create or move. */
   readonly releaseTagPattern?: string;
   readonly files?: RepositoryFileSpec[];
+  /** Issue labels the workflows apply (GitHub silently drops a label that does not exist). @default none */
+  readonly issueLabels?: readonly { readonly name: string; readonly color: string; readonly description: string }[];
   /** @default "Update from the pipeline stack" */
   readonly commitMessage?: string;
 }
@@ -98,6 +100,9 @@ export class GithubRepository extends pulumi.ComponentResource {
 
     for (const [variableName, value] of Object.entries(args.variables ?? {})) {
       new github.ActionsVariable(`${name}-var-${slug(variableName)}`, { repository, variableName, value }, child);
+    }
+    for (const label of args.issueLabels ?? []) {
+      new github.IssueLabel(`${name}-label-${slug(label.name)}`, { repository, ...label }, child);
     }
     for (const [secretName, value] of Object.entries(args.secrets ?? {})) {
       new github.ActionsSecret(`${name}-secret-${slug(secretName)}`, { repository, secretName, value: pulumi.secret(value) }, child);

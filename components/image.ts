@@ -3,6 +3,7 @@ import { Image } from "@pulumi/docker/image";
 import { getDockerImageOutput } from "@pulumi/gcp/artifactregistry/getDockerImage";
 import { getClientConfigOutput } from "@pulumi/gcp/organizations/getClientConfig";
 import { type ArtifactRegistryPath, artifactRegistryPath } from "../shared-rules/artifact-registry";
+import { Refusal } from "../shared-rules/refusal";
 
 /**
  * Which bytes a stack runs. Stage and prod resolve a tag to its digest through the Artifact Registry API, with
@@ -32,7 +33,7 @@ const DIGEST = /^sha256:[0-9a-f]{64}$/;
 function requirePath(repository: string): ArtifactRegistryPath {
   const path = artifactRegistryPath(repository);
   if (!path) {
-    throw new Error(
+    throw new Refusal(
       `Stack "${pulumi.getStack()}": monitor:imageRepository "${repository}" is not an Artifact Registry path. ` +
         "Fix: use <location>-docker.pkg.dev/<project>/<repository>/<image>",
     );
@@ -43,7 +44,7 @@ function requirePath(repository: string): ArtifactRegistryPath {
 function digestOf(reference: string, what: string): string {
   const digest = reference.slice(reference.lastIndexOf("@") + 1);
   if (!DIGEST.test(digest)) {
-    throw new Error(
+    throw new Refusal(
       `Stack "${pulumi.getStack()}": the registry reported no sha256 digest for ${what} (got "${reference}"). ` +
         "Fix: push that tag, or pass one that exists with --config monitor:imageTag=<tag>",
     );
@@ -135,7 +136,7 @@ export function lastDeployed(stackName: string): pulumi.Output<DeployedState> {
 export function keepDeployedImage(repository: string, deployed: pulumi.Output<DeployedState>): ResolvedImage {
   const previous = deployed.apply((d) => {
     if (!d.tag || !DIGEST.test(d.digest ?? "")) {
-      throw new Error(
+      throw new Refusal(
         `Stack "${pulumi.getStack()}": no image is deployed yet, so there is nothing to keep. ` +
           "Fix: pass the image to deploy with --config monitor:imageTag=<tag>",
       );

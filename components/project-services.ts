@@ -28,6 +28,17 @@ export const PREVIEW_SERVICES = [
   "pubsub.googleapis.com", // the HIBP webhook publishes as the preview's identity
 ] as const;
 
+/** The pipeline stack, in every project it touches (deployers', state's and the registry's). */
+export const PIPELINE_SERVICES = [
+  "iam.googleapis.com", // workload identity pools and providers, deployer service accounts
+  "iamcredentials.googleapis.com", // deployers' short-lived tokens (impersonation from GitHub)
+  "sts.googleapis.com", // exchanges GitHub's OIDC token for a federated one
+  "cloudresourcemanager.googleapis.com", // project IAM bindings and the project-number lookup
+  "cloudkms.googleapis.com", // the stacks' secrets providers
+  "storage.googleapis.com", // the state bucket
+  "artifactregistry.googleapis.com", // the image repository
+] as const;
+
 export interface ProjectServicesArgs {
   readonly project: string;
   readonly region: string;

@@ -53,35 +53,34 @@ const cron = z.string().superRefine((schedule, ctx) => {
 const quantity = z.string().regex(/^[0-9]+(Mi|Gi)$/, "expected a Kubernetes quantity such as 512Mi or 2Gi");
 const cpu = z.enum(["1", "2", "4", "8"]);
 
+/** Where a secret is declared instead of a plain value, for the env refusals' fix. */
+const SECRET_HOME = "monitor:secrets in Pulumi.<stack>.yaml; for previews, monitor:preview.sandboxSecrets";
+
 /** Checked entry by entry (not as a typed record), so that one bad value does not hide the other problems. */
 const envMap = z.record(z.string(), z.unknown()).superRefine((env, ctx) => {
   for (const [name, raw] of Object.entries(env)) {
     const issue = (message: string) => ctx.addIssue({ code: "custom", path: [name], message });
     if (!["string", "number", "boolean"].includes(typeof raw)) {
-      issue("expected a string, number or boolean (env values are text; nest nothing)");
+      issue("expected a string, number or boolean (env values are text). Fix: give it one value, nested in nothing");
     } else if (!ENV_NAME.test(name)) {
-      issue(`"${name}" is not an environment variable name: expected [A-Z_][A-Z0-9_]*`);
+      issue(`"${name}" is not an environment variable name: expected [A-Z_][A-Z0-9_]*. Fix: rename it as the app spells it`);
     } else if (RESERVED_VARIABLES.includes(name)) {
-      issue(`${name} is set by Cloud Run itself; remove it`);
+      issue(`${name} is set by Cloud Run itself. Fix: remove it`);
     } else if (DERIVED_VARIABLES.includes(name)) {
-      issue(`${name} is computed by the program from the resources it creates; remove it`);
+      issue(`${name} is computed by the program from the resources it creates. Fix: remove it`);
     } else if (isSecretName(name)) {
-      issue(`${name} names a secret and must not be a plain value; remove it and declare it as a secret`);
+      issue(`${name} names a secret and must not be a plain value. Fix: remove it and declare it as a secret (${SECRET_HOME})`);
     } else if (!(name in APP_VARIABLES)) {
-      issue(`${name} is not a variable the app reads (a typo?); if it is new in the app, add it to infra/app-env.ts`);
+      issue(`${name} is not a variable the app reads (a typo?). Fix: correct the name; if it is new in the app, add it to shared-rules/app-env.ts`);
     } else {
       const why = secretLookingValue(String(raw));
-      if (why) issue(`the value of ${name} looks like a credential (${why}); remove it and declare it as a secret`);
+      if (why) issue(`the value of ${name} looks like a credential (${why}). Fix: remove it and declare it as a secret (${SECRET_HOME})`);
     }
   }
 });
 
-/**
- * Connections one app process may open: its knex pool's max. blurts-server's src/db/knexfile.ts gives the
- * runtime config `pool: { min: 0, max: 5 }`, but for APP_ENV=cloudrun it replaces the whole config with
- * `{ client: "pg", connection }` and no pool, so knex's default (min 2, max 10) applies on Cloud Run.
- */
-const connectionPool = z.number().int().min(1).max(100).default(10);
+/** Connections one app process may open (its knex pool's max); unset: what the app configures (knexPoolMax). */
+const connectionPool = z.number().int().min(1).max(100);
 
 const sizing = z.strictObject({
   minInstances: z.number().int().min(0).max(100).optional(),
@@ -159,7 +158,9 @@ const database = z
     maxConnections: z.number().int().min(25).max(262143).optional(),
   })
   .refine((d) => !(d.highAvailability && d.pointInTimeRecovery === false), {
-    message: "highAvailability needs pointInTimeRecovery (Cloud SQL refuses a regional instance without it)",
+    message:
+      "highAvailability needs pointInTimeRecovery (Cloud SQL refuses a regional instance without it). " +
+      "Fix: set pointInTimeRecovery: true, or highAvailability: false",
   });
 
 const schedules = z.strictObject({
@@ -196,7 +197,7 @@ const KEYS = {
   "monitor:deployId": { schema: deployId.optional(), kinds: "deploys" },
   "monitor:appSource": { schema: appSource.optional(), kinds: "previews" },
   "monitor:bootstrap": { schema: flag.optional(), kinds: "environments" },
-  "monitor:connectionPool": { schema: connectionPool, kinds: "deploys" },
+  "monitor:connectionPool": { schema: connectionPool.optional(), kinds: "deploys" },
   "monitor:env": { schema: envMap, kinds: "all" },
   "monitor:preview": { schema: previewSettings.optional(), kinds: "all" },
   "monitor:service": { schema: sizing.optional(), kinds: "environments" },
@@ -214,6 +215,9 @@ const KEYS = {
 } as const;
 
 type Key = keyof typeof KEYS;
+
+/** Every key the program reads, for docs and tests that name keys. */
+export const CONFIG_KEYS: readonly string[] = Object.keys(KEYS);
 export type Values = { [K in Key]: z.infer<(typeof KEYS)[K]["schema"]> };
 
 /** Keys whose value reaches the program as JSON text (YAML mappings, lists and numbers). */
@@ -255,6 +259,16 @@ function misplaced(kinds: (typeof KEYS)[Key]["kinds"], stack: StackKind): string
   return undefined;
 }
 
+/** Keys a deploy passes on the command line rather than in a stack file. */
+const PER_DEPLOY: ReadonlySet<Key> = new Set(["monitor:imageTag", "monitor:deployId", "monitor:appSource", "monitor:bootstrap", "monitor:infraCommit"]);
+
+/** The fix for a value its schema refuses: where to correct it, since the schema's message says what is expected. */
+function fixFor(key: Key, path: string, file: string): string {
+  return PER_DEPLOY.has(key)
+    ? `pass a valid value with --config ${key}=<value>`
+    : `correct ${path} in ${file.split(" ")[0]} as expected`;
+}
+
 /** Parses every key of a flat config map (`namespace:key` → text), collecting one problem per bad key or field. */
 export function readKeys(
   stack: StackKind,
@@ -282,7 +296,7 @@ export function readKeys(
       try {
         input = JSON.parse(raw);
       } catch {
-        problems.push(`${key} in ${file}: expected a YAML mapping, got text that is not one`);
+        problems.push(`${key} in ${file}: expected a YAML mapping, got text that is not one. Fix: ${fixFor(key, key, file)}`);
         continue;
       }
     }
@@ -296,7 +310,8 @@ export function readKeys(
     } else {
       for (const issue of parsed.error.issues) {
         const path = [key, ...issue.path.map(String)].join(".");
-        problems.push(`${path} in ${file}: ${issue.message}`);
+        const fix = issue.message.includes("Fix:") ? "" : `. Fix: ${fixFor(key, path, file)}`;
+        problems.push(`${path} in ${file}: ${issue.message}${fix}`);
       }
     }
   }

@@ -104,3 +104,6 @@ export function deployerEmail(environment: DeployEnvironment, project: string): 
 export const RELEASE_TAG_PATTERN = "20*";
 /** The GitHub Actions app: `GITHUB_TOKEN` acts as it, so it is what may create release tags. */
 export const GITHUB_ACTIONS_INTEGRATION_ID = 15368;
+
+/** The issue label of drift reports: scripts/drift-issue.ts files under it, the pipeline stack creates it. */
+export const DRIFT_LABEL = "drift";

@@ -1,11 +1,13 @@
 import { CIRRUS_PORT, type CirrusSettings } from "../components/cirrus";
 import { ENTERPRISE_ONLY_TIER } from "../components/postgres-instance";
 import { RESERVED_CONNECTIONS, connectionsNeeded, maxConnectionsFor } from "../shared-rules/connection-budget";
-import { APP_VARIABLES, DERIVED_VARIABLES, REQUIRED_VARIABLES } from "../shared-rules/app-env";
+import { APP_VARIABLES, DERIVED_VARIABLES, REQUIRED_VARIABLES, appEnvFor, knexPoolMax } from "../shared-rules/app-env";
 import { type Values, readKeys } from "./config-keys";
 import { TAG_RULES } from "../shared-rules/image-tags";
+import { cpuMemoryProblem } from "../shared-rules/cloud-run-limits";
 import { type Labels, type Names, labelsFor, nameLimitViolations, namesFor } from "./naming";
 import { type PipelineSpec, pipelineSpec } from "./pipeline-spec";
+import { Refusal } from "../shared-rules/refusal";
 import { type StackKind, parseStackName } from "../shared-rules/stack-name";
 
 /**
@@ -47,6 +49,8 @@ export interface PreviewSettings {
   instanceTier: string;
   /** Each preview's Cirrus sidecar (previews have no stack file, so it lives here). */
   cirrus?: NonNullable<Values["monitor:preview"]>["cirrus"];
+  /** Connections each preview process may open: `monitor:connectionPool`, else what the app configures as a preview. */
+  connectionPool: number;
 }
 
 /** Where an environment's secret's value comes from (see components/app-secrets.ts). */
@@ -77,6 +81,8 @@ interface CommonSpec {
   stack: string;
   /** This deploy's id (`monitor:deployId`): names its migration execution with the digest. */
   deployId?: string;
+  /** What the app runs as (`APP_ENV`, derived from the stack kind: shared-rules/app-env.ts appEnvFor). */
+  appEnv: string;
   /** Connections one app process may open (its knex pool's max): sizes every instance's max_connections. */
   connectionPool: number;
   project: string;
@@ -130,13 +136,13 @@ export function configFileOf(stack: StackKind): string {
     : `Pulumi.${stack.stack}.yaml`;
 }
 
-export class ConfigError extends Error {
+/** Every problem with a stack's config at once. `stackName`, not `stack`: that is the error's stack trace. */
+export class ConfigError extends Refusal {
   constructor(
-    readonly stack: string,
+    readonly stackName: string,
     readonly problems: readonly string[],
   ) {
-    super(`Stack "${stack}" has invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    this.name = "ConfigError";
+    super(`Stack "${stackName}" has invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }
 }
 
@@ -205,6 +211,7 @@ function previewSettingsOf(values: Values): PreviewSettings {
     maxInstances: settings.maxInstances ?? 2,
     instanceTier: settings.instanceTier ?? "db-custom-1-3840",
     cirrus: settings.cirrus,
+    connectionPool: values["monitor:connectionPool"] ?? knexPoolMax(appEnvFor("preview")),
   };
 }
 
@@ -231,7 +238,7 @@ function checkSecretName(name: string, env: Record<string, string>, key: string,
   if (name in env) problems.push(`${key}: ${name} is also a plain value in monitor:env. Fix: keep one`);
   if (DERIVED_VARIABLES.includes(name)) problems.push(`${key}: ${name} is computed by the program. Fix: remove it`);
   else if (!(name in APP_VARIABLES)) {
-    problems.push(`${key}: ${name} is not a variable the app reads (a typo?). Fix: correct it, or add it to infra/app-env.ts`);
+    problems.push(`${key}: ${name} is not a variable the app reads (a typo?). Fix: correct it, or add it to shared-rules/app-env.ts`);
   }
 }
 
@@ -242,6 +249,12 @@ function checkSizing(service: ServiceSizing, file: string, problems: string[]): 
         `(${service.maxInstances}). Fix: raise maxInstances or lower minInstances`,
     );
   }
+}
+
+/** A container's CPU and memory as Cloud Run accepts them (shared-rules/cloud-run-limits.ts). */
+function checkResources(key: string, sizing: { cpu: string; memory: string }, file: string, problems: string[]): void {
+  const problem = cpuMemoryProblem(sizing.cpu, sizing.memory);
+  if (problem) problems.push(`${key} in ${file}: ${problem}. Fix: change ${key}.cpu or ${key}.memory`);
 }
 
 type CirrusConfig = NonNullable<Values["monitor:cirrus"]>;
@@ -369,7 +382,8 @@ function previewSpec(
     labels: labelsFor(stack),
     image: { repository: values["monitor:imageRepository"], tag: values["monitor:imageTag"] ?? `pr-${stack.pr}` },
     deployId: values["monitor:deployId"],
-    connectionPool: values["monitor:connectionPool"],
+    appEnv: appEnvFor("preview"),
+    connectionPool: preview.connectionPool,
     appSource: values["monitor:appSource"],
     env,
     service,
@@ -440,6 +454,7 @@ function environmentSpec(
 
   const service = { ...SERVICE_DEFAULTS[kind], ...values["monitor:service"] };
   checkSizing(service, file, problems);
+  checkResources("monitor:service", service, file, problems);
 
   const db = values["monitor:database"] ?? {};
   const defaults = DATABASE_DEFAULTS[kind];
@@ -459,10 +474,11 @@ function environmentSpec(
   const schedules = { ...SCHEDULE_DEFAULTS, ...values["monitor:schedules"] };
   const worker = values["monitor:worker"] ?? {};
   const workerSizing = { instances: worker.instances ?? 1, cpu: worker.cpu ?? "1", memory: worker.memory ?? "1Gi" };
+  checkResources("monitor:worker", workerSizing, file, problems);
   // Every process that may hold a pool at once: web instances, worker instances, one task per scheduled job, and
   // the migration.
   const processes = service.maxInstances + workerSizing.instances + Object.keys(schedules).length + 1;
-  const pool = values["monitor:connectionPool"];
+  const pool = values["monitor:connectionPool"] ?? knexPoolMax(appEnvFor(kind));
   const needed = connectionsNeeded(processes, pool);
   databaseSettings.maxConnections = db.maxConnections ?? maxConnectionsFor(databaseSettings.tier, processes, pool);
   if (db.maxConnections !== undefined && db.maxConnections < needed) {
@@ -492,7 +508,8 @@ function environmentSpec(
     labels: labelsFor(stack),
     image: { repository: values["monitor:imageRepository"], tag },
     deployId: values["monitor:deployId"],
-    connectionPool: values["monitor:connectionPool"],
+    appEnv: appEnvFor(kind),
+    connectionPool: pool,
     bootstrap,
     env,
     service,

@@ -22,6 +22,12 @@ import { policies as monitorPolicies } from "./rules";
  * Where this differs: props are the registration's inputs with secrets redacted, for both kinds (the engine gives
  * stack policies the outputs, and both kinds secrets in the clear); the evaluation has no provider or root stack
  * resources; there is no pack config, so getConfig returns {}.
+ *
+ * Unknowns, as in a first preview (a fresh evaluation): the engine sends a value it cannot know yet as a sentinel
+ * string, and the server wraps props in @pulumi/policy's own proxy, which throws UnknownValueError when a policy
+ * reads one. The server then reports "can't run policy ... during preview" as an advisory and moves on, so a
+ * mandatory policy that cannot decide passes silently. Here the same proxy throws, and such a policy is reported
+ * apart, as one that could not run: never as a pass.
  */
 
 export interface PolicyViolation {
@@ -30,6 +36,33 @@ export interface PolicyViolation {
   urn?: string;
   message: string;
 }
+
+/** A policy that read a value the preview does not know, and so decided nothing (for that resource, if any). */
+export interface PolicyNotRun {
+  policy: string;
+  enforcementLevel: "mandatory" | "advisory";
+  urn?: string;
+  /** CrossGuard's words: `<type> value at .<path> can't be known during preview`. */
+  message: string;
+}
+
+export interface PolicyReport {
+  violations: PolicyViolation[];
+  couldNotRun: PolicyNotRun[];
+}
+
+/**
+ * @pulumi/policy's proxy module: the server wraps props with it. Internal to the package (its typings export
+ * nothing), hence the typed require; the pack's own copy, so that its error class is the one rules may meet.
+ */
+interface CrossGuardProxy {
+  unknownCheckingProxy<T extends object>(props: T): T;
+  UnknownValueError: new (...args: never[]) => Error;
+  /** The sentinel the engine sends for an unknown value, whatever its type; the proxy throws on reading it. */
+  unknownStringValue: string;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const crossGuard = require("@pulumi/policy/proxy") as CrossGuardProxy;
 
 /** What `args.notApplicable()` throws; the server reports it as "not applicable", never as a violation. */
 export class NotApplicable extends Error {
@@ -69,9 +102,26 @@ function optionsOf(r: Registration): PolicyResourceOptions {
   };
 }
 
+/** `a.b[0].c` → ["a", "b", "0", "c"], as the engine's recorder writes paths. */
+function pathParts(path: string): string[] {
+  return path.match(/[^.[\]]+/g) ?? [];
+}
+
+/** The inputs as the engine sends them: each unknown as the sentinel, the whole behind CrossGuard's proxy. */
+function propsOf(r: Registration): Record<string, any> {
+  const props = structuredClone(r.inputs) as Record<string, any>;
+  for (const path of r.unknownPaths ?? []) {
+    const parts = pathParts(path);
+    const last = parts.pop();
+    const holder = parts.reduce<any>((at, key) => at?.[key], props);
+    if (last !== undefined && holder && typeof holder === "object") holder[last] = crossGuard.unknownStringValue;
+  }
+  return crossGuard.unknownCheckingProxy(props);
+}
+
 /** What ResourceValidationArgs and PolicyResource share; the props are a copy, as each RPC deserializes anew. */
 function described(r: Registration) {
-  const props = structuredClone(r.inputs);
+  const props = propsOf(r);
   return {
     type: r.type,
     props,
@@ -113,18 +163,27 @@ function levelOf(policy: Policies[number]): PolicyViolation["enforcementLevel"] 
   return level === "advisory" ? "advisory" : "mandatory";
 }
 
-/** Calls one validation; a not-applicable policy reports nothing. Offline runs are synchronous by contract. */
-function run(policyName: string, validate: () => unknown): void {
+/**
+ * Calls one validation; a not-applicable policy reports nothing, one that read an unknown says so through
+ * `notRun`. Offline runs are synchronous by contract.
+ */
+function run(policyName: string, validate: () => unknown, notRun: (message: string) => void): void {
   try {
     if (validate() instanceof Promise) throw new Error("offline policies must validate synchronously");
   } catch (e) {
     if (e instanceof NotApplicable) return;
+    if (e instanceof crossGuard.UnknownValueError) return notRun(e.message);
     throw new Error(`policy ${policyName} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
 }
 
-export function runPolicies(evaluation: Omit<Evaluation, "invocations">, policies: Policies = monitorPolicies): PolicyViolation[] {
+/**
+ * The pack's verdict on an evaluation, with the policies that could not decide on what a preview knows. For
+ * callers that want the violations alone, see runPolicies.
+ */
+export function analyze(evaluation: Omit<Evaluation, "invocations">, policies: Policies = monitorPolicies): PolicyReport {
   const violations: PolicyViolation[] = [];
+  const couldNotRun: PolicyNotRun[] = [];
   const registered = evaluation.registrations.filter((r) => !r.read);
   const urns = new Set(registered.map((r) => r.urn));
 
@@ -138,7 +197,8 @@ export function runPolicies(evaluation: Omit<Evaluation, "invocations">, policie
       // Whatever URN a resource validation passes, the engine attributes the violation to the resource.
       const report: ReportViolation = (message) =>
         violations.push({ policy: policy.name, enforcementLevel, urn: r.urn, message });
-      for (const validate of validations) run(policy.name, () => validate(resourceArgs(r), report));
+      const notRun = (message: string) => couldNotRun.push({ policy: policy.name, enforcementLevel, urn: r.urn, message });
+      for (const validate of validations) run(policy.name, () => validate(resourceArgs(r), report), notRun);
     }
   }
 
@@ -150,7 +210,21 @@ export function runPolicies(evaluation: Omit<Evaluation, "invocations">, policie
     // A URN outside the stack goes to the root stack in the engine: here, to no resource.
     const report: ReportViolation = (message, urn) =>
       violations.push({ policy: policy.name, enforcementLevel, urn: urn && urns.has(urn) ? urn : undefined, message });
-    run(policy.name, () => policy.validateStack(stackArgs(registered), report));
+    const notRun = (message: string) => couldNotRun.push({ policy: policy.name, enforcementLevel, message });
+    run(policy.name, () => policy.validateStack(stackArgs(registered), report), notRun);
+  }
+  return { violations, couldNotRun };
+}
+
+/**
+ * The violations alone. A policy that could not decide is an error here, not a pass: a caller that wants to see
+ * those (a fresh evaluation) uses analyze.
+ */
+export function runPolicies(evaluation: Omit<Evaluation, "invocations">, policies: Policies = monitorPolicies): PolicyViolation[] {
+  const { violations, couldNotRun } = analyze(evaluation, policies);
+  if (couldNotRun.length > 0) {
+    const which = couldNotRun.map((n) => `${n.policy} on ${n.urn ?? "the stack"}: ${n.message}`).join("; ");
+    throw new Error(`policies could not run on what the preview knows: ${which}`);
   }
   return violations;
 }

@@ -8,10 +8,11 @@ import {
 } from "@pulumi/policy";
 import * as cloudrunv2 from "@pulumi/gcp/cloudrunv2";
 import * as iam from "@pulumi/gcp/iam";
+import * as monitoring from "@pulumi/gcp/monitoring";
 import * as secretmanager from "@pulumi/gcp/secretmanager";
 import * as serviceaccount from "@pulumi/gcp/serviceaccount";
 import * as sql from "@pulumi/gcp/sql";
-import { isSecretName, secretLookingValue } from "./shared-rules/app-env";
+import { DERIVED_VARIABLES, isSecretName, secretLookingValue } from "./shared-rules/app-env";
 import { type StackKind, parseStackName } from "./shared-rules/stack-name";
 import {
   BUDGET_LABELS,
@@ -28,6 +29,25 @@ import {
  */
 
 type Props = Record<string, any>;
+
+/**
+ * Reads a value a preview may not know. In `pulumi preview`, CrossGuard hands policies props behind a proxy
+ * (@pulumi/policy/proxy.js) that throws its UnknownValueError on reading a value the engine cannot know yet; the
+ * server then reports "can't run policy ... during preview" as an advisory, so a mandatory rule that lets it
+ * escape decides nothing. A rule that can decide without the value catches it here. (The class is internal to
+ * the package, hence the name check.)
+ */
+function knownOr<T, U>(read: () => T, whenUnknown: U): T | U {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof Error && e.constructor.name === "UnknownValueError") return whenUnknown;
+    throw e;
+  }
+}
+
+/** Stands for a value the preview does not know, where a rule can decide without it. */
+const UNKNOWN = Symbol("unknown during preview");
 
 /** `urn:pulumi:<stack>::<project>::<type>::<name>` → its stack, or undefined for a name the program refuses anyway. */
 export function stackOf(urn: string): StackKind | undefined {
@@ -262,8 +282,14 @@ const cloudRunNoPlainSecrets: ResourceValidationPolicy = {
   validateResource: (args, reportViolation) => {
     for (const container of containersOf(args)) {
       for (const env of (container.envs ?? []) as Props[]) {
-        if (typeof env.value !== "string") continue;
-        const why = isSecretName(env.name) ? "its name says it is a secret" : secretLookingValue(env.value);
+        // `in` asks the proxy nothing about the value: a plain value is plain whether or not it is known yet.
+        if (!("value" in env)) continue;
+        let why: string | undefined;
+        if (isSecretName(env.name)) why = "its name says it is a secret";
+        // The program computes these from the resources it creates (URLs, connection names, ids), never from a
+        // credential; they are often unknown at a first preview, so they are judged by name, not value.
+        else if (DERIVED_VARIABLES.includes(env.name)) continue;
+        else if (typeof env.value === "string") why = secretLookingValue(env.value);
         if (why) {
           reportViolation(
             `${args.name} sets ${env.name} as a plain value, but ${why}: store it in Secret Manager and use ` +
@@ -309,8 +335,15 @@ const cloudRunPublicInvoker: ResourceValidationPolicy = {
   validateResource: (args, reportViolation) => {
     const target = RUN_GRANTS[args.type];
     if (!target) return args.notApplicable("not a Cloud Run IAM grant");
-    const members: string[] = args.props.members ?? [args.props.member];
-    const publicMembers = members.filter((m) => PUBLIC_MEMBERS.includes(m));
+    // The public principals are literals, which a preview always knows. A member it does not know is built from
+    // a resource's output (a service account's email) and so names an identity: it cannot be public. A whole
+    // `members` list that is unknown can hold anything, and is left to throw.
+    const props = args.props;
+    const members: unknown[] =
+      "members" in props && props.members !== undefined
+        ? Array.from({ length: props.members.length }, (_, i) => knownOr(() => props.members[i], UNKNOWN))
+        : [knownOr(() => props.member, UNKNOWN)];
+    const publicMembers = members.filter((m): m is string => typeof m === "string" && PUBLIC_MEMBERS.includes(m));
     if (args.props.role !== "roles/run.invoker" || publicMembers.length === 0) return;
     // `name` may be the full resource name (projects/.../services/<name>).
     const name = String(args.props.name ?? "").split("/").pop()!;
@@ -335,6 +368,23 @@ const prodWebWarm: ResourceValidationPolicy = {
     const warm = Math.max(template?.scaling?.minInstanceCount ?? 0, scaling?.minInstanceCount ?? 0, manual ?? 0);
     if (warm < 1) {
       reportViolation(`${args.name} scales to zero: set template.scaling.minInstanceCount >= 1`);
+    }
+  }),
+};
+
+const prodAlertsNotify: ResourceValidationPolicy = {
+  name: "prod-alerts-notify",
+  description: "Prod's alert policies notify someone.",
+  // Advisory: an alert that notifies nobody still records incidents, and a missing channel must not block a prod
+  // hotfix; but prod's uptime alert is how an outage reaches a person, so the plan says so every time.
+  enforcementLevel: "advisory",
+  validateResource: validateResourceOfType(monitoring.AlertPolicy, (policy, args, reportViolation) => {
+    if (stackOf(args.urn)?.kind !== "prod") return args.notApplicable("only prod's alerts must reach a person");
+    if ((policy.notificationChannels ?? []).length === 0) {
+      reportViolation(
+        `${args.name} notifies nobody: set monitor:alerts.notificationChannels in Pulumi.prod.yaml ` +
+          "(projects/<project>/notificationChannels/<id>)",
+      );
     }
   }),
 };
@@ -457,6 +507,7 @@ export const policies: Policies = [
   cloudRunNoPlainSecrets,
   cloudRunPublicInvoker,
   prodWebWarm,
+  prodAlertsNotify,
   workloadIdentityScoped,
   noServiceAccountKeys,
   connectionBudget,

@@ -36,10 +36,13 @@ export function requirePreviewStack(stack: string): string {
   try {
     kind = parseStackName(stack).kind;
   } catch {
-    throw new RefusedError(`STACK "${stack}" is not a stack of the monitor project; only a preview stack pr-<N> may be destroyed here.`);
+    throw new RefusedError(`STACK "${stack}" is not a stack of the monitor project. Fix: pass the preview stack pr-<N> of the closed pull request.`);
   }
   if (kind !== "preview") {
-    throw new RefusedError(`STACK "${stack}" is the ${kind} stack; this only destroys previews (pr-<N>). Long-lived stacks are never destroyed by a workflow.`);
+    throw new RefusedError(
+      `STACK "${stack}" is the ${kind} stack; this only destroys previews (pr-<N>). Long-lived stacks are never destroyed by a workflow. ` +
+        "Fix: pass a preview stack pr-<N>.",
+    );
   }
   return stack;
 }

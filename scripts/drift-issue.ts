@@ -12,7 +12,9 @@ import { RefusedError, UsageError, boolEnv, optionalEnv, requireEnv, run, type E
 import { gitHubFromEnv, type Fetch, type GitHub } from "./lib/github";
 import { readInputFile } from "./lib/github-files";
 
-export const DRIFT_LABEL = "drift";
+import { DRIFT_LABEL } from "../infra/pipeline-contract";
+
+export { DRIFT_LABEL };
 export const driftTitle = (stack: string) => `Drift detected in ${stack}`;
 
 export interface DriftIssue {
@@ -139,7 +141,7 @@ export async function apply(github: GitHub, actions: readonly DriftAction[], log
 }
 
 export async function main(env: Env = process.env, fetchImpl?: Fetch): Promise<number> {
-  if (optionalEnv(env, "DRIFTED") === undefined) throw new UsageError('DRIFTED is not set. Pass "true" when the refresh found changes, "false" otherwise.');
+  if (optionalEnv(env, "DRIFTED") === undefined) throw new UsageError('DRIFTED is not set. Fix: pass "true" when the refresh found changes, "false" otherwise.');
   const drifted = boolEnv(env, "DRIFTED", false);
   const stack = requireEnv(env, "STACK", { hint: "Pass the stack the drift check ran on (stage or prod)." });
   let kind: string;
@@ -149,7 +151,10 @@ export async function main(env: Env = process.env, fetchImpl?: Fetch): Promise<n
     kind = "unknown";
   }
   if (kind !== "stage" && kind !== "prod") {
-    throw new RefusedError(`STACK "${stack}" is not checked for drift; only stage and prod are (previews are short-lived, pipeline is applied by hand).`);
+    throw new RefusedError(
+      `STACK "${stack}" is not checked for drift; only stage and prod are (previews are short-lived, pipeline is applied by hand). ` +
+        "Fix: pass stage or prod.",
+    );
   }
   const detailsFile = drifted ? requireEnv(env, "DETAILS_FILE", { hint: "Write the refresh output to a file and pass its path." }) : undefined;
   const details = detailsFile ? readInputFile("DETAILS_FILE", detailsFile) : "";

@@ -51,10 +51,10 @@ export async function main(env: Env = process.env, fetchImpl: Fetch = fetch): Pr
     return 0;
   }
   if (!/^https:\/\/\S+$/.test(webhook)) {
-    throw new UsageError(`CHAT_WEBHOOK_URL is not an https URL; fix the ${CHAT_WEBHOOK_SECRET} secret.`);
+    throw new UsageError(`CHAT_WEBHOOK_URL is not an https URL. Fix: set the ${CHAT_WEBHOOK_SECRET} secret to the webhook's https URL.`);
   }
-  const status = requireEnv(env, "STATUS", { hint: `One of: ${STATUSES.join(", ")}.` });
-  if (!(STATUSES as readonly string[]).includes(status)) throw new UsageError(`STATUS must be one of ${STATUSES.join(", ")}.`);
+  const status = requireEnv(env, "STATUS", { hint: `Pass one of: ${STATUSES.join(", ")}.` });
+  if (!(STATUSES as readonly string[]).includes(status)) throw new UsageError(`STATUS is not one of ${STATUSES.join(", ")}. Fix: pass one of them.`);
   const message = chatMessage({
     status: status as DeployStatus,
     environment: requireEnv(env, "ENVIRONMENT", { pattern: /^[a-z]+$/, expected: "an environment name such as prod" }),

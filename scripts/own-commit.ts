@@ -55,7 +55,7 @@ export function ownCommitFromClaims(claims: Record<string, unknown>): OwnCommit 
 
 const MISSING_TOKEN =
   "ACTIONS_ID_TOKEN_REQUEST_URL/ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set, so this job cannot get an OIDC token. " +
-  "Give the job `permissions: id-token: write` (and the calling job too, for a reusable workflow). " +
+  "Fix: give the job `permissions: id-token: write` (and the calling job too, for a reusable workflow). " +
   "Pull requests from forks and bots never get a token: such runs must skip the steps that need one.";
 
 /** Asks the runner's token service for this job's OIDC token. */

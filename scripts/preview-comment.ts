@@ -59,6 +59,23 @@ export function link(label: string, url: string | undefined): string {
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
+/**
+ * The stack's `migration` output as the comment shows it. pulumi/actions hands an object output to the next step as
+ * JSON (`{"runs":true,"reason":"..."}`); anything else is shown as the text it is.
+ */
+export function describeMigration(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(raw) as { runs?: unknown; reason?: unknown };
+    if (typeof parsed?.reason === "string" && typeof parsed.runs === "boolean") {
+      return `${parsed.runs ? "ran and succeeded" : "did not run"}: ${parsed.reason}`;
+    }
+  } catch {
+    // Not JSON: a plain description.
+  }
+  return raw;
+}
+
 export function renderComment(input: CommentInput): string {
   const run = link("workflow run", input.runUrl);
   const lines: string[] = [PREVIEW_COMMENT_MARKER];
@@ -111,9 +128,9 @@ export function renderComment(input: CommentInput): string {
 }
 
 export function inputFromEnv(env: Env): CommentInput {
-  const state = requireEnv(env, "STATE", { hint: `One of: ${PREVIEW_STATES.join(", ")}.` });
+  const state = requireEnv(env, "STATE", { hint: `Pass one of: ${PREVIEW_STATES.join(", ")}.` });
   if (!(PREVIEW_STATES as readonly string[]).includes(state)) {
-    throw new UsageError(`STATE must be one of ${PREVIEW_STATES.join(", ")}, got "${escapeMarkdown(state, 40)}".`);
+    throw new UsageError(`STATE must be one of ${PREVIEW_STATES.join(", ")}, got "${escapeMarkdown(state, 40)}". Fix: pass one of them.`);
   }
   const prNumber = Number(requireEnv(env, "PR_NUMBER", { pattern: /^[1-9][0-9]{0,9}$/, expected: "a pull request number" }));
   const runUrl = requireEnv(env, "RUN_URL", {
@@ -130,7 +147,7 @@ export function inputFromEnv(env: Env): CommentInput {
     digest: deployed
       ? requireEnv(env, "DIGEST", { pattern: DIGEST, expected: "an image digest sha256:<64 hex>", hint: "Pass the stack's image digest output." })
       : undefined,
-    migration: deployed ? optionalEnv(env, "MIGRATION") : undefined,
+    migration: deployed ? describeMigration(optionalEnv(env, "MIGRATION")) : undefined,
     failedStep: state === "failed" ? optionalEnv(env, "FAILED_STEP") : undefined,
   };
 }

@@ -65,11 +65,14 @@ export type TagEnvironment = keyof typeof TAG_RULES;
 /** Refuses a tag that is not the form the environment deploys, or an environment with no tag rule. */
 export function validateTag(environment: string, tag: string): void {
   if (!Object.hasOwn(TAG_RULES, environment)) {
-    throw new RefusedError(`ENVIRONMENT "${environment}" is not one this workflow deploys; choose one of: ${Object.keys(TAG_RULES).join(", ")}.`);
+    throw new RefusedError(`ENVIRONMENT "${environment}" is not one this workflow deploys. Fix: choose one of: ${Object.keys(TAG_RULES).join(", ")}.`);
   }
   const rule = TAG_RULES[environment as TagEnvironment];
   if (!rule.valid(tag)) {
-    throw new RefusedError(`TAG "${tag}" cannot be deployed to ${environment}: expected ${rule.expected}.`);
+    throw new RefusedError(
+      `TAG "${tag}" cannot be deployed to ${environment}: expected ${rule.expected}. Fix: run the deploy again with such a tag ` +
+        "(a pre-release's tag for prod, a commit stage built for stage).",
+    );
   }
 }
 
@@ -108,7 +111,9 @@ export async function main(args: readonly string[], io: ReleaseTagIo): Promise<n
     io.log(`${tag} is a valid ${environment} tag.`);
     return 0;
   }
-  throw new UsageError(`Usage: release-tag.ts next|validate (got ${command === undefined ? "nothing" : JSON.stringify(command)}).`);
+  throw new UsageError(
+    `release-tag.ts was given ${command === undefined ? "no command" : JSON.stringify(command)}. Fix: call it as release-tag.ts next|validate.`,
+  );
 }
 
 if (require.main === module) {

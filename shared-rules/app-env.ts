@@ -15,7 +15,9 @@ export interface AppVariable {
 }
 
 export const APP_VARIABLES: Readonly<Record<string, AppVariable>> = {
-  APP_ENV: {},
+  // Derived per stack kind (appEnvFor): the app keys prod behaviour (the Firefox Accounts issuer, QA toggles,
+  // admin pages, Sentry's environment) on "production", so a hand-typed value could run prod as stage.
+  APP_ENV: { derived: true },
   NODE_ENV: {},
   SERVER_URL: { required: true, derived: true },
   NEXTAUTH_URL: { derived: true },
@@ -109,3 +111,21 @@ export const DERIVED_VARIABLES = Object.entries(APP_VARIABLES)
 export const REQUIRED_VARIABLES = Object.entries(APP_VARIABLES)
   .filter(([, v]) => v.required)
   .map(([name]) => name);
+
+/**
+ * The APP_ENV each stack kind runs with. blurts-server's src/config.ts treats only "production" as prod (its
+ * Firefox Accounts issuer, QA toggles, admin pages); "stage" is stage; a preview runs as "cloudrun", the value the
+ * app keeps for Cloud Run deploys that are neither (console logging, no prod or stage behaviour).
+ */
+export function appEnvFor(kind: "preview" | "stage" | "prod"): "cloudrun" | "stage" | "production" {
+  return kind === "prod" ? "production" : kind === "stage" ? "stage" : "cloudrun";
+}
+
+/**
+ * Connections one app process may open, as blurts-server's src/db/knexfile.ts configures knex: the runtime config
+ * has `pool: { min: 0, max: 5 }`, except under APP_ENV=cloudrun, where it is replaced by a config with no pool and
+ * knex's default (max 10) applies. `monitor:connectionPool` overrides it when the app changes.
+ */
+export function knexPoolMax(appEnv: string): number {
+  return appEnv === "cloudrun" ? 10 : 5;
+}

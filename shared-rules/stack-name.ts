@@ -15,14 +15,23 @@ export const VALID_STACK_FORMS = [
   "pipeline",
 ] as const;
 
+/**
+ * A refusal as shared-rules/refusal.ts describes it (shared rules import nothing, hence the repetition): Pulumi's
+ * runner prints it as its message alone, and it carries no trace for the runner to inspect.
+ */
 export class StackNameError extends Error {
-  constructor(stack: string) {
+  /** What RunError.isInstance checks (@pulumi/pulumi/errors.js). */
+  readonly __pulumiRunError = true;
+
+  constructor(readonly stackName: string) {
     super(
-      `Stack "${stack}" is not a stack of the monitor project. Valid stack names:\n` +
+      `Stack "${stackName}" is not a stack of the monitor project. Valid stack names:\n` +
         VALID_STACK_FORMS.map((form) => `  - ${form}`).join("\n") +
         `\nFix: select one with \`pulumi stack select <name>\` (or \`npm run plan -- <name>\`).`,
     );
-    this.name = "StackNameError";
+    const hidden = { enumerable: false, configurable: true, writable: true };
+    Object.defineProperty(this, "name", { ...hidden, value: "StackNameError" });
+    Object.defineProperty(this, "stack", { ...hidden, value: `StackNameError: ${this.message}` });
   }
 }
 

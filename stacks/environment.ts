@@ -20,6 +20,7 @@ import { PREVIEW_PLATFORM_OUTPUT, stackReferenceName } from "../infra/platform";
 import { deployerEmail } from "../infra/pipeline-contract";
 import type { EnvironmentSpec } from "../infra/spec";
 import { BUDGET_LABELS } from "../shared-rules/connection-budget";
+import { Refusal } from "../shared-rules/refusal";
 
 /** The app's periodic commands (monitor-app.md), by the schedule key that times them. */
 const CRON_COMMANDS = {
@@ -59,6 +60,7 @@ export function environmentStack(spec: EnvironmentSpec) {
   const database = new AppDatabase("database", {
     project: spec.project,
     instance: instance.instanceName,
+    connectionName: instance.connectionName,
     databaseName: spec.names.database,
     userName: spec.names.databaseUser,
     protect: true,
@@ -124,7 +126,7 @@ export function environmentStack(spec: EnvironmentSpec) {
       region: spec.region,
       maxPreviews: spec.previewPlatform.maxConcurrent,
       maxInstancesPerPreview: spec.previewPlatform.maxInstances,
-      connectionPool: spec.connectionPool,
+      connectionPool: spec.previewPlatform.connectionPool,
       tier: spec.previewPlatform.instanceTier,
       sandboxSecrets: spec.previewPlatform.sandboxSecrets,
       labels: spec.labels,
@@ -159,7 +161,7 @@ export function environmentStack(spec: EnvironmentSpec) {
   // No container may start before every secret it reads as `latest` has a version: refuse the plan instead.
   const imageRef = pulumi.all([image.ref, owed]).apply(([ref, missing]) => {
     if (missing.length > 0) {
-      throw new Error(
+      throw new Refusal(
         `Stack "${spec.stack}": ${missing.map((o) => `${o.variable} (${o.why})`).join(", ")} cannot be read by the app. ` +
           `Fix: add the versions, then deploy again:\n${missing.map((o) => `  ${o.command}`).join("\n")}`,
       );
@@ -177,6 +179,7 @@ export function environmentStack(spec: EnvironmentSpec) {
     env: {
       ...spec.env,
       ...derivedEnv({
+        appEnv: spec.appEnv,
         url,
         cloudSqlConnection: instance.connectionName,
         pubsubProject: spec.project,

@@ -5,6 +5,7 @@ import * as gcp from "../infra/gcp";
 import { Deployer, environmentGrants, previewGrants, reviewGrants } from "../components/deployer";
 import { GithubRepository, type RepositoryFileSpec, githubProvider, pinWorkflowFiles } from "../components/github-repository";
 import { ImageRegistry } from "../components/image-registry";
+import { PIPELINE_SERVICES, ProjectServices } from "../components/project-services";
 import { StateBackend } from "../components/state-backend";
 import { WorkloadIdentity } from "../components/workload-identity";
 import {
@@ -12,6 +13,7 @@ import {
   APP_REQUIRED_CHECKS,
   CHAT_WEBHOOK_SECRET,
   DEPLOYER_ACCOUNT_IDS,
+  DRIFT_LABEL,
   DEPLOY_ENVIRONMENTS,
   type DeployEnvironment,
   ENVIRONMENT_VARIABLES,
@@ -48,7 +50,16 @@ export function readTree(dir: string): RepositoryFileSpec[] {
 export function pipelineStack(spec: PipelineSpec, appFiles: RepositoryFileSpec[] = readTree(join(ROOT, APP_FILES_DIR))) {
   const { appRepository: app, infraRepository: infra } = spec;
   const reviewProject = spec.projects.stage;
-  const projectNumber = (project: string) => gcp.organizations.getProjectOutput({ projectId: project }).number;
+  // Every GCP resource uses the provider of the project it lives in, which waits for that project's APIs.
+  const everyProject = [...new Set([...Object.values(spec.projects), spec.state.project, spec.registry.project])];
+  const apis = Object.fromEntries(
+    everyProject.map((project) => [
+      project,
+      new ProjectServices(`apis-${project}`, { project, region: spec.region, services: PIPELINE_SERVICES }),
+    ]),
+  );
+  const inProject = (project: string) => ({ provider: apis[project].provider });
+  const projectNumber = (project: string) => gcp.organizations.getProjectOutput({ projectId: project }, inProject(project)).number;
 
   // --- Who may mint credentials: one pool per project, admitting only the pinned workflows.
   const pinnedWorkflowRefs = Object.values(REUSABLE_WORKFLOWS).map(
@@ -70,7 +81,7 @@ export function pipelineStack(spec: PipelineSpec, appFiles: RepositoryFileSpec[]
           pullRequestEnvironments: review,
           environments: [...environments, ...review],
         },
-      });
+      }, inProject(project));
       return [project, pool];
     }),
   );
@@ -87,21 +98,21 @@ export function pipelineStack(spec: PipelineSpec, appFiles: RepositoryFileSpec[]
       description: "Monitor previews: deploys and destroys pr-<N> stacks (from the app's pull requests)",
       principalSets: [pools[spec.projects.preview].principalSet("repository_environment", `${app.id}|preview`)],
       grants: previewGrants(spec.projects.preview, projectNumber(spec.projects.preview)),
-    }),
+    }, inProject(spec.projects.preview)),
     stage: new Deployer("deployer-stage", {
       project: spec.projects.stage,
       accountId: DEPLOYER_ACCOUNT_IDS.stage,
       description: "Monitor stage: deploys the stage stack from main",
       principalSets: onMain("stage"),
       grants: environmentGrants(spec.projects.stage),
-    }),
+    }, inProject(spec.projects.stage)),
     prod: new Deployer("deployer-prod", {
       project: spec.projects.prod,
       accountId: DEPLOYER_ACCOUNT_IDS.prod,
       description: "Monitor prod: deploys the prod stack from main, behind the prod environment's reviewers",
       principalSets: onMain("prod"),
       grants: environmentGrants(spec.projects.prod),
-    }),
+    }, inProject(spec.projects.prod)),
   };
   const reviewer = new Deployer("reviewer", {
     project: reviewProject,
@@ -109,7 +120,7 @@ export function pipelineStack(spec: PipelineSpec, appFiles: RepositoryFileSpec[]
     description: "Monitor review: pulumi preview of stage and prod on pull requests; reads only",
     principalSets: [pools[reviewProject].principalSet("repository_environment", `${infra.id}|review`)],
     grants: [...new Set([spec.projects.stage, spec.projects.prod])].flatMap(reviewGrants),
-  });
+  }, inProject(reviewProject));
 
   // --- State and the keys of each environment's secrets.
   const state = new StateBackend("state", {
@@ -127,7 +138,7 @@ export function pipelineStack(spec: PipelineSpec, appFiles: RepositoryFileSpec[]
       { name: "prod", member: deployers.prod.member, writes: [{ name: "prod" }], reads: [], encrypts: ["prod"], decrypts: [] },
       { name: "review", member: reviewer.member, writes: [], reads: [{ name: "stage" }, { name: "prod" }], encrypts: [], decrypts: ["stage", "prod"] },
     ],
-  });
+  }, inProject(spec.state.project));
 
   // --- Images: pushed by previews and stage, read by prod (and by prod's Cloud Run when it pulls from another project).
   const serviceAgents = Object.fromEntries(
@@ -147,7 +158,7 @@ export function pipelineStack(spec: PipelineSpec, appFiles: RepositoryFileSpec[]
     labels: spec.labels,
     writers: { preview: deployers.preview.member, stage: deployers.stage.member },
     readers: { prod: deployers.prod.member, review: reviewer.member, ...serviceAgents },
-  });
+  }, inProject(spec.registry.project));
 
   // --- GitHub: what each environment's jobs read, who may deploy, and the app's callers.
   const variablesFor = (identity: Deployer, project: string, secretsProvider?: pulumi.Input<string>) => ({
@@ -201,6 +212,8 @@ export function pipelineStack(spec: PipelineSpec, appFiles: RepositoryFileSpec[]
         { name: "prod", ...prod, variables: deployVariables("prod") },
       ],
       defaultBranch: { requiredChecks: INFRA_REQUIRED_CHECKS, requireCodeOwnerReview: true },
+      // scripts/drift-issue.ts files one issue per drifted stack under this label.
+      issueLabels: [{ name: DRIFT_LABEL, color: "d93f0b", description: "A stack differs from what its code declares (drift.yml)" }],
     },
     { provider: providerFor(infra.owner) },
   );

@@ -16,6 +16,7 @@ import {
   stackReferenceName,
 } from "../infra/platform";
 import type { PreviewSpec } from "../infra/spec";
+import { Refusal } from "../shared-rules/refusal";
 
 /**
  * `pr-<N>`: one pull request's preview on the platform the stage stack owns. Everything here is disposable:
@@ -65,6 +66,7 @@ export function previewStack(spec: PreviewSpec) {
   const database = new AppDatabase("database", {
     project: instance.project,
     instance: instance.instance,
+    connectionName,
     databaseName: spec.names.database,
     userName: spec.names.databaseUser,
     protect: false,
@@ -92,6 +94,7 @@ export function previewStack(spec: PreviewSpec) {
     env: {
       ...spec.env,
       ...derivedEnv({
+        appEnv: spec.appEnv,
         url,
         cloudSqlConnection: connectionName,
         pubsubProject: platform.project,
@@ -147,7 +150,7 @@ function sandboxSecret(
 ): string {
   const secret = all?.[name];
   if (!secret) {
-    throw new Error(
+    throw new Refusal(
       `Stack "${spec.stack}": monitor:preview.sandboxSecrets names ${name}, but the preview platform ` +
         `(${platformStack}, output ${PREVIEW_PLATFORM_OUTPUT}.sandboxSecrets) has no such secret. ` +
         `Fix: add it to the stage stack's preview sandbox, or remove it from monitor:preview.sandboxSecrets.`,

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { ENVIRONMENT_SERVICES, PREVIEW_SERVICES } from "../components/project-services";
+import { ENVIRONMENT_SERVICES, PIPELINE_SERVICES, PREVIEW_SERVICES } from "../components/project-services";
 import type { Evaluation, Registration } from "../infra/engine/evaluate";
 import { runPolicies } from "../policies/offline";
 import { deletedBefore, evaluateStack, ofType, one } from "./harness";
@@ -31,6 +31,33 @@ beforeAll(async () => {
   evs["pr-123"] = await evaluateStack("pr-123");
   // A preview in a project of its own enables its APIs there, not in the platform's project.
   evs["pr-7 elsewhere"] = await evaluateStack("pr-7", { "gcp:project": PREVIEW_PROJECT });
+  evs.pipeline = await evaluateStack("pipeline", { "monitor:infraCommit": "4b825dc642cb6eb9a060e54bf8d69288fbee4904" });
+});
+
+describe("the pipeline stack enables its APIs in every project it touches", () => {
+  const services = () => ofType(evs.pipeline, SERVICE_TYPE);
+
+  it("in each of them, never disabling them on destroy", () => {
+    const projects = [...new Set(services().map((r) => String(r.inputs.project)))].sort();
+    expect(projects).toEqual(["moz-fx-monitor-nonprod", "moz-fx-monitor-prod"]);
+    for (const project of projects) {
+      const enabled = services().filter((r) => r.inputs.project === project);
+      expect(enabled.map((r) => r.inputs.service).sort()).toEqual([...PIPELINE_SERVICES].sort());
+      for (const r of enabled) expect(r.inputs).toMatchObject({ disableOnDestroy: false, disableDependentServices: false });
+    }
+  });
+
+  it("and every GCP resource waits for the APIs of its own project", () => {
+    const providers = ofType(evs.pipeline, PROVIDER_TYPE);
+    const gcpResources = evs.pipeline.registrations.filter((r) => r.custom && !r.read && r.type.startsWith("gcp:") && r.type !== SERVICE_TYPE);
+    expect(gcpResources.length).toBeGreaterThan(20);
+    for (const r of gcpResources) {
+      const provider = providers.find((p) => p.urn === r.provider);
+      expect(provider, r.name).toBeDefined();
+      const own = services().filter((s) => s.inputs.project === provider!.inputs.project);
+      for (const service of own) expect(waitsFor(evs.pipeline, r, service), `${r.name} waits for ${service.name}`).toBe(true);
+    }
+  });
 });
 
 describe.each([

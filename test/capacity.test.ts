@@ -38,11 +38,11 @@ describe("preview capacity of the shared instance", () => {
   });
 
   it("npm run plan -- stage prints the capacity and the warning for the committed config; other stacks print neither", async () => {
-    const stage = await plan({ stack: "stage", json: false, overrides: {} }, ROOT);
+    const stage = await plan({ stack: "stage", json: false, fresh: false, overrides: {} }, ROOT);
     expect(stage.text).toMatch(
       /\nPreview capacity: db-custom-1-3840, max_connections 310 \(tier default 100\), pool 10, 2 instances per preview: admits 10 concurrent previews \(3 at the tier's default\); the cap is 10\.\nwarning: monitor:preview\.maxConcurrent 10 needs 310 connections/,
     );
-    const prod = await plan({ stack: "prod", json: false, overrides: {} }, ROOT);
+    const prod = await plan({ stack: "prod", json: false, fresh: false, overrides: {} }, ROOT);
     expect(prod.text).not.toMatch(/Preview capacity|warning:/);
   });
 });

@@ -275,18 +275,20 @@ describe("5. an environment's first deploy is two steps", () => {
 
 describe("9. every instance is sized for every process that may connect", () => {
   it.each([
-    // web max + worker instances + 3 scheduled jobs + the migration, 10 connections each (knex's default pool).
-    ["stage", "db-custom-1-3840", 5 + 1 + 3 + 1],
-    ["prod", "db-custom-2-7680", 50 + 2 + 3 + 1],
-  ] as const)("%s sets max_connections explicitly from the app's pool", async (stack, tier, processes) => {
+    // web max + worker instances + 3 scheduled jobs + the migration, 5 connections each (the app's knex pool
+    // outside APP_ENV=cloudrun).
+    ["stage", "db-custom-1-3840", 5 + 1 + 3 + 1, 100],
+    ["prod", "db-custom-2-7680", 50 + 2 + 3 + 1, 290],
+  ] as const)("%s sets max_connections explicitly from the app's pool", async (stack, tier, processes, expected) => {
     const ev = await evaluateStack(stack);
     const settings = (one(ev, INSTANCE, "database-instance").inputs as any).settings;
-    expect(settings.databaseFlags).toEqual([{ name: "max_connections", value: String(maxConnectionsFor(tier, processes, 10)) }]);
-    expect(settings.userLabels["connections-per-process"]).toBe("10");
+    expect(maxConnectionsFor(tier, processes, 5)).toBe(expected);
+    expect(settings.databaseFlags).toEqual([{ name: "max_connections", value: String(expected) }]);
+    expect(settings.userLabels["connections-per-process"]).toBe("5");
     expect(runPolicies(ev).filter((v) => v.policy === "connection-budget")).toEqual([]);
   });
 
-  it("sizes the shared preview instance for every preview's instances and migration", async () => {
+  it("sizes the shared preview instance for every preview's instances and migration, at a preview's pool (10)", async () => {
     const ev = await evaluateStack("stage");
     const settings = (ofType(ev, INSTANCE).find((r) => r.name === "preview-platform-instance")!.inputs as any).settings;
     expect(settings.databaseFlags).toEqual([{ name: "max_connections", value: String(10 * (2 + 1) * 10 + 10) }]);
@@ -299,9 +301,9 @@ describe("9. every instance is sized for every process that may connect", () => 
   });
 
   it("refuses a configured max_connections below what prod may open", async () => {
-    const { error, registrations } = await refusedStack("prod", { "monitor:database": JSON.stringify({ maxConnections: 400 }) });
+    const { error, registrations } = await refusedStack("prod", { "monitor:database": JSON.stringify({ maxConnections: 250 }) });
     expect(error.message).toMatch(
-      /monitor:database\.maxConnections in Pulumi\.prod\.yaml: 400 is below the 570 connections prod may open \(56 processes x 10 per pool \+ 10 reserved\)\. Fix: raise it/,
+      /monitor:database\.maxConnections in Pulumi\.prod\.yaml: 250 is below the 290 connections prod may open \(56 processes x 5 per pool \+ 10 reserved\)\. Fix: raise it/,
     );
     expect(registrations).toEqual([]);
   });
@@ -361,5 +363,51 @@ describe("one registry: what the pipeline creates is what every stack deploys fr
   it("stage, prod, previews and the pipeline stack name the same image repository", () => {
     const repositories = ["pr-1", "stage", "prod", "pipeline"].map((stack) => loadStackConfig(ROOT, stack).config["monitor:imageRepository"]);
     expect(new Set(repositories)).toEqual(new Set([STAGE_REPO]));
+  });
+});
+
+describe("config GCP would refuse on deploy is refused at plan time", () => {
+  it.each([
+    ["prod", { "monitor:service": JSON.stringify({ cpu: "1", memory: "8Gi" }) }, /monitor:service in Pulumi\.prod\.yaml: memory 8Gi needs at least 2 CPU, not 1\. Fix: change monitor:service\.cpu or monitor:service\.memory/],
+    ["prod", { "monitor:service": JSON.stringify({ cpu: "4", memory: "1Gi" }) }, /monitor:service in Pulumi\.prod\.yaml: 4 CPU needs at least 2Gi of memory, not 1Gi/],
+    ["stage", { "monitor:worker": JSON.stringify({ memory: "64Gi" }) }, /monitor:worker in Pulumi\.stage\.yaml: memory 64Gi is above Cloud Run's 32Gi/],
+    ["stage", { "monitor:worker": JSON.stringify({ memory: "256Mi" }) }, /monitor:worker in Pulumi\.stage\.yaml: memory 256Mi is below Cloud Run's 512Mi/],
+  ])("refuses %s with %j", async (stack, overrides, message) => {
+    const { error, registrations } = await refusedStack(stack, overrides);
+    expect(error.message).toMatch(message);
+    expect(registrations).toEqual([]);
+  });
+
+  it("accepts a shape at the limits (the Cirrus sidecar takes the rest of the instance's 8 CPU)", async () => {
+    const ev = await evaluateStack("prod", { "monitor:service": JSON.stringify({ cpu: "4", memory: "16Gi" }) });
+    expect((one(ev, SERVICE).inputs as any).template.containers.find((c: any) => c.name === "app").resources.limits).toEqual({ cpu: "4", memory: "16Gi" });
+  });
+});
+
+describe("APP_ENV is what the stack is, never typed by hand", () => {
+  const appEnvOf = (ev: Evaluation) =>
+    (one(ev, SERVICE).inputs as any).template.containers.find((c: any) => c.name === "app" || c.envs).envs.find((e: any) => e.name === "APP_ENV").value;
+
+  it.each([
+    ["prod", "production"],
+    ["stage", "stage"],
+    ["pr-123", "cloudrun"],
+  ])("%s runs as APP_ENV=%s (the app gives prod behaviour, like its Firefox Accounts issuer, to production only)", async (stack, expected) => {
+    expect(appEnvOf(await evaluateStack(stack))).toBe(expected);
+  });
+
+  it("refuses APP_ENV in config, as every derived variable", async () => {
+    const env = JSON.parse(loadStackConfig(ROOT, "prod").config["monitor:env"]);
+    const { error, registrations } = await refusedStack("prod", { "monitor:env": JSON.stringify({ ...env, APP_ENV: "cloudrun" }) });
+    expect(error.message).toMatch(/monitor:env\.APP_ENV in Pulumi\.prod\.yaml: APP_ENV is computed by the program/);
+    expect(registrations).toEqual([]);
+  });
+
+  it("DATABASE_URL names the Cloud SQL socket, so the app connects under any APP_ENV", async () => {
+    const ev = await evaluateStack("prod");
+    const version = ofType(ev, "gcp:secretmanager/secretVersion:SecretVersion").find((r) => r.name === "secrets-database-url")!;
+    expect(String(version.rawInputs.secretData)).toMatch(
+      /^postgres:\/\/monitor_prod_app:[A-Za-z0-9]{32}@\/monitor_prod\?host=%2Fcloudsql%2Fmoz-fx-monitor-prod%3Aus-central1%3Amonitor-prod$/,
+    );
   });
 });

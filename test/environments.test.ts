@@ -392,7 +392,7 @@ describe("refusals before any resource", () => {
 
 describe("derived variables", () => {
   it("the program computes exactly what the app catalogue marks as derived", () => {
-    const env = derivedEnv({ url: "u", cloudSqlConnection: "p:r:i", pubsubProject: "p", pubsubTopic: "t", pubsubSubscription: "s" });
+    const env = derivedEnv({ appEnv: "stage", url: "u", cloudSqlConnection: "p:r:i", pubsubProject: "p", pubsubTopic: "t", pubsubSubscription: "s" });
     expect([...Object.keys(env), "DATABASE_URL"].sort()).toEqual([...DERIVED_VARIABLES].sort());
   });
 });

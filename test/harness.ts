@@ -14,13 +14,15 @@ export async function evaluateStack(stack: string, overrides: Record<string, str
 
 /**
  * Runs the program for a stack whose config is expected to be refused, and returns the error together with what
- * was registered before it was thrown (which should be nothing).
+ * was registered before it was thrown (which should be nothing). `remove` drops keys, as a stack file without them.
  */
 export async function refusedStack(
   stack: string,
   overrides: Record<string, string> = {},
+  remove: readonly string[] = [],
 ): Promise<{ error: Error; registrations: Registration[] }> {
   const { config, secretKeys } = loadStackConfig(ROOT, stack, overrides);
+  for (const key of remove) delete config[key];
   let error: Error | undefined;
   const evaluation = await evaluate(stack, {
     config,

@@ -434,3 +434,12 @@ describe("the stack as committed", () => {
     expect(ofType(committed, FILE).map((f) => f.inputs.file)).toEqual(readTree(join(ROOT, "workflows/app")).map((f) => f.path));
   });
 });
+
+describe("drift reports", () => {
+  it("have their label in the infra repository, where drift.yml files them (GitHub drops unknown labels)", () => {
+    const labels = ofType(evaluation, "github:index/issueLabel:IssueLabel");
+    expect(labels.map((l) => ({ parent: l.parent.split("::").pop(), name: l.inputs.name }))).toEqual([
+      { parent: "infra-repository", name: "drift" },
+    ]);
+  });
+});

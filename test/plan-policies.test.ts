@@ -28,7 +28,7 @@ vi.mock("../policies/rules", (): { policies: Policies } => ({
 
 describe("npm run plan with a policy violated", () => {
   it("refuses the plan on a mandatory violation, naming the policy, the resource and the message", async () => {
-    const { text, refused } = await plan({ stack: "pr-123", json: false, overrides: {} }, ROOT);
+    const { text, refused } = await plan({ stack: "pr-123", json: false, fresh: false, overrides: {} }, ROOT);
     expect(refused).toBe(true);
     expect(text).toMatch(/\nPolicies: 1 mandatory, 1 advisory violation\(s\)\.\n/);
     expect(text).toMatch(
@@ -38,7 +38,7 @@ describe("npm run plan with a policy violated", () => {
   });
 
   it("lists the violations in --json too", async () => {
-    const { text, refused } = await plan({ stack: "pr-123", json: true, overrides: {} }, ROOT);
+    const { text, refused } = await plan({ stack: "pr-123", json: true, fresh: false, overrides: {} }, ROOT);
     expect(refused).toBe(true);
     const violations = JSON.parse(text).policyViolations;
     expect(violations.map((v: { policy: string; enforcementLevel: string }) => [v.policy, v.enforcementLevel])).toEqual([

@@ -529,3 +529,20 @@ describe("workload-identity-pins-workflow", () => {
     ]);
   });
 });
+
+describe("prod-alerts-notify", () => {
+  const POLICY = "prod-alerts-notify";
+  const ALERT = "gcp:monitoring/alertPolicy:AlertPolicy";
+
+  it("says when a prod alert notifies nobody", () => {
+    expect(violations(POLICY, resource(ALERT, { notificationChannels: [] }, { stack: "prod", name: "down" }))).toEqual([
+      "down notifies nobody: set monitor:alerts.notificationChannels in Pulumi.prod.yaml (projects/<project>/notificationChannels/<id>)",
+    ]);
+  });
+
+  it("passes a prod alert with a channel, and leaves stage's alone", () => {
+    const channel = ["projects/moz-fx-monitor-prod/notificationChannels/123"];
+    expect(violations(POLICY, resource(ALERT, { notificationChannels: channel }, { stack: "prod" }))).toEqual([]);
+    expect(violations(POLICY, resource(ALERT, { notificationChannels: [] }, { stack: "stage" }))).toEqual([]);
+  });
+});

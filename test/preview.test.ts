@@ -99,7 +99,7 @@ describe("the database on the shared instance", () => {
     const version = one(ev, SECRET_VERSION, "secrets-database-url");
     const password = one(ev, USER).rawInputs.password;
     expect(version.secretPaths).toEqual(["secretData"]);
-    expect(version.rawInputs.secretData).toBe(`postgres://monitor_pr_123_app:${password}@localhost:5432/monitor_pr_123`);
+    expect(version.rawInputs.secretData).toBe(`postgres://monitor_pr_123_app:${password}@/monitor_pr_123?host=%2Fcloudsql%2F${encodeURIComponent(CONNECTION)}`);
     expect(String(password)).toMatch(/^[A-Za-z0-9]{32}$/);
   });
 });

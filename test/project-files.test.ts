@@ -60,6 +60,6 @@ describe("stack files", () => {
   it("reads secure values as marked placeholders, never as the ciphertext", () => {
     const { config, secretKeys } = loadStackConfig(ROOT, "pr-1", {});
     expect(secretKeys).toEqual([]);
-    expect(config["monitor:env"]).toContain("APP_ENV");
+    expect(config["monitor:env"]).toContain("NODE_ENV");
   });
 });

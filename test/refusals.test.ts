@@ -92,7 +92,7 @@ describe("config refusals name the stack, the key and the fix", () => {
   });
 
   it.each(["PORT", "K_SERVICE", "K_REVISION", "CLOUD_RUN_JOB"])("refuses %s, which Cloud Run sets", (name) => {
-    expect(refusal("pr-7", withEnv({ [name]: "1" }))).toMatch(new RegExp(`monitor:env\\.${name} .*set by Cloud Run itself; remove it`));
+    expect(refusal("pr-7", withEnv({ [name]: "1" }))).toMatch(new RegExp(`monitor:env\\.${name} .*set by Cloud Run itself\\. Fix: remove it`));
   });
 
   it.each(["DATABASE_URL", "SERVER_URL", "NEXTAUTH_URL", "PG_HOST", "GCP_PUBSUB_TOPIC_NAME"])(
@@ -110,7 +110,7 @@ describe("config refusals name the stack, the key and the fix", () => {
     ["FX_REMOTE_SETTINGS_WRITER_PASS", "abc"],
   ])("refuses the secret %s as a plain value", (name, value) => {
     expect(refusal("pr-7", withEnv({ [name]: value }))).toMatch(
-      new RegExp(`monitor:env\\.${name} .*names a secret and must not be a plain value; remove it and declare it as a secret`),
+      new RegExp(`monitor:env\\.${name} .*names a secret and must not be a plain value\\. Fix: remove it and declare it as a secret`),
     );
   });
 
@@ -155,7 +155,7 @@ describe("config refusals name the stack, the key and the fix", () => {
 
   it("refuses a plain variable the app does not read, as a typo", () => {
     expect(refusal("pr-7", withEnv({ SUPORTED_LOCALES: "en" }))).toMatch(
-      /monitor:env\.SUPORTED_LOCALES .*is not a variable the app reads \(a typo\?\); if it is new in the app, add it to infra\/app-env\.ts/,
+      /monitor:env\.SUPORTED_LOCALES .*is not a variable the app reads \(a typo\?\)\. Fix: correct the name; if it is new in the app, add it to shared-rules\/app-env\.ts/,
     );
   });
 

@@ -6,9 +6,9 @@ import { fakeFetch, tempFile } from "./scripts-fakes";
 
 describe("reading inputs from the environment", () => {
   it("names the variable and the fix, without echoing a malformed value", () => {
-    expect(() => requireEnv({}, "STACK", { hint: "Pass pr-<N>." })).toThrow(new UsageError("STACK is not set. Pass pr-<N>."));
+    expect(() => requireEnv({}, "STACK", { hint: "Pass pr-<N>." })).toThrow(new UsageError("STACK is not set. Fix: Pass pr-<N>."));
     expect(() => requireEnv({ STACK: "   " }, "STACK")).toThrow("STACK is not set.");
-    expect(() => requireEnv({ HOOK: "secret value" }, "HOOK", { pattern: /^https:/, expected: "an https URL" })).toThrow(/^HOOK is not an https URL\.$/);
+    expect(() => requireEnv({ HOOK: "secret value" }, "HOOK", { pattern: /^https:/, expected: "an https URL" })).toThrow(/^HOOK is not an https URL\. Fix: pass HOOK as an https URL\.$/);
     expect(optionalEnv({ X: "" }, "X")).toBeUndefined();
   });
 
@@ -53,7 +53,7 @@ describe("step outputs", () => {
     writeOutputs({ GITHUB_OUTPUT: out.path }, { a: "1" });
     writeOutputs({ GITHUB_OUTPUT: out.path }, { b: "2" });
     expect(out.read()).toBe("a=1\nb=2\n");
-    expect(() => writeOutputs({}, { a: "1" })).toThrow("GITHUB_OUTPUT is not set: run this script as a step of a GitHub Actions job");
+    expect(() => writeOutputs({}, { a: "1" })).toThrow("GITHUB_OUTPUT is not set. Fix: run this script as a step of a GitHub Actions job");
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PREVIEW_COMMENT_MARKER, escapeMarkdown, link, main, renderComment } from "../scripts/preview-comment";
+import { PREVIEW_COMMENT_MARKER, describeMigration, escapeMarkdown, link, main, renderComment } from "../scripts/preview-comment";
 import { tempFile } from "./scripts-fakes";
 
 const DIGEST = `sha256:${"ab".repeat(32)}`;
@@ -85,9 +85,22 @@ describe("preview-comment main", () => {
   it("refuses an unknown state or a deployed comment without its URL and digest", async () => {
     const file = tempFile("body.md");
     await expect(main({ STATE: "gone", PR_NUMBER: "42", RUN_URL: RUN, BODY_FILE: file.path })).rejects.toThrow("STATE must be one of deployed, destroyed, skipped, failed");
-    await expect(main({ STATE: "deployed", PR_NUMBER: "42", RUN_URL: RUN, BODY_FILE: file.path })).rejects.toThrow("URL is not set. Pass the stack's url output.");
+    await expect(main({ STATE: "deployed", PR_NUMBER: "42", RUN_URL: RUN, BODY_FILE: file.path })).rejects.toThrow("URL is not set. Fix: Pass the stack's url output.");
     await expect(main({ STATE: "deployed", PR_NUMBER: "42", RUN_URL: RUN, URL: "https://pr.example", DIGEST: "sha256:xyz", BODY_FILE: file.path })).rejects.toThrow(
       "DIGEST is not an image digest sha256:<64 hex>",
     );
+  });
+});
+
+describe("the migration result from the stack's output", () => {
+  it("reads the JSON pulumi/actions passes for the object output, and keeps plain text as it is", () => {
+    expect(describeMigration('{"runs":true,"reason":"npm run db:migrate runs for deploy 7-1 before traffic moves"}')).toBe(
+      "ran and succeeded: npm run db:migrate runs for deploy 7-1 before traffic moves",
+    );
+    expect(describeMigration('{"runs":false,"reason":"the image is unchanged: no migration runs"}')).toBe(
+      "did not run: the image is unchanged: no migration runs",
+    );
+    expect(describeMigration("succeeded")).toBe("succeeded");
+    expect(describeMigration(undefined)).toBeUndefined();
   });
 });

@@ -76,7 +76,7 @@ describe("tag validation (TAG_RULES from shared-rules/image-tags.ts)", () => {
   });
 
   it("refuses an environment it has no rule for", () => {
-    expect(() => validateTag("dev", "3f9c2ab")).toThrow('ENVIRONMENT "dev" is not one this workflow deploys; choose one of: stage, prod.');
+    expect(() => validateTag("dev", "3f9c2ab")).toThrow('ENVIRONMENT "dev" is not one this workflow deploys. Fix: choose one of: stage, prod.');
     expect(() => validateTag("constructor", "3f9c2ab")).toThrow("is not one this workflow deploys");
   });
 

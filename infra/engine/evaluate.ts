@@ -15,6 +15,8 @@ import { createMocks, mockDigest, mockPreviewPlatform } from "./mocks";
 export const PROJECT = "monitor";
 export const ORGANIZATION = "organization";
 export const REDACTED = "[secret]";
+/** What a value the engine cannot know until the update (an id, an email, a URL) reads as in a fresh plan. */
+export const UNKNOWN = "[unknown]";
 
 export interface Registration {
   urn: string;
@@ -39,6 +41,8 @@ export interface Registration {
   inputs: Record<string, unknown>;
   /** Dotted paths of the inputs that are secret. */
   secretPaths: string[];
+  /** Dotted paths of the inputs a preview cannot know (they read UNKNOWN); absent or empty when all are known. */
+  unknownPaths?: string[];
   /** Inputs with secret values in the clear: for tests only, never printed. */
   rawInputs: Record<string, unknown>;
   /** The customTimeouts option, where one was set (`{create: "30m", ...}`). */
@@ -61,6 +65,8 @@ export interface Evaluation {
   registrations: Registration[];
   invocations: Invocation[];
   outputs: Record<string, StackOutput>;
+  /** Evaluated as a first preview sees the stack (EvaluateOptions.fresh). */
+  fresh?: boolean;
 }
 
 export interface EvaluateOptions {
@@ -74,6 +80,12 @@ export interface EvaluateOptions {
   missingSecretVersions?: readonly string[];
   /** The program to run; the monitor program by default. */
   program?: () => Record<string, unknown>;
+  /**
+   * What the first `pulumi preview` of the stack sees: the engine runs with preview semantics, the providers
+   * answer nothing they compute (ids, emails, connection names, URLs are unknown), and the stack has no outputs
+   * of its own yet (so nothing deployed to keep). Other stacks' outputs and invokes are answered as usual.
+   */
+  fresh?: boolean;
 }
 
 type Props = Record<string, unknown>;
@@ -82,27 +94,39 @@ function isSecretWrapper(value: unknown): value is { value: unknown } {
   return typeof value === "object" && value !== null && (value as Props)[specialSigKey] === specialSecretSig;
 }
 
-/** Splits deserialized inputs into a printable copy, the secret paths and a raw copy. */
-export function unwrapSecrets(value: unknown, path = "", paths: string[] = []): { redacted: unknown; raw: unknown; paths: string[] } {
+/**
+ * Splits deserialized inputs into a printable copy, the secret paths and a raw copy; a value a preview does not
+ * know (the SDK's `unknown`) becomes UNKNOWN in both copies, and its path goes to `unknownPaths`.
+ */
+export function unwrapSecrets(
+  value: unknown,
+  path = "",
+  paths: string[] = [],
+  unknownPaths: string[] = [],
+): { redacted: unknown; raw: unknown; paths: string[]; unknownPaths: string[] } {
+  if (pulumi.isUnknown(value)) {
+    unknownPaths.push(path);
+    return { redacted: UNKNOWN, raw: UNKNOWN, paths, unknownPaths };
+  }
   if (isSecretWrapper(value)) {
     paths.push(path);
-    return { redacted: REDACTED, raw: unwrapSecrets(value.value, path, []).raw, paths };
+    return { redacted: REDACTED, raw: unwrapSecrets(value.value, path, [], unknownPaths).raw, paths, unknownPaths };
   }
   if (Array.isArray(value)) {
-    const parts = value.map((v, i) => unwrapSecrets(v, `${path}[${i}]`, paths));
-    return { redacted: parts.map((p) => p.redacted), raw: parts.map((p) => p.raw), paths };
+    const parts = value.map((v, i) => unwrapSecrets(v, `${path}[${i}]`, paths, unknownPaths));
+    return { redacted: parts.map((p) => p.redacted), raw: parts.map((p) => p.raw), paths, unknownPaths };
   }
   if (typeof value === "object" && value !== null) {
     const redacted: Props = {};
     const raw: Props = {};
     for (const [k, v] of Object.entries(value)) {
-      const part = unwrapSecrets(v, path ? `${path}.${k}` : k, paths);
+      const part = unwrapSecrets(v, path ? `${path}.${k}` : k, paths, unknownPaths);
       redacted[k] = part.redacted;
       raw[k] = part.raw;
     }
-    return { redacted, raw, paths };
+    return { redacted, raw, paths, unknownPaths };
   }
-  return { redacted: value, raw: value, paths };
+  return { redacted: value, raw: value, paths, unknownPaths };
 }
 
 function propertyDependenciesOf(req: any): Record<string, string[]> {
@@ -111,6 +135,20 @@ function propertyDependenciesOf(req: any): Record<string, string[]> {
     deps[key] = [...value.getUrnsList()].sort();
   });
   return deps;
+}
+
+/** The root stack's type: the engine leaves it out of its children's URNs. */
+const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
+
+/**
+ * The URN the engine gives a resource: its type qualified by every ancestor's type, `A$B$<type>` (pulumi/pulumi
+ * sdk/go/common/resource/urn.go, NewURN with the parent URN's QualifiedType), the root stack left out. The mock
+ * monitor chains the parent's own type only, which is wrong from two components deep.
+ */
+export function urnOf(stack: string, project: string, parent: string, type: string, name: string): string {
+  const parentType = parent ? parent.split("::")[2] : "";
+  const qualified = parentType && parentType !== ROOT_STACK_TYPE ? `${parentType}$${type}` : type;
+  return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
 }
 
 function customTimeoutsOf(req: any): Pick<Registration, "customTimeouts"> {
@@ -139,10 +177,18 @@ class RecordingMonitor extends MockMonitor {
     return super.invoke(req, callback);
   }
 
+  constructor(mocks: pulumi.runtime.Mocks) {
+    super(mocks);
+    // Replaces the mock's URN (private in its typings) everywhere the mock uses it, so that the SDK (parents,
+    // dependencies) holds the same URNs as the recording.
+    (this as unknown as { newUrn: (parent: string, type: string, name: string) => string }).newUrn = (parent, type, name) =>
+      urnOf(pulumi.getStack(), pulumi.getProject(), parent, type, name);
+  }
+
   private record(req: any, read: boolean, inputs: unknown): void {
-    const { redacted, raw, paths } = unwrapSecrets(inputs);
+    const { redacted, raw, paths, unknownPaths } = unwrapSecrets(inputs);
     this.registrations.push({
-      urn: (this as any).newUrn(req.getParent(), req.getType(), req.getName()),
+      urn: urnOf(pulumi.getStack(), pulumi.getProject(), req.getParent(), req.getType(), req.getName()),
       type: req.getType(),
       name: req.getName(),
       custom: read ? true : req.getCustom(),
@@ -156,6 +202,7 @@ class RecordingMonitor extends MockMonitor {
       propertyDependencies: read ? {} : propertyDependenciesOf(req),
       inputs: redacted as Props,
       secretPaths: paths,
+      unknownPaths,
       rawInputs: raw as Props,
       ...(read ? {} : customTimeoutsOf(req)),
     });
@@ -177,7 +224,8 @@ async function resolveOutputs(programOutputs: Record<string, unknown>): Promise<
   const entries = await Promise.all(
     Object.entries(programOutputs).map(async ([key, value]) => {
       const output = pulumi.output(value) as any;
-      const [resolved, secret] = await Promise.all([output.promise(), output.isSecret]);
+      // With unknowns: in a fresh plan an output the engine computes reads UNKNOWN, not undefined.
+      const [resolved, secret] = await Promise.all([output.promise(true), output.isSecret]);
       return [key, { value: unwrapSecrets(resolved).raw, secret: Boolean(secret) }] as const;
     }),
   );
@@ -193,9 +241,11 @@ export const DEPLOYED_TAGS: Record<string, string> = { stage: "3f9c2ab", prod: "
 /** When the engine assumes the deployed images were built: stage's before any other short SHA, prod's on its date. */
 export const DEPLOYED_BUILD_TIMES: Record<string, string> = { stage: "2024-09-02T00:00:00Z", prod: "2024-09-01T00:00:00Z" };
 
-function defaultStackOutputs(config: Record<string, string>) {
+function defaultStackOutputs(config: Record<string, string>, self: string, fresh: boolean) {
   return (stackName: string) => {
     const stack = stackName.split("/").pop() ?? "";
+    // Before its first update a stack has no outputs: a reference to itself reads none.
+    if (fresh && stack === self) return {};
     if (!(stack in DEPLOYED_TAGS)) return undefined;
     const repository = config["monitor:imageRepository"];
     const deployed = {
@@ -215,13 +265,16 @@ function defaultStackOutputs(config: Record<string, string>) {
 
 export async function evaluate(stack: string, options: EvaluateOptions): Promise<Evaluation> {
   const { config } = options;
+  const fresh = options.fresh === true;
   const mocks = createMocks({
     project: config["gcp:project"],
     region: config["gcp:region"],
-    stackOutputs: options.stackOutputs ?? defaultStackOutputs(config),
+    stackOutputs: options.stackOutputs ?? defaultStackOutputs(config, stack, fresh),
     missingSecretVersions: options.missingSecretVersions,
+    fresh,
   });
-  await pulumi.runtime.setMocks(mocks, PROJECT, stack, false, ORGANIZATION);
+  // preview=true in a fresh plan: what the mocks leave out is unknown, as it is to the engine on a first preview.
+  await pulumi.runtime.setMocks(mocks, PROJECT, stack, fresh, ORGANIZATION);
   // setMocks installs a plain MockMonitor and the feature flags (secrets, resource references) the SDK checks;
   // swapping only the monitor keeps the flags, so secret inputs reach the recorder marked as secret.
   const monitor = new RecordingMonitor(mocks);
@@ -234,8 +287,18 @@ export async function evaluate(stack: string, options: EvaluateOptions): Promise
     const outputs = await resolveOutputs(program());
     // Internal to the SDK (not in its typings): resolves once every registration has reached the monitor.
     await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-    return { stack, registrations: monitor.registrations, invocations: monitor.invocations, outputs };
+    refuseDuplicateUrns(monitor.registrations);
+    return { stack, registrations: monitor.registrations, invocations: monitor.invocations, outputs, ...(fresh && { fresh }) };
   });
+}
+
+/** The engine fails an update that registers one URN twice (two resources of one type and name under one parent). */
+function refuseDuplicateUrns(registrations: readonly Registration[]): void {
+  const seen = new Set<string>();
+  for (const { urn } of registrations) {
+    if (seen.has(urn)) throw new Error(`Duplicate resource URN '${urn}'; try giving it a unique name`);
+    seen.add(urn);
+  }
 }
 
 /**

@@ -46,6 +46,8 @@ export interface MockContext {
   stackOutputs: (stackName: string) => Record<string, unknown> | undefined;
   /** Secret ids that have no version yet (every other secret has an enabled version 1). */
   missingSecretVersions?: readonly string[];
+  /** A first preview: providers answer with the inputs alone, so everything they compute (ids included) is unknown. */
+  fresh?: boolean;
 }
 
 /** Stage's preview platform as the stage stack exports it, for previews evaluated without stage's state. */
@@ -198,6 +200,7 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
         if (!outputs) throw new Error(`the offline engine has no outputs for the stack reference "${name}"`);
         return { id: name, state: { name, outputs, secretOutputNames: [] } };
       }
+      if (ctx.fresh) return { id: undefined, state: args.inputs };
       const extra = outputsByType[args.type]?.(args.name, args.inputs) ?? {};
       const state = { ...args.inputs, ...extra };
       const id = args.custom === false ? undefined : String(extra.id ?? state.name ?? `${args.name}-id`);

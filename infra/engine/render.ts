@@ -1,4 +1,4 @@
-import { type Evaluation, REDACTED, type Registration } from "./evaluate";
+import { type Evaluation, REDACTED, type Registration, UNKNOWN } from "./evaluate";
 
 /**
  * Turns an evaluation into what `pulumi preview` would show: the resource tree with key properties, the env of
@@ -21,10 +21,14 @@ export interface PlanResource {
   read: boolean;
   dependsOn: string[];
   inputs: Record<string, unknown>;
+  /** In a fresh plan, the paths of the inputs that read UNKNOWN. */
+  unknownPaths?: string[];
 }
 
 export interface Plan {
   stack: string;
+  /** As the stack's first preview sees it: what the providers compute reads UNKNOWN. */
+  fresh?: boolean;
   resources: PlanResource[];
   /** Resource name → env of its container, for Cloud Run services, jobs and worker pools. */
   env: Record<string, EnvEntry[]>;
@@ -58,6 +62,7 @@ export function toPlan(evaluation: Evaluation): Plan {
   }
   return {
     stack: evaluation.stack,
+    ...(evaluation.fresh && { fresh: true }),
     resources: evaluation.registrations.map((r) => ({
       urn: r.urn,
       type: r.type,
@@ -67,6 +72,7 @@ export function toPlan(evaluation: Evaluation): Plan {
       read: r.read,
       dependsOn: r.dependsOn,
       inputs: r.inputs,
+      ...(r.unknownPaths?.length && { unknownPaths: r.unknownPaths }),
     })),
     env,
     outputs: Object.fromEntries(
@@ -93,6 +99,12 @@ export function renderText(plan: Plan): string {
   const lines: string[] = [];
   const managed = plan.resources.filter((r) => !r.read);
   lines.push(`Plan for stack ${plan.stack}: ${managed.length} resources to create, ${plan.resources.length - managed.length} read`);
+  if (plan.fresh) {
+    lines.push(
+      `As the first preview of ${plan.stack} sees it: nothing deployed yet, and ${UNKNOWN} for what only the ` +
+        "update can know (ids, emails, connection names, generated values).",
+    );
+  }
   lines.push("");
   const children = new Map<string, PlanResource[]>();
   for (const r of plan.resources) children.set(r.parent, [...(children.get(r.parent) ?? []), r]);
@@ -122,6 +134,8 @@ export function renderText(plan: Plan): string {
   }
 
   lines.push("", "Outputs:");
-  for (const [key, value] of Object.entries(plan.outputs)) lines.push(`  ${key}: ${JSON.stringify(value)}`);
+  for (const [key, value] of Object.entries(plan.outputs)) {
+    lines.push(`  ${key}: ${value === UNKNOWN ? UNKNOWN : JSON.stringify(value)}`);
+  }
   return lines.join("\n");
 }

@@ -37,7 +37,7 @@ export interface EnvRule {
 export function requireEnv(env: Env, name: string, rule: EnvRule = {}): string {
   const value = optionalEnv(env, name, rule);
   if (value === undefined) {
-    throw new UsageError(`${name} is not set.${rule.hint ? ` ${rule.hint}` : ""}`);
+    throw new UsageError(`${name} is not set. Fix: ${rule.hint ?? `set ${name} in the step's env:.`}`);
   }
   return value;
 }
@@ -49,9 +49,8 @@ export function optionalEnv(env: Env, name: string, rule: EnvRule = {}): string 
   const value = raw.trim();
   if (rule.pattern && !rule.pattern.test(value)) {
     // The value itself is not echoed: some inputs are secrets (a webhook URL), and others are untrusted text.
-    throw new UsageError(
-      `${name} is not ${rule.expected ?? `of the form ${rule.pattern}`}.${rule.hint ? ` ${rule.hint}` : ""}`,
-    );
+    const expected = rule.expected ?? `of the form ${rule.pattern}`;
+    throw new UsageError(`${name} is not ${expected}. Fix: ${rule.hint ?? `pass ${name} as ${expected}.`}`);
   }
   return value;
 }
@@ -61,11 +60,13 @@ export function intEnv(env: Env, name: string, bounds: { min: number; max: numbe
   const raw = optionalEnv(env, name);
   if (raw === undefined) {
     if (bounds.default !== undefined) return bounds.default;
-    throw new UsageError(`${name} is not set.${hint ? ` ${hint}` : ""}`);
+    throw new UsageError(`${name} is not set. Fix: ${hint ?? `set ${name} in the step's env:.`}`);
   }
   const value = /^[0-9]+$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(value) || value < bounds.min || value > bounds.max) {
-    throw new UsageError(`${name} must be a whole number from ${bounds.min} to ${bounds.max}, got "${raw}".${hint ? ` ${hint}` : ""}`);
+    throw new UsageError(
+      `${name} must be a whole number from ${bounds.min} to ${bounds.max}, got "${raw}". Fix: ${hint ?? `pass ${name} in that range.`}`,
+    );
   }
   return value;
 }
@@ -76,7 +77,7 @@ export function boolEnv(env: Env, name: string, fallback: boolean): boolean {
   if (raw === undefined) return fallback;
   if (raw === "true") return true;
   if (raw === "false") return false;
-  throw new UsageError(`${name} must be "true" or "false", got "${raw}".`);
+  throw new UsageError(`${name} must be "true" or "false", got "${raw}". Fix: pass ${name} as true or false.`);
 }
 
 /** `owner/repo`, as GITHUB_REPOSITORY gives it. */

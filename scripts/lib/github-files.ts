@@ -31,7 +31,7 @@ export function formatOutputs(outputs: Readonly<Record<string, string>>, delimit
 export function writeOutputs(env: Env, outputs: Readonly<Record<string, string>>): void {
   const file = env.GITHUB_OUTPUT;
   if (!file) {
-    throw new UsageError("GITHUB_OUTPUT is not set: run this script as a step of a GitHub Actions job (the runner sets it).");
+    throw new UsageError("GITHUB_OUTPUT is not set. Fix: run this script as a step of a GitHub Actions job (the runner sets it).");
   }
   appendFileSync(file, formatOutputs(outputs));
 }
@@ -49,6 +49,6 @@ export function readInputFile(variable: string, path: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (err) {
-    throw new UsageError(`${variable} points to ${JSON.stringify(path)}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? err}). Write the file in an earlier step of the same job.`);
+    throw new UsageError(`${variable} points to ${JSON.stringify(path)}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? err}). Fix: write the file in an earlier step of the same job.`);
   }
 }

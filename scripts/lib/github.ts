@@ -103,6 +103,6 @@ export function gitHubFromEnv(env: Env, fetchImpl?: Fetch): GitHub {
     hint: "The runner sets it; pass another repository's owner/repo only on purpose.",
   });
   const apiUrl = env.GITHUB_API_URL || undefined;
-  if (apiUrl && !/^https:\/\//.test(apiUrl)) throw new UsageError("GITHUB_API_URL must be an https:// URL (the runner sets it).");
+  if (apiUrl && !/^https:\/\//.test(apiUrl)) throw new UsageError("GITHUB_API_URL must be an https:// URL. Fix: leave it to the runner, which sets it.");
   return createGitHub({ token, repository, apiUrl, fetch: fetchImpl });
 }

@@ -1,0 +1,106 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadStackConfig } from "../infra/engine/config-files";
+import { evaluate } from "../infra/engine/evaluate";
+import { exitCodeFor } from "../scripts/lib/cli";
+import { ROOT, refusedStack } from "./harness";
+import { type Fetch, SCRIPT_ROWS, STACK_ROWS, troubleshootingTable } from "./refusal-catalogue";
+
+// The one place that lists every refusal: each row is proven against the real program or script, and the README's
+// troubleshooting table is this catalogue.
+
+/** The message names `key`, and the problem that names it (from its line on) has a `Fix:` that says `fix`. */
+function expectKeyAndFix(message: string, key: string, fix: string): void {
+  const at = message.indexOf(key);
+  expect(at, `the message names ${key}:\n${message}`).toBeGreaterThanOrEqual(0);
+  const fixAt = message.indexOf("Fix:", message.lastIndexOf("\n", at) + 1);
+  expect(fixAt, `a Fix: follows ${key}:\n${message}`).toBeGreaterThanOrEqual(0);
+  expect(message.slice(fixAt)).toContain(fix);
+}
+
+describe("the catalogue", () => {
+  it("has at least 40 rows, none twice", () => {
+    expect(STACK_ROWS.length + SCRIPT_ROWS.length).toBeGreaterThanOrEqual(40);
+    const ids = [
+      ...STACK_ROWS.map((r) => `${r.stack} ${JSON.stringify(r.overrides)} ${r.remove} ${JSON.stringify(r.engine ?? {})}`),
+      ...SCRIPT_ROWS.map((r) => `${r.script} ${JSON.stringify(r.env)}`),
+    ];
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("covers every kind of stack and every script that takes workflow inputs", () => {
+    const stacks = new Set(STACK_ROWS.map((r) => (r.stack.startsWith("pr-") ? "preview" : r.stack)));
+    expect([...stacks].sort()).toEqual(expect.arrayContaining(["pipeline", "preview", "prod", "stage"]));
+    const scripts = new Set(SCRIPT_ROWS.map((r) => r.script.split(" ")[0]));
+    for (const name of ["release-tag", "destroy-preview", "sweep-previews", "smoke-check", "drift-issue", "notify-chat", "preview-comment", "require-e2e", "own-commit"]) {
+      expect(scripts).toContain(`scripts/${name}.ts`);
+    }
+  });
+});
+
+describe.each(STACK_ROWS.filter((r) => r.at === undefined).map((r) => [`${r.stack}: ${r.refused}`, r] as const))(
+  "%s",
+  (_, row) => {
+    it("is refused before anything is registered, naming the stack, the key and the fix", async () => {
+      const { error, registrations } = await refusedStack(row.stack, row.overrides, row.remove);
+      expect(registrations).toEqual([]);
+      expect(error.message.startsWith(`Stack "${row.stack}" `)).toBe(true);
+      expect(error.message).toMatch(row.message);
+      expectKeyAndFix(error.message, row.key, row.fix);
+    });
+  },
+);
+
+describe.each(STACK_ROWS.filter((r) => r.at === "plan").map((r) => [`${r.stack}: ${r.refused}`, r] as const))(
+  "%s",
+  (_, row) => {
+    it("fails the plan (so `pulumi up`, which previews first, creates nothing), naming the stack, the key and the fix", async () => {
+      const { config, secretKeys } = loadStackConfig(ROOT, row.stack, row.overrides);
+      const error: Error = await evaluate(row.stack, { config, secretKeys, ...row.engine }).then(
+        () => {
+          throw new Error(`expected ${row.stack} to be refused, but it planned`);
+        },
+        (err: Error) => err,
+      );
+      expect(error.message).toMatch(new RegExp(`^Stack "${row.stack}"`));
+      expect(error.message).toMatch(row.message);
+      expectKeyAndFix(error.message, row.key, row.fix);
+    });
+  },
+);
+
+describe.each(SCRIPT_ROWS.map((r) => [`${r.script}: ${r.refused}`, r] as const))("%s", (_, row) => {
+  it(`exits ${row.exit} before it writes or sends anything, naming the input and the fix`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "refusal-"));
+    const files = { GITHUB_OUTPUT: join(dir, "output"), GITHUB_STEP_SUMMARY: join(dir, "summary") };
+    for (const file of Object.values(files)) writeFileSync(file, "");
+    const calls: string[] = [];
+    const fetch = (async (url: string) => {
+      calls.push(String(url));
+      throw new Error("no network in a refusal");
+    }) as unknown as Fetch;
+
+    const error: Error = await row.run({ ...files, ...row.env }, fetch).then(
+      () => {
+        throw new Error(`expected ${row.script} to refuse ${JSON.stringify(row.env)}`);
+      },
+      (err: Error) => err,
+    );
+    expect(exitCodeFor(error)).toBe(row.exit);
+    expect(error.message).toMatch(row.message);
+    expectKeyAndFix(error.message, row.input, row.fix);
+    expect(calls).toEqual([]);
+    for (const file of Object.values(files)) expect(readFileSync(file, "utf8")).toBe("");
+  });
+});
+
+describe("the README's troubleshooting section", () => {
+  it("is the catalogue's table (regenerate it with `npx ts-node --transpile-only test/refusal-catalogue.ts`)", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const section = /<!-- refusal-catalogue:start -->\n([^]*?)\n<!-- refusal-catalogue:end -->/.exec(readme);
+    expect(section, "README.md has the refusal-catalogue markers").not.toBeNull();
+    expect(section![1]).toBe(troubleshootingTable());
+  });
+});
