@@ -56,7 +56,7 @@ function planSpeed(): void {
   const node: number[] = [];
   const plans = new Map<string, number[]>(variants.map(([name]) => [name, []]));
   const ratios = new Map<string, number[]>(variants.map(([name]) => [name, []]));
-  timed("npm", ["run", "--silent", "plan", "--", "pr-123"]); // warm the transpile cache and the OS file cache
+  for (const s of PLAN_STACKS) timed("npm", ["run", "--silent", "plan", "--", s]); // warm the transpile and file caches
   for (let i = 0; i < ROUNDS; i++) {
     const floor = npm[npm.push(timed("npm", ["run", "--silent", "noop"], noop)) - 1] + node[node.push(timed("node", ["-e", load])) - 1];
     for (const [name, command, args] of variants) {
