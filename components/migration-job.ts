@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import * as gcp from "@pulumi/gcp";
+import * as gcp from "../infra/gcp";
 import { EXECUTION_TOKEN_LENGTH } from "../infra/naming";
 import { type AppRuntime, npmScriptTemplate } from "./app-runtime";
 

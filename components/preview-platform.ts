@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as gcp from "@pulumi/gcp";
+import * as gcp from "../infra/gcp";
 import { PREVIEW_PLATFORM_NAMES } from "../infra/naming";
 import type { PreviewPlatform as PreviewPlatformContract } from "../infra/platform";
 import { BUDGET_LABELS, maxConnectionsFor, previewProcesses } from "../shared-rules/connection-budget";

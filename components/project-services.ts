@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as gcp from "@pulumi/gcp";
+import * as gcp from "../infra/gcp";
 
 /**
  * The Google APIs each stack kind calls in its own project, and why. A project does not come with them enabled

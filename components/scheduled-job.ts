@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as gcp from "@pulumi/gcp";
+import * as gcp from "../infra/gcp";
 import { cronProblem } from "../infra/cron";
 import { type AppRuntime, npmScriptTemplate } from "./app-runtime";
 

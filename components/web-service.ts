@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as gcp from "@pulumi/gcp";
+import * as gcp from "../infra/gcp";
 import type * as inputs from "@pulumi/gcp/types/input";
 import { type AppRuntime, cloudSqlVolume, containerEnvs } from "./app-runtime";
 

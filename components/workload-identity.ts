@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as gcp from "@pulumi/gcp";
+import * as gcp from "../infra/gcp";
 
 /**
  * GitHub Actions' OIDC tokens, as Google's workload identity federation sees them: one pool and one GitHub provider

@@ -8,6 +8,7 @@
  * (messages only, no stack trace), 2 bad usage.
  */
 import { resolve } from "node:path";
+import { platformSizing, previewCapacity, renderCapacity } from "./engine/capacity";
 import { loadStackConfig } from "./engine/config-files";
 import { evaluate } from "./engine/evaluate";
 import { parityReport, renderParity } from "./engine/parity";
@@ -66,13 +67,16 @@ export async function plan(args: Args, root: string): Promise<PlanResult> {
   const refused = [...violations, ...couldNotRun].some((v) => v.enforcementLevel === "mandatory");
   const parity = kind === "stage" || kind === "prod" ? parityReport(root) : undefined;
   const pipeline = kind === "pipeline" ? pipelineReport(evaluation) : undefined;
+  const sizing = platformSizing(evaluation);
+  const capacity = sizing && previewCapacity(sizing);
   if (args.json) {
-    const extra = { ...(parity && { parity }), ...(pipeline && { pipeline }) };
+    const extra = { ...(parity && { parity }), ...(pipeline && { pipeline }), ...(capacity && { capacity }) };
     const policies = { policyViolations: violations, policiesNotRun: couldNotRun };
     return { text: JSON.stringify({ ...result, ...policies, ...extra }, null, 2), refused };
   }
   const sections = [renderText(result), renderPolicies(report)];
   if (parity) sections.push(renderParity(parity));
+  if (capacity) sections.push(renderCapacity(capacity));
   if (pipeline) sections.push(renderPipelineReport(pipeline));
   return { text: sections.join("\n\n"), refused };
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import * as gcp from "@pulumi/gcp";
+import * as gcp from "../infra/gcp";
 import { Deployer, environmentGrants, previewGrants, reviewGrants } from "../components/deployer";
 import { GithubRepository, type RepositoryFileSpec, githubProvider, pinWorkflowFiles } from "../components/github-repository";
 import { ImageRegistry } from "../components/image-registry";

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as gcp from "@pulumi/gcp";
+import * as gcp from "../infra/gcp";
 import { AppSecrets, type SecretSource } from "../components/app-secrets";
 import { derivedEnv } from "../components/app-runtime";
 import { buildPreviewImage, resolveImage } from "../components/image";
