@@ -105,22 +105,26 @@ export interface OwedVersion {
 /**
  * The managed secrets that have no enabled version yet: a container reading one as `latest` cannot start, so a
  * deploy that needs them is refused at plan time with this list instead of failing half-way through the rollout.
- * Reads metadata only (`fetchSecretData: false`): no value ever enters the program.
+ * Reads metadata only (`fetchSecretData: false`): no value ever enters the program. The look-ups use the default
+ * provider: a stack's own provider may not exist yet at `pulumi preview`, and a promise invoke cannot wait for it.
  */
 export function owedVersions(
   project: string,
   secretIds: Record<string, string>,
-  opts?: pulumi.InvokeOptions,
+  { strict }: { strict: boolean },
 ): pulumi.Output<OwedVersion[]> {
   const checks = Object.entries(secretIds).map(async ([variable, secretId]): Promise<OwedVersion | undefined> => {
     const command = `gcloud secrets versions add ${secretId} --project ${project} --data-file=-`;
     try {
-      const latest = await gcp.secretmanager.getSecretVersion({ project, secret: secretId, fetchSecretData: false }, opts);
+      const latest = await gcp.secretmanager.getSecretVersion({ project, secret: secretId, fetchSecretData: false });
       return latest.enabled ? undefined : { variable, command, why: `its latest version (${latest.version}) is disabled` };
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      if (!/not ?found|404|NOT_FOUND|no versions/i.test(message)) throw err;
-      return { variable, command, why: "it has no version yet" };
+      if (/not ?found|404|NOT_FOUND|no versions/i.test(message)) return { variable, command, why: "it has no version yet" };
+      // Strict (a deploy): any other failure is the provider's to report. A bootstrap lists what it cannot confirm
+      // (the API may only now be enabled), so its list errs towards a version too many.
+      if (strict) throw err;
+      return { variable, command, why: `no version could be confirmed (${message.split("\n")[0]})` };
     }
   });
   return pulumi.output(Promise.all(checks).then((owed) => owed.filter((o): o is OwedVersion => o !== undefined)));

@@ -114,7 +114,9 @@ export function environmentStack(spec: EnvironmentSpec) {
   }, inProject);
 
   const managed = Object.keys(spec.secrets).filter((name) => spec.secrets[name].source === "managed");
-  const owed = owedVersions(spec.project, Object.fromEntries(managed.map((name) => [name, spec.names.secretId(name)])), inProject);
+  const owed = owedVersions(spec.project, Object.fromEntries(managed.map((name) => [name, spec.names.secretId(name)])), {
+    strict: !spec.bootstrap,
+  });
 
   const base: Record<string, unknown> = {
     databaseInstance: instance.connectionName,
@@ -140,7 +142,7 @@ export function environmentStack(spec: EnvironmentSpec) {
     const sandboxOwed = owedVersions(
       spec.project,
       Object.fromEntries(sandbox.map((name) => [`preview sandbox ${name}`, PREVIEW_PLATFORM_NAMES.sandboxSecretId(name)])),
-      inProject,
+      { strict: false },
     );
     return {
       ...base,

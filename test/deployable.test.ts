@@ -261,6 +261,16 @@ describe("5. an environment's first deploy is two steps", () => {
     );
   });
 
+  it("a bootstrap lists what it cannot confirm (an API only now enabled); a deploy lets the provider's error stand", async () => {
+    const disabled = "googleapi: Error 403: Secret Manager API has not been used in project 1 before or it is disabled.";
+    const failing = { "monitor-stage-smtp-url": disabled };
+    const first = loadStackConfig(ROOT, "stage", { "monitor:bootstrap": "true" });
+    const ev = await evaluate("stage", { ...first, failingSecretVersions: failing });
+    expect(outputs(ev).owedSecretVersions).toEqual([`gcloud secrets versions add monitor-stage-smtp-url --project ${NONPROD} --data-file=-`]);
+    const deploy = loadStackConfig(ROOT, "stage", { "monitor:imageTag": "abc1234" });
+    await expect(evaluate("stage", { ...deploy, failingSecretVersions: failing })).rejects.toThrow(/Secret Manager API has not been used/);
+  });
+
   it.each([
     ["stage", { "monitor:bootstrap": "true", "monitor:imageTag": "abc1234" }, /monitor:imageTag: a bootstrap deploys no image and runs no migration\. Fix: drop monitor:imageTag/],
     ["prod", { "monitor:bootstrap": "true", "monitor:deployId": "1-1" }, /monitor:deployId: a bootstrap deploys no image/],

@@ -78,6 +78,8 @@ export interface EvaluateOptions {
   stackOutputs?: (stackName: string) => Record<string, unknown> | undefined;
   /** Secret ids the engine treats as having no version yet (a new environment before SRE adds them). */
   missingSecretVersions?: readonly string[];
+  /** Secret ids whose look-up fails for another reason, with the message the provider gives. */
+  failingSecretVersions?: Readonly<Record<string, string>>;
   /** The program to run; the monitor program by default. */
   program?: () => Record<string, unknown>;
   /**
@@ -271,6 +273,7 @@ export async function evaluate(stack: string, options: EvaluateOptions): Promise
     region: config["gcp:region"],
     stackOutputs: options.stackOutputs ?? defaultStackOutputs(config, stack, fresh),
     missingSecretVersions: options.missingSecretVersions,
+    failingSecretVersions: options.failingSecretVersions,
     fresh,
   });
   // preview=true in a fresh plan: what the mocks leave out is unknown, as it is to the engine on a first preview.

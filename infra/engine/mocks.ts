@@ -46,6 +46,8 @@ export interface MockContext {
   stackOutputs: (stackName: string) => Record<string, unknown> | undefined;
   /** Secret ids that have no version yet (every other secret has an enabled version 1). */
   missingSecretVersions?: readonly string[];
+  /** Secret ids whose look-up fails otherwise (an API not yet enabled, a permission), with the provider's message. */
+  failingSecretVersions?: Readonly<Record<string, string>>;
   /** A first preview: providers answer with the inputs alone, so everything they compute (ids included) is unknown. */
   fresh?: boolean;
 }
@@ -232,6 +234,8 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
           return { accessToken: "offline-access-token", project: ctx.project, region: ctx.region, zone: "", id: "client" };
         case "gcp:secretmanager/getSecretVersion:getSecretVersion": {
           const { project, secret } = args.inputs as Record<string, string>;
+          const failure = ctx.failingSecretVersions?.[secret];
+          if (failure) throw Object.assign(new Error(failure), { details: failure });
           if (ctx.missingSecretVersions?.includes(secret)) {
             // The engine hands a failed invoke to the SDK as a gRPC error, whose `details` becomes the message.
             const message = `Error retrieving secret version: googleapi: Error 404: Secret Version [projects/${project}/secrets/${secret}/versions/latest] not found.`;
