@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
 import { PREVIEW_PLATFORM_NAMES } from "../infra/naming";
+import { serviceAccount } from "./service-account";
 
 /**
  * A CI identity: a service account that only GitHub tokens in the given principalSets may impersonate (no key
@@ -33,13 +34,9 @@ export class Deployer extends pulumi.ComponentResource {
 
   constructor(name: string, args: DeployerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitor:components:Deployer", name, {}, opts);
-    const account = new gcp.serviceaccount.Account(
-      name,
-      { project: args.project, accountId: args.accountId, displayName: args.description, description: args.description },
-      { parent: this },
-    );
-    this.email = account.email;
-    this.member = pulumi.interpolate`serviceAccount:${account.email}`;
+    const { account, email, member } = serviceAccount(name, args, this);
+    this.email = email;
+    this.member = member;
 
     args.principalSets.forEach((member, i) => {
       new gcp.serviceaccount.IAMMember(

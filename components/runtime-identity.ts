@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
+import { serviceAccount } from "./service-account";
 
 export interface RuntimeIdentityArgs {
   project: pulumi.Input<string>;
@@ -32,13 +33,9 @@ export class RuntimeIdentity extends pulumi.ComponentResource {
 
   constructor(name: string, args: RuntimeIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitor:components:RuntimeIdentity", name, {}, opts);
-    const account = new gcp.serviceaccount.Account(
-      name,
-      { project: args.project, accountId: args.accountId, displayName: args.description, description: args.description },
-      { parent: this },
-    );
-    this.email = account.email;
-    this.member = pulumi.interpolate`serviceAccount:${account.email}`;
+    const { account, email, member } = serviceAccount(name, args, this);
+    this.email = email;
+    this.member = member;
 
     if (args.cloudSqlInstance !== undefined) this.grantCloudSql(name, args.cloudSqlInstance);
     for (const [who, member] of Object.entries(args.deployers ?? {})) {
