@@ -1,0 +1,29 @@
+import type * as pulumi from "@pulumi/pulumi";
+
+/**
+ * The one protection switch every stateful component takes, like CDK's `removalPolicy` and Fabric's
+ * deletion-protection default. `retain: true` sets Pulumi's `protect` and the provider's own guard (deletion
+ * protection, a deletion policy of PREVENT/ABANDON, no force-destroy) on everything the component holds that has
+ * one, so neither `pulumi destroy` nor a console click removes it. Previews pass `retain: false` once.
+ */
+export interface Retention {
+  /** Keep what this component holds when the stack or the component goes away. @default true */
+  readonly retain?: boolean;
+}
+
+/** Whether a component retains what it holds: true unless it was told otherwise. */
+export function retains(args: Retention): boolean {
+  return args.retain ?? true;
+}
+
+/**
+ * Options for the child that does a component's work. A component's `dependsOn` orders the component, not the
+ * children it creates, so the resource that must wait takes the component's `dependsOn` through here.
+ */
+export function waitsFor(
+  parent: pulumi.Resource,
+  opts: pulumi.ComponentResourceOptions | undefined,
+  more: Omit<pulumi.CustomResourceOptions, "parent" | "dependsOn"> = {},
+): pulumi.CustomResourceOptions {
+  return { ...more, parent, dependsOn: opts?.dependsOn };
+}
