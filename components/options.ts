@@ -27,3 +27,15 @@ export function waitsFor(
 ): pulumi.CustomResourceOptions {
   return { ...more, parent, dependsOn: opts?.dependsOn };
 }
+
+/**
+ * Who a grant method (`secrets.grantAccess(identity)`, `topic.grantPublish(identity)`, ...) is for. The binding is
+ * named after `key`, never after a position in a list, so adding, removing or reordering grantees never recreates
+ * another's binding. RuntimeIdentity and Deployer are Grantees; so is a bare member given a key by hand.
+ */
+export interface Grantee {
+  /** Unique among the grantees of one resource and stable across deploys: the identity's component name. */
+  readonly key: string;
+  /** The IAM member: `serviceAccount:<email>`, `principalSet://...`. */
+  readonly member: pulumi.Input<string>;
+}
