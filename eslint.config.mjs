@@ -1,0 +1,59 @@
+// One lint configuration for the whole repository (`npm run lint`; `npm test` runs it).
+// typescript-eslint's type-checked recommended rules plus @pulumi/eslint-plugin's rules, which need type
+// information too (they ask the checker whether a template literal interpolates an Output). Formatting is
+// Prettier's alone: eslint-config-prettier, last, turns off every rule that would disagree with it.
+import js from "@eslint/js";
+import pulumi from "@pulumi/eslint-plugin";
+import prettier from "eslint-config-prettier";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  {
+    // Generated or installed, not written here. (node_modules/ at any depth is ignored by ESLint itself.)
+    ignores: ["policies/shared-rules/", "policies/node_modules/", "coverage/", ".pulumi/"],
+  },
+  {
+    linterOptions: { reportUnusedDisableDirectives: "error" },
+  },
+  js.configs.recommended,
+  tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: {
+        // The TypeScript language service finds each file's tsconfig (the root one, or infra/'s and policies/'s),
+        // as an editor would; the few config files outside every tsconfig get a default project.
+        projectService: { allowDefaultProject: ["*.mjs", "*.mts", "infra/engine/*.js", "policies/*.js"] },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+  },
+  {
+    // The plugin's package exports its rules only (no preset): both, as errors. Outputs live in TypeScript only.
+    files: ["**/*.ts", "**/*.mts"],
+    plugins: { "@pulumi": pulumi },
+    rules: {
+      "@pulumi/no-output-in-template-literal": "error",
+      "@pulumi/no-output-instance-in-template-literal": "error",
+    },
+  },
+  {
+    // Plain CommonJS scripts run by node directly (the plan's loader, the policy pack's copy step): no types to check.
+    files: ["**/*.js"],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: {
+      sourceType: "commonjs",
+      globals: {
+        require: "readonly",
+        module: "writable",
+        __dirname: "readonly",
+        process: "readonly",
+        console: "readonly",
+      },
+    },
+    rules: {
+      // CommonJS is what these files are: node loads them with require() before any TypeScript runs.
+      "@typescript-eslint/no-require-imports": "off",
+    },
+  },
+  prettier,
+);
