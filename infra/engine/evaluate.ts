@@ -286,13 +286,34 @@ export async function evaluate(stack: string, options: EvaluateOptions): Promise
 
   // Loaded late so that a caller that never evaluates does not pay for the providers' SDKs.
   const program = options.program ?? (await import("../program")).buildStack;
-  return withProgramFailures(async () => {
-    const outputs = await resolveOutputs(program());
-    // Internal to the SDK (not in its typings): resolves once every registration has reached the monitor.
-    await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-    refuseDuplicateUrns(monitor.registrations);
-    return { stack, registrations: monitor.registrations, invocations: monitor.invocations, outputs, ...(fresh && { fresh }) };
-  });
+  return withoutStackTraces(() =>
+    withProgramFailures(async () => {
+      const outputs = await resolveOutputs(program());
+      // Internal to the SDK (not in its typings): resolves once every registration has reached the monitor.
+      await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+      refuseDuplicateUrns(monitor.registrations);
+      return { stack, registrations: monitor.registrations, invocations: monitor.invocations, outputs, ...(fresh && { fresh }) };
+    }),
+  );
+}
+
+/**
+ * The SDK formats a stack trace for every promise it creates (debuggablePromise), and under a test runner each
+ * one goes through the runner's source-mapping `Error.prepareStackTrace`: that was most of an evaluation's time.
+ * Nothing reads those traces, and the engine reports errors by message, so an evaluation runs as `npm run plan`
+ * does (register.js): no frames captured, V8's own formatting for the resource source positions the SDK still
+ * takes (it raises the limit itself for those). Both are restored afterwards, for the caller's own errors.
+ */
+async function withoutStackTraces<T>(run: () => Promise<T>): Promise<T> {
+  const { stackTraceLimit, prepareStackTrace } = Error;
+  Error.stackTraceLimit = 0;
+  Error.prepareStackTrace = undefined;
+  try {
+    return await run();
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+    Error.prepareStackTrace = prepareStackTrace;
+  }
 }
 
 /** The engine fails an update that registers one URN twice (two resources of one type and name under one parent). */
