@@ -305,14 +305,16 @@ export async function evaluate(stack: string, options: EvaluateOptions): Promise
  * takes (it raises the limit itself for those). Both are restored afterwards, for the caller's own errors.
  */
 async function withoutStackTraces<T>(run: () => Promise<T>): Promise<T> {
-  const { stackTraceLimit, prepareStackTrace } = Error;
-  Error.stackTraceLimit = 0;
-  Error.prepareStackTrace = undefined;
+  // Typed as always set, though it is undefined until something (here, the test runner) installs one.
+  const errors: { stackTraceLimit: number; prepareStackTrace?: unknown } = Error;
+  const { stackTraceLimit, prepareStackTrace } = errors;
+  errors.stackTraceLimit = 0;
+  errors.prepareStackTrace = undefined;
   try {
     return await run();
   } finally {
-    Error.stackTraceLimit = stackTraceLimit;
-    Error.prepareStackTrace = prepareStackTrace;
+    errors.stackTraceLimit = stackTraceLimit;
+    errors.prepareStackTrace = prepareStackTrace;
   }
 }
 
