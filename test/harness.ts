@@ -6,10 +6,25 @@ import { buildStack } from "../infra/program";
 /** The repository root: where Pulumi.yaml and the stack files live. */
 export const ROOT = resolve(__dirname, "..");
 
+/**
+ * Evaluations this worker has made, by stack and exact config: several suites evaluate the committed stacks
+ * (stage alone about ninety times a run), and with the same config the program registers the same resources.
+ * Each caller gets its own copy, so a suite that sorts or edits what it got cannot change what another sees.
+ */
+const evaluations = new Map<string, Promise<Evaluation>>();
+
 /** Evaluates a stack exactly as `npm run plan` does: its committed config plus `--config` overrides. */
 export async function evaluateStack(stack: string, overrides: Record<string, string> = {}): Promise<Evaluation> {
   const { config, secretKeys } = loadStackConfig(ROOT, stack, overrides);
-  return evaluate(stack, { config, secretKeys });
+  const key = JSON.stringify([stack, config, secretKeys]);
+  let evaluation = evaluations.get(key);
+  if (!evaluation) {
+    evaluation = evaluate(stack, { config, secretKeys });
+    evaluations.set(key, evaluation);
+    // A refusal is not kept: the next caller sees it thrown afresh, with its own stack.
+    evaluation.catch(() => evaluations.delete(key));
+  }
+  return structuredClone(await evaluation);
 }
 
 /**
