@@ -130,7 +130,7 @@ async function main(): Promise<number> {
 if (require.main === module) {
   // Not process.exit: on a pipe, stdout is written asynchronously, and exiting at once would cut the output at
   // the pipe's buffer (64 KiB), leaving `| jq` with half a JSON document. Node exits with this code once written.
-  main().then((code) => {
+  void main().then((code) => {
     process.exitCode = code;
   });
 }

@@ -152,6 +152,7 @@ export function inputFromEnv(env: Env): CommentInput {
   };
 }
 
+// eslint-disable-next-line @typescript-eslint/require-await -- every script's main is async, so that a refusal reaches run() and the tests as a rejection, never a synchronous throw
 export async function main(env: Env = process.env): Promise<number> {
   const file = requireEnv(env, "BODY_FILE", { hint: "Give a path under $RUNNER_TEMP for the comment step's body file." });
   const input = inputFromEnv(env);

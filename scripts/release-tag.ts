@@ -88,6 +88,7 @@ export interface ReleaseTagIo {
   readonly log: (line: string) => void;
 }
 
+// eslint-disable-next-line @typescript-eslint/require-await -- every script's main is async, so that a refusal reaches run() and the tests as a rejection, never a synchronous throw
 export async function main(args: readonly string[], io: ReleaseTagIo): Promise<number> {
   const [command] = args;
   if (command === "next") {

@@ -51,7 +51,7 @@ export function judgeE2e(runs: readonly { run: WorkflowRun; jobs: readonly Workf
 }
 
 export async function checkE2e(github: GitHub, workflow: string, sha: string): Promise<E2eVerdict> {
-  const runs = await github.paginate<WorkflowRun>(
+  const runs = await github.paginate<WorkflowRun, { workflow_runs?: WorkflowRun[] }>(
     `/repos/{owner}/{repo}/actions/workflows/${encodeURIComponent(workflow)}/runs`,
     { head_sha: sha, status: "completed" },
     (page) => page.workflow_runs ?? [],
@@ -59,7 +59,7 @@ export async function checkE2e(github: GitHub, workflow: string, sha: string): P
   );
   const withJobs = [];
   for (const run of runs) {
-    const jobs = await github.paginate<WorkflowJob>(`/repos/{owner}/{repo}/actions/runs/${run.id}/jobs`, { filter: "latest" }, (page) => page.jobs ?? [], 3);
+    const jobs = await github.paginate<WorkflowJob, { jobs?: WorkflowJob[] }>(`/repos/{owner}/{repo}/actions/runs/${run.id}/jobs`, { filter: "latest" }, (page) => page.jobs ?? [], 3);
     withJobs.push({ run, jobs });
   }
   return judgeE2e(withJobs, workflow, sha);

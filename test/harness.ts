@@ -116,7 +116,10 @@ export function secretValues(evaluation: Evaluation): string[] {
   const values: string[] = [];
   for (const r of evaluation.registrations) {
     for (const path of r.secretPaths) {
-      const value = path.split(/\.|\[|\]/).filter(Boolean).reduce<any>((v, k) => v?.[k], r.rawInputs);
+      const value = path
+        .split(/\.|\[|\]/)
+        .filter(Boolean)
+        .reduce<unknown>((v, k) => (typeof v === "object" && v !== null ? (v as Record<string, unknown>)[k] : undefined), r.rawInputs);
       if (typeof value === "string") values.push(value);
     }
   }

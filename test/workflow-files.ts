@@ -46,6 +46,7 @@ export interface Job {
 
 export interface Workflow {
   readonly name?: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each trigger's block has its own shape; the suites read into them as the YAML has it
   readonly on: Record<string, any>;
   readonly permissions?: unknown;
   readonly concurrency?: Job["concurrency"];
@@ -101,7 +102,7 @@ export function usesNodes(wf: WorkflowFile): { jobId: string; value: string; com
     if (!isSeq(steps)) continue;
     for (const step of steps.items) {
       if (!isMap(step)) continue;
-      const node = step.get("uses", true) as Scalar | undefined;
+      const node = step.get("uses", true);
       if (node) out.push({ jobId, value: String(node.value), comment: node.comment ?? undefined });
     }
   }
@@ -142,7 +143,9 @@ export function pulumiOps(wf: WorkflowFile): PulumiOp[] {
   for (const { jobId, step } of stepsOf(wf)) {
     if (step.uses && actionName(step.uses) === PULUMI_ACTION && step.with?.command) {
       const w = step.with;
-      const config = w["config-map"] ? Object.keys(parse(String(w["config-map"])) ?? {}) : [];
+      // The action takes its config map as one YAML string.
+      const configMap: unknown = typeof w["config-map"] === "string" ? parse(w["config-map"]) : undefined;
+      const config = typeof configMap === "object" && configMap !== null ? Object.keys(configMap) : [];
       const flags = ["upsert", "diff", "policyPacks", "comment-on-pr", "expect-no-changes", "remove"].filter((f) => w[f] !== undefined && w[f] !== false);
       ops.push({ jobId, command: String(w.command), stack: String(w["stack-name"]), config, flags });
     }

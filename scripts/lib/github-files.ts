@@ -49,6 +49,6 @@ export function readInputFile(variable: string, path: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (err) {
-    throw new UsageError(`${variable} points to ${JSON.stringify(path)}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? err}). Fix: write the file in an earlier step of the same job.`);
+    throw new UsageError(`${variable} points to ${JSON.stringify(path)}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}). Fix: write the file in an earlier step of the same job.`);
   }
 }

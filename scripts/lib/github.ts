@@ -13,7 +13,7 @@ export interface GitHub {
   /** `path` is relative to the API root and may use `{owner}`/`{repo}`; query values are encoded here. */
   request<T>(method: string, path: string, options?: { query?: Record<string, string | number>; body?: unknown }): Promise<T>;
   /** Follows `Link: rel="next"` up to `maxPages`, collecting what `pick` takes from each page. */
-  paginate<T>(path: string, query: Record<string, string | number>, pick: (page: any) => T[], maxPages?: number): Promise<T[]>;
+  paginate<T, Page = T[]>(path: string, query: Record<string, string | number>, pick: (page: Page) => T[], maxPages?: number): Promise<T[]>;
 }
 
 export class GitHubError extends Error {
@@ -80,12 +80,13 @@ export function createGitHub(options: { token: string; repository: string; fetch
       const response = await send(method, url(path, opts.query), opts.body);
       return (response.status === 204 ? undefined : await response.json()) as T;
     },
-    async paginate<T>(path: string, query: Record<string, string | number>, pick: (page: any) => T[], maxPages = 10) {
+    async paginate<T, Page = T[]>(path: string, query: Record<string, string | number>, pick: (page: Page) => T[], maxPages = 10) {
       const items: T[] = [];
       let next: URL | undefined = url(path, { per_page: 100, ...query });
       for (let page = 0; next && page < maxPages; page++) {
         const response = await send("GET", next);
-        items.push(...pick(await response.json()));
+        // The API answers with the JSON the caller named as Page.
+        items.push(...pick((await response.json()) as Page));
         const link = /<([^>]+)>;\s*rel="next"/.exec(response.headers.get("link") ?? "");
         next = link ? new URL(link[1]) : undefined;
       }
