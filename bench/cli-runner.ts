@@ -21,18 +21,23 @@ async function main() {
   // What run.js does (its names), for a CommonJS project on TypeScript >= 4.7:
   // The plan's loader (which compiled the engine) steps aside: ts-node would otherwise wrap it.
   delete require.extensions[".ts"];
-  const tsutils = require("@pulumi/pulumi/tsutils");
+  // Required here, not imported: only now, with the loader gone, may ts-node and what it loads come in.
+  // Exported by tsutils.js, though its typings leave it out.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+  const tsutils = require("@pulumi/pulumi/tsutils") as { loadTypeScriptCompilerOptions(path: string): { noCheck?: boolean } };
   const compilerOptions = tsutils.loadTypeScriptCompilerOptions("tsconfig.json");
   const env = process.env.PULUMI_NODEJS_TRANSPILE_ONLY;
   const transpileOnly = env ? env === "true" : compilerOptions.noCheck;
-  const service = require("ts-node").register({
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+  const service = (require("ts-node") as typeof import("ts-node")).register({
     compiler: "typescript",
     transpileOnly,
     project: "tsconfig.json",
     skipProject: false,
     compilerOptions: { target: "ES2020", module: "nodenext", moduleResolution: "nodenext", sourceMap: "true", ...compilerOptions },
   });
-  await evaluate(stack, { config, secretKeys, program: () => require(resolve(ROOT, "infra/index.ts")) });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must load through ts-node, as under the CLI
+  await evaluate(stack, { config, secretKeys, program: () => require(resolve(ROOT, "infra/index.ts")) as Record<string, unknown> });
   const seconds = (performance.now() - started) / 1000;
   process.stdout.write(`${JSON.stringify({ seconds, transpileOnly: Boolean(service.options.transpileOnly) })}\n`);
 }

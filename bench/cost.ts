@@ -58,12 +58,14 @@ function gibOf(value: string): number {
 export function footprintOf(preview: Evaluation): PreviewFootprint {
   const service = preview.registrations.find((r) => r.type === "gcp:cloudrunv2/service:Service");
   if (!service) throw new Error(`no Cloud Run service in ${preview.stack}`);
-  const containers: any[] = (service.inputs as any).template.containers;
+  // The service's inputs as the provider received them: the fields a preview's cost depends on.
+  type Container = { resources: { limits: { cpu: string; memory: string } }; envs?: { valueSource?: unknown }[] };
+  const containers = (service.inputs as { template: { containers: Container[] } }).template.containers;
   return {
     vcpu: containers.reduce((sum, c) => sum + cpuOf(c.resources.limits.cpu), 0),
     memoryGib: containers.reduce((sum, c) => sum + gibOf(c.resources.limits.memory), 0),
     secretVersions: preview.registrations.filter((r) => r.type === "gcp:secretmanager/secretVersion:SecretVersion").length,
-    secretsReadAtStart: containers.reduce((sum, c) => sum + (c.envs ?? []).filter((e: any) => e.valueSource).length, 0),
+    secretsReadAtStart: containers.reduce((sum, c) => sum + (c.envs ?? []).filter((e) => e.valueSource).length, 0),
   };
 }
 

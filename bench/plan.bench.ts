@@ -14,7 +14,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { platformSizing, previewCapacity, renderCapacity } from "../infra/engine/capacity";
@@ -109,7 +109,7 @@ function printPath(title: string, path: CriticalPath): void {
   }
 }
 
-async function timeToUrl(preview: Evaluation): Promise<void> {
+function timeToUrl(preview: Evaluation): void {
   const seconds = (n: GraphNode) => CREATE_TIMES[n.type]?.seconds ?? UNKNOWN_TYPE_SECONDS;
   const platform = preview.registrations.find((r) => r.read && r.type === "pulumi:pulumi:StackReference");
   if (!platform) throw new Error("the preview reads no platform");
@@ -157,14 +157,14 @@ function cost(preview: Evaluation, sharedTier: string): void {
 }
 
 async function main(): Promise<void> {
-  console.log(`npm run bench: ${new Date().toISOString()}, node ${process.version}, ${require("node:os").cpus().length} CPUs, load ${require("node:os").loadavg().map((l: number) => l.toFixed(1)).join(" ")}`);
+  console.log(`npm run bench: ${new Date().toISOString()}, node ${process.version}, ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
   planSpeed();
   cliPath();
   const appSource = mkdtempSync(join(tmpdir(), "bench-app-"));
   writeFileSync(join(appSource, "Dockerfile"), "FROM scratch\n");
   const previewConfig = loadStackConfig(ROOT, "pr-123", { "monitor:appSource": appSource });
   const preview = await evaluate("pr-123", previewConfig);
-  await timeToUrl(preview);
+  timeToUrl(preview);
   const stage = await evaluate("stage", loadStackConfig(ROOT, "stage", {}));
   const sizing = platformSizing(stage);
   if (!sizing) throw new Error(`stage declares no ${PREVIEW_PLATFORM_NAMES.instance}`);

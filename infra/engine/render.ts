@@ -35,20 +35,37 @@ export interface Plan {
   outputs: Record<string, unknown>;
 }
 
-const CONTAINER_PATHS: Record<string, (inputs: any) => any[] | undefined> = {
+/** What the plan reads of a Cloud Run container, as the provider's inputs spell it (`cloudrunv2` `containers`). */
+interface Container {
+  image?: string;
+  commands?: string[];
+  args?: string[];
+  envs?: {
+    name: string;
+    value?: unknown;
+    valueSource?: { secretKeyRef?: { secret: string; version: string } };
+  }[];
+}
+interface Template {
+  containers?: Container[];
+  template?: Template;
+}
+
+// Inputs are recorded as the provider received them; these types decide only where the plan looks.
+const CONTAINER_PATHS: Record<string, (inputs: { template?: Template }) => Container[] | undefined> = {
   "gcp:cloudrunv2/service:Service": (i) => i.template?.containers,
   "gcp:cloudrunv2/job:Job": (i) => i.template?.template?.containers,
   "gcp:cloudrunv2/workerPool:WorkerPool": (i) => i.template?.containers,
 };
 
 /** The containers of a Cloud Run resource's template, or undefined for other types. */
-export function containersOf(r: Pick<Registration, "type" | "inputs">): any[] | undefined {
+export function containersOf(r: Pick<Registration, "type" | "inputs">): Container[] | undefined {
   return CONTAINER_PATHS[r.type]?.(r.inputs);
 }
 
 export function envOf(r: Pick<Registration, "type" | "inputs">): EnvEntry[] {
   const container = containersOf(r)?.[0];
-  return (container?.envs ?? []).map((e: any): EnvEntry => {
+  return (container?.envs ?? []).map((e): EnvEntry => {
     const ref = e.valueSource?.secretKeyRef;
     if (ref) return { name: e.name, value: `secret ${ref.secret}@${ref.version}`, secret: true };
     return { name: e.name, value: String(e.value), secret: e.value === REDACTED };
@@ -58,7 +75,7 @@ export function envOf(r: Pick<Registration, "type" | "inputs">): EnvEntry[] {
 export function toPlan(evaluation: Evaluation): Plan {
   const env: Record<string, EnvEntry[]> = {};
   for (const r of evaluation.registrations) {
-    if (containersOf(r)) env[r.inputs.name ? String(r.inputs.name) : r.name] = envOf(r);
+    if (containersOf(r)) env[typeof r.inputs.name === "string" && r.inputs.name ? r.inputs.name : r.name] = envOf(r);
   }
   return {
     stack: evaluation.stack,
@@ -85,10 +102,10 @@ export function toPlan(evaluation: Evaluation): Plan {
 function keyProperties(r: PlanResource): string[] {
   const props = Object.entries(r.inputs)
     .filter(([, v]) => ["string", "number", "boolean"].includes(typeof v))
-    .map(([k, v]) => `${k}=${typeof v === "string" && v.length > 80 ? `${v.slice(0, 77)}...` : v}`);
+    .map(([k, v]) => `${k}=${typeof v === "string" && v.length > 80 ? `${v.slice(0, 77)}...` : String(v)}`);
   const container = containersOf(r)?.[0];
   if (container) {
-    props.push(`image=${container.image}`);
+    props.push(`image=${String(container.image)}`);
     const command = [...(container.commands ?? []), ...(container.args ?? [])];
     if (command.length > 0) props.push(`command=${command.join(" ")}`);
   }
