@@ -90,12 +90,14 @@ export function capacityWarning(c: PreviewCapacity): string | undefined {
 
 /** The shared instance's sizing as the stage stack declares it (its labels), or undefined in other stacks. */
 export function platformSizing(evaluation: Evaluation): PreviewSizing | undefined {
+  // The instance's inputs as the provider received them: its tier and the labels the stage stack sets.
+  type Inputs = { settings?: { tier: string; userLabels?: Record<string, string> } };
   const instance = evaluation.registrations.find(
-    (r) => r.type === "gcp:sql/databaseInstance:DatabaseInstance" && (r.inputs as any).settings?.userLabels?.role === "preview-platform",
+    (r) => r.type === "gcp:sql/databaseInstance:DatabaseInstance" && (r.inputs as Inputs).settings?.userLabels?.role === "preview-platform",
   );
   if (!instance) return undefined;
-  const settings = (instance.inputs as any).settings;
-  const labels: Record<string, string> = settings.userLabels;
+  const settings = (instance.inputs as Inputs).settings!;
+  const labels = settings.userLabels!;
   return {
     tier: settings.tier,
     maxPreviews: Number(labels[BUDGET_LABELS.maxPreviews]),

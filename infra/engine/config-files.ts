@@ -46,11 +46,11 @@ function replaceSecure(value: unknown, key: string): { value: unknown; secret: b
     return { value: offlineSecretPlaceholder(key), secret: true };
   }
   let secret = false;
-  const copy: any = Array.isArray(value) ? [] : {};
+  const copy: Record<string, unknown> | unknown[] = Array.isArray(value) ? [] : {};
   for (const [k, v] of Object.entries(value)) {
     const inner = replaceSecure(v, key);
     secret ||= inner.secret;
-    copy[k] = inner.value;
+    (copy as Record<string, unknown>)[k] = inner.value;
   }
   return { value: copy, secret };
 }
@@ -59,14 +59,25 @@ function asText(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
-export function readYaml(path: string): any {
-  return parse(readFileSync(path, "utf8")) ?? {};
+/**
+ * A YAML (or JSON) file's top-level mapping; `T` names the fields the caller reads. The default stays loose for
+ * the suites that check files of any shape (package.json, JSON schemas) field by field.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+export function readYaml<T = any>(path: string): T {
+  return (parse(readFileSync(path, "utf8")) ?? {}) as T;
+}
+
+/** What the engine reads of Pulumi.yaml and Pulumi.<stack>.yaml. */
+interface ProjectFile {
+  name: string;
+  config?: Record<string, unknown>;
 }
 
 export function loadStackConfig(root: string, stack: string, overrides: Record<string, string> = {}): StackConfig {
   const projectFile = join(root, "Pulumi.yaml");
-  const project = readYaml(projectFile);
-  const name: string = project.name;
+  const project = readYaml<ProjectFile>(projectFile);
+  const name = project.name;
   const config: Record<string, string> = {};
   const secretKeys = new Set<string>();
   const files = [projectFile];
@@ -79,7 +90,7 @@ export function loadStackConfig(root: string, stack: string, overrides: Record<s
   const stackFile = join(root, `Pulumi.${stack}.yaml`);
   if (existsSync(stackFile)) {
     files.push(stackFile);
-    for (const [key, raw] of Object.entries(readYaml(stackFile).config ?? {})) {
+    for (const [key, raw] of Object.entries(readYaml<Partial<ProjectFile>>(stackFile).config ?? {})) {
       const fullKey = qualify(key, name);
       const { value, secret } = replaceSecure(raw, fullKey);
       config[fullKey] = asText(value);
