@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { ReadResourceRequest, RegisterResourceRequest, ResourceInvokeRequest } from "@pulumi/pulumi/proto/resource_pb";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { deserializeProperties, specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import * as settings from "@pulumi/pulumi/runtime/settings";
@@ -131,9 +132,9 @@ export function unwrapSecrets(
   return { redacted: value, raw: value, paths, unknownPaths };
 }
 
-function propertyDependenciesOf(req: any): Record<string, string[]> {
+function propertyDependenciesOf(req: RegisterResourceRequest): Record<string, string[]> {
   const deps: Record<string, string[]> = {};
-  req.getPropertydependenciesMap().forEach((value: { getUrnsList(): string[] }, key: string) => {
+  req.getPropertydependenciesMap().forEach((value, key) => {
     deps[key] = [...value.getUrnsList()].sort();
   });
   return deps;
@@ -153,8 +154,8 @@ export function urnOf(stack: string, project: string, parent: string, type: stri
   return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
 }
 
-function customTimeoutsOf(req: any): Pick<Registration, "customTimeouts"> {
-  const t = req.getCustomtimeouts?.();
+function customTimeoutsOf(req: RegisterResourceRequest): Pick<Registration, "customTimeouts"> {
+  const t = req.getCustomtimeouts();
   if (!t) return {};
   const set = Object.entries({ create: t.getCreate(), update: t.getUpdate(), delete: t.getDelete() }).filter(([, v]) => v);
   return set.length > 0 ? { customTimeouts: Object.fromEntries(set) } : {};
@@ -166,15 +167,18 @@ function providerUrn(reference: string): string {
   return cut < 0 ? "" : reference.slice(0, cut);
 }
 
+/** How the monitor answers a request: as the gRPC stubs do, an error or the response message. */
+type Callback = (err: Error | null, response: unknown) => void;
+
 /** Reads what the mock API leaves out (options) from the registration request itself. */
 class RecordingMonitor extends MockMonitor {
   readonly registrations: Registration[] = [];
   readonly invocations: Invocation[] = [];
 
-  override async invoke(req: any, callback: (err: any, response: any) => void): Promise<void> {
+  override async invoke(req: ResourceInvokeRequest, callback: Callback): Promise<void> {
     const token = req.getTok();
     if (token !== "pulumi:pulumi:getResource") {
-      this.invocations.push({ token, inputs: unwrapSecrets(deserializeProperties(req.getArgs())).redacted as Props });
+      this.invocations.push({ token, inputs: unwrapSecrets(deserializeProperties(req.getArgs()!)).redacted as Props });
     }
     return super.invoke(req, callback);
   }
@@ -187,36 +191,38 @@ class RecordingMonitor extends MockMonitor {
       urnOf(pulumi.getStack(), pulumi.getProject(), parent, type, name);
   }
 
-  private record(req: any, read: boolean, inputs: unknown): void {
+  /** `registered` is the request of a managed resource; a read (`registered` undefined) has no options. */
+  private record(req: RegisterResourceRequest | ReadResourceRequest, registered: RegisterResourceRequest | undefined, inputs: unknown): void {
     const { redacted, raw, paths, unknownPaths } = unwrapSecrets(inputs);
+    const read = registered === undefined;
     this.registrations.push({
       urn: urnOf(pulumi.getStack(), pulumi.getProject(), req.getParent(), req.getType(), req.getName()),
       type: req.getType(),
       name: req.getName(),
-      custom: read ? true : req.getCustom(),
+      custom: registered?.getCustom() ?? true,
       read,
       parent: req.getParent() ?? "",
-      provider: providerUrn(req.getProvider?.() ?? ""),
-      protect: read ? false : Boolean(req.getProtect()),
-      retainOnDelete: read ? false : Boolean(req.getRetainondelete?.()),
-      deleteBeforeReplace: read ? false : Boolean(req.getDeletebeforereplace()),
-      dependsOn: read ? [] : [...req.getDependenciesList()].sort(),
-      propertyDependencies: read ? {} : propertyDependenciesOf(req),
+      provider: providerUrn(req.getProvider() ?? ""),
+      protect: Boolean(registered?.getProtect()),
+      retainOnDelete: Boolean(registered?.getRetainondelete()),
+      deleteBeforeReplace: Boolean(registered?.getDeletebeforereplace()),
+      dependsOn: registered ? [...registered.getDependenciesList()].sort() : [],
+      propertyDependencies: registered ? propertyDependenciesOf(registered) : {},
       inputs: redacted as Props,
       secretPaths: paths,
       unknownPaths,
       rawInputs: raw as Props,
-      ...(read ? {} : customTimeoutsOf(req)),
+      ...(registered && customTimeoutsOf(registered)),
     });
   }
 
-  override async registerResource(req: any, callback: (err: any, response: any) => void): Promise<void> {
-    this.record(req, false, deserializeProperties(req.getObject()));
+  override async registerResource(req: RegisterResourceRequest, callback: Callback): Promise<void> {
+    this.record(req, req, deserializeProperties(req.getObject()!));
     return super.registerResource(req, callback);
   }
 
-  override async readResource(req: any, callback: (err: any, response: any) => void): Promise<void> {
-    this.record(req, true, deserializeProperties(req.getProperties()));
+  override async readResource(req: ReadResourceRequest, callback: Callback): Promise<void> {
+    this.record(req, undefined, deserializeProperties(req.getProperties()!));
     return super.readResource(req, callback);
   }
 }
@@ -225,7 +231,8 @@ class RecordingMonitor extends MockMonitor {
 async function resolveOutputs(programOutputs: Record<string, unknown>): Promise<Record<string, StackOutput>> {
   const entries = await Promise.all(
     Object.entries(programOutputs).map(async ([key, value]) => {
-      const output = pulumi.output(value) as any;
+      // promise(withUnknowns) and isSecret are the SDK's own (OutputImpl), not in Output's typings.
+      const output = pulumi.output(value) as unknown as { promise(withUnknowns: boolean): Promise<unknown>; isSecret: Promise<boolean> };
       // With unknowns: in a fresh plan an output the engine computes reads UNKNOWN, not undefined.
       const [resolved, secret] = await Promise.all([output.promise(true), output.isSecret]);
       return [key, { value: unwrapSecrets(resolved).raw, secret: Boolean(secret) }] as const;
@@ -257,7 +264,8 @@ function defaultStackOutputs(config: Record<string, string>, self: string, fresh
       migrationToken: mockDigest(`migration of ${DEPLOYED_TAGS[stack]}`).slice("sha256:".length, "sha256:".length + 12),
     };
     if (stack !== "stage") return deployed;
-    const sandbox = JSON.parse(config["monitor:preview"] ?? "{}").sandboxSecrets ?? [];
+    const preview = JSON.parse(config["monitor:preview"] ?? "{}") as { sandboxSecrets?: string[] };
+    const sandbox = preview.sandboxSecrets ?? [];
     return {
       ...deployed,
       [PREVIEW_PLATFORM_OUTPUT]: mockPreviewPlatform(config["gcp:project"], config["gcp:region"], sandbox),
