@@ -71,6 +71,11 @@ export function mockPreviewPlatform(project: string, region: string, sandboxSecr
 }
 
 type State = Record<string, unknown>;
+/**
+ * A resource's inputs as the mocks read them: the text fields a provider builds its ids and names from (project,
+ * region, name, ...). The SDK hands them over untyped; the mocks only ever interpolate or convert them.
+ */
+type Fields = Readonly<Record<string, string | undefined>>;
 
 /** Global compute types, by the collection in their resource path. */
 const GLOBAL_COMPUTE: Record<string, string> = {
@@ -101,7 +106,7 @@ export function mockAddress(name: string): string {
 
 export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
   const projectNumber = mockProjectNumber(ctx.project);
-  const outputsByType: Record<string, (name: string, inputs: State) => State> = {
+  const outputsByType: Record<string, (name: string, inputs: Fields) => State> = {
     "gcp:cloudrunv2/service:Service": (_, i) => {
       const url = `https://${i.name}-${projectNumber}.${i.location ?? ctx.region}.run.app`;
       return { uri: url, urls: [url], uid: hex(String(i.name)).slice(0, 36) };
@@ -140,7 +145,7 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
     ...Object.fromEntries(
       Object.entries(GLOBAL_COMPUTE).map(([type, collection]) => [
         type,
-        (_: string, i: State) => computeIds(`projects/${i.project ?? ctx.project}/global/${collection}/${i.name}`),
+        (_: string, i: Fields) => computeIds(`projects/${i.project ?? ctx.project}/global/${collection}/${i.name}`),
       ]),
     ),
     "gcp:compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup": (_, i) =>
@@ -152,7 +157,7 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
     ...Object.fromEntries(
       Object.entries(CERTIFICATE_MANAGER).map(([type, collection]) => [
         type,
-        (_: string, i: State) => ({ id: `projects/${i.project ?? ctx.project}/locations/${i.location ?? "global"}/${collection}/${i.name}` }),
+        (_: string, i: Fields) => ({ id: `projects/${i.project ?? ctx.project}/locations/${i.location ?? "global"}/${collection}/${i.name}` }),
       ]),
     ),
     "gcp:certificatemanager/dnsAuthorization:DnsAuthorization": (_, i) => ({
@@ -196,22 +201,23 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
 
   return {
     newResource(args) {
+      const inputs = args.inputs as Fields;
       if (args.type === "pulumi:pulumi:StackReference") {
-        const name = String(args.inputs.name);
+        const name = String(inputs.name);
         const outputs = ctx.stackOutputs(name);
         if (!outputs) throw new Error(`the offline engine has no outputs for the stack reference "${name}"`);
         return { id: name, state: { name, outputs, secretOutputNames: [] } };
       }
-      if (ctx.fresh) return { id: undefined, state: args.inputs };
-      const extra = outputsByType[args.type]?.(args.name, args.inputs) ?? {};
-      const state = { ...args.inputs, ...extra };
-      const id = args.custom === false ? undefined : String(extra.id ?? state.name ?? `${args.name}-id`);
+      if (ctx.fresh) return { id: undefined, state: inputs };
+      const extra = outputsByType[args.type]?.(args.name, inputs) ?? {};
+      const state: State = { ...inputs, ...extra };
+      const id = args.custom === false ? undefined : String((extra.id ?? state.name ?? `${args.name}-id`) as string) /* an id or a name: text */;
       return { id, state };
     },
     call(args) {
       switch (args.token) {
         case "gcp:organizations/getProject:getProject": {
-          const projectId = String(args.inputs.projectId ?? ctx.project);
+          const projectId = String((args.inputs as Fields).projectId ?? ctx.project);
           return { projectId, number: mockProjectNumber(projectId), name: projectId, id: `projects/${projectId}` };
         }
         case "gcp:artifactregistry/getDockerImage:getDockerImage": {
@@ -221,7 +227,7 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
           const digest = mockDigest(`${repository}/${imageName}`);
           const buildTime = mockBuildTime(tag);
           return {
-            ...args.inputs,
+            ...(args.inputs as State),
             id: `projects/${project}/locations/${location}/repositories/${repositoryId}/dockerImages/${image}@${digest}`,
             selfLink: `${repository}/${image}@${digest}`,
             tags: [tag],
