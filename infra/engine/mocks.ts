@@ -211,7 +211,8 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
       if (ctx.fresh) return { id: undefined, state: inputs };
       const extra = outputsByType[args.type]?.(args.name, inputs) ?? {};
       const state: State = { ...inputs, ...extra };
-      const id = args.custom === false ? undefined : String((extra.id ?? state.name ?? `${args.name}-id`) as string) /* an id or a name: text */;
+      const named = extra.id ?? state.name;
+      const id = args.custom === false ? undefined : typeof named === "string" ? named : `${args.name}-id`;
       return { id, state };
     },
     call(args) {
