@@ -16,10 +16,63 @@ export interface PipelineReport {
   secrets: { repository: string; name: string }[];
   rulesets: { repository: string; name: string; target: string; includes: string[]; rules: Record<string, unknown>; bypass: unknown[] }[];
   files: { repository: string; path: string; commitMessage: string }[];
-  registry: { repository: string; cleanupPolicies: unknown[] }[];
+  registry: { repository: string; cleanupPolicies: CleanupPolicy[] }[];
 }
 
-const GRANT_TARGETS: Record<string, (i: any) => string> = {
+// What the report reads of each resource's inputs, as the provider receives them (@pulumi/gcp, @pulumi/github).
+interface CleanupPolicy {
+  id: string;
+  action: string;
+  condition?: { tagState?: string; tagPrefixes?: string[]; olderThan?: string };
+}
+interface Grant {
+  member: string;
+  role: string;
+  condition?: { expression?: string };
+  project?: string;
+  bucket?: string;
+  cryptoKeyId?: string;
+  repository?: string;
+}
+interface InEnvironment {
+  repository: string;
+  environment: string;
+}
+interface Inputs {
+  "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider": {
+    workloadIdentityPoolId: string;
+    workloadIdentityPoolProviderId: string;
+    project: string;
+    attributeCondition: string;
+    attributeMapping: Record<string, string>;
+  };
+  "gcp:serviceaccount/iAMMember:IAMMember": { serviceAccountId: string; member: string };
+  "github:index/repositoryEnvironment:RepositoryEnvironment": InEnvironment & { reviewers?: { teams?: number[] }[] };
+  "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy": InEnvironment & {
+    branchPattern?: string;
+    tagPattern?: string;
+  };
+  "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable": InEnvironment & { variableName: string; value: string };
+  "github:index/actionsVariable:ActionsVariable": { repository: string; variableName: string; value: string };
+  "github:index/actionsSecret:ActionsSecret": { repository: string; secretName: string };
+  "github:index/repositoryRuleset:RepositoryRuleset": {
+    repository: string;
+    name: string;
+    target: string;
+    conditions?: { refName?: { includes?: string[] } };
+    rules: Record<string, unknown>;
+    bypassActors?: unknown[];
+  };
+  "github:index/repositoryFile:RepositoryFile": { repository: string; file: string; commitMessage: string };
+  "gcp:artifactregistry/repository:Repository": {
+    location: string;
+    project: string;
+    repositoryId: string;
+    cleanupPolicies?: CleanupPolicy[];
+  };
+}
+
+const GRANT_TARGETS: Record<string, (i: Grant) => string> = {
   "gcp:projects/iAMMember:IAMMember": (i) => `project ${i.project}`,
   "gcp:storage/bucketIAMMember:BucketIAMMember": (i) => `bucket ${i.bucket}`,
   "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": (i) => `key ${String(i.cryptoKeyId).split("/").pop()}`,
@@ -28,7 +81,7 @@ const GRANT_TARGETS: Record<string, (i: any) => string> = {
 
 export function pipelineReport(evaluation: Evaluation): PipelineReport {
   const of = (type: string): Registration[] => evaluation.registrations.filter((r) => r.type === type);
-  const inputs = (type: string): any[] => of(type).map((r) => r.inputs);
+  const inputs = <T extends keyof Inputs>(type: T): Inputs[T][] => of(type).map((r) => r.inputs as unknown as Inputs[T]);
   const policies = inputs("github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy");
   const envVariables = inputs("github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable");
   return {
@@ -44,20 +97,23 @@ export function pipelineReport(evaluation: Evaluation): PipelineReport {
     })),
     grants: evaluation.registrations
       .filter((r) => r.type in GRANT_TARGETS)
-      .map((r) => ({
-        member: r.inputs.member as string,
-        role: r.inputs.role as string,
-        on: GRANT_TARGETS[r.type](r.inputs),
-        ...((r.inputs.condition as any)?.expression ? { condition: (r.inputs.condition as any).expression } : {}),
-      })),
+      .map((r) => {
+        const grant = r.inputs as unknown as Grant;
+        return {
+          member: grant.member,
+          role: grant.role,
+          on: GRANT_TARGETS[r.type](grant),
+          ...(grant.condition?.expression ? { condition: grant.condition.expression } : {}),
+        };
+      }),
     environments: inputs("github:index/repositoryEnvironment:RepositoryEnvironment").map((e) => {
-      const mine = (x: any) => x.repository === e.repository && x.environment === e.environment;
+      const mine = (x: InEnvironment) => x.repository === e.repository && x.environment === e.environment;
       return {
         repository: e.repository,
         environment: e.environment,
-        reviewers: (e.reviewers ?? []).flatMap((r: any) => r.teams ?? []),
-        branches: policies.filter((p) => mine(p) && p.branchPattern).map((p) => p.branchPattern),
-        tags: policies.filter((p) => mine(p) && p.tagPattern).map((p) => p.tagPattern),
+        reviewers: (e.reviewers ?? []).flatMap((r) => r.teams ?? []),
+        branches: policies.filter((p) => mine(p) && p.branchPattern).map((p) => p.branchPattern!),
+        tags: policies.filter((p) => mine(p) && p.tagPattern).map((p) => p.tagPattern!),
         variables: Object.fromEntries(envVariables.filter(mine).map((v) => [v.variableName, v.value])),
       };
     }),
@@ -130,7 +186,7 @@ export function renderPipelineReport(report: PipelineReport): string {
   lines.push("", "Registry:");
   for (const r of report.registry) {
     lines.push(`  ${r.repository}`);
-    for (const p of r.cleanupPolicies as any[]) {
+    for (const p of r.cleanupPolicies) {
       const c = p.condition ?? {};
       const what = [c.tagState, c.tagPrefixes && `tags ${c.tagPrefixes.join(",")}*`, c.olderThan && `older than ${c.olderThan}`];
       lines.push(`    ${p.action} ${p.id}: ${what.filter(Boolean).join(", ")}`);
