@@ -24,7 +24,9 @@ async function main() {
   // Required here, not imported: only now, with the loader gone, may ts-node and what it loads come in.
   // Exported by tsutils.js, though its typings leave it out.
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
-  const tsutils = require("@pulumi/pulumi/tsutils") as { loadTypeScriptCompilerOptions(path: string): { noCheck?: boolean } };
+  const tsutils = require("@pulumi/pulumi/tsutils") as {
+    loadTypeScriptCompilerOptions(path: string): { noCheck?: boolean };
+  };
   const compilerOptions = tsutils.loadTypeScriptCompilerOptions("tsconfig.json");
   const env = process.env.PULUMI_NODEJS_TRANSPILE_ONLY;
   const transpileOnly = env ? env === "true" : compilerOptions.noCheck;
@@ -34,10 +36,20 @@ async function main() {
     transpileOnly,
     project: "tsconfig.json",
     skipProject: false,
-    compilerOptions: { target: "ES2020", module: "nodenext", moduleResolution: "nodenext", sourceMap: "true", ...compilerOptions },
+    compilerOptions: {
+      target: "ES2020",
+      module: "nodenext",
+      moduleResolution: "nodenext",
+      sourceMap: "true",
+      ...compilerOptions,
+    },
   });
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must load through ts-node, as under the CLI
-  await evaluate(stack, { config, secretKeys, program: () => require(resolve(ROOT, "infra/index.ts")) as Record<string, unknown> });
+  await evaluate(stack, {
+    config,
+    secretKeys,
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must load through ts-node, as under the CLI
+    program: () => require(resolve(ROOT, "infra/index.ts")) as Record<string, unknown>,
+  });
   const seconds = (performance.now() - started) / 1000;
   process.stdout.write(`${JSON.stringify({ seconds, transpileOnly: Boolean(service.options.transpileOnly) })}\n`);
 }

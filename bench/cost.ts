@@ -11,11 +11,18 @@ export const PRICES = {
   runVcpuSecond: { usd: 0.000024, source: "https://cloud.google.com/run/pricing (request-based billing, Tier 1)" },
   runGibSecond: { usd: 0.0000025, source: "https://cloud.google.com/run/pricing (request-based billing, Tier 1)" },
   runMillionRequests: { usd: 0.4, source: "https://cloud.google.com/run/pricing" },
-  sqlVcpuHour: { usd: 0.0413, source: "https://cloud.google.com/sql/pricing (Enterprise edition, dedicated core; also usage.ai's May 2026 summary)" },
+  sqlVcpuHour: {
+    usd: 0.0413,
+    source:
+      "https://cloud.google.com/sql/pricing (Enterprise edition, dedicated core; also usage.ai's May 2026 summary)",
+  },
   sqlGibHour: { usd: 0.007, source: "https://cloud.google.com/sql/pricing (Enterprise edition)" },
   sqlF1MicroHour: { usd: 0.0105, source: "https://cloud.google.com/sql/pricing (shared core db-f1-micro)" },
   sqlSsdGibMonth: { usd: 0.17, source: "https://cloud.google.com/sql/pricing (SSD storage)" },
-  secretVersionMonth: { usd: 0.06, source: "https://cloud.google.com/secret-manager/pricing (active version per location)" },
+  secretVersionMonth: {
+    usd: 0.06,
+    source: "https://cloud.google.com/secret-manager/pricing (active version per location)",
+  },
   secretTenThousandAccesses: { usd: 0.03, source: "https://cloud.google.com/secret-manager/pricing" },
   registryGibMonth: { usd: 0.1, source: "https://cloud.google.com/artifact-registry/pricing (storage)" },
 } as const;
@@ -64,7 +71,8 @@ export function footprintOf(preview: Evaluation): PreviewFootprint {
   return {
     vcpu: containers.reduce((sum, c) => sum + cpuOf(c.resources.limits.cpu), 0),
     memoryGib: containers.reduce((sum, c) => sum + gibOf(c.resources.limits.memory), 0),
-    secretVersions: preview.registrations.filter((r) => r.type === "gcp:secretmanager/secretVersion:SecretVersion").length,
+    secretVersions: preview.registrations.filter((r) => r.type === "gcp:secretmanager/secretVersion:SecretVersion")
+      .length,
     secretsReadAtStart: containers.reduce((sum, c) => sum + (c.envs ?? []).filter((e) => e.valueSource).length, 0),
   };
 }
@@ -78,14 +86,18 @@ export function customTier(tier: string): { vcpu: number; memoryGib: number } {
 
 /** A Cloud SQL instance's day: compute around the clock plus its disk. */
 export function instancePerDay(tier: string): number {
-  const hourly = tier === "db-f1-micro" ? PRICES.sqlF1MicroHour.usd : customTier(tier).vcpu * PRICES.sqlVcpuHour.usd + customTier(tier).memoryGib * PRICES.sqlGibHour.usd;
+  const hourly =
+    tier === "db-f1-micro"
+      ? PRICES.sqlF1MicroHour.usd
+      : customTier(tier).vcpu * PRICES.sqlVcpuHour.usd + customTier(tier).memoryGib * PRICES.sqlGibHour.usd;
   return hourly * 24 + (USAGE.instanceDiskGib * PRICES.sqlSsdGibMonth.usd) / USAGE.daysPerMonth;
 }
 
 /** One preview's own cost per day, without any database instance. */
 export function previewPerDay(f: PreviewFootprint, active: boolean): number {
   const storage =
-    (f.secretVersions * PRICES.secretVersionMonth.usd + USAGE.imageGib * PRICES.registryGibMonth.usd) / USAGE.daysPerMonth;
+    (f.secretVersions * PRICES.secretVersionMonth.usd + USAGE.imageGib * PRICES.registryGibMonth.usd) /
+    USAGE.daysPerMonth;
   if (!active) return storage;
   const seconds = USAGE.activeInstanceHours * 3600;
   const compute = seconds * (f.vcpu * PRICES.runVcpuSecond.usd + f.memoryGib * PRICES.runGibSecond.usd);

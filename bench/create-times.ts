@@ -25,7 +25,8 @@ export const CREATE_TIMES: Readonly<Record<string, CreateTime>> = {
   },
   "gcp:cloudrunv2/job:Job": {
     seconds: 90,
-    source: "create (~15 s) plus the migration execution runExecutionToken waits for: pull, start, knex migrate on an empty database",
+    source:
+      "create (~15 s) plus the migration execution runExecutionToken waits for: pull, start, knex migrate on an empty database",
     estimate: true,
   },
   "gcp:cloudrunv2/service:Service": {
@@ -49,13 +50,33 @@ export const CREATE_TIMES: Readonly<Record<string, CreateTime>> = {
     source: "read-modify-write of the project's IAM policy, retried on concurrent edits",
     estimate: true,
   },
-  "gcp:pubsub/topicIAMMember:TopicIAMMember": { seconds: 5, source: "read-modify-write of the topic's policy", estimate: true },
-  "gcp:secretmanager/secretIamMember:SecretIamMember": { seconds: 5, source: "read-modify-write of the secret's policy", estimate: true },
-  "gcp:cloudrunv2/serviceIamMember:ServiceIamMember": { seconds: 5, source: "read-modify-write of the service's policy", estimate: true },
-  "gcp:projects/service:Service": { seconds: 5, source: "the API is already enabled (stage shares the project): one call", estimate: true },
+  "gcp:pubsub/topicIAMMember:TopicIAMMember": {
+    seconds: 5,
+    source: "read-modify-write of the topic's policy",
+    estimate: true,
+  },
+  "gcp:secretmanager/secretIamMember:SecretIamMember": {
+    seconds: 5,
+    source: "read-modify-write of the secret's policy",
+    estimate: true,
+  },
+  "gcp:cloudrunv2/serviceIamMember:ServiceIamMember": {
+    seconds: 5,
+    source: "read-modify-write of the service's policy",
+    estimate: true,
+  },
+  "gcp:projects/service:Service": {
+    seconds: 5,
+    source: "the API is already enabled (stage shares the project): one call",
+    estimate: true,
+  },
   "gcp:secretmanager/secret:Secret": { seconds: 2, source: "one synchronous API call", estimate: true },
   "gcp:secretmanager/secretVersion:SecretVersion": { seconds: 2, source: "one synchronous API call", estimate: true },
-  "pulumi:pulumi:StackReference": { seconds: 2, source: "read of stage's state from the backend bucket", estimate: true },
+  "pulumi:pulumi:StackReference": {
+    seconds: 2,
+    source: "read of stage's state from the backend bucket",
+    estimate: true,
+  },
   "random:index/randomPassword:RandomPassword": { seconds: 0, source: "local to the provider", estimate: false },
   "pulumi:providers:gcp": { seconds: 0, source: "local to the engine", estimate: false },
 };

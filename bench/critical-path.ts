@@ -10,7 +10,10 @@
 import type { Registration } from "../infra/engine/evaluate";
 
 /** What the graph needs of a registration: a subset, so that tests can hand-make one. */
-export type GraphNode = Pick<Registration, "urn" | "type" | "name" | "custom" | "parent" | "dependsOn" | "propertyDependencies"> &
+export type GraphNode = Pick<
+  Registration,
+  "urn" | "type" | "name" | "custom" | "parent" | "dependsOn" | "propertyDependencies"
+> &
   Partial<Pick<Registration, "provider" | "read">>;
 
 export interface Step {
@@ -122,7 +125,8 @@ export function withInstancePerPreview(nodes: readonly GraphNode[], platformUrn:
     ...(provider ? { provider } : {}),
   };
   const waitsOnPlatform = (n: GraphNode) =>
-    n.dependsOn.includes(platformUrn) || Object.values(n.propertyDependencies).some((urns) => urns.includes(platformUrn));
+    n.dependsOn.includes(platformUrn) ||
+    Object.values(n.propertyDependencies).some((urns) => urns.includes(platformUrn));
   return [
     ...nodes.map((n) => (n.custom && waitsOnPlatform(n) ? { ...n, dependsOn: [...n.dependsOn, instance.urn] } : n)),
     instance,

@@ -48,9 +48,14 @@ function planSpeed(): void {
   const noop = mkdtempSync(join(tmpdir(), "bench-noop-"));
   writeFileSync(join(noop, "package.json"), JSON.stringify({ name: "noop", private: true, scripts: { noop: ":" } }));
   const load = FLOOR_PACKAGES.map((p) => `require(${JSON.stringify(p)});`).join("");
-  const variants: Array<[string, string, string[]]> = PLAN_STACKS.map((s) => [s, "npm", ["run", "--silent", "plan", "--", s]]);
+  const variants: Array<[string, string, string[]]> = PLAN_STACKS.map((s) => [
+    s,
+    "npm",
+    ["run", "--silent", "plan", "--", s],
+  ]);
   if (process.env.BENCH_BEFORE) {
-    for (const s of PLAN_STACKS) variants.push([`${s} (before: ts-node)`, "npx", ["ts-node", "--transpile-only", "infra/plan-cli.ts", s]]);
+    for (const s of PLAN_STACKS)
+      variants.push([`${s} (before: ts-node)`, "npx", ["ts-node", "--transpile-only", "infra/plan-cli.ts", s]]);
   }
   const npm: number[] = [];
   const node: number[] = [];
@@ -58,7 +63,9 @@ function planSpeed(): void {
   const ratios = new Map<string, number[]>(variants.map(([name]) => [name, []]));
   for (const s of PLAN_STACKS) timed("npm", ["run", "--silent", "plan", "--", s]); // warm the transpile and file caches
   for (let i = 0; i < ROUNDS; i++) {
-    const floor = npm[npm.push(timed("npm", ["run", "--silent", "noop"], noop)) - 1] + node[node.push(timed("node", ["-e", load])) - 1];
+    const floor =
+      npm[npm.push(timed("npm", ["run", "--silent", "noop"], noop)) - 1] +
+      node[node.push(timed("node", ["-e", load])) - 1];
     for (const [name, command, args] of variants) {
       const t = timed(command, args);
       plans.get(name)!.push(t);
@@ -66,11 +73,15 @@ function planSpeed(): void {
     }
   }
   console.log(`\n1. Plan speed against its floor (${ROUNDS} alternating runs; median, min-max)`);
-  console.log(`   floor = npm running a no-op script ${median(npm).toFixed(2)} s (${spread(npm)}) + node loading ${FLOOR_PACKAGES.join(", ")} ${median(node).toFixed(2)} s (${spread(node)})`);
+  console.log(
+    `   floor = npm running a no-op script ${median(npm).toFixed(2)} s (${spread(npm)}) + node loading ${FLOOR_PACKAGES.join(", ")} ${median(node).toFixed(2)} s (${spread(node)})`,
+  );
   for (const [name] of variants) {
     const t = plans.get(name)!;
     const r = ratios.get(name)!;
-    console.log(`   npm run plan -- ${name.padEnd(24)} ${median(t).toFixed(2)} s (${spread(t)})  ratio to floor ${median(r).toFixed(2)} (${spread(r)})`);
+    console.log(
+      `   npm run plan -- ${name.padEnd(24)} ${median(t).toFixed(2)} s (${spread(t)})  ratio to floor ${median(r).toFixed(2)} (${spread(r)})`,
+    );
   }
 }
 
@@ -94,17 +105,29 @@ function cliPath(): void {
     configured.push(c.seconds);
     checked.push(runner({ PULUMI_NODEJS_TRANSPILE_ONLY: "false" }).seconds);
   }
-  console.log(`\n2. The CLI path: ts-node registered as Pulumi's runner does, from infra/, loading and running pr-123 (${rounds} runs each)`);
-  console.log(`   as configured (tsconfig "ts-node": transpileOnly resolved to ${mode}): ${median(configured).toFixed(2)} s (${spread(configured)})`);
-  console.log(`   type-checked (PULUMI_NODEJS_TRANSPILE_ONLY=false, the default before): ${median(checked).toFixed(2)} s (${spread(checked)})`);
-  console.log(`   saved per preview/up: ${(median(checked) - median(configured)).toFixed(2)} s; npm test's tsc --noEmit does the type-check once`);
+  console.log(
+    `\n2. The CLI path: ts-node registered as Pulumi's runner does, from infra/, loading and running pr-123 (${rounds} runs each)`,
+  );
+  console.log(
+    `   as configured (tsconfig "ts-node": transpileOnly resolved to ${mode}): ${median(configured).toFixed(2)} s (${spread(configured)})`,
+  );
+  console.log(
+    `   type-checked (PULUMI_NODEJS_TRANSPILE_ONLY=false, the default before): ${median(checked).toFixed(2)} s (${spread(checked)})`,
+  );
+  console.log(
+    `   saved per preview/up: ${(median(checked) - median(configured)).toFixed(2)} s; npm test's tsc --noEmit does the type-check once`,
+  );
 }
 
 function printPath(title: string, path: CriticalPath): void {
   console.log(`   ${title}: ${(path.total / 60).toFixed(1)} min`);
   for (const s of path.steps) {
     const row = CREATE_TIMES[s.type];
-    const note = row ? (row.estimate ? "estimate" : "measured elsewhere") : `not in the table: ${UNKNOWN_TYPE_SECONDS} s`;
+    const note = row
+      ? row.estimate
+        ? "estimate"
+        : "measured elsewhere"
+      : `not in the table: ${UNKNOWN_TYPE_SECONDS} s`;
     console.log(`     ${String(s.start).padStart(4)}-${String(s.finish).padEnd(4)} s  ${s.type}  ${s.name}  (${note})`);
   }
 }
@@ -115,12 +138,17 @@ function timeToUrl(preview: Evaluation): void {
   if (!platform) throw new Error("the preview reads no platform");
   const shared = criticalPath(preview.registrations, seconds);
   const own = criticalPath(withInstancePerPreview(preview.registrations, platform.urn), seconds);
-  console.log(`\n3. Time to a preview URL: critical path of \`pulumi up\` for a new ${preview.stack} with monitor:appSource (image built)`);
+  console.log(
+    `\n3. Time to a preview URL: critical path of \`pulumi up\` for a new ${preview.stack} with monitor:appSource (image built)`,
+  );
   printPath("shared instance (this design)", shared);
   printPath("an instance per preview (the design it replaces)", own);
   console.log(`   ratio: ${(own.total / shared.total).toFixed(2)}x (instance per preview / shared)`);
-  const unknown = [...new Set(preview.registrations.filter((r) => r.custom && !CREATE_TIMES[r.type]).map((r) => r.type))];
-  if (unknown.length) console.log(`   types without a create time (counted ${UNKNOWN_TYPE_SECONDS} s): ${unknown.join(", ")}`);
+  const unknown = [
+    ...new Set(preview.registrations.filter((r) => r.custom && !CREATE_TIMES[r.type]).map((r) => r.type)),
+  ];
+  if (unknown.length)
+    console.log(`   types without a create time (counted ${UNKNOWN_TYPE_SECONDS} s): ${unknown.join(", ")}`);
   console.log("   create times and their sources:");
   for (const [type, row] of Object.entries(CREATE_TIMES)) {
     console.log(`     ${type}: ${row.seconds} s${row.estimate ? " (estimate)" : ""}: ${row.source}`);
@@ -143,7 +171,11 @@ function cost(preview: Evaluation, sharedTier: string): void {
     `   shared instance ${sharedTier}: ${usd(instancePerDay(sharedTier))}/day; an instance per preview: ` +
       `${sharedTier} ${usd(instancePerDay(sharedTier))}/day, or db-f1-micro ${usd(instancePerDay("db-f1-micro"))}/day`,
   );
-  console.log("        N  shared idle  shared active  per-preview idle  per-preview active  (per-preview at " + sharedTier + "; at db-f1-micro)");
+  console.log(
+    "        N  shared idle  shared active  per-preview idle  per-preview active  (per-preview at " +
+      sharedTier +
+      "; at db-f1-micro)",
+  );
   for (const n of [1, 10, 50, 100]) {
     const c = fleetPerDay(n, f, sharedTier, sharedTier);
     const micro = fleetPerDay(n, f, sharedTier, "db-f1-micro");
@@ -157,7 +189,11 @@ function cost(preview: Evaluation, sharedTier: string): void {
 }
 
 async function main(): Promise<void> {
-  console.log(`npm run bench: ${new Date().toISOString()}, node ${process.version}, ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+  console.log(
+    `npm run bench: ${new Date().toISOString()}, node ${process.version}, ${cpus().length} CPUs, load ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}`,
+  );
   planSpeed();
   cliPath();
   const appSource = mkdtempSync(join(tmpdir(), "bench-app-"));
@@ -169,7 +205,9 @@ async function main(): Promise<void> {
   const sizing = platformSizing(stage);
   if (!sizing) throw new Error(`stage declares no ${PREVIEW_PLATFORM_NAMES.instance}`);
   cost(preview, sizing.tier);
-  console.log(`\n5. Scale (npm run plan -- stage prints the same)\n   ${renderCapacity(previewCapacity(sizing)).replace(/\n/g, "\n   ")}`);
+  console.log(
+    `\n5. Scale (npm run plan -- stage prints the same)\n   ${renderCapacity(previewCapacity(sizing)).replace(/\n/g, "\n   ")}`,
+  );
 }
 
 main().catch((err) => {

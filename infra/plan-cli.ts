@@ -115,7 +115,9 @@ async function main(): Promise<number> {
     const { text, refused } = await plan(args, resolve(__dirname, ".."));
     process.stdout.write(`${text}\n`);
     if (refused) {
-      process.stderr.write(`Stack "${args.stack}" violates a mandatory policy, or one could not run: see Policies above.\n`);
+      process.stderr.write(
+        `Stack "${args.stack}" violates a mandatory policy, or one could not run: see Policies above.\n`,
+      );
     }
     return refused ? 1 : 0;
   } catch (err) {

@@ -36,7 +36,9 @@ export function requirePreviewStack(stack: string): string {
   try {
     kind = parseStackName(stack).kind;
   } catch {
-    throw new RefusedError(`STACK "${stack}" is not a stack of the monitor project. Fix: pass the preview stack pr-<N> of the closed pull request.`);
+    throw new RefusedError(
+      `STACK "${stack}" is not a stack of the monitor project. Fix: pass the preview stack pr-<N> of the closed pull request.`,
+    );
   }
   if (kind !== "preview") {
     throw new RefusedError(
@@ -55,7 +57,10 @@ export function errorSummary(err: unknown, max = 1500): string {
 
 /** The line of CLI output that says what went wrong: the last one mentioning an error, else the last one. */
 export function errorHeadline(err: unknown, max = 200): string {
-  const lines = (err instanceof Error ? err.message : String(err)).split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = (err instanceof Error ? err.message : String(err))
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   const line = [...lines].reverse().find((l) => /error/i.test(l)) ?? lines.at(-1) ?? "unknown error";
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
@@ -104,7 +109,9 @@ export async function destroyAndRemove(stack: DestroyableStack, options: Destroy
         );
       }
       const delay = baseDelayMs * 2 ** (attempt - 1);
-      log(`${destroyed ? "Removing" : "Destroying"} ${stack.name} failed (attempt ${attempt}/${attempts}); retrying in ${delay / 1000}s:\n${summary}`);
+      log(
+        `${destroyed ? "Removing" : "Destroying"} ${stack.name} failed (attempt ${attempt}/${attempts}); retrying in ${delay / 1000}s:\n${summary}`,
+      );
       await sleep(delay);
     }
   }
@@ -136,7 +143,9 @@ export async function main(env: Env = process.env): Promise<number> {
   const workspace = await projectWorkspace();
   const existing = await workspace.listStacks();
   if (!existing.some((s) => shortStackName(s.name) === name)) {
-    console.log(`There is no stack ${name} (the pull request never got a preview, or it is gone already): nothing to destroy.`);
+    console.log(
+      `There is no stack ${name} (the pull request never got a preview, or it is gone already): nothing to destroy.`,
+    );
     return 0;
   }
   const stack = await selectStack(workspace, name);

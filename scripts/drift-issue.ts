@@ -45,7 +45,10 @@ export function detailsDigest(details: string): string {
 const digestMarker = (digest: string) => `<!-- drift-digest: ${digest} -->`;
 
 export function renderBody(stack: string, details: string, runUrl: string | undefined): string {
-  const shown = details.length > MAX_DETAILS ? `${details.slice(0, MAX_DETAILS)}\n… (truncated; the run's log has the rest)` : details;
+  const shown =
+    details.length > MAX_DETAILS
+      ? `${details.slice(0, MAX_DETAILS)}\n… (truncated; the run's log has the rest)`
+      : details;
   // A fence longer than any backtick run in the output, so the output cannot close it.
   const longest = Math.max(2, ...(shown.match(/`+/g) ?? []).map((r) => r.length));
   const fence = "`".repeat(longest + 1);
@@ -84,7 +87,13 @@ export function decideDrift(input: {
 
   if (!input.drifted) {
     if (!issue) return [{ kind: "none", why: `${input.stack} has no drift and no open drift issue` }];
-    return [...mine.map((i) => ({ kind: "close" as const, issue: i.number, comment: `The latest drift check found no changes in ${input.stack}${runRef}. Closing.` }))];
+    return [
+      ...mine.map((i) => ({
+        kind: "close" as const,
+        issue: i.number,
+        comment: `The latest drift check found no changes in ${input.stack}${runRef}. Closing.`,
+      })),
+    ];
   }
   const body = renderBody(input.stack, input.details, input.runUrl);
   if (!issue) return [{ kind: "create", title, body, labels: [DRIFT_LABEL] }];
@@ -93,7 +102,12 @@ export function decideDrift(input: {
   }
   return [
     ...folded,
-    { kind: "update", issue: issue.number, body, comment: `The drift in ${input.stack} changed${runRef}; the description now shows the latest check.` },
+    {
+      kind: "update",
+      issue: issue.number,
+      body,
+      comment: `The drift in ${input.stack} changed${runRef}; the description now shows the latest check.`,
+    },
   ];
 }
 
@@ -106,13 +120,21 @@ export async function openDriftIssues(github: GitHub): Promise<DriftIssue[]> {
   return items.filter((i) => !i.pull_request);
 }
 
-export async function apply(github: GitHub, actions: readonly DriftAction[], log: (line: string) => void): Promise<void> {
+export async function apply(
+  github: GitHub,
+  actions: readonly DriftAction[],
+  log: (line: string) => void,
+): Promise<void> {
   for (const action of actions) {
     switch (action.kind) {
       case "create": {
-        const created = await github.request<{ number: number; html_url: string; labels?: { name: string }[] }>("POST", "/repos/{owner}/{repo}/issues", {
-          body: { title: action.title, body: action.body, labels: action.labels },
-        });
+        const created = await github.request<{ number: number; html_url: string; labels?: { name: string }[] }>(
+          "POST",
+          "/repos/{owner}/{repo}/issues",
+          {
+            body: { title: action.title, body: action.body, labels: action.labels },
+          },
+        );
         log(`Opened #${created.number}: ${created.html_url}`);
         // GitHub drops labels silently when the token may not set them, and the next run finds the issue by label.
         if (!created.labels?.some((l) => l.name === DRIFT_LABEL)) {
@@ -125,12 +147,18 @@ export async function apply(github: GitHub, actions: readonly DriftAction[], log
       }
       case "update":
         await github.request("PATCH", `/repos/{owner}/{repo}/issues/${action.issue}`, { body: { body: action.body } });
-        await github.request("POST", `/repos/{owner}/{repo}/issues/${action.issue}/comments`, { body: { body: action.comment } });
+        await github.request("POST", `/repos/{owner}/{repo}/issues/${action.issue}/comments`, {
+          body: { body: action.comment },
+        });
         log(`Updated #${action.issue}.`);
         break;
       case "close":
-        await github.request("POST", `/repos/{owner}/{repo}/issues/${action.issue}/comments`, { body: { body: action.comment } });
-        await github.request("PATCH", `/repos/{owner}/{repo}/issues/${action.issue}`, { body: { state: "closed", state_reason: "completed" } });
+        await github.request("POST", `/repos/{owner}/{repo}/issues/${action.issue}/comments`, {
+          body: { body: action.comment },
+        });
+        await github.request("PATCH", `/repos/{owner}/{repo}/issues/${action.issue}`, {
+          body: { state: "closed", state_reason: "completed" },
+        });
         log(`Closed #${action.issue}.`);
         break;
       case "none":
@@ -141,7 +169,8 @@ export async function apply(github: GitHub, actions: readonly DriftAction[], log
 }
 
 export async function main(env: Env = process.env, fetchImpl?: Fetch): Promise<number> {
-  if (optionalEnv(env, "DRIFTED") === undefined) throw new UsageError('DRIFTED is not set. Fix: pass "true" when the refresh found changes, "false" otherwise.');
+  if (optionalEnv(env, "DRIFTED") === undefined)
+    throw new UsageError('DRIFTED is not set. Fix: pass "true" when the refresh found changes, "false" otherwise.');
   const drifted = boolEnv(env, "DRIFTED", false);
   const stack = requireEnv(env, "STACK", { hint: "Pass the stack the drift check ran on (stage or prod)." });
   let kind: string;
@@ -156,7 +185,9 @@ export async function main(env: Env = process.env, fetchImpl?: Fetch): Promise<n
         "Fix: pass stage or prod.",
     );
   }
-  const detailsFile = drifted ? requireEnv(env, "DETAILS_FILE", { hint: "Write the refresh output to a file and pass its path." }) : undefined;
+  const detailsFile = drifted
+    ? requireEnv(env, "DETAILS_FILE", { hint: "Write the refresh output to a file and pass its path." })
+    : undefined;
   const details = detailsFile ? readInputFile("DETAILS_FILE", detailsFile) : "";
   const runUrl = optionalEnv(env, "RUN_URL", { pattern: /^https:\/\/\S+$/, expected: "an https URL" });
   const github = gitHubFromEnv(env, fetchImpl);

@@ -26,7 +26,13 @@ export function escapeChat(text: string): string {
 /** Release notes longer than this are cut; the release page has them all. */
 const MAX_NOTES = 3000;
 
-export function chatMessage(input: { status: DeployStatus; environment: string; tag: string; runUrl?: string; notes?: string }): { text: string } {
+export function chatMessage(input: {
+  status: DeployStatus;
+  environment: string;
+  tag: string;
+  runUrl?: string;
+  notes?: string;
+}): { text: string } {
   const what = `Monitor ${escapeChat(input.tag)} to ${escapeChat(input.environment)}`;
   const verb = { started: "deploy started", succeeded: "deployed", failed: "deploy FAILED" }[input.status];
   const link = input.runUrl ? ` (<${escapeChat(input.runUrl)}|run>)` : "";
@@ -51,10 +57,13 @@ export async function main(env: Env = process.env, fetchImpl: Fetch = fetch): Pr
     return 0;
   }
   if (!/^https:\/\/\S+$/.test(webhook)) {
-    throw new UsageError(`CHAT_WEBHOOK_URL is not an https URL. Fix: set the ${CHAT_WEBHOOK_SECRET} secret to the webhook's https URL.`);
+    throw new UsageError(
+      `CHAT_WEBHOOK_URL is not an https URL. Fix: set the ${CHAT_WEBHOOK_SECRET} secret to the webhook's https URL.`,
+    );
   }
   const status = requireEnv(env, "STATUS", { hint: `Pass one of: ${STATUSES.join(", ")}.` });
-  if (!(STATUSES as readonly string[]).includes(status)) throw new UsageError(`STATUS is not one of ${STATUSES.join(", ")}. Fix: pass one of them.`);
+  if (!(STATUSES as readonly string[]).includes(status))
+    throw new UsageError(`STATUS is not one of ${STATUSES.join(", ")}. Fix: pass one of them.`);
   const message = chatMessage({
     status: status as DeployStatus,
     environment: requireEnv(env, "ENVIRONMENT", { pattern: /^[a-z]+$/, expected: "an environment name such as prod" }),
@@ -73,10 +82,14 @@ export async function main(env: Env = process.env, fetchImpl: Fetch = fetch): Pr
     });
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
-    throw new RefusedError(`Posting to the chat webhook failed (${e.name === "TimeoutError" ? "timed out" : (e.cause?.code ?? e.name)}).`);
+    throw new RefusedError(
+      `Posting to the chat webhook failed (${e.name === "TimeoutError" ? "timed out" : (e.cause?.code ?? e.name)}).`,
+    );
   }
   if (!response.ok) {
-    throw new RefusedError(`The chat webhook answered ${response.status}; check the ${CHAT_WEBHOOK_SECRET} secret is a current webhook URL.`);
+    throw new RefusedError(
+      `The chat webhook answered ${response.status}; check the ${CHAT_WEBHOOK_SECRET} secret is a current webhook URL.`,
+    );
   }
   console.log(`Posted "${status}" to the team chat.`);
   return 0;

@@ -43,11 +43,15 @@ export function ownCommitFromClaims(claims: Record<string, unknown>): OwnCommit 
   const workflowRef = claims.job_workflow_ref;
   const sha = claims.job_workflow_sha;
   if (typeof workflowRef !== "string" || typeof sha !== "string") {
-    throw new RefusedError("The OIDC token has no job_workflow_ref/job_workflow_sha claims; GitHub sets them on every job's token, so the token is not from GitHub Actions.");
+    throw new RefusedError(
+      "The OIDC token has no job_workflow_ref/job_workflow_sha claims; GitHub sets them on every job's token, so the token is not from GitHub Actions.",
+    );
   }
   const match = /^([A-Za-z0-9-]+\/[A-Za-z0-9._-]+)\/\.github\/workflows\/[^@]+\.ya?ml@(.+)$/.exec(workflowRef);
   if (!match) {
-    throw new RefusedError(`The job_workflow_ref claim "${workflowRef}" is not owner/repo/.github/workflows/<file>@<ref>.`);
+    throw new RefusedError(
+      `The job_workflow_ref claim "${workflowRef}" is not owner/repo/.github/workflows/<file>@<ref>.`,
+    );
   }
   if (!FULL_SHA.test(sha)) throw new RefusedError(`The job_workflow_sha claim "${sha}" is not a 40-hex commit SHA.`);
   return { repository: match[1], sha, ref: match[2] };
@@ -75,10 +79,13 @@ export async function requestToken(env: Env, fetchImpl: Fetch = fetch): Promise<
     signal: AbortSignal.timeout(30_000),
   });
   if (!response.ok) {
-    throw new RefusedError(`The runner's token service answered ${response.status} to the OIDC token request; re-run the job, and check it has permissions: id-token: write.`);
+    throw new RefusedError(
+      `The runner's token service answered ${response.status} to the OIDC token request; re-run the job, and check it has permissions: id-token: write.`,
+    );
   }
   const body = (await response.json()) as { value?: unknown };
-  if (typeof body.value !== "string") throw new RefusedError("The runner's token service answered without a token (no `value`).");
+  if (typeof body.value !== "string")
+    throw new RefusedError("The runner's token service answered without a token (no `value`).");
   return body.value;
 }
 

@@ -130,9 +130,13 @@ export function renderComment(input: CommentInput): string {
 export function inputFromEnv(env: Env): CommentInput {
   const state = requireEnv(env, "STATE", { hint: `Pass one of: ${PREVIEW_STATES.join(", ")}.` });
   if (!(PREVIEW_STATES as readonly string[]).includes(state)) {
-    throw new UsageError(`STATE must be one of ${PREVIEW_STATES.join(", ")}, got "${escapeMarkdown(state, 40)}". Fix: pass one of them.`);
+    throw new UsageError(
+      `STATE must be one of ${PREVIEW_STATES.join(", ")}, got "${escapeMarkdown(state, 40)}". Fix: pass one of them.`,
+    );
   }
-  const prNumber = Number(requireEnv(env, "PR_NUMBER", { pattern: /^[1-9][0-9]{0,9}$/, expected: "a pull request number" }));
+  const prNumber = Number(
+    requireEnv(env, "PR_NUMBER", { pattern: /^[1-9][0-9]{0,9}$/, expected: "a pull request number" }),
+  );
   const runUrl = requireEnv(env, "RUN_URL", {
     pattern: /^https:\/\/\S+$/,
     expected: "an https URL",
@@ -143,9 +147,19 @@ export function inputFromEnv(env: Env): CommentInput {
     state: state as PreviewState,
     prNumber,
     runUrl,
-    url: deployed ? requireEnv(env, "URL", { pattern: /^https:\/\/\S+$/, expected: "the preview's https URL", hint: "Pass the stack's url output." }) : undefined,
+    url: deployed
+      ? requireEnv(env, "URL", {
+          pattern: /^https:\/\/\S+$/,
+          expected: "the preview's https URL",
+          hint: "Pass the stack's url output.",
+        })
+      : undefined,
     digest: deployed
-      ? requireEnv(env, "DIGEST", { pattern: DIGEST, expected: "an image digest sha256:<64 hex>", hint: "Pass the stack's image digest output." })
+      ? requireEnv(env, "DIGEST", {
+          pattern: DIGEST,
+          expected: "an image digest sha256:<64 hex>",
+          hint: "Pass the stack's image digest output.",
+        })
       : undefined,
     migration: deployed ? describeMigration(optionalEnv(env, "MIGRATION")) : undefined,
     failedStep: state === "failed" ? optionalEnv(env, "FAILED_STEP") : undefined,
@@ -154,7 +168,9 @@ export function inputFromEnv(env: Env): CommentInput {
 
 // eslint-disable-next-line @typescript-eslint/require-await -- every script's main is async, so that a refusal reaches run() and the tests as a rejection, never a synchronous throw
 export async function main(env: Env = process.env): Promise<number> {
-  const file = requireEnv(env, "BODY_FILE", { hint: "Give a path under $RUNNER_TEMP for the comment step's body file." });
+  const file = requireEnv(env, "BODY_FILE", {
+    hint: "Give a path under $RUNNER_TEMP for the comment step's body file.",
+  });
   const input = inputFromEnv(env);
   writeFileSync(file, renderComment(input));
   console.log(`Wrote the ${input.state} comment for #${input.prNumber} to ${file}.`);

@@ -65,7 +65,9 @@ export type TagEnvironment = keyof typeof TAG_RULES;
 /** Refuses a tag that is not the form the environment deploys, or an environment with no tag rule. */
 export function validateTag(environment: string, tag: string): void {
   if (!Object.hasOwn(TAG_RULES, environment)) {
-    throw new RefusedError(`ENVIRONMENT "${environment}" is not one this workflow deploys. Fix: choose one of: ${Object.keys(TAG_RULES).join(", ")}.`);
+    throw new RefusedError(
+      `ENVIRONMENT "${environment}" is not one this workflow deploys. Fix: choose one of: ${Object.keys(TAG_RULES).join(", ")}.`,
+    );
   }
   const rule = TAG_RULES[environment as TagEnvironment];
   if (!rule.valid(tag)) {
@@ -78,7 +80,10 @@ export function validateTag(environment: string, tag: string): void {
 
 /** Tag names from `git tag --list`, one a line. */
 export function gitTags(cwd = process.cwd()): string[] {
-  return execFileSync("git", ["tag", "--list"], { cwd, encoding: "utf8" }).split("\n").map((t) => t.trim()).filter(Boolean);
+  return execFileSync("git", ["tag", "--list"], { cwd, encoding: "utf8" })
+    .split("\n")
+    .map((t) => t.trim())
+    .filter(Boolean);
 }
 
 export interface ReleaseTagIo {
@@ -101,11 +106,15 @@ export async function main(args: readonly string[], io: ReleaseTagIo): Promise<n
     const tag = nextCalendarTag(tags, io.now);
     const base = notesBase(tags, latest);
     writeOutputs(io.env, { tag, notes_base: base ?? "" });
-    io.log(`Next release tag: ${tag}${targetRef ? ` (from ${targetRef})` : ""}; notes since ${base ?? "the first commit"}.`);
+    io.log(
+      `Next release tag: ${tag}${targetRef ? ` (from ${targetRef})` : ""}; notes since ${base ?? "the first commit"}.`,
+    );
     return 0;
   }
   if (command === "validate") {
-    const environment = requireEnv(io.env, "ENVIRONMENT", { hint: "Pass the workflow's environment input through env:." });
+    const environment = requireEnv(io.env, "ENVIRONMENT", {
+      hint: "Pass the workflow's environment input through env:.",
+    });
     const tag = requireEnv(io.env, "TAG", { hint: "Pass the workflow's tag input through env:." });
     validateTag(environment, tag);
     writeOutputs(io.env, { tag });
@@ -118,5 +127,7 @@ export async function main(args: readonly string[], io: ReleaseTagIo): Promise<n
 }
 
 if (require.main === module) {
-  run(() => main(process.argv.slice(2), { env: process.env, now: new Date(), tags: () => gitTags(), log: console.log }));
+  run(() =>
+    main(process.argv.slice(2), { env: process.env, now: new Date(), tags: () => gitTags(), log: console.log }),
+  );
 }

@@ -34,7 +34,11 @@ export interface WorkflowJob {
 export type E2eVerdict = { ok: true; job: WorkflowJob; run: WorkflowRun } | { ok: false; reason: string };
 
 /** Pure: among the runs at the commit and their jobs, a successful job against stage. */
-export function judgeE2e(runs: readonly { run: WorkflowRun; jobs: readonly WorkflowJob[] }[], workflow: string, sha: string): E2eVerdict {
+export function judgeE2e(
+  runs: readonly { run: WorkflowRun; jobs: readonly WorkflowJob[] }[],
+  workflow: string,
+  sha: string,
+): E2eVerdict {
   for (const { run, jobs } of runs) {
     const job = jobs.find((j) => STAGE_JOB.test(j.name) && j.conclusion === "success");
     if (job) return { ok: true, job, run };
@@ -42,8 +46,11 @@ export function judgeE2e(runs: readonly { run: WorkflowRun; jobs: readonly Workf
   const fix =
     `Run "${workflow}" by hand (workflow_dispatch, test_env: stage) on the branch whose head is ${sha} while stage runs that commit, ` +
     `wait for it to pass, then start the deploy again.`;
-  if (runs.length === 0) return { ok: false, reason: `No completed run of ${workflow} exists for commit ${sha}. ${fix}` };
-  const seen = runs.flatMap(({ run, jobs }) => jobs.map((j) => `${j.name}: ${j.conclusion ?? run.status} (${j.html_url})`));
+  if (runs.length === 0)
+    return { ok: false, reason: `No completed run of ${workflow} exists for commit ${sha}. ${fix}` };
+  const seen = runs.flatMap(({ run, jobs }) =>
+    jobs.map((j) => `${j.name}: ${j.conclusion ?? run.status} (${j.html_url})`),
+  );
   return {
     ok: false,
     reason: `No run of ${workflow} for commit ${sha} passed against stage. Jobs seen:\n  ${seen.join("\n  ") || "(none)"}\n${fix}`,
@@ -59,7 +66,12 @@ export async function checkE2e(github: GitHub, workflow: string, sha: string): P
   );
   const withJobs = [];
   for (const run of runs) {
-    const jobs = await github.paginate<WorkflowJob, { jobs?: WorkflowJob[] }>(`/repos/{owner}/{repo}/actions/runs/${run.id}/jobs`, { filter: "latest" }, (page) => page.jobs ?? [], 3);
+    const jobs = await github.paginate<WorkflowJob, { jobs?: WorkflowJob[] }>(
+      `/repos/{owner}/{repo}/actions/runs/${run.id}/jobs`,
+      { filter: "latest" },
+      (page) => page.jobs ?? [],
+      3,
+    );
     withJobs.push({ run, jobs });
   }
   return judgeE2e(withJobs, workflow, sha);
@@ -69,11 +81,13 @@ export async function main(env: Env = process.env, fetchImpl?: Fetch): Promise<n
   const sha = requireEnv(env, "COMMIT_SHA", {
     pattern: FULL_SHA,
     expected: "a full 40-hex commit SHA",
-    hint: "Resolve the release tag first, e.g. `git rev-parse \"$TAG^{commit}\"`.",
+    hint: 'Resolve the release tag first, e.g. `git rev-parse "$TAG^{commit}"`.',
   });
   const workflow =
-    optionalEnv(env, "E2E_WORKFLOW", { pattern: /^[A-Za-z0-9._-]+\.ya?ml$/, expected: "a workflow file name such as functional_tests_cron.yml" }) ??
-    DEFAULT_E2E_WORKFLOW;
+    optionalEnv(env, "E2E_WORKFLOW", {
+      pattern: /^[A-Za-z0-9._-]+\.ya?ml$/,
+      expected: "a workflow file name such as functional_tests_cron.yml",
+    }) ?? DEFAULT_E2E_WORKFLOW;
   const verdict = await checkE2e(gitHubFromEnv(env, fetchImpl), workflow, sha);
   if (!verdict.ok) throw new RefusedError(verdict.reason);
   console.log(`E2E against stage passed for ${sha}: ${verdict.job.name} (${verdict.job.html_url}).`);

@@ -9,7 +9,16 @@
  * env: URL (the service's https URL), COMMIT_SHA (optional, 7-40 hex), ATTEMPTS (default 20, at most 60),
  *      BACKOFF_SECONDS (first wait, doubled each time up to 30s; default 3, at most 30).
  */
-import { RefusedError, intEnv, optionalEnv, requireEnv, run, sleep as realSleep, type Env, type Sleep } from "./lib/cli";
+import {
+  RefusedError,
+  intEnv,
+  optionalEnv,
+  requireEnv,
+  run,
+  sleep as realSleep,
+  type Env,
+  type Sleep,
+} from "./lib/cli";
 import type { Fetch } from "./lib/github";
 
 export interface SmokeOptions {
@@ -96,7 +105,10 @@ export async function main(env: Env = process.env, io: { fetch?: Fetch; sleep?: 
     expected: "the service's base URL, e.g. https://monitor-stage.example (no path)",
     hint: "Pass the stack's url output.",
   });
-  const commit = optionalEnv(env, "COMMIT_SHA", { pattern: /^[0-9a-f]{7,40}$/, expected: "7 to 40 lowercase hex characters" });
+  const commit = optionalEnv(env, "COMMIT_SHA", {
+    pattern: /^[0-9a-f]{7,40}$/,
+    expected: "7 to 40 lowercase hex characters",
+  });
   const attempts = intEnv(env, "ATTEMPTS", { min: 1, max: 60, default: 20 });
   const backoffSeconds = intEnv(env, "BACKOFF_SECONDS", { min: 0, max: 30, default: 3 });
   const reported = await smokeCheck({

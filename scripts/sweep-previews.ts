@@ -16,7 +16,16 @@ import { parseStackName } from "../shared-rules/stack-name";
 import { boolEnv, intEnv, run, type Env, type Sleep } from "./lib/cli";
 import { GitHubError, gitHubFromEnv, type Fetch, type GitHub } from "./lib/github";
 import { appendSummary } from "./lib/github-files";
-import { DestroyFailedError, destroyAndRemove, errorHeadline, errorSummary, projectWorkspace, selectStack, shortStackName, type DestroyableStack } from "./destroy-preview";
+import {
+  DestroyFailedError,
+  destroyAndRemove,
+  errorHeadline,
+  errorSummary,
+  projectWorkspace,
+  selectStack,
+  shortStackName,
+  type DestroyableStack,
+} from "./destroy-preview";
 
 export interface StackInfo {
   readonly name: string;
@@ -94,7 +103,13 @@ export function decideSweep(input: SweepInput): SweepDecision[] {
 
     const retry = input.failedBefore.has(stack.name);
     const destroy = (reason: DestroyReason, why: string) =>
-      decisions.set(stack, { stack, action: "destroy", reason, retry, why: retry ? `${why}; retrying a destroy that failed before` : why });
+      decisions.set(stack, {
+        stack,
+        action: "destroy",
+        reason,
+        retry,
+        why: retry ? `${why}; retrying a destroy that failed before` : why,
+      });
     const last = updatedAt(stack);
     if (stack.updateInProgress) {
       decisions.set(stack, { stack, action: "keep", why: "an update is in progress" });
@@ -102,12 +117,19 @@ export function decideSweep(input: SweepInput): SweepDecision[] {
     } else if (input.prs.get(pr) === "closed") {
       destroy("closed", `PR #${pr} is closed`);
     } else if (last !== undefined && input.now.getTime() - last > input.ttlDays * DAY_MS) {
-      destroy("ttl", `not updated for ${Math.floor((input.now.getTime() - last) / DAY_MS)} days (TTL ${input.ttlDays})`);
+      destroy(
+        "ttl",
+        `not updated for ${Math.floor((input.now.getTime() - last) / DAY_MS)} days (TTL ${input.ttlDays})`,
+      );
     } else if (retry) {
       destroy("failed-before", "its last destroy failed");
     } else {
       const state = input.prs.get(pr);
-      decisions.set(stack, { stack, action: "keep", why: state ? `PR #${pr} is ${state}` : `PR #${pr} not found; kept until its TTL` });
+      decisions.set(stack, {
+        stack,
+        action: "keep",
+        why: state ? `PR #${pr} is ${state}` : `PR #${pr} not found; kept until its TTL`,
+      });
       remaining.push(stack);
     }
   }
@@ -115,7 +137,11 @@ export function decideSweep(input: SweepInput): SweepDecision[] {
   let excess = remaining.length - input.cap;
   const oldestFirst = remaining
     .filter((s) => !s.updateInProgress)
-    .sort((a, b) => (updatedAt(a) ?? -Infinity) - (updatedAt(b) ?? -Infinity) || a.name.localeCompare(b.name, "en", { numeric: true }));
+    .sort(
+      (a, b) =>
+        (updatedAt(a) ?? -Infinity) - (updatedAt(b) ?? -Infinity) ||
+        a.name.localeCompare(b.name, "en", { numeric: true }),
+    );
   for (const stack of oldestFirst) {
     if (excess <= 0) break;
     decisions.set(stack, {
@@ -138,10 +164,17 @@ export interface SweepOutcome {
 
 /** Markdown-safe table cell: no pipes or line breaks from an error message. */
 function cell(text: string): string {
-  return text.replace(/\|/g, "\\|").replace(/[\r\n]+/g, " ").replace(/</g, "&lt;").slice(0, 300);
+  return text
+    .replace(/\|/g, "\\|")
+    .replace(/[\r\n]+/g, " ")
+    .replace(/</g, "&lt;")
+    .slice(0, 300);
 }
 
-export function renderSummary(outcomes: readonly SweepOutcome[], settings: { ttlDays: number; cap: number; dryRun: boolean }): string {
+export function renderSummary(
+  outcomes: readonly SweepOutcome[],
+  settings: { ttlDays: number; cap: number; dryRun: boolean },
+): string {
   const destroyed = outcomes.filter((o) => o.decision.action === "destroy");
   const lines = [
     `### Preview sweep${settings.dryRun ? " (dry run)" : ""}`,
@@ -153,8 +186,11 @@ export function renderSummary(outcomes: readonly SweepOutcome[], settings: { ttl
   ];
   for (const { decision, result } of outcomes) {
     const s = decision.stack;
-    const what = decision.action === "destroy" ? `destroy (${decision.reason}${decision.retry ? ", retry" : ""})` : "keep";
-    lines.push(`| \`${cell(s.name)}\` | ${cell(s.lastUpdate ?? "never")} | ${s.resourceCount ?? "?"} | ${what} | ${cell(decision.why)} | ${cell(result ?? "")} |`);
+    const what =
+      decision.action === "destroy" ? `destroy (${decision.reason}${decision.retry ? ", retry" : ""})` : "keep";
+    lines.push(
+      `| \`${cell(s.name)}\` | ${cell(s.lastUpdate ?? "never")} | ${s.resourceCount ?? "?"} | ${what} | ${cell(decision.why)} | ${cell(result ?? "")} |`,
+    );
   }
   return `${lines.join("\n")}\n`;
 }
@@ -190,15 +226,28 @@ export interface SweepIo {
 }
 
 /** Lists, decides, destroys (unless a dry run); resolves with every stack's outcome. Failures are outcomes, not throws. */
-export async function sweep(io: SweepIo, settings: { ttlDays: number; cap: number; dryRun: boolean }): Promise<SweepOutcome[]> {
+export async function sweep(
+  io: SweepIo,
+  settings: { ttlDays: number; cap: number; dryRun: boolean },
+): Promise<SweepOutcome[]> {
   const stacks = await io.backend.listStacks();
   const previews = stacks.filter((s) => previewNumber(s.name) !== undefined);
-  const prs = await fetchPrStates(io.github, previews.map((s) => previewNumber(s.name)!));
+  const prs = await fetchPrStates(
+    io.github,
+    previews.map((s) => previewNumber(s.name)!),
+  );
   const failedBefore = new Set<string>();
   for (const s of previews) if (await io.backend.lastDestroyFailed(s.name)) failedBefore.add(s.name);
 
   const outcomes: SweepOutcome[] = [];
-  for (const decision of decideSweep({ stacks, prs, now: io.now, ttlDays: settings.ttlDays, cap: settings.cap, failedBefore })) {
+  for (const decision of decideSweep({
+    stacks,
+    prs,
+    now: io.now,
+    ttlDays: settings.ttlDays,
+    cap: settings.cap,
+    failedBefore,
+  })) {
     if (decision.action === "keep") {
       outcomes.push({ decision });
       continue;
@@ -214,7 +263,8 @@ export async function sweep(io: SweepIo, settings: { ttlDays: number; cap: numbe
       outcomes.push({ decision, result: took > 1 ? `destroyed after ${took} attempts` : "destroyed" });
     } catch (err) {
       io.log(`${decision.stack.name}: ${errorSummary(err)}`);
-      const headline = err instanceof DestroyFailedError ? `${err.attempts} attempts, last: ${err.lastError}` : errorHeadline(err);
+      const headline =
+        err instanceof DestroyFailedError ? `${err.attempts} attempts, last: ${err.lastError}` : errorHeadline(err);
       outcomes.push({ decision, result: `failed (${headline}); retried on the next run` });
     }
   }
@@ -240,7 +290,8 @@ export function automationBackend(workspace: Workspace): SweepBackend {
 }
 
 export async function main(env: Env = process.env, fetchImpl?: Fetch): Promise<number> {
-  const hint = (name: string) => `Set it from the repository variable ${name} (the pipeline stack writes it from the preview config).`;
+  const hint = (name: string) =>
+    `Set it from the repository variable ${name} (the pipeline stack writes it from the preview config).`;
   const ttlDays = intEnv(env, "PREVIEW_TTL_DAYS", { min: 1, max: 365 }, hint(REPOSITORY_VARIABLES.previewTtlDays));
   const cap = intEnv(env, "PREVIEW_CAP", { min: 0, max: 1000 }, hint(REPOSITORY_VARIABLES.previewCap));
   const dryRun = boolEnv(env, "DRY_RUN", false);
@@ -251,7 +302,9 @@ export async function main(env: Env = process.env, fetchImpl?: Fetch): Promise<n
   if (!appendSummary(env, summary)) console.log(summary);
   const failed = outcomes.filter((o) => o.result?.startsWith("failed"));
   if (failed.length > 0) {
-    console.error(`${failed.length} destroy(s) failed: ${failed.map((o) => o.decision.stack.name).join(", ")}. The next run retries them.`);
+    console.error(
+      `${failed.length} destroy(s) failed: ${failed.map((o) => o.decision.stack.name).join(", ")}. The next run retries them.`,
+    );
     return 1;
   }
   return 0;

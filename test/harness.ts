@@ -119,7 +119,10 @@ export function secretValues(evaluation: Evaluation): string[] {
       const value = path
         .split(/\.|\[|\]/)
         .filter(Boolean)
-        .reduce<unknown>((v, k) => (typeof v === "object" && v !== null ? (v as Record<string, unknown>)[k] : undefined), r.rawInputs);
+        .reduce<unknown>(
+          (v, k) => (typeof v === "object" && v !== null ? (v as Record<string, unknown>)[k] : undefined),
+          r.rawInputs,
+        );
       if (typeof value === "string") values.push(value);
     }
   }

@@ -71,11 +71,21 @@ function load(home: Home, dir: string): WorkflowFile[] {
     .map((file) => {
       const full = join(dir, file);
       const text = readFileSync(full, "utf8");
-      return { home, path: relative(ROOT, full), file, text, workflow: parse(text) as Workflow, document: parseDocument(text) };
+      return {
+        home,
+        path: relative(ROOT, full),
+        file,
+        text,
+        workflow: parse(text) as Workflow,
+        document: parseDocument(text),
+      };
     });
 }
 
-export const WORKFLOW_FILES: readonly WorkflowFile[] = [...load("infra", INFRA_WORKFLOWS_DIR), ...load("app", APP_WORKFLOWS_DIR)];
+export const WORKFLOW_FILES: readonly WorkflowFile[] = [
+  ...load("infra", INFRA_WORKFLOWS_DIR),
+  ...load("app", APP_WORKFLOWS_DIR),
+];
 
 export function workflowFile(home: Home, file: string): WorkflowFile {
   const found = WORKFLOW_FILES.find((w) => w.home === home && w.file === file);
@@ -116,7 +126,9 @@ export function environmentName(job: Job): string | undefined {
   return typeof job.environment === "string" ? job.environment : job.environment?.name;
 }
 
-export function concurrencyOf(c: Job["concurrency"]): { group: string; cancel: boolean | string | undefined } | undefined {
+export function concurrencyOf(
+  c: Job["concurrency"],
+): { group: string; cancel: boolean | string | undefined } | undefined {
   if (c === undefined) return undefined;
   return typeof c === "string" ? { group: c, cancel: undefined } : { group: c.group, cancel: c["cancel-in-progress"] };
 }
@@ -146,18 +158,34 @@ export function pulumiOps(wf: WorkflowFile): PulumiOp[] {
       // The action takes its config map as one YAML string.
       const configMap: unknown = typeof w["config-map"] === "string" ? parse(w["config-map"]) : undefined;
       const config = typeof configMap === "object" && configMap !== null ? Object.keys(configMap) : [];
-      const flags = ["upsert", "diff", "policyPacks", "comment-on-pr", "expect-no-changes", "remove"].filter((f) => w[f] !== undefined && w[f] !== false);
+      const flags = ["upsert", "diff", "policyPacks", "comment-on-pr", "expect-no-changes", "remove"].filter(
+        (f) => w[f] !== undefined && w[f] !== false,
+      );
       ops.push({ jobId, command: String(w.command), stack: String(w["stack-name"]), config, flags });
     }
     if (step.run) {
       for (const m of step.run.matchAll(/\bpulumi (refresh|up|destroy|preview)\b([^\n]*)/g)) {
         const stackArg = /--stack "?\$?([A-Za-z0-9_-]+)"?/.exec(m[2])?.[1] ?? "";
         const stack = step.env && stackArg in step.env ? String(step.env[stackArg]) : stackArg;
-        ops.push({ jobId, command: m[1], stack, config: [], flags: [...m[2].matchAll(/--([a-z-]+)/g)].map((f) => f[1]).filter((f) => f !== "stack") });
+        ops.push({
+          jobId,
+          command: m[1],
+          stack,
+          config: [],
+          flags: [...m[2].matchAll(/--([a-z-]+)/g)].map((f) => f[1]).filter((f) => f !== "stack"),
+        });
       }
       for (const script of scriptsIn(step.run)) {
-        if (script === "scripts/destroy-preview.ts") ops.push({ jobId, command: "destroy", stack: String(step.env?.STACK), config: [], flags: ["remove", "retry"] });
-        if (script === "scripts/sweep-previews.ts") ops.push({ jobId, command: "destroy", stack: "pr-*", config: [], flags: ["remove", "sweep"] });
+        if (script === "scripts/destroy-preview.ts")
+          ops.push({
+            jobId,
+            command: "destroy",
+            stack: String(step.env?.STACK),
+            config: [],
+            flags: ["remove", "retry"],
+          });
+        if (script === "scripts/sweep-previews.ts")
+          ops.push({ jobId, command: "destroy", stack: "pr-*", config: [], flags: ["remove", "sweep"] });
       }
     }
   }

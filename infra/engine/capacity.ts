@@ -66,7 +66,13 @@ export function previewCapacity(sizing: PreviewSizing): PreviewCapacity {
 }
 
 /** Custom tiers by size, for the fix the warning suggests. */
-const LARGER_TIERS = ["db-custom-1-3840", "db-custom-2-7680", "db-custom-4-15360", "db-custom-8-30720", "db-custom-16-61440"];
+const LARGER_TIERS = [
+  "db-custom-1-3840",
+  "db-custom-2-7680",
+  "db-custom-4-15360",
+  "db-custom-8-30720",
+  "db-custom-16-61440",
+];
 
 /** The warning line for the plan, or undefined when the cap sits well inside the tier (or its default is unknown). */
 export function capacityWarning(c: PreviewCapacity): string | undefined {
@@ -75,7 +81,9 @@ export function capacityWarning(c: PreviewCapacity): string | undefined {
     `${c.maxPreviews} previews x (${c.maxInstancesPerPreview} instances + ${MIGRATION_TASKS_PER_PREVIEW} migration) ` +
     `x pool ${c.pool} + ${RESERVED_CONNECTIONS} reserved`;
   const over = c.needed > c.tierDefault;
-  const share = over ? `${(c.needed / c.tierDefault).toFixed(1)}x` : `${Math.round((100 * c.needed) / c.tierDefault)} % of`;
+  const share = over
+    ? `${(c.needed / c.tierDefault).toFixed(1)}x`
+    : `${Math.round((100 * c.needed) / c.tierDefault)} % of`;
   const bigger = LARGER_TIERS.find((t) => (defaultMaxConnections(t) ?? 0) >= c.needed);
   return (
     `warning: monitor:preview.maxConcurrent ${c.maxPreviews} needs ${c.needed} connections on the shared preview ` +
@@ -93,7 +101,9 @@ export function platformSizing(evaluation: Evaluation): PreviewSizing | undefine
   // The instance's inputs as the provider received them: its tier and the labels the stage stack sets.
   type Inputs = { settings?: { tier: string; userLabels?: Record<string, string> } };
   const instance = evaluation.registrations.find(
-    (r) => r.type === "gcp:sql/databaseInstance:DatabaseInstance" && (r.inputs as Inputs).settings?.userLabels?.role === "preview-platform",
+    (r) =>
+      r.type === "gcp:sql/databaseInstance:DatabaseInstance" &&
+      (r.inputs as Inputs).settings?.userLabels?.role === "preview-platform",
   );
   if (!instance) return undefined;
   const settings = (instance.inputs as Inputs).settings!;

@@ -1,5 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { ReadResourceRequest, RegisterResourceRequest, ResourceInvokeRequest } from "@pulumi/pulumi/proto/resource_pb";
+import type {
+  ReadResourceRequest,
+  RegisterResourceRequest,
+  ResourceInvokeRequest,
+} from "@pulumi/pulumi/proto/resource_pb";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { deserializeProperties, specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import * as settings from "@pulumi/pulumi/runtime/settings";
@@ -157,7 +161,9 @@ export function urnOf(stack: string, project: string, parent: string, type: stri
 function customTimeoutsOf(req: RegisterResourceRequest): Pick<Registration, "customTimeouts"> {
   const t = req.getCustomtimeouts();
   if (!t) return {};
-  const set = Object.entries({ create: t.getCreate(), update: t.getUpdate(), delete: t.getDelete() }).filter(([, v]) => v);
+  const set = Object.entries({ create: t.getCreate(), update: t.getUpdate(), delete: t.getDelete() }).filter(
+    ([, v]) => v,
+  );
   return set.length > 0 ? { customTimeouts: Object.fromEntries(set) } : {};
 }
 
@@ -187,12 +193,19 @@ class RecordingMonitor extends MockMonitor {
     super(mocks);
     // Replaces the mock's URN (private in its typings) everywhere the mock uses it, so that the SDK (parents,
     // dependencies) holds the same URNs as the recording.
-    (this as unknown as { newUrn: (parent: string, type: string, name: string) => string }).newUrn = (parent, type, name) =>
-      urnOf(pulumi.getStack(), pulumi.getProject(), parent, type, name);
+    (this as unknown as { newUrn: (parent: string, type: string, name: string) => string }).newUrn = (
+      parent,
+      type,
+      name,
+    ) => urnOf(pulumi.getStack(), pulumi.getProject(), parent, type, name);
   }
 
   /** `registered` is the request of a managed resource; a read (`registered` undefined) has no options. */
-  private record(req: RegisterResourceRequest | ReadResourceRequest, registered: RegisterResourceRequest | undefined, inputs: unknown): void {
+  private record(
+    req: RegisterResourceRequest | ReadResourceRequest,
+    registered: RegisterResourceRequest | undefined,
+    inputs: unknown,
+  ): void {
     const { redacted, raw, paths, unknownPaths } = unwrapSecrets(inputs);
     const read = registered === undefined;
     this.registrations.push({
@@ -232,7 +245,10 @@ async function resolveOutputs(programOutputs: Record<string, unknown>): Promise<
   const entries = await Promise.all(
     Object.entries(programOutputs).map(async ([key, value]) => {
       // promise(withUnknowns) and isSecret are the SDK's own (OutputImpl), not in Output's typings.
-      const output = pulumi.output(value) as unknown as { promise(withUnknowns: boolean): Promise<unknown>; isSecret: Promise<boolean> };
+      const output = pulumi.output(value) as unknown as {
+        promise(withUnknowns: boolean): Promise<unknown>;
+        isSecret: Promise<boolean>;
+      };
       // With unknowns: in a fresh plan an output the engine computes reads UNKNOWN, not undefined.
       const [resolved, secret] = await Promise.all([output.promise(true), output.isSecret]);
       return [key, { value: unwrapSecrets(resolved).raw, secret: Boolean(secret) }] as const;
@@ -248,7 +264,10 @@ async function resolveOutputs(programOutputs: Record<string, unknown>): Promise<
  */
 export const DEPLOYED_TAGS: Record<string, string> = { stage: "3f9c2ab", prod: "2024.09.01" };
 /** When the engine assumes the deployed images were built: stage's before any other short SHA, prod's on its date. */
-export const DEPLOYED_BUILD_TIMES: Record<string, string> = { stage: "2024-09-02T00:00:00Z", prod: "2024-09-01T00:00:00Z" };
+export const DEPLOYED_BUILD_TIMES: Record<string, string> = {
+  stage: "2024-09-02T00:00:00Z",
+  prod: "2024-09-01T00:00:00Z",
+};
 
 function defaultStackOutputs(config: Record<string, string>, self: string, fresh: boolean) {
   return (stackName: string) => {
@@ -300,7 +319,13 @@ export async function evaluate(stack: string, options: EvaluateOptions): Promise
       // Internal to the SDK (not in its typings): resolves once every registration has reached the monitor.
       await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
       refuseDuplicateUrns(monitor.registrations);
-      return { stack, registrations: monitor.registrations, invocations: monitor.invocations, outputs, ...(fresh && { fresh }) };
+      return {
+        stack,
+        registrations: monitor.registrations,
+        invocations: monitor.invocations,
+        outputs,
+        ...(fresh && { fresh }),
+      };
     }),
   );
 }

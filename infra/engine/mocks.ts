@@ -114,7 +114,11 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
     "gcp:cloudrunv2/job:Job": (_, i) => ({ uid: hex(String(i.name)).slice(0, 36) }),
     "gcp:serviceaccount/account:Account": (_, i) => {
       const email = `${i.accountId}@${i.project ?? ctx.project}.iam.gserviceaccount.com`;
-      return { email, member: `serviceAccount:${email}`, name: `projects/${i.project ?? ctx.project}/serviceAccounts/${email}` };
+      return {
+        email,
+        member: `serviceAccount:${email}`,
+        name: `projects/${i.project ?? ctx.project}/serviceAccounts/${email}`,
+      };
     },
     "gcp:sql/databaseInstance:DatabaseInstance": (_, i) => ({
       connectionName: `${i.project ?? ctx.project}:${i.region ?? ctx.region}:${i.name}`,
@@ -124,14 +128,18 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
     "gcp:secretmanager/secret:Secret": (_, i) => ({ name: `projects/${projectNumber}/secrets/${i.secretId}` }),
     "gcp:secretmanager/secretVersion:SecretVersion": (_, i) => ({ name: `${i.secret}/versions/1`, version: "1" }),
     "gcp:pubsub/topic:Topic": (_, i) => ({ id: `projects/${i.project ?? ctx.project}/topics/${i.name}` }),
-    "gcp:pubsub/subscription:Subscription": (_, i) => ({ id: `projects/${i.project ?? ctx.project}/subscriptions/${i.name}` }),
+    "gcp:pubsub/subscription:Subscription": (_, i) => ({
+      id: `projects/${i.project ?? ctx.project}/subscriptions/${i.name}`,
+    }),
     "gcp:cloudrunv2/workerPool:WorkerPool": (_, i) => ({ uid: hex(String(i.name)).slice(0, 36) }),
     "gcp:cloudscheduler/job:Job": (_, i) => ({
       id: `projects/${i.project ?? ctx.project}/locations/${i.region ?? ctx.region}/jobs/${i.name}`,
       state: "ENABLED",
     }),
     "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig": (name, i) => {
-      const uptimeCheckId = `${String(i.displayName).toLowerCase().replace(/[^a-z0-9]+/g, "-")}-${hex(name).slice(0, 8)}`;
+      const uptimeCheckId = `${String(i.displayName)
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-")}-${hex(name).slice(0, 8)}`;
       return { uptimeCheckId, name: `projects/${i.project ?? ctx.project}/uptimeCheckConfigs/${uptimeCheckId}` };
     },
     "gcp:monitoring/alertPolicy:AlertPolicy": (name, i) => ({
@@ -149,7 +157,9 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
       ]),
     ),
     "gcp:compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup": (_, i) =>
-      computeIds(`projects/${i.project ?? ctx.project}/regions/${i.region ?? ctx.region}/networkEndpointGroups/${i.name}`),
+      computeIds(
+        `projects/${i.project ?? ctx.project}/regions/${i.region ?? ctx.region}/networkEndpointGroups/${i.name}`,
+      ),
     "gcp:compute/globalAddress:GlobalAddress": (_, i) => ({
       ...computeIds(`projects/${i.project ?? ctx.project}/global/addresses/${i.name}`),
       address: mockAddress(String(i.name)),
@@ -157,7 +167,9 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
     ...Object.fromEntries(
       Object.entries(CERTIFICATE_MANAGER).map(([type, collection]) => [
         type,
-        (_: string, i: Fields) => ({ id: `projects/${i.project ?? ctx.project}/locations/${i.location ?? "global"}/${collection}/${i.name}` }),
+        (_: string, i: Fields) => ({
+          id: `projects/${i.project ?? ctx.project}/locations/${i.location ?? "global"}/${collection}/${i.name}`,
+        }),
       ]),
     ),
     "gcp:certificatemanager/dnsAuthorization:DnsAuthorization": (_, i) => ({
@@ -182,8 +194,13 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
         `${i.workloadIdentityPoolId}/providers/${i.workloadIdentityPoolProviderId}`,
       state: "ACTIVE",
     }),
-    "gcp:storage/bucket:Bucket": (_, i) => ({ url: `gs://${i.name}`, selfLink: `https://www.googleapis.com/storage/v1/b/${i.name}` }),
-    "gcp:kms/keyRing:KeyRing": (_, i) => ({ id: `projects/${i.project ?? ctx.project}/locations/${i.location}/keyRings/${i.name}` }),
+    "gcp:storage/bucket:Bucket": (_, i) => ({
+      url: `gs://${i.name}`,
+      selfLink: `https://www.googleapis.com/storage/v1/b/${i.name}`,
+    }),
+    "gcp:kms/keyRing:KeyRing": (_, i) => ({
+      id: `projects/${i.project ?? ctx.project}/locations/${i.location}/keyRings/${i.name}`,
+    }),
     "gcp:kms/cryptoKey:CryptoKey": (_, i) => ({ id: `${i.keyRing}/cryptoKeys/${i.name}` }),
     "gcp:artifactregistry/repository:Repository": (_, i) => {
       const name = `projects/${i.project ?? ctx.project}/locations/${i.location}/repositories/${i.repositoryId}`;
@@ -195,7 +212,10 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
     }),
     "github:index/repositoryRuleset:RepositoryRuleset": (name) => ({ rulesetId: parseInt(hex(name).slice(0, 6), 16) }),
     "random:index/randomPassword:RandomPassword": (name, i) => ({
-      result: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: mockRandom(name, Number(i.length ?? 32)) },
+      result: {
+        "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+        value: mockRandom(name, Number(i.length ?? 32)),
+      },
     }),
   };
 
@@ -238,7 +258,13 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
         }
         case "gcp:organizations/getClientConfig:getClientConfig":
           // Short-lived in real life; offline, a marked placeholder that the tests can look for.
-          return { accessToken: "offline-access-token", project: ctx.project, region: ctx.region, zone: "", id: "client" };
+          return {
+            accessToken: "offline-access-token",
+            project: ctx.project,
+            region: ctx.region,
+            zone: "",
+            id: "client",
+          };
         case "gcp:secretmanager/getSecretVersion:getSecretVersion": {
           const { project, secret } = args.inputs as Record<string, string>;
           const failure = ctx.failingSecretVersions?.[secret];
@@ -248,7 +274,13 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
             const message = `Error retrieving secret version: googleapi: Error 404: Secret Version [projects/${project}/secrets/${secret}/versions/latest] not found.`;
             throw Object.assign(new Error(message), { details: message });
           }
-          return { project, secret, version: "1", enabled: true, name: `projects/${project}/secrets/${secret}/versions/1` };
+          return {
+            project,
+            secret,
+            version: "1",
+            enabled: true,
+            name: `projects/${project}/secrets/${secret}/versions/1`,
+          };
         }
         default:
           throw new Error(`the offline engine has no answer for the function ${args.token}`);

@@ -11,10 +11,24 @@ export interface PipelineReport {
   identities: { provider: string; project: string; condition: string; mapping: Record<string, string> }[];
   impersonation: { account: string; member: string }[];
   grants: { member: string; role: string; on: string; condition?: string }[];
-  environments: { repository: string; environment: string; reviewers: number[]; branches: string[]; tags: string[]; variables: Record<string, string> }[];
+  environments: {
+    repository: string;
+    environment: string;
+    reviewers: number[];
+    branches: string[];
+    tags: string[];
+    variables: Record<string, string>;
+  }[];
   repositoryVariables: { repository: string; name: string; value: string }[];
   secrets: { repository: string; name: string }[];
-  rulesets: { repository: string; name: string; target: string; includes: string[]; rules: Record<string, unknown>; bypass: unknown[] }[];
+  rulesets: {
+    repository: string;
+    name: string;
+    target: string;
+    includes: string[];
+    rules: Record<string, unknown>;
+    bypass: unknown[];
+  }[];
   files: { repository: string; path: string; commitMessage: string }[];
   registry: { repository: string; cleanupPolicies: CleanupPolicy[] }[];
 }
@@ -52,7 +66,10 @@ interface Inputs {
     branchPattern?: string;
     tagPattern?: string;
   };
-  "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable": InEnvironment & { variableName: string; value: string };
+  "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable": InEnvironment & {
+    variableName: string;
+    value: string;
+  };
   "github:index/actionsVariable:ActionsVariable": { repository: string; variableName: string; value: string };
   "github:index/actionsSecret:ActionsSecret": { repository: string; secretName: string };
   "github:index/repositoryRuleset:RepositoryRuleset": {
@@ -81,7 +98,8 @@ const GRANT_TARGETS: Record<string, (i: Grant) => string> = {
 
 export function pipelineReport(evaluation: Evaluation): PipelineReport {
   const of = (type: string): Registration[] => evaluation.registrations.filter((r) => r.type === type);
-  const inputs = <T extends keyof Inputs>(type: T): Inputs[T][] => of(type).map((r) => r.inputs as unknown as Inputs[T]);
+  const inputs = <T extends keyof Inputs>(type: T): Inputs[T][] =>
+    of(type).map((r) => r.inputs as unknown as Inputs[T]);
   const policies = inputs("github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy");
   const envVariables = inputs("github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable");
   return {
@@ -122,7 +140,10 @@ export function pipelineReport(evaluation: Evaluation): PipelineReport {
       name: v.variableName,
       value: v.value,
     })),
-    secrets: inputs("github:index/actionsSecret:ActionsSecret").map((s) => ({ repository: s.repository, name: s.secretName })),
+    secrets: inputs("github:index/actionsSecret:ActionsSecret").map((s) => ({
+      repository: s.repository,
+      name: s.secretName,
+    })),
     rulesets: inputs("github:index/repositoryRuleset:RepositoryRuleset").map((r) => ({
       repository: r.repository,
       name: r.name,
@@ -154,7 +175,9 @@ export function renderPipelineReport(report: PipelineReport): string {
 
   lines.push("", "Grants:");
   for (const g of report.grants) {
-    lines.push(`  ${g.member.replace(/^serviceAccount:/, "")}  ${g.role}  on ${g.on}${g.condition ? `\n      if ${g.condition}` : ""}`);
+    lines.push(
+      `  ${g.member.replace(/^serviceAccount:/, "")}  ${g.role}  on ${g.on}${g.condition ? `\n      if ${g.condition}` : ""}`,
+    );
   }
 
   lines.push("", "Environments:");
@@ -188,7 +211,11 @@ export function renderPipelineReport(report: PipelineReport): string {
     lines.push(`  ${r.repository}`);
     for (const p of r.cleanupPolicies) {
       const c = p.condition ?? {};
-      const what = [c.tagState, c.tagPrefixes && `tags ${c.tagPrefixes.join(",")}*`, c.olderThan && `older than ${c.olderThan}`];
+      const what = [
+        c.tagState,
+        c.tagPrefixes && `tags ${c.tagPrefixes.join(",")}*`,
+        c.olderThan && `older than ${c.olderThan}`,
+      ];
       lines.push(`    ${p.action} ${p.id}: ${what.filter(Boolean).join(", ")}`);
     }
   }

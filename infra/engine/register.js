@@ -22,10 +22,14 @@ const path = require("node:path");
 const Module = require("node:module");
 const crypto = require("node:crypto");
 
-
 const ROOT = path.resolve(__dirname, "..", "..");
 
-const OPTIONS = { loader: "ts", format: "cjs", target: `node${process.versions.node}`, supported: { "dynamic-import": false } };
+const OPTIONS = {
+  loader: "ts",
+  format: "cjs",
+  target: `node${process.versions.node}`,
+  supported: { "dynamic-import": false },
+};
 const CACHE = path.join(ROOT, "node_modules", ".cache", "monitor-register");
 // esbuild itself loads only on a cache miss; its version comes from its package.json.
 const SALT = JSON.stringify([require("esbuild/package.json").version, OPTIONS]);

@@ -92,9 +92,7 @@ export function toPlan(evaluation: Evaluation): Plan {
       ...(r.unknownPaths?.length && { unknownPaths: r.unknownPaths }),
     })),
     env,
-    outputs: Object.fromEntries(
-      Object.entries(evaluation.outputs).map(([k, o]) => [k, o.secret ? REDACTED : o.value]),
-    ),
+    outputs: Object.fromEntries(Object.entries(evaluation.outputs).map(([k, o]) => [k, o.secret ? REDACTED : o.value])),
   };
 }
 
@@ -115,7 +113,9 @@ function keyProperties(r: PlanResource): string[] {
 export function renderText(plan: Plan): string {
   const lines: string[] = [];
   const managed = plan.resources.filter((r) => !r.read);
-  lines.push(`Plan for stack ${plan.stack}: ${managed.length} resources to create, ${plan.resources.length - managed.length} read`);
+  lines.push(
+    `Plan for stack ${plan.stack}: ${managed.length} resources to create, ${plan.resources.length - managed.length} read`,
+  );
   if (plan.fresh) {
     lines.push(
       `As the first preview of ${plan.stack} sees it: nothing deployed yet, and ${UNKNOWN} for what only the ` +

@@ -56,7 +56,12 @@ export function optionalEnv(env: Env, name: string, rule: EnvRule = {}): string 
 }
 
 /** A whole number in [min, max], or the default when unset. */
-export function intEnv(env: Env, name: string, bounds: { min: number; max: number; default?: number }, hint?: string): number {
+export function intEnv(
+  env: Env,
+  name: string,
+  bounds: { min: number; max: number; default?: number },
+  hint?: string,
+): number {
   const raw = optionalEnv(env, name);
   if (raw === undefined) {
     if (bounds.default !== undefined) return bounds.default;

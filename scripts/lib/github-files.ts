@@ -13,7 +13,10 @@ const OUTPUT_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
  * Step outputs in the runner's file format. One-line values are `name=value`; a multi-line value uses the
  * heredoc form with a random delimiter, so no value can end it early and set another output.
  */
-export function formatOutputs(outputs: Readonly<Record<string, string>>, delimiter = `ghadelim_${randomBytes(12).toString("hex")}`): string {
+export function formatOutputs(
+  outputs: Readonly<Record<string, string>>,
+  delimiter = `ghadelim_${randomBytes(12).toString("hex")}`,
+): string {
   let text = "";
   for (const [name, value] of Object.entries(outputs)) {
     if (!OUTPUT_NAME.test(name)) throw new Error(`"${name}" is not a valid step output name`);
@@ -31,7 +34,9 @@ export function formatOutputs(outputs: Readonly<Record<string, string>>, delimit
 export function writeOutputs(env: Env, outputs: Readonly<Record<string, string>>): void {
   const file = env.GITHUB_OUTPUT;
   if (!file) {
-    throw new UsageError("GITHUB_OUTPUT is not set. Fix: run this script as a step of a GitHub Actions job (the runner sets it).");
+    throw new UsageError(
+      "GITHUB_OUTPUT is not set. Fix: run this script as a step of a GitHub Actions job (the runner sets it).",
+    );
   }
   appendFileSync(file, formatOutputs(outputs));
 }
@@ -49,6 +54,8 @@ export function readInputFile(variable: string, path: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (err) {
-    throw new UsageError(`${variable} points to ${JSON.stringify(path)}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}). Fix: write the file in an earlier step of the same job.`);
+    throw new UsageError(
+      `${variable} points to ${JSON.stringify(path)}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}). Fix: write the file in an earlier step of the same job.`,
+    );
   }
 }

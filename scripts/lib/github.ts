@@ -11,9 +11,18 @@ export interface GitHub {
   readonly owner: string;
   readonly repo: string;
   /** `path` is relative to the API root and may use `{owner}`/`{repo}`; query values are encoded here. */
-  request<T>(method: string, path: string, options?: { query?: Record<string, string | number>; body?: unknown }): Promise<T>;
+  request<T>(
+    method: string,
+    path: string,
+    options?: { query?: Record<string, string | number>; body?: unknown },
+  ): Promise<T>;
   /** Follows `Link: rel="next"` up to `maxPages`, collecting what `pick` takes from each page. */
-  paginate<T, Page = T[]>(path: string, query: Record<string, string | number>, pick: (page: Page) => T[], maxPages?: number): Promise<T[]>;
+  paginate<T, Page = T[]>(
+    path: string,
+    query: Record<string, string | number>,
+    pick: (page: Page) => T[],
+    maxPages?: number,
+  ): Promise<T[]>;
 }
 
 export class GitHubError extends Error {
@@ -76,11 +85,20 @@ export function createGitHub(options: { token: string; repository: string; fetch
   return {
     owner,
     repo,
-    async request<T>(method: string, path: string, opts: { query?: Record<string, string | number>; body?: unknown } = {}) {
+    async request<T>(
+      method: string,
+      path: string,
+      opts: { query?: Record<string, string | number>; body?: unknown } = {},
+    ) {
       const response = await send(method, url(path, opts.query), opts.body);
       return (response.status === 204 ? undefined : await response.json()) as T;
     },
-    async paginate<T, Page = T[]>(path: string, query: Record<string, string | number>, pick: (page: Page) => T[], maxPages = 10) {
+    async paginate<T, Page = T[]>(
+      path: string,
+      query: Record<string, string | number>,
+      pick: (page: Page) => T[],
+      maxPages = 10,
+    ) {
       const items: T[] = [];
       let next: URL | undefined = url(path, { per_page: 100, ...query });
       for (let page = 0; next && page < maxPages; page++) {
@@ -97,13 +115,16 @@ export function createGitHub(options: { token: string; repository: string; fetch
 
 /** The client for the repository the job runs in, from GITHUB_TOKEN, GITHUB_REPOSITORY and GITHUB_API_URL. */
 export function gitHubFromEnv(env: Env, fetchImpl?: Fetch): GitHub {
-  const token = requireEnv(env, "GITHUB_TOKEN", { hint: "Pass it in the step's env: GITHUB_TOKEN: ${{ github.token }}." });
+  const token = requireEnv(env, "GITHUB_TOKEN", {
+    hint: "Pass it in the step's env: GITHUB_TOKEN: ${{ github.token }}.",
+  });
   const repository = requireEnv(env, "GITHUB_REPOSITORY", {
     pattern: REPOSITORY,
     expected: "owner/repo",
     hint: "The runner sets it; pass another repository's owner/repo only on purpose.",
   });
   const apiUrl = env.GITHUB_API_URL || undefined;
-  if (apiUrl && !/^https:\/\//.test(apiUrl)) throw new UsageError("GITHUB_API_URL must be an https:// URL. Fix: leave it to the runner, which sets it.");
+  if (apiUrl && !/^https:\/\//.test(apiUrl))
+    throw new UsageError("GITHUB_API_URL must be an https:// URL. Fix: leave it to the runner, which sets it.");
   return createGitHub({ token, repository, apiUrl, fetch: fetchImpl });
 }
