@@ -1,28 +1,27 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
 import { cronProblem } from "../infra/cron";
-import { type AppRuntime, npmScriptTemplate } from "./app-runtime";
+import { type AppRuntime, checkScript } from "./app-runtime";
+import { appJob } from "./app-job";
+import { type Retention, retains, waitsFor } from "./options";
 
-export interface ScheduledJobArgs {
-  project: pulumi.Input<string>;
+export interface ScheduledJobArgs extends Retention {
+  readonly project: pulumi.Input<string>;
   /** Region of both the Cloud Run job and its Cloud Scheduler trigger. */
-  location: string;
-  jobName: string;
+  readonly region: string;
+  readonly jobName: string;
   /** The app's npm script, e.g. `cron:db-pull-breaches`. */
-  script: string;
+  readonly script: string;
   /** Five-field unix cron, read in UTC: `*\/10 * * * *`. */
-  schedule: string;
-  runtime: AppRuntime;
+  readonly schedule: string;
+  readonly runtime: AppRuntime;
   /** The identity Cloud Scheduler calls the Cloud Run Admin API as; it may run this job and nothing else. */
-  schedulerServiceAccountEmail: pulumi.Input<string>;
-  labels: Record<string, string>;
-  deletionProtection: boolean;
-  /** Pulumi `protect` on the job and its trigger. Default false. */
-  protect?: boolean;
-  /** How long one attempt may run. */
-  timeoutSeconds: number;
-  /** Attempts after a failed one, per execution. */
-  maxRetries: number;
+  readonly schedulerServiceAccountEmail: pulumi.Input<string>;
+  readonly labels: Readonly<Record<string, string>>;
+  /** How long one attempt may run. @default 1800 */
+  readonly timeoutSeconds?: number;
+  /** Attempts after a failed one, per execution. @default 1 */
+  readonly maxRetries?: number;
 }
 
 /**
@@ -37,38 +36,21 @@ export class ScheduledJob extends pulumi.ComponentResource {
   constructor(name: string, args: ScheduledJobArgs, opts?: pulumi.ComponentResourceOptions) {
     const problem = cronProblem(args.schedule);
     if (problem) throw new Error(`ScheduledJob "${name}": ${problem}`);
-    const { volumes, container } = npmScriptTemplate(args.runtime, args.script);
+    checkScript(args.script);
     super("monitor:components:ScheduledJob", name, {}, opts);
-    const protect = args.protect ?? false;
+    const retain = retains(args);
 
-    const job = new gcp.cloudrunv2.Job(
+    const job = appJob(
       name,
-      {
-        project: args.project,
-        name: args.jobName,
-        location: args.location,
-        labels: args.labels,
-        deletionProtection: args.deletionProtection,
-        template: {
-          taskCount: 1,
-          template: {
-            serviceAccount: args.runtime.serviceAccountEmail,
-            maxRetries: args.maxRetries,
-            timeout: `${args.timeoutSeconds}s`,
-            volumes,
-            containers: [container],
-          },
-        },
-      },
-      // A component's dependsOn does not reach its children: the resource that must wait says so itself.
-      { parent: this, protect, dependsOn: opts?.dependsOn },
+      { ...args, timeoutSeconds: args.timeoutSeconds ?? 1800, maxRetries: args.maxRetries ?? 1 },
+      waitsFor(this, opts),
     );
 
     const invoker = new gcp.cloudrunv2.JobIamMember(
       `${name}-scheduler-invoker`,
       {
         project: args.project,
-        location: args.location,
+        location: args.region,
         name: job.name,
         role: "roles/run.invoker",
         member: pulumi.interpolate`serviceAccount:${args.schedulerServiceAccountEmail}`,
@@ -80,15 +62,17 @@ export class ScheduledJob extends pulumi.ComponentResource {
       `${name}-trigger`,
       {
         project: args.project,
-        region: args.location,
+        region: args.region,
         name: args.jobName,
         description: `Runs npm run ${args.script} (Cloud Run job ${args.jobName})`,
         schedule: args.schedule,
+        // The provider's guard beside Pulumi's protect: a retained trigger is refused deletion by both.
+        deletionPolicy: retain ? "PREVENT" : "DELETE",
         // Explicit, so that a schedule never shifts with daylight saving time.
         timeZone: "Etc/UTC",
         httpTarget: {
           httpMethod: "POST",
-          uri: pulumi.interpolate`https://run.googleapis.com/v2/projects/${args.project}/locations/${args.location}/jobs/${job.name}:run`,
+          uri: pulumi.interpolate`https://run.googleapis.com/v2/projects/${args.project}/locations/${args.region}/jobs/${job.name}:run`,
           // A Google API takes an OAuth access token (an OIDC token is for calling the service's own URL).
           oauthToken: {
             serviceAccountEmail: args.schedulerServiceAccountEmail,
@@ -97,7 +81,7 @@ export class ScheduledJob extends pulumi.ComponentResource {
         },
       },
       // The first tick must not race the grant that lets it start the job.
-      { parent: this, protect, dependsOn: [invoker] },
+      { parent: this, protect: retain, dependsOn: [invoker] },
     );
 
     this.jobName = job.name;
