@@ -112,7 +112,7 @@ describe("2 and 3. a preview in another project than the platform it shares", ()
   });
 
   it("binds cloudsql.client in the instance's project, conditioned on that instance", () => {
-    const binding = one(ev, PROJECT_MEMBER, "runtime-cloudsql-client");
+    const binding = one(ev, PROJECT_MEMBER, "database-instance-cloudsql-client-runtime");
     expect(binding.inputs).toMatchObject({
       project: NONPROD,
       role: "roles/cloudsql.client",
