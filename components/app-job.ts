@@ -3,20 +3,24 @@ import * as gcp from "../infra/gcp";
 import { type AppRuntime, npmScriptTemplate } from "./app-runtime";
 import { type Retention, retains } from "./options";
 
-/** What the migration job and the scheduled jobs have in common: one npm script, run once per execution. */
-export interface AppJobArgs extends Retention {
+/** What the migration job and the scheduled jobs are both told: where they run, their name, what they run with. */
+export interface AppJobCommon extends Retention {
   /** @default the provider's project */
   readonly project?: pulumi.Input<string>;
   readonly region: string;
   readonly jobName: string;
+  readonly runtime: AppRuntime;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** One job: the common part, one npm script, and its bounds. */
+export interface AppJobArgs extends AppJobCommon {
   /** The app's npm script, e.g. `db:migrate`. */
   readonly script: string;
-  readonly runtime: AppRuntime;
   /** How long one attempt may run. */
   readonly timeoutSeconds: number;
   /** Attempts after a failed one, per execution. */
   readonly maxRetries: number;
-  readonly labels: Readonly<Record<string, string>>;
   /** Runs an execution named after it when it changes and waits for it (MigrationJob). @default none */
   readonly runExecutionToken?: pulumi.Input<string>;
 }

@@ -1,22 +1,15 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { EXECUTION_TOKEN_LENGTH } from "../infra/naming";
-import type { AppRuntime } from "./app-runtime";
-import { appJob } from "./app-job";
-import { type Retention, waitsFor } from "./options";
+import { type AppJobCommon, appJob } from "./app-job";
+import { waitsFor } from "./options";
 
-export interface MigrationJobArgs extends Retention {
-  /** @default the provider's project */
-  readonly project?: pulumi.Input<string>;
-  readonly region: string;
-  readonly jobName: string;
-  readonly runtime: AppRuntime;
+export interface MigrationJobArgs extends AppJobCommon {
   /**
    * Names the execution this deploy waits for (`<job>-<token>`): a new token runs the migration once, and the
    * update completes only when that execution has succeeded; the same token runs nothing. See decideMigration.
    */
   readonly executionToken: pulumi.Input<string>;
-  readonly labels: Readonly<Record<string, string>>;
   /** How long one attempt may run. @default 600 */
   readonly timeoutSeconds?: number;
 }

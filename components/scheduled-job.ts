@@ -1,23 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
 import { cronProblem } from "../infra/cron";
-import { type AppRuntime, checkScript } from "./app-runtime";
-import { appJob } from "./app-job";
-import { type Retention, retains, waitsFor } from "./options";
+import { checkScript } from "./app-runtime";
+import { type AppJobCommon, appJob } from "./app-job";
+import { retains, waitsFor } from "./options";
 
-export interface ScheduledJobArgs extends Retention {
+export interface ScheduledJobArgs extends AppJobCommon {
+  /** Both the job's and its trigger's: the trigger's URL names it. */
   readonly project: pulumi.Input<string>;
-  /** Region of both the Cloud Run job and its Cloud Scheduler trigger. */
-  readonly region: string;
-  readonly jobName: string;
   /** The app's npm script, e.g. `cron:db-pull-breaches`. */
   readonly script: string;
   /** Five-field unix cron, read in UTC: `*\/10 * * * *`. */
   readonly schedule: string;
-  readonly runtime: AppRuntime;
   /** The identity Cloud Scheduler calls the Cloud Run Admin API as; it may run this job and nothing else. */
   readonly schedulerServiceAccountEmail: pulumi.Input<string>;
-  readonly labels: Readonly<Record<string, string>>;
   /** How long one attempt may run. @default 1800 */
   readonly timeoutSeconds?: number;
   /** Attempts after a failed one, per execution. @default 1 */
