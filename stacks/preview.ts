@@ -3,6 +3,7 @@ import * as gcp from "../infra/gcp";
 import { buildPreviewImage, resolveImage } from "../components/image";
 import { decideMigration } from "../components/migration-job";
 import { MonitorApp } from "../components/monitor-app";
+import type { CloudSqlInstanceRef } from "../components/postgres-instance";
 import { PREVIEW_SERVICES, ProjectServices } from "../components/project-services";
 import {
   PREVIEW_PLATFORM_OUTPUT,
@@ -14,20 +15,22 @@ import type { PreviewSpec } from "../infra/spec";
 import { Refusal } from "../shared-rules/refusal";
 
 /**
- * `pr-<N>`: one pull request's preview on the platform the stage stack owns. Everything here is disposable:
- * created without deletion protection, and ordered so that `pulumi destroy` removes the service and migration
- * job before the database, and the database before its user.
+ * `pr-<N>`: one pull request's preview on the platform the stage stack owns: this wires the platform, the image
+ * and the migration decision to one MonitorApp. Everything here is disposable (`retain: false`), and MonitorApp
+ * orders it so that `pulumi destroy` removes the service and migration job before the database, and the database
+ * before its user.
  */
 export function previewStack(spec: PreviewSpec) {
   const platformStack = spec.preview.platformStack ?? stackReferenceName("stage");
   const platform = new pulumi.StackReference("preview-platform", { name: platformStack })
     .requireOutput(PREVIEW_PLATFORM_OUTPUT) as pulumi.Output<PreviewPlatform>;
 
+  // The platform's shared instance, or the one monitor:preview.instanceConnectionName names instead.
   const override = spec.preview.instanceConnectionName;
-  const connectionName = override ? pulumi.output(override) : platform.connectionName;
-  const instance = override
-    ? pulumi.output(parseConnectionName(override)!)
-    : pulumi.all([platform.project, platform.instanceName]).apply(([project, name]) => ({ project, instance: name }));
+  const parsed = override ? parseConnectionName(override) : undefined;
+  const instance: CloudSqlInstanceRef = override && parsed
+    ? { project: parsed.project, instanceName: parsed.instance, connectionName: override }
+    : { project: platform.project, instanceName: platform.instanceName, connectionName: platform.connectionName };
 
   // Every GCP resource (and the project lookup) uses this provider, so it waits for the preview project's APIs.
   const apis = new ProjectServices("apis", { project: spec.project, region: spec.region, services: PREVIEW_SERVICES });
@@ -50,8 +53,9 @@ export function previewStack(spec: PreviewSpec) {
       names: spec.names,
       labels: spec.labels,
       title: `Monitor preview for PR #${spec.pr}`,
+      // A preview's one identity runs everything it has: the service and the migration.
       runtimeDescription: `Monitor preview for PR #${spec.pr}`,
-      instance: { project: instance.project, instanceName: instance.instance, connectionName },
+      instance,
       appEnv: spec.appEnv,
       url,
       env: spec.env,
