@@ -232,7 +232,7 @@ export class MonitorApp extends pulumi.ComponentResource {
             jobName: names.cronJob(command),
             script: `cron:${command}`,
             schedule: args.schedules[key],
-            schedulerServiceAccountEmail: scheduler.email,
+            scheduler,
           },
           { ...child, dependsOn: [...afterMigration, scheduler] },
         );

@@ -3,7 +3,7 @@ import * as gcp from "../infra/gcp";
 import { cronProblem } from "../infra/cron";
 import { checkScript } from "./app-runtime";
 import { type AppJobCommon, appJob } from "./app-job";
-import { retains, waitsFor } from "./options";
+import { type Grantee, retains, waitsFor } from "./options";
 
 export interface ScheduledJobArgs extends AppJobCommon {
   /** Both the job's and its trigger's: the trigger's URL names it. */
@@ -12,8 +12,11 @@ export interface ScheduledJobArgs extends AppJobCommon {
   readonly script: string;
   /** Five-field unix cron, read in UTC: `*\/10 * * * *`. */
   readonly schedule: string;
-  /** The identity Cloud Scheduler calls the Cloud Run Admin API as; it may run this job and nothing else. */
-  readonly schedulerServiceAccountEmail: pulumi.Input<string>;
+  /**
+   * The identity Cloud Scheduler calls the Cloud Run Admin API as; it may run this job and nothing else. A
+   * RuntimeIdentity: the grant is named after its key, the trigger's token is minted for its email.
+   */
+  readonly scheduler: Grantee & { readonly email: pulumi.Input<string> };
   /** How long one attempt may run. @default 1800 */
   readonly timeoutSeconds?: number;
   /** Attempts after a failed one, per execution. @default 1 */
@@ -43,13 +46,13 @@ export class ScheduledJob extends pulumi.ComponentResource {
     );
 
     const invoker = new gcp.cloudrunv2.JobIamMember(
-      `${name}-scheduler-invoker`,
+      `${name}-invoker-${args.scheduler.key}`,
       {
         project: args.project,
         location: args.region,
         name: job.name,
         role: "roles/run.invoker",
-        member: pulumi.interpolate`serviceAccount:${args.schedulerServiceAccountEmail}`,
+        member: args.scheduler.member,
       },
       { parent: this },
     );
@@ -71,7 +74,7 @@ export class ScheduledJob extends pulumi.ComponentResource {
           uri: pulumi.interpolate`https://run.googleapis.com/v2/projects/${args.project}/locations/${args.region}/jobs/${job.name}:run`,
           // A Google API takes an OAuth access token (an OIDC token is for calling the service's own URL).
           oauthToken: {
-            serviceAccountEmail: args.schedulerServiceAccountEmail,
+            serviceAccountEmail: args.scheduler.email,
             scope: "https://www.googleapis.com/auth/cloud-platform",
           },
         },

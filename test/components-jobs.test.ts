@@ -43,7 +43,7 @@ function jobArgs(overrides: Partial<ScheduledJobArgs> = {}): ScheduledJobArgs {
     script: "cron:db-pull-breaches",
     schedule: "*/10 * * * *",
     runtime: runtime(),
-    schedulerServiceAccountEmail: SCHEDULER_SA,
+    scheduler: { key: "scheduler", email: SCHEDULER_SA, member: `serviceAccount:${SCHEDULER_SA}` },
     labels: { app: "monitor", environment: "stage" },
     timeoutSeconds: 900,
     maxRetries: 2,
@@ -133,6 +133,7 @@ describe("ScheduledJob", () => {
   it("lets the scheduler's identity invoke exactly this job, and nothing else", () => {
     const grants = ev.registrations.filter((r) => /iam(member|binding|policy)/i.test(r.type));
     expect(grants.map((r) => r.type)).toEqual([INVOKER]);
+    expect(grants[0].name).toBe("pull-breaches-invoker-scheduler");
     expect(grants[0].inputs).toEqual({
       project: PROJECT,
       location: "us-central1",
