@@ -111,7 +111,6 @@ export class MonitorApp extends pulumi.ComponentResource {
     const child = { parent: this };
     const { names, labels } = args;
     const breach = args.breachAlerts;
-    const owned = "queue" in breach ? breach : undefined;
 
     const identity = (key: string, accountId: string, description: string) =>
       new RuntimeIdentity(key, { project: args.project, accountId, description, deployers: args.deployers }, child);
@@ -121,7 +120,8 @@ export class MonitorApp extends pulumi.ComponentResource {
       args.runtimeDescription ?? `${args.title}: web service and jobs`,
     );
     // The consumer alone may pull breach notifications; the web service (the HIBP webhook) alone may publish them.
-    const worker = owned && identity("worker", names.workerServiceAccount, `${args.title}: breach-alerts consumer`);
+    const worker =
+      "queue" in breach ? identity("worker", names.workerServiceAccount, `${args.title}: breach-alerts consumer`) : undefined;
     const scheduler =
       args.schedules &&
       identity(
@@ -160,19 +160,19 @@ export class MonitorApp extends pulumi.ComponentResource {
 
     let notifications: BreachNotifications | undefined;
     let pubsub: { project: pulumi.Input<string>; topic: pulumi.Input<string>; subscription?: pulumi.Input<string> };
-    if (owned) {
+    if ("queue" in breach) {
       notifications = new BreachNotifications(
         "breach-notifications",
-        { project: args.project, ...owned.queue, labels, retain },
+        { project: args.project, ...breach.queue, labels, retain },
         child,
       );
-      grants.push(...notifications.grantPublish(runtime), notifications.grantSubscribe(worker!));
+      grants.push(...notifications.grantPublish(runtime));
+      if (worker) grants.push(notifications.grantSubscribe(worker));
       pubsub = { project: args.project, topic: notifications.topicName, subscription: notifications.subscriptionName };
     } else {
-      const { publishTo } = breach as { publishTo: TopicRef };
       // IAM on a topic lives with the topic: the preview's identity is granted in the platform's project.
-      grants.push(...grantTopicPublish("breach-notifications", publishTo, runtime, child));
-      pubsub = { project: publishTo.project, topic: publishTo.topic };
+      grants.push(...grantTopicPublish("breach-notifications", breach.publishTo, runtime, child));
+      pubsub = { project: breach.publishTo.project, topic: breach.publishTo.topic };
     }
 
     this.databaseName = database.databaseName;
@@ -239,10 +239,10 @@ export class MonitorApp extends pulumi.ComponentResource {
       }
     }
 
-    if (owned && worker) {
+    if ("queue" in breach && worker) {
       new BreachAlertsWorker(
         "breach-alerts",
-        { ...common, ...owned.worker, name: names.worker, runtime: { ...app, serviceAccountEmail: worker.email } },
+        { ...common, ...breach.worker, name: names.worker, runtime: { ...app, serviceAccountEmail: worker.email } },
         { ...child, dependsOn: [...afterMigration, worker] },
       );
     }

@@ -16,9 +16,10 @@ import { BUDGET_LABELS } from "../shared-rules/connection-budget";
 import { Refusal } from "../shared-rules/refusal";
 
 /**
- * `stage` and `prod`: the running Monitor. Stateful resources (the instance, the database, the secrets) are
- * protected in Pulumi and at GCP; everything that runs the app runs one image digest, and the migration job gates
- * every deploy. Stage also owns the platform that previews share.
+ * `stage` and `prod`: the running Monitor. This wires the platform (APIs, the instance, the preview platform on
+ * stage, the load balancer and the uptime check), the image and the migration decision to one MonitorApp, which
+ * retains everything it holds (Pulumi protect and the provider's guard); everything that runs the app runs one
+ * image digest, and the migration job gates every deploy.
  *
  * With `monitor:bootstrap` (an environment's first deploy), only what must exist before the app can start is
  * declared, and the outputs list the secret versions SRE still owes; the next deploy runs the app.
