@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
 import type * as inputs from "@pulumi/gcp/types/input";
+import { type Retention, retains } from "./options";
 
 /**
  * The Artifact Registry repository the app's images are pushed to and deployed from (by digest), with cleanup
@@ -33,7 +34,7 @@ export function cleanupPolicies(prImageTtlDays: number, untaggedTtlDays: number)
   return policies;
 }
 
-export interface ImageRegistryArgs {
+export interface ImageRegistryArgs extends Retention {
   readonly project: string;
   /** Multi-region (`us`) or region. */
   readonly location: string;
@@ -55,6 +56,8 @@ export class ImageRegistry extends pulumi.ComponentResource {
 
   constructor(name: string, args: ImageRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitor:components:ImageRegistry", name, {}, opts);
+    // Release images are what a rollback deploys.
+    const retain = retains(args);
     const repository = new gcp.artifactregistry.Repository(
       name,
       {
@@ -68,9 +71,9 @@ export class ImageRegistry extends pulumi.ComponentResource {
         cleanupPolicyDryRun: false,
         cleanupPolicies: cleanupPolicies(args.prImageTtlDays, args.untaggedTtlDays),
         labels: args.labels,
+        deletionPolicy: retain ? "PREVENT" : "DELETE",
       },
-      // Release images are what a rollback deploys.
-      { parent: this, protect: true },
+      { parent: this, protect: retain },
     );
     const grant = (who: string, role: string, member: pulumi.Input<string>) =>
       new gcp.artifactregistry.RepositoryIamMember(

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
+import { type Retention, retains } from "./options";
 
 /**
  * Where every stack's Pulumi state lives (`pulumi login gs://<bucket>`) and the KMS keys its secrets are encrypted
@@ -51,7 +52,7 @@ export interface StateAccess {
   readonly decrypts: string[];
 }
 
-export interface StateBackendArgs {
+export interface StateBackendArgs extends Retention {
   readonly project: string;
   readonly bucket: string;
   /** A region or multi-region (US). */
@@ -74,6 +75,9 @@ export class StateBackend extends pulumi.ComponentResource {
 
   constructor(name: string, args: StateBackendArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitor:components:StateBackend", name, {}, opts);
+    // Every stack's state and the keys its secrets decrypt with: losing either loses every stack.
+    const retain = retains(args);
+    const deletionPolicy = retain ? "PREVENT" : "DELETE";
     const bucket = new gcp.storage.Bucket(
       `${name}-bucket`,
       {
@@ -84,7 +88,7 @@ export class StateBackend extends pulumi.ComponentResource {
         publicAccessPrevention: "enforced",
         // Every update rewrites the checkpoint: old versions are the way back from a bad write.
         versioning: { enabled: true },
-        forceDestroy: false,
+        forceDestroy: !retain,
         lifecycleRules: [
           {
             action: { type: "Delete" },
@@ -92,13 +96,15 @@ export class StateBackend extends pulumi.ComponentResource {
           },
         ],
         labels: args.labels,
+        deletionPolicy,
       },
-      { parent: this, protect: true },
+      { parent: this, protect: retain },
     );
+    // A key ring cannot be deleted in GCP (the provider only forgets it), so it has no guard of its own.
     const ring = new gcp.kms.KeyRing(
       `${name}-keyring`,
       { project: args.project, name: args.keyRing, location: args.keyLocation },
-      { parent: this, protect: true },
+      { parent: this, protect: retain },
     );
     const keys = Object.fromEntries(
       args.keys.map((key) => [
@@ -113,8 +119,10 @@ export class StateBackend extends pulumi.ComponentResource {
             // New versions encrypt; old ones still decrypt, so rotation needs no re-encryption.
             rotationPeriod: "7776000s",
             labels: args.labels,
+            // Destroying a key schedules every version for destruction: what it encrypted becomes unreadable.
+            deletionPolicy,
           },
-          { parent: this, protect: true },
+          { parent: this, protect: retain },
         ),
       ]),
     );

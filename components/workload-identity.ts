@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
+import { type Retention, retains } from "./options";
 
 /**
  * GitHub Actions' OIDC tokens, as Google's workload identity federation sees them: one pool and one GitHub provider
@@ -120,7 +121,7 @@ export function githubAttributeCondition(t: TrustedWorkflows): string {
   ].join(" && ");
 }
 
-export interface WorkloadIdentityArgs {
+export interface WorkloadIdentityArgs extends Retention {
   readonly project: string;
   /** 4-32 characters; the same id may be used in each project. */
   readonly poolId: string;
@@ -137,6 +138,8 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
 
   constructor(name: string, args: WorkloadIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitor:components:WorkloadIdentity", name, {}, opts);
+    // A deleted pool's id stays reserved for 30 days, and every principalSet names it: the pool is what is retained.
+    const retain = retains(args);
     const pool = new gcp.iam.WorkloadIdentityPool(
       `${name}-pool`,
       {
@@ -144,8 +147,9 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
         workloadIdentityPoolId: args.poolId,
         displayName: "GitHub Actions",
         description: "Monitor's deploy workflows (managed by the pipeline stack)",
+        deletionPolicy: retain ? "PREVENT" : "DELETE",
       },
-      { parent: this, protect: true },
+      { parent: this, protect: retain },
     );
     const provider = new gcp.iam.WorkloadIdentityPoolProvider(
       `${name}-provider`,

@@ -99,7 +99,7 @@ describe("workload identity", () => {
   it("has one pool and GitHub provider per GCP project, never per preview", () => {
     const pools = ofType(evaluation, "gcp:iam/workloadIdentityPool:WorkloadIdentityPool");
     expect(pools.map((p) => p.inputs.project).sort()).toEqual([NONPROD, PROD]);
-    expect(pools.every((p) => p.protect)).toBe(true);
+    expect(pools.every((p) => p.protect && p.inputs.deletionPolicy === "PREVENT")).toBe(true);
     for (const provider of ofType(evaluation, PROVIDER)) {
       expect(provider.inputs.oidc).toEqual({ issuerUri: "https://token.actions.githubusercontent.com" });
     }
@@ -241,9 +241,10 @@ describe("state backend", () => {
       forceDestroy: false,
     });
     expect(bucket.protect).toBe(true);
+    expect(bucket.inputs.deletionPolicy).toBe("PREVENT");
     const keys = ofType(evaluation, "gcp:kms/cryptoKey:CryptoKey");
     expect(keys.map((k) => k.inputs.name).sort()).toEqual(["pulumi-pipeline", "pulumi-preview", "pulumi-prod", "pulumi-stage"]);
-    expect(keys.every((k) => k.inputs.purpose === "ENCRYPT_DECRYPT" && k.protect)).toBe(true);
+    expect(keys.every((k) => k.inputs.purpose === "ENCRYPT_DECRYPT" && k.protect && k.inputs.deletionPolicy === "PREVENT")).toBe(true);
     expect(evaluation.outputs.secretsProviders.value).toMatchObject({
       prod: `gcpkms://projects/${PROD}/locations/global/keyRings/pulumi/cryptoKeys/pulumi-prod`,
     });
@@ -283,6 +284,7 @@ describe("image registry", () => {
     const registry = one(evaluation, REGISTRY);
     expect(registry.inputs).toMatchObject({ project: NONPROD, location: "us", repositoryId: "monitor-nonprod", format: "DOCKER", cleanupPolicyDryRun: false });
     expect(registry.protect).toBe(true);
+    expect(registry.inputs.deletionPolicy).toBe("PREVENT");
     expect(evaluation.outputs.imageRepository.value).toBe(loadStackConfig(ROOT, "stage").config["monitor:imageRepository"]);
   });
 
