@@ -1,12 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
 import { PREVIEW_PLATFORM_NAMES } from "../infra/naming";
+import type { Grantee } from "./options";
 import { serviceAccount } from "./service-account";
 
 /**
- * A CI identity: a service account that only GitHub tokens in the given principalSets may impersonate (no key
+ * A CI identity: a service account that only GitHub tokens in the principalSets it admits may impersonate (no key
  * exists), with project roles granted one by one, each with the reason it is needed. Access to the state bucket,
- * the KMS keys and the image registry is granted by the components that own them.
+ * the KMS keys and the image registry is granted by the components that own them, to the deployer as a Grantee.
  */
 
 export interface ProjectGrant {
@@ -14,38 +15,37 @@ export interface ProjectGrant {
   readonly role: string;
   /** One line: what the deployer does that needs this role. */
   readonly why: string;
-  readonly condition?: { title: string; expression: pulumi.Input<string> };
+  /** @default none: the role holds on the whole project */
+  readonly condition?: { readonly title: string; readonly expression: pulumi.Input<string> };
 }
 
 export interface DeployerArgs {
+  /** The GCP project the service account lives in. */
   readonly project: string;
   /** 6-30 characters. */
   readonly accountId: string;
   readonly description: string;
-  /** Who may impersonate it: `principalSet://...` members, each naming one attribute value. */
-  readonly principalSets: pulumi.Input<string>[];
-  readonly grants: ProjectGrant[];
+  /** Project roles, each binding named after its role (and project), never its position. @default none */
+  readonly grants?: readonly ProjectGrant[];
 }
 
-export class Deployer extends pulumi.ComponentResource {
+export class Deployer extends pulumi.ComponentResource implements Grantee {
+  /** The component's name: what the bindings granted to it are named after. */
+  readonly key: string;
   readonly email: pulumi.Output<string>;
   /** `serviceAccount:<email>` */
   readonly member: pulumi.Output<string>;
+  private readonly account: pulumi.Output<string>;
 
   constructor(name: string, args: DeployerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitor:components:Deployer", name, {}, opts);
     const { account, email, member } = serviceAccount(name, args, this);
+    this.key = name;
+    this.account = account.name;
     this.email = email;
     this.member = member;
 
-    args.principalSets.forEach((member, i) => {
-      new gcp.serviceaccount.IAMMember(
-        `${name}-wif-${i}`,
-        { serviceAccountId: account.name, role: "roles/iam.workloadIdentityUser", member },
-        { parent: this },
-      );
-    });
-    for (const grant of args.grants) {
+    for (const grant of args.grants ?? []) {
       new gcp.projects.IAMMember(
         // Named after the role, and its project where that is not the deployer's own (the review identity holds
         // the same roles in stage's and prod's projects): one logical name per binding.
@@ -60,6 +60,18 @@ export class Deployer extends pulumi.ComponentResource {
       );
     }
     this.registerOutputs({ email: this.email, member: this.member });
+  }
+
+  /**
+   * Lets the GitHub tokens in a principalSet (`WorkloadIdentity.principalSet`, one attribute value) impersonate this
+   * account. The binding lives on the account, so it holds in whichever project the pool is.
+   */
+  grantImpersonation(principalSet: Grantee): gcp.serviceaccount.IAMMember {
+    return new gcp.serviceaccount.IAMMember(
+      `${this.key}-wif-${principalSet.key}`,
+      { serviceAccountId: this.account, role: "roles/iam.workloadIdentityUser", member: principalSet.member },
+      { parent: this },
+    );
   }
 }
 

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
 import type * as inputs from "@pulumi/gcp/types/input";
-import { type Retention, retains } from "./options";
+import { type Grantee, type Retention, retains } from "./options";
 
 /**
  * The Artifact Registry repository the app's images are pushed to and deployed from (by digest), with cleanup
@@ -42,10 +42,6 @@ export interface ImageRegistryArgs extends Retention {
   readonly prImageTtlDays: number;
   readonly untaggedTtlDays: number;
   readonly labels: Record<string, string>;
-  /** Members that push and tag images (previews, stage, the pre-release). */
-  readonly writers: Record<string, pulumi.Input<string>>;
-  /** Members that resolve tags and pull images (prod's deploy, prod's Cloud Run service agent, review). */
-  readonly readers: Record<string, pulumi.Input<string>>;
 }
 
 export class ImageRegistry extends pulumi.ComponentResource {
@@ -53,6 +49,8 @@ export class ImageRegistry extends pulumi.ComponentResource {
   readonly name: pulumi.Output<string>;
   /** `<location>-docker.pkg.dev/<project>/<repository>` */
   readonly host: string;
+  private readonly baseName: string;
+  private readonly repository: { project: string; location: string; repository: pulumi.Output<string> };
 
   constructor(name: string, args: ImageRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitor:components:ImageRegistry", name, {}, opts);
@@ -75,17 +73,28 @@ export class ImageRegistry extends pulumi.ComponentResource {
       },
       { parent: this, protect: retain },
     );
-    const grant = (who: string, role: string, member: pulumi.Input<string>) =>
-      new gcp.artifactregistry.RepositoryIamMember(
-        `${name}-${who}-${role === "roles/artifactregistry.writer" ? "writer" : "reader"}`,
-        { project: args.project, location: args.location, repository: repository.repositoryId, role, member },
-        { parent: this },
-      );
-    for (const [who, member] of Object.entries(args.writers)) grant(who, "roles/artifactregistry.writer", member);
-    for (const [who, member] of Object.entries(args.readers)) grant(who, "roles/artifactregistry.reader", member);
-
+    this.repository = { project: args.project, location: args.location, repository: repository.repositoryId };
+    this.baseName = name;
     this.name = repository.name;
     this.host = `${args.location}-docker.pkg.dev/${args.project}/${args.repositoryId}`;
     this.registerOutputs({ name: this.name, host: this.host });
+  }
+
+  /** Lets `grantee` push and tag images (previews, stage, the pre-release): `<name>-push-<key>`. */
+  grantPush(grantee: Grantee): gcp.artifactregistry.RepositoryIamMember {
+    return this.grant("push", "roles/artifactregistry.writer", grantee);
+  }
+
+  /** Lets `grantee` resolve tags and pull images (prod's deploy, a Cloud Run service agent, review): `<name>-pull-<key>`. */
+  grantPull(grantee: Grantee): gcp.artifactregistry.RepositoryIamMember {
+    return this.grant("pull", "roles/artifactregistry.reader", grantee);
+  }
+
+  private grant(what: string, role: string, grantee: Grantee): gcp.artifactregistry.RepositoryIamMember {
+    return new gcp.artifactregistry.RepositoryIamMember(
+      `${this.baseName}-${what}-${grantee.key}`,
+      { ...this.repository, role, member: grantee.member },
+      { parent: this },
+    );
   }
 }

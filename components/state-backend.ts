@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
-import { type Retention, retains } from "./options";
+import { type Grantee, type Retention, retains } from "./options";
 
 /**
  * Where every stack's Pulumi state lives (`pulumi login gs://<bucket>`) and the KMS keys its secrets are encrypted
@@ -39,17 +39,18 @@ export function objectCondition(bucket: string, prefixes: readonly string[]): st
 /** Every identity reads the backend's `meta.yaml` at login. */
 const META = ".pulumi/meta.yaml";
 
+/** What `grantStateAccess` lets one identity do. */
 export interface StateAccess {
-  /** A short name for the grants' logical names. */
-  readonly name: string;
-  readonly member: pulumi.Input<string>;
-  /** Stacks it creates, updates and destroys (read and write). */
-  readonly writes: StackSelector[];
-  /** Stacks it only reads (a StackReference, a preview of another environment). */
-  readonly reads: StackSelector[];
-  /** Keys (by name in `keys`) it encrypts and decrypts with, and keys it only decrypts with. */
-  readonly encrypts: string[];
-  readonly decrypts: string[];
+  /** Stacks it creates, updates and destroys (read and write). @default none */
+  readonly writes?: readonly StackSelector[];
+  /** Stacks it only reads (a StackReference, a preview of another environment). @default none */
+  readonly reads?: readonly StackSelector[];
+  /** Keys (by name in `keys`) it encrypts and decrypts with. @default none */
+  readonly encrypts?: readonly string[];
+  /** Keys it only decrypts with. @default none */
+  readonly decrypts?: readonly string[];
+  /** Who the conditions' descriptions say the grant is for. @default the grantee's key */
+  readonly label?: string;
 }
 
 export interface StateBackendArgs extends Retention {
@@ -62,7 +63,6 @@ export interface StateBackendArgs extends Retention {
   /** One key per name, e.g. preview, stage, prod, pipeline. */
   readonly keys: string[];
   readonly labels: Record<string, string>;
-  readonly access: StateAccess[];
   /** Superseded state versions are deleted after this many days (the current one never is). @default 90 */
   readonly noncurrentRetentionDays?: number;
 }
@@ -72,6 +72,11 @@ export class StateBackend extends pulumi.ComponentResource {
   readonly url: pulumi.Output<string>;
   /** Key name → `gcpkms://projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>`. */
   readonly secretsProviders: Record<string, pulumi.Output<string>>;
+  /** The component's name, which its bindings start with. */
+  private readonly baseName: string;
+  private readonly bucketName: string;
+  private readonly bucket: gcp.storage.Bucket;
+  private readonly keys: Record<string, gcp.kms.CryptoKey>;
 
   constructor(name: string, args: StateBackendArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitor:components:StateBackend", name, {}, opts);
@@ -127,41 +132,57 @@ export class StateBackend extends pulumi.ComponentResource {
       ]),
     );
 
-    for (const access of args.access) {
-      const grant = (suffix: string, role: string, title: string, prefixes: string[]) =>
-        new gcp.storage.BucketIAMMember(
-          `${name}-${access.name}-${suffix}`,
-          {
-            bucket: bucket.name,
-            role,
-            member: access.member,
-            condition: { title, description: `${access.name}: ${prefixes.join(", ")}`, expression: objectCondition(args.bucket, prefixes) },
-          },
-          { parent: this },
-        );
-      if (access.writes.length > 0) {
-        // objectUser: get, list, create, update, delete; enough for checkpoints, locks, history and backups.
-        grant("writes", "roles/storage.objectUser", "own-stacks", access.writes.flatMap(stackObjectPrefixes));
-      }
-      grant("reads", "roles/storage.objectViewer", "read-stacks", [META, ...access.reads.flatMap(stackObjectPrefixes)]);
-
-      const keyGrant = (key: string, role: string) => {
-        const cryptoKey = keys[key];
-        if (!cryptoKey) throw new Error(`${access.name} is granted the key ${key}, which is not one of ${args.keys.join(", ")}`);
-        new gcp.kms.CryptoKeyIAMMember(
-          `${name}-${access.name}-${key}-${role === "roles/cloudkms.cryptoKeyDecrypter" ? "decrypt" : "encrypt-decrypt"}`,
-          { cryptoKeyId: cryptoKey.id, role, member: access.member },
-          { parent: this },
-        );
-      };
-      for (const key of access.encrypts) keyGrant(key, "roles/cloudkms.cryptoKeyEncrypterDecrypter");
-      for (const key of access.decrypts.filter((k) => !access.encrypts.includes(k))) keyGrant(key, "roles/cloudkms.cryptoKeyDecrypter");
-    }
-
+    this.baseName = name;
+    this.bucketName = args.bucket;
+    this.bucket = bucket;
+    this.keys = keys;
     this.url = pulumi.interpolate`gs://${bucket.name}`;
     this.secretsProviders = Object.fromEntries(
       Object.entries(keys).map(([key, cryptoKey]) => [key, pulumi.interpolate`gcpkms://${cryptoKey.id}`]),
     );
     this.registerOutputs({ url: this.url, secretsProviders: this.secretsProviders });
+  }
+
+  /**
+   * Lets `grantee` log in (read `meta.yaml`), read and write the state of the stacks named, and use the keys named.
+   * Each binding is named after the grantee's key: `<name>-writes-<key>`, `<name>-reads-<key>`,
+   * `<name>-<key name>-decrypt-<key>` (or `-encrypt-decrypt-`).
+   */
+  grantStateAccess(grantee: Grantee, access: StateAccess): void {
+    const label = access.label ?? grantee.key;
+    const grant = (what: string, role: string, title: string, prefixes: string[]) =>
+      new gcp.storage.BucketIAMMember(
+        `${this.baseName}-${what}-${grantee.key}`,
+        {
+          bucket: this.bucket.name,
+          role,
+          member: grantee.member,
+          condition: { title, description: `${label}: ${prefixes.join(", ")}`, expression: objectCondition(this.bucketName, prefixes) },
+        },
+        { parent: this },
+      );
+    const writes = access.writes ?? [];
+    if (writes.length > 0) {
+      // objectUser: get, list, create, update, delete; enough for checkpoints, locks, history and backups.
+      grant("writes", "roles/storage.objectUser", "own-stacks", writes.flatMap(stackObjectPrefixes));
+    }
+    grant("reads", "roles/storage.objectViewer", "read-stacks", [META, ...(access.reads ?? []).flatMap(stackObjectPrefixes)]);
+
+    const keyGrant = (key: string, role: string, what: string) => {
+      const cryptoKey = this.keys[key];
+      if (!cryptoKey) {
+        throw new Error(`${grantee.key} is granted the key ${key}, which is not one of ${Object.keys(this.keys).join(", ")}`);
+      }
+      new gcp.kms.CryptoKeyIAMMember(
+        `${this.baseName}-${key}-${what}-${grantee.key}`,
+        { cryptoKeyId: cryptoKey.id, role, member: grantee.member },
+        { parent: this },
+      );
+    };
+    const encrypts = access.encrypts ?? [];
+    for (const key of encrypts) keyGrant(key, "roles/cloudkms.cryptoKeyEncrypterDecrypter", "encrypt-decrypt");
+    for (const key of (access.decrypts ?? []).filter((k) => !encrypts.includes(k))) {
+      keyGrant(key, "roles/cloudkms.cryptoKeyDecrypter", "decrypt");
+    }
   }
 }
