@@ -35,19 +35,26 @@ export function cleanupPolicies(prImageTtlDays: number, untaggedTtlDays: number)
 }
 
 export interface ImageRegistryArgs extends Retention {
+  /** The GCP project the repository lives in. */
   readonly project: string;
-  /** Multi-region (`us`) or region. */
-  readonly location: string;
+  /** Region or multi-region (`us`), as in `<region>-docker.pkg.dev`. */
+  readonly region: string;
   readonly repositoryId: string;
+  /**
+   * Days a `pr-<N>` image is kept. No default here: it must outlast a preview, whose TTL only the stack's spec
+   * knows (the pipeline spec holds the default and checks the two together).
+   */
   readonly prImageTtlDays: number;
+  /** Days an untagged image is kept; a default would live beside prImageTtlDays's, in the pipeline spec. */
   readonly untaggedTtlDays: number;
-  readonly labels: Record<string, string>;
+  /** @default none */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 export class ImageRegistry extends pulumi.ComponentResource {
   /** `projects/<p>/locations/<l>/repositories/<id>` */
   readonly name: pulumi.Output<string>;
-  /** `<location>-docker.pkg.dev/<project>/<repository>` */
+  /** `<region>-docker.pkg.dev/<project>/<repository>` */
   readonly host: string;
   private readonly baseName: string;
   private readonly repository: { project: string; location: string; repository: pulumi.Output<string> };
@@ -60,7 +67,7 @@ export class ImageRegistry extends pulumi.ComponentResource {
       name,
       {
         project: args.project,
-        location: args.location,
+        location: args.region,
         repositoryId: args.repositoryId,
         format: "DOCKER",
         description: "Monitor's app images: pr-<N>, short SHAs (stage) and calendar tags (releases)",
@@ -73,10 +80,10 @@ export class ImageRegistry extends pulumi.ComponentResource {
       },
       { parent: this, protect: retain },
     );
-    this.repository = { project: args.project, location: args.location, repository: repository.repositoryId };
+    this.repository = { project: args.project, location: args.region, repository: repository.repositoryId };
     this.baseName = name;
     this.name = repository.name;
-    this.host = `${args.location}-docker.pkg.dev/${args.project}/${args.repositoryId}`;
+    this.host = `${args.region}-docker.pkg.dev/${args.project}/${args.repositoryId}`;
     this.registerOutputs({ name: this.name, host: this.host });
   }
 

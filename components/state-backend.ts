@@ -54,15 +54,20 @@ export interface StateAccess {
 }
 
 export interface StateBackendArgs extends Retention {
+  /** The GCP project of the bucket and the keys. */
   readonly project: string;
+  /** The bucket's name (global across GCS). */
   readonly bucket: string;
-  /** A region or multi-region (US). */
-  readonly location: string;
-  readonly keyRing: string;
-  readonly keyLocation: string;
+  /** The bucket's region or multi-region (`US`). */
+  readonly region: string;
+  /** @default "pulumi" */
+  readonly keyRing?: string;
+  /** The key ring's region. @default "global" */
+  readonly keyRegion?: string;
   /** One key per name, e.g. preview, stage, prod, pipeline. */
-  readonly keys: string[];
-  readonly labels: Record<string, string>;
+  readonly keys: readonly string[];
+  /** @default none */
+  readonly labels?: Readonly<Record<string, string>>;
   /** Superseded state versions are deleted after this many days (the current one never is). @default 90 */
   readonly noncurrentRetentionDays?: number;
 }
@@ -88,7 +93,7 @@ export class StateBackend extends pulumi.ComponentResource {
       {
         project: args.project,
         name: args.bucket,
-        location: args.location,
+        location: args.region,
         uniformBucketLevelAccess: true,
         publicAccessPrevention: "enforced",
         // Every update rewrites the checkpoint: old versions are the way back from a bad write.
@@ -108,7 +113,7 @@ export class StateBackend extends pulumi.ComponentResource {
     // A key ring cannot be deleted in GCP (the provider only forgets it), so it has no guard of its own.
     const ring = new gcp.kms.KeyRing(
       `${name}-keyring`,
-      { project: args.project, name: args.keyRing, location: args.keyLocation },
+      { project: args.project, name: args.keyRing ?? "pulumi", location: args.keyRegion ?? "global" },
       { parent: this, protect: retain },
     );
     const keys = Object.fromEntries(

@@ -72,7 +72,6 @@ export function pipelineStack(spec: PipelineSpec, appFiles: RepositoryFileSpec[]
       const review = project === reviewProject ? ["review"] : [];
       const pool = new WorkloadIdentity(`wif-${project}`, {
         project,
-        poolId: "github-actions",
         trusted: {
           repositoryIds: [app.id, infra.id],
           ownerIds: [app.ownerId, infra.ownerId],
@@ -132,9 +131,9 @@ export function pipelineStack(spec: PipelineSpec, appFiles: RepositoryFileSpec[]
   const state = new StateBackend("state", {
     project: spec.state.project,
     bucket: spec.state.bucket,
-    location: spec.state.location,
+    region: spec.state.location,
     keyRing: spec.state.keyRing,
-    keyLocation: spec.state.keyLocation,
+    keyRegion: spec.state.keyLocation,
     keys: [...DEPLOY_ENVIRONMENTS, "pipeline"],
     labels: spec.labels,
   }, inProject(spec.state.project));
@@ -148,7 +147,7 @@ export function pipelineStack(spec: PipelineSpec, appFiles: RepositoryFileSpec[]
   // --- Images: pushed by previews and stage, read by prod (and by prod's Cloud Run when it pulls from another project).
   const registry = new ImageRegistry("images", {
     project: spec.registry.project,
-    location: spec.registry.location,
+    region: spec.registry.location,
     repositoryId: spec.registry.repositoryId,
     prImageTtlDays: spec.registry.prImageTtlDays,
     untaggedTtlDays: spec.registry.untaggedTtlDays,

@@ -22,23 +22,19 @@ function stateful(retain?: boolean): Promise<Evaluation> {
     new StateBackend("state", {
       project: PROJECT,
       bucket: "monitor-state",
-      location: "US",
-      keyRing: "pulumi",
-      keyLocation: "global",
+      region: "US",
       keys: ["stage"],
-      labels: {},
       retain,
     });
     new ImageRegistry("images", {
       project: PROJECT,
-      location: "us",
+      region: "us",
       repositoryId: "monitor",
       prImageTtlDays: 14,
       untaggedTtlDays: 14,
-      labels: {},
       retain,
     });
-    new WorkloadIdentity("wif", { project: PROJECT, poolId: "github-actions", trusted: TRUSTED, retain });
+    new WorkloadIdentity("wif", { project: PROJECT, trusted: TRUSTED, retain });
     return {};
   });
 }
@@ -59,6 +55,14 @@ describe("retain, the one protection switch of the pipeline's stateful component
     }
     for (const type of GUARDED) for (const r of ofType(ev, type)) expect(r.inputs.deletionPolicy, type).toBe("PREVENT");
     expect(ofType(ev, "gcp:storage/bucket:Bucket")[0].inputs.forceDestroy).toBe(false);
+  });
+
+  it("keeps the key ring named pulumi in global unless told otherwise, and the registry's host in its region", async () => {
+    const ev = await stateful();
+    expect(ofType(ev, "gcp:kms/keyRing:KeyRing")[0].inputs).toMatchObject({ name: "pulumi", location: "global" });
+    expect(ofType(ev, "gcp:storage/bucket:Bucket")[0].inputs.location).toBe("US");
+    expect(ofType(ev, "gcp:artifactregistry/repository:Repository")[0].inputs.location).toBe("us");
+    expect(ofType(ev, "gcp:iam/workloadIdentityPool:WorkloadIdentityPool")[0].inputs.workloadIdentityPoolId).toBe("github-actions");
   });
 
   it("retain: false leaves all of it deletable, by Pulumi and by the provider", async () => {
@@ -89,12 +93,11 @@ describe("grants as methods, each binding named after its grantee", () => {
     byName(() => {
       const images = new ImageRegistry("images", {
         project: PROJECT,
-        location: "us",
+        region: "us",
         repositoryId: "monitor",
         prImageTtlDays: 14,
         untaggedTtlDays: 14,
-        labels: {},
-      });
+        });
       for (const g of grantees) (g === C ? images.grantPull(g) : images.grantPush(g));
     });
 
@@ -143,12 +146,9 @@ describe("grants as methods, each binding named after its grantee", () => {
       const state = new StateBackend("state", {
         project: PROJECT,
         bucket: "monitor-state",
-        location: "US",
-        keyRing: "pulumi",
-        keyLocation: "global",
+        region: "US",
         keys: ["stage", "prod"],
-        labels: {},
-      });
+        });
       for (const g of grantees) {
         state.grantStateAccess(g, g === A ? { writes: [{ name: "stage" }], encrypts: ["stage"] } : { reads: [{ name: "prod" }], decrypts: ["prod"] });
       }
@@ -173,12 +173,9 @@ describe("grants as methods, each binding named after its grantee", () => {
         const state = new StateBackend("state", {
           project: PROJECT,
           bucket: "monitor-state",
-          location: "US",
-          keyRing: "pulumi",
-          keyLocation: "global",
+          region: "US",
           keys: ["stage"],
-          labels: {},
-        });
+            });
         state.grantStateAccess(A, { encrypts: ["prod"] });
         return {};
       }),
