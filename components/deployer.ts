@@ -164,20 +164,23 @@ export function environmentGrants(project: string): ProjectGrant[] {
   ];
 }
 
-/** The review identity: `pulumi preview` and `refresh --preview-only` of stage and prod; it reads, never writes. */
+/** The review identity's roles, by what it reads: `pulumi preview` and `refresh --preview-only` of stage and prod. */
+const REVIEW_ROLES: Readonly<Record<string, string>> = {
+  "roles/browser": "reads the project itself (getProject)",
+  "roles/run.viewer": "reads services, jobs and worker pools",
+  "roles/cloudsql.viewer": "reads instances, databases and users",
+  "roles/secretmanager.viewer": "reads secrets' metadata (never their values)",
+  "roles/pubsub.viewer": "reads topics and subscriptions",
+  "roles/cloudscheduler.viewer": "reads scheduler jobs",
+  "roles/monitoring.viewer": "reads uptime checks and alert policies",
+  "roles/iam.securityReviewer": "reads IAM policies, so a refresh sees the grants",
+  "roles/compute.viewer": "reads the load balancer and its Cloud Armor policy",
+  "roles/certificatemanager.viewer": "reads the certificate, its DNS authorization and map",
+  "roles/serviceusage.serviceUsageViewer": "reads which APIs are enabled",
+  "roles/artifactregistry.reader": "resolves image tags to digests during a preview",
+};
+
+/** The review identity reads, never writes. */
 export function reviewGrants(project: string): ProjectGrant[] {
-  return [
-    { project, role: "roles/browser", why: "reads the project itself (getProject)" },
-    { project, role: "roles/run.viewer", why: "reads services, jobs and worker pools" },
-    { project, role: "roles/cloudsql.viewer", why: "reads instances, databases and users" },
-    { project, role: "roles/secretmanager.viewer", why: "reads secrets' metadata (never their values)" },
-    { project, role: "roles/pubsub.viewer", why: "reads topics and subscriptions" },
-    { project, role: "roles/cloudscheduler.viewer", why: "reads scheduler jobs" },
-    { project, role: "roles/monitoring.viewer", why: "reads uptime checks and alert policies" },
-    { project, role: "roles/iam.securityReviewer", why: "reads IAM policies, so a refresh sees the grants" },
-    { project, role: "roles/compute.viewer", why: "reads the load balancer and its Cloud Armor policy" },
-    { project, role: "roles/certificatemanager.viewer", why: "reads the certificate, its DNS authorization and map" },
-    { project, role: "roles/serviceusage.serviceUsageViewer", why: "reads which APIs are enabled" },
-    { project, role: "roles/artifactregistry.reader", why: "resolves image tags to digests during a preview" },
-  ];
+  return Object.entries(REVIEW_ROLES).map(([role, why]) => ({ project, role, why }));
 }
