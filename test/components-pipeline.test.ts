@@ -16,24 +16,16 @@ const TRUSTED = {
   environments: ["stage"],
 };
 
+const stateBackend = (keys: string[], retain?: boolean) =>
+  new StateBackend("state", { project: PROJECT, bucket: "monitor-state", region: "US", keys, retain });
+const imageRegistry = (retain?: boolean) =>
+  new ImageRegistry("images", { project: PROJECT, region: "us", repositoryId: "monitor", prImageTtlDays: 14, untaggedTtlDays: 14, retain });
+
 /** The pipeline's stateful components, retained or not. */
 function stateful(retain?: boolean): Promise<Evaluation> {
   return evaluateComponent(() => {
-    new StateBackend("state", {
-      project: PROJECT,
-      bucket: "monitor-state",
-      region: "US",
-      keys: ["stage"],
-      retain,
-    });
-    new ImageRegistry("images", {
-      project: PROJECT,
-      region: "us",
-      repositoryId: "monitor",
-      prImageTtlDays: 14,
-      untaggedTtlDays: 14,
-      retain,
-    });
+    stateBackend(["stage"], retain);
+    imageRegistry(retain);
     new WorkloadIdentity("wif", { project: PROJECT, trusted: TRUSTED, retain });
     return {};
   });
@@ -91,13 +83,7 @@ async function byName(program: () => void): Promise<Record<string, { type: strin
 describe("grants as methods, each binding named after its grantee", () => {
   const registry = (grantees: Grantee[]) =>
     byName(() => {
-      const images = new ImageRegistry("images", {
-        project: PROJECT,
-        region: "us",
-        repositoryId: "monitor",
-        prImageTtlDays: 14,
-        untaggedTtlDays: 14,
-        });
+      const images = imageRegistry();
       for (const g of grantees) (g === C ? images.grantPull(g) : images.grantPush(g));
     });
 
@@ -143,12 +129,7 @@ describe("grants as methods, each binding named after its grantee", () => {
 
   const backend = (grantees: Grantee[]) =>
     byName(() => {
-      const state = new StateBackend("state", {
-        project: PROJECT,
-        bucket: "monitor-state",
-        region: "US",
-        keys: ["stage", "prod"],
-        });
+      const state = stateBackend(["stage", "prod"]);
       for (const g of grantees) {
         state.grantStateAccess(g, g === A ? { writes: [{ name: "stage" }], encrypts: ["stage"] } : { reads: [{ name: "prod" }], decrypts: ["prod"] });
       }
@@ -170,13 +151,7 @@ describe("grants as methods, each binding named after its grantee", () => {
   it("StateBackend: refuses a key it does not hold, naming the grantee and the keys it has", async () => {
     await expect(
       evaluateComponent(() => {
-        const state = new StateBackend("state", {
-          project: PROJECT,
-          bucket: "monitor-state",
-          region: "US",
-          keys: ["stage"],
-            });
-        state.grantStateAccess(A, { encrypts: ["prod"] });
+        stateBackend(["stage"]).grantStateAccess(A, { encrypts: ["prod"] });
         return {};
       }),
     ).rejects.toThrow("deployer-a is granted the key prod, which is not one of stage");
