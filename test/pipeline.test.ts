@@ -230,6 +230,44 @@ describe("deployers", () => {
   });
 });
 
+describe("grant bindings", () => {
+  it("are named after the grantee, never a position: what each keeps across reorderings", () => {
+    const names = (type: string) => ofType(evaluation, type).map((r) => r.name).sort();
+    expect(names(WIF_USER)).toEqual([
+      "deployer-preview-wif-app",
+      "deployer-prod-wif-app",
+      "deployer-prod-wif-infra",
+      "deployer-stage-wif-app",
+      "deployer-stage-wif-infra",
+      "reviewer-wif-infra",
+    ]);
+    expect(names(REGISTRY_GRANT)).toEqual([
+      "images-pull-deployer-prod",
+      "images-pull-reviewer",
+      `images-pull-run-agent-${PROD}`,
+      "images-push-deployer-preview",
+      "images-push-deployer-stage",
+    ]);
+    expect(names(BUCKET_GRANT)).toEqual([
+      "state-reads-deployer-preview",
+      "state-reads-deployer-prod",
+      "state-reads-deployer-stage",
+      "state-reads-reviewer",
+      "state-writes-deployer-preview",
+      "state-writes-deployer-prod",
+      "state-writes-deployer-stage",
+    ]);
+    expect(names(KEY_GRANT)).toEqual([
+      "state-preview-encrypt-decrypt-deployer-preview",
+      "state-prod-decrypt-reviewer",
+      "state-prod-encrypt-decrypt-deployer-prod",
+      "state-stage-decrypt-deployer-preview",
+      "state-stage-decrypt-reviewer",
+      "state-stage-encrypt-decrypt-deployer-stage",
+    ]);
+  });
+});
+
 describe("state backend", () => {
   it("is a versioned, uniform-access, never-public bucket, protected, with a KMS key per environment", () => {
     const bucket = one(evaluation, "gcp:storage/bucket:Bucket");
