@@ -154,6 +154,13 @@ export class StateBackend extends pulumi.ComponentResource {
    * `<name>-<key name>-decrypt-<key>` (or `-encrypt-decrypt-`).
    */
   grantStateAccess(grantee: Grantee, access: StateAccess): void {
+    const encrypts = access.encrypts ?? [];
+    const decryptsOnly = (access.decrypts ?? []).filter((k) => !encrypts.includes(k));
+    const unknown = [...encrypts, ...decryptsOnly].filter((key) => !(key in this.keys));
+    if (unknown.length > 0) {
+      // Before any binding exists, so a typo grants nothing.
+      throw new Error(`${grantee.key} is granted the key ${unknown.join(", ")}, which is not one of ${Object.keys(this.keys).join(", ")}`);
+    }
     const label = access.label ?? grantee.key;
     const grant = (what: string, role: string, title: string, prefixes: string[]) =>
       new gcp.storage.BucketIAMMember(
@@ -173,21 +180,13 @@ export class StateBackend extends pulumi.ComponentResource {
     }
     grant("reads", "roles/storage.objectViewer", "read-stacks", [META, ...(access.reads ?? []).flatMap(stackObjectPrefixes)]);
 
-    const keyGrant = (key: string, role: string, what: string) => {
-      const cryptoKey = this.keys[key];
-      if (!cryptoKey) {
-        throw new Error(`${grantee.key} is granted the key ${key}, which is not one of ${Object.keys(this.keys).join(", ")}`);
-      }
+    const keyGrant = (key: string, role: string, what: string) =>
       new gcp.kms.CryptoKeyIAMMember(
         `${this.baseName}-${key}-${what}-${grantee.key}`,
-        { cryptoKeyId: cryptoKey.id, role, member: grantee.member },
+        { cryptoKeyId: this.keys[key].id, role, member: grantee.member },
         { parent: this },
       );
-    };
-    const encrypts = access.encrypts ?? [];
     for (const key of encrypts) keyGrant(key, "roles/cloudkms.cryptoKeyEncrypterDecrypter", "encrypt-decrypt");
-    for (const key of (access.decrypts ?? []).filter((k) => !encrypts.includes(k))) {
-      keyGrant(key, "roles/cloudkms.cryptoKeyDecrypter", "decrypt");
-    }
+    for (const key of decryptsOnly) keyGrant(key, "roles/cloudkms.cryptoKeyDecrypter", "decrypt");
   }
 }

@@ -151,9 +151,16 @@ describe("grants as methods, each binding named after its grantee", () => {
   it("StateBackend: refuses a key it does not hold, naming the grantee and the keys it has", async () => {
     await expect(
       evaluateComponent(() => {
-        stateBackend(["stage"]).grantStateAccess(A, { encrypts: ["prod"] });
+        stateBackend(["stage"]).grantStateAccess(A, { writes: [{ name: "stage" }], encrypts: ["prod"] });
         return {};
       }),
     ).rejects.toThrow("deployer-a is granted the key prod, which is not one of stage");
+    // Refused before any binding: the program stops with nothing granted.
+    const ev = await evaluateComponent(() => {
+      const state = stateBackend(["stage"]);
+      expect(() => state.grantStateAccess(A, { writes: [{ name: "stage" }], decrypts: ["prod"] })).toThrow(/not one of stage/);
+      return {};
+    });
+    expect(ev.registrations.filter((r) => r.name.endsWith(A.key))).toEqual([]);
   });
 });
