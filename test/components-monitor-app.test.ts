@@ -1,15 +1,17 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Evaluation, Registration } from "../infra/engine/evaluate";
-import { DATABASE, INSTANCE, JOB, SECRET_READER, SERVICE, WORKER_POOL, evaluateStack, ofType, one } from "./harness";
+import { DATABASE, INSTANCE, JOB, SECRET_READER, SERVICE, WORKER_POOL, evaluateStack, ofType, one, waitsForAll } from "./harness";
 
 // MonitorApp as stage composes it: the order it promises, the grants it makes and how it names them.
 
-const APP = "monitor:components:MonitorApp";
-const CLOUDSQL_CLIENT = "gcp:projects/iAMMember:IAMMember";
-const TOPIC = "gcp:pubsub/topic:Topic";
-const TOPIC_GRANT = "gcp:pubsub/topicIAMMember:TopicIAMMember";
-const SUBSCRIPTION_GRANT = "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember";
-const ACCOUNT = "gcp:serviceaccount/account:Account";
+const [APP, CLOUDSQL_CLIENT, TOPIC, TOPIC_GRANT, SUBSCRIPTION_GRANT, ACCOUNT] = [
+  "monitor:components:MonitorApp",
+  "gcp:projects/iAMMember:IAMMember",
+  "gcp:pubsub/topic:Topic",
+  "gcp:pubsub/topicIAMMember:TopicIAMMember",
+  "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember",
+  "gcp:serviceaccount/account:Account",
+];
 
 let stage: Evaluation;
 beforeAll(async () => {
@@ -17,19 +19,6 @@ beforeAll(async () => {
 });
 
 const named = (ev: Evaluation, type: string, name: string) => one(ev, type, name);
-/** Everything `r` waits for, directly or through a component it depends on (a component stands for its children). */
-function waitsFor(ev: Evaluation, r: Registration): Set<string> {
-  const seen = new Set<string>();
-  const todo = [...r.dependsOn];
-  while (todo.length > 0) {
-    const urn = todo.pop()!;
-    if (seen.has(urn)) continue;
-    seen.add(urn);
-    const dep = ev.registrations.find((x) => x.urn === urn);
-    if (dep) todo.push(...dep.dependsOn, ...ev.registrations.filter((c) => c.parent === urn).map((c) => c.urn));
-  }
-  return seen;
-}
 const app = (ev: Evaluation) => ev.registrations.filter((r) => r.urn.includes(`::${APP}$`) || r.type === APP);
 
 describe("MonitorApp in stage", () => {
@@ -43,7 +32,7 @@ describe("MonitorApp in stage", () => {
 
   it("runs the migration only once the database, secrets, identities, their grants and the queue exist", () => {
     const migration = named(stage, JOB, "migration");
-    const before = waitsFor(stage, migration);
+    const before = waitsForAll(stage, migration);
     const needed = [
       ...ofType(stage, DATABASE),
       ...ofType(stage, SECRET_READER).filter((r) => r.urn.includes(APP)),
@@ -61,9 +50,9 @@ describe("MonitorApp in stage", () => {
     const migration = named(stage, JOB, "migration");
     const jobs = ofType(stage, JOB).filter((j) => j !== migration);
     expect(jobs).toHaveLength(3);
-    for (const r of [one(stage, SERVICE), one(stage, WORKER_POOL), ...jobs]) expect(waitsFor(stage, r), r.name).toContain(migration.urn);
-    expect(waitsFor(stage, one(stage, WORKER_POOL))).toContain(named(stage, ACCOUNT, "worker").urn);
-    for (const job of jobs) expect(waitsFor(stage, job), job.name).toContain(named(stage, ACCOUNT, "scheduler").urn);
+    for (const r of [one(stage, SERVICE), one(stage, WORKER_POOL), ...jobs]) expect(waitsForAll(stage, r), r.name).toContain(migration.urn);
+    expect(waitsForAll(stage, one(stage, WORKER_POOL))).toContain(named(stage, ACCOUNT, "worker").urn);
+    for (const job of jobs) expect(waitsForAll(stage, job), job.name).toContain(named(stage, ACCOUNT, "scheduler").urn);
   });
 
   it("names every grant after its grantee, on the resource that owns what is granted", () => {
