@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Evaluation, Registration } from "../infra/engine/evaluate";
+import type { Evaluation } from "../infra/engine/evaluate";
 import { DATABASE, INSTANCE, JOB, SECRET_READER, SERVICE, WORKER_POOL, evaluateStack, ofType, one, waitsForAll } from "./harness";
 
 // MonitorApp as stage composes it: the order it promises, the grants it makes and how it names them.
