@@ -77,7 +77,7 @@ export interface MonitorAppArgs extends Retention {
   /** Identities that deploy what runs as the app's accounts, by key (see RuntimeIdentity.grantActAs). @default none */
   readonly deployers?: Readonly<Record<string, pulumi.Input<string>>>;
   readonly breachAlerts: BreachAlerts;
-  /** The app's periodic jobs (they need a queue of its own to run against). @default none */
+  /** When the app's periodic jobs run; each gets a Cloud Run job and a Cloud Scheduler trigger. @default none */
   readonly schedules?: AppSchedules;
   readonly service: ServiceSizing;
   /** See WebServiceArgs.ingress. @default "INGRESS_TRAFFIC_ALL" */
