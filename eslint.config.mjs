@@ -5,9 +5,10 @@
 import js from "@eslint/js";
 import pulumi from "@pulumi/eslint-plugin";
 import prettier from "eslint-config-prettier";
+import { defineConfig } from "eslint/config";
 import tseslint from "typescript-eslint";
 
-export default tseslint.config(
+export default defineConfig(
   {
     // Generated or installed, not written here. (node_modules/ at any depth is ignored by ESLint itself.)
     ignores: ["policies/shared-rules/", "policies/node_modules/", "coverage/", ".pulumi/"],
