@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
-import { EXECUTION_TOKEN_LENGTH } from "../infra/naming";
+import { EXECUTION_TOKEN_LENGTH } from "../shared-rules/name-limits";
 import { type AppRuntime, npmScriptTemplate } from "./app-runtime";
 
 export interface MigrationJobArgs {

@@ -149,8 +149,7 @@ export function pipelineSpec(
 
   // The key's schema already refused anything but an Artifact Registry path.
   const registryPath = artifactRegistryPath(values["monitor:imageRepository"] ?? "");
-  const preview = values["monitor:preview"] ?? {};
-  const previews = { ttlDays: preview.ttlDays ?? 7, cap: preview.maxConcurrent ?? 10 };
+  const previews = { ttlDays: values["monitor:preview"].ttlDays, cap: values["monitor:preview"].maxConcurrent };
   const registrySettings = { ...REGISTRY_DEFAULTS, ...settings?.registry };
   if (registrySettings.prImageTtlDays < previews.ttlDays) {
     problems.push(
