@@ -5,6 +5,7 @@ import { APP_VARIABLES, DERIVED_VARIABLES, ENV_NAME, RESERVED_VARIABLES, isSecre
 import { artifactRegistryPath } from "../shared-rules/artifact-registry";
 import { EDITIONS, MAINTENANCE_WINDOW, RETAINED_BACKUPS, TIER } from "../shared-rules/cloud-sql";
 import { cronProblem } from "../shared-rules/cron";
+import { GCP_PROJECT_ID, GCP_REGION, unanchored } from "../shared-rules/gcp-ids";
 import { HOSTNAME, HOSTNAME_EXPECTED } from "../shared-rules/hostname";
 import { HH_MM } from "../shared-rules/time-of-day";
 import { PIPELINE_KEYS } from "./pipeline-spec";
@@ -49,8 +50,8 @@ const appSource = z
 /** `pulumi config` stores a boolean as text. */
 const flag = z.enum(["true", "false"], { error: 'expected true or false' }).transform((v) => v === "true");
 
-const gcpProject = z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "expected a GCP project id (6-30 chars, lowercase)");
-const gcpRegion = z.string().regex(/^[a-z]+-[a-z]+[0-9]+$/, "expected a GCP region such as us-central1");
+const gcpProject = z.string().regex(GCP_PROJECT_ID, "expected a GCP project id (6-30 chars, lowercase)");
+const gcpRegion = z.string().regex(GCP_REGION, "expected a GCP region such as us-central1");
 const variableName = z.string().regex(ENV_NAME, "expected an environment variable name [A-Z_][A-Z0-9_]*");
 const cron = z.string().superRefine((schedule, ctx) => {
   const problem = cronProblem(schedule);
@@ -135,7 +136,10 @@ const previewSettings = z.strictObject({
     .optional(),
   instanceConnectionName: z
     .string()
-    .regex(/^[a-z][a-z0-9-]+:[a-z]+-[a-z]+[0-9]+:[a-z][a-z0-9-]*$/, "expected <project>:<region>:<instance>")
+    .regex(
+      new RegExp(`^${unanchored(GCP_PROJECT_ID)}:${unanchored(GCP_REGION)}:[a-z][a-z0-9-]*$`),
+      "expected <project>:<region>:<instance>",
+    )
     .optional(),
   sandboxSecrets: z.array(variableName).default([]),
   maxConcurrent: z.number().int().min(1).max(100).default(10),
