@@ -5,7 +5,9 @@ import { APP_VARIABLES, DERIVED_VARIABLES, ENV_NAME, RESERVED_VARIABLES, isSecre
 import { artifactRegistryPath } from "../shared-rules/artifact-registry";
 import { EDITIONS, MAINTENANCE_WINDOW, RETAINED_BACKUPS, TIER } from "../shared-rules/cloud-sql";
 import { cronProblem } from "../shared-rules/cron";
-import { GCP_PROJECT_ID, GCP_REGION, unanchored } from "../shared-rules/gcp-ids";
+import { GCP_PROJECT_ID, GCP_REGION } from "../shared-rules/gcp-ids";
+import { DIGEST } from "../shared-rules/image-tags";
+import { unanchored } from "../shared-rules/patterns";
 import { HOSTNAME, HOSTNAME_EXPECTED } from "../shared-rules/hostname";
 import { HH_MM } from "../shared-rules/time-of-day";
 import { PIPELINE_KEYS } from "./pipeline-spec";
@@ -103,7 +105,7 @@ const cirrus = z.strictObject({
   image: z
     .string()
     .regex(
-      /^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)+@sha256:[0-9a-f]{64}$/,
+      new RegExp(`^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+@${unanchored(DIGEST)}$`),
       "expected an image pinned by digest, <registry path>@sha256:<64 hex>, e.g. " +
         "us-docker.pkg.dev/moz-fx-cirrus-prod/cirrus-prod/cirrus@sha256:<digest>; a tag can move under a running service",
     ),

@@ -1,4 +1,5 @@
-import { GCP_PROJECT_ID, unanchored } from "./gcp-ids";
+import { GCP_PROJECT_ID } from "./gcp-ids";
+import { unanchored } from "./patterns";
 
 /**
  * An Artifact Registry Docker path, `<location>-docker.pkg.dev/<project>/<repository>/<image>`, as its API names the

@@ -8,8 +8,3 @@ export const GCP_PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 
 /** A region such as `us-central1` (not a zone, not a multi-region). */
 export const GCP_REGION = /^[a-z]+-[a-z]+[0-9]+$/;
-
-/** A pattern's body without its anchors, to build a longer pattern from it. */
-export function unanchored(pattern: RegExp): string {
-  return pattern.source.replace(/^\^/, "").replace(/\$$/, "");
-}

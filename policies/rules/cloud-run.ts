@@ -5,6 +5,7 @@ import {
 } from "@pulumi/policy";
 import * as cloudrunv2 from "@pulumi/gcp/cloudrunv2";
 import { DERIVED_VARIABLES, isSecretName, secretLookingValue } from "../shared-rules/app-env";
+import { PINNED_IMAGE } from "../shared-rules/image-tags";
 import type { StackKind } from "../shared-rules/stack-name";
 import { type Props, UNKNOWN, knownOr, stackOf, webServiceName } from "./stack";
 
@@ -19,8 +20,6 @@ function containersOf(args: ResourceValidationArgs): Props[] {
   return args.notApplicable("not a Cloud Run service, job or worker pool");
 }
 
-const DIGEST_REFERENCE = /^[^@\s]+@sha256:[0-9a-f]{64}$/;
-
 export const cloudRunImagePinned: ResourceValidationPolicy = {
   name: "cloudrun-image-pinned-by-digest",
   description: "Cloud Run containers run an image pinned by digest.",
@@ -28,7 +27,7 @@ export const cloudRunImagePinned: ResourceValidationPolicy = {
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
     for (const container of containersOf(args)) {
-      if (!DIGEST_REFERENCE.test(container.image ?? "")) {
+      if (!PINNED_IMAGE.test(container.image ?? "")) {
         reportViolation(`${args.name} runs "${container.image}": use <repository>@sha256:<64 hex digits>`);
       }
     }
