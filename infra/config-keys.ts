@@ -4,6 +4,7 @@ import { z } from "zod";
 import { APP_VARIABLES, DERIVED_VARIABLES, ENV_NAME, RESERVED_VARIABLES, isSecretName, secretLookingValue } from "../shared-rules/app-env";
 import { artifactRegistryPath } from "../shared-rules/artifact-registry";
 import { EDITIONS, MAINTENANCE_WINDOW, RETAINED_BACKUPS, TIER } from "../shared-rules/cloud-sql";
+import { QUANTITY } from "../shared-rules/cloud-run-limits";
 import { cronProblem } from "../shared-rules/cron";
 import { GCP_PROJECT_ID, GCP_REGION } from "../shared-rules/gcp-ids";
 import { DIGEST } from "../shared-rules/image-tags";
@@ -59,7 +60,7 @@ const cron = z.string().superRefine((schedule, ctx) => {
   const problem = cronProblem(schedule);
   if (problem) ctx.addIssue({ code: "custom", message: `${problem} (Cloud Scheduler's unix cron, in UTC)` });
 });
-const quantity = z.string().regex(/^[0-9]+(Mi|Gi)$/, "expected a Kubernetes quantity such as 512Mi or 2Gi");
+const quantity = z.string().regex(QUANTITY, "expected a Kubernetes quantity such as 512Mi or 2Gi");
 const cpu = z.enum(["1", "2", "4", "8"]);
 const between = ({ min, max }: { readonly min: number; readonly max: number }) => z.number().int().min(min).max(max);
 

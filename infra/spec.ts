@@ -4,7 +4,7 @@ import { RESERVED_CONNECTIONS, connectionsNeeded, maxConnectionsFor } from "../s
 import { APP_VARIABLES, DERIVED_VARIABLES, REQUIRED_VARIABLES, appEnvFor, knexPoolMax } from "../shared-rules/app-env";
 import { type Values, readKeys } from "./config-keys";
 import { TAG_RULES } from "../shared-rules/image-tags";
-import { cpuMemoryProblem } from "../shared-rules/cloud-run-limits";
+import { MAX_CPU_PER_INSTANCE, cpuMemoryProblem } from "../shared-rules/cloud-run-limits";
 import { type Labels, type Names, labelsFor, nameLimitViolations, namesFor } from "./naming";
 import { type PipelineSpec, pipelineSpec } from "./pipeline-spec";
 import { Refusal } from "../shared-rules/refusal";
@@ -315,10 +315,9 @@ function cirrusSettings(
   if (stack.kind === "prod" && settings.channel !== "production") {
     problems.push(`${key}.channel in ${file}: prod would serve ${settings.channel} experiments to users. Fix: set it to production`);
   }
-  // Cloud Run gives an instance at most 8 vCPU, shared by its containers.
-  if (Number(service.cpu) + Number(settings.cpu) > 8) {
+  if (Number(service.cpu) + Number(settings.cpu) > MAX_CPU_PER_INSTANCE) {
     problems.push(
-      `${key}.cpu in ${file}: the app's ${service.cpu} and Cirrus's ${settings.cpu} vCPU exceed Cloud Run's 8 per instance. ` +
+      `${key}.cpu in ${file}: the app's ${service.cpu} and Cirrus's ${settings.cpu} vCPU exceed Cloud Run's ${MAX_CPU_PER_INSTANCE} per instance. ` +
         "Fix: lower monitor:service.cpu or the sidecar's cpu",
     );
   }
