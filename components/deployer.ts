@@ -1,12 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
 import { PREVIEW_PLATFORM_NAMES } from "../infra/naming";
+import type { Grantee } from "./options";
 import { serviceAccount } from "./service-account";
 
 /**
- * A CI identity: a service account that only GitHub tokens in the given principalSets may impersonate (no key
+ * A CI identity: a service account that only GitHub tokens in the principalSets it admits may impersonate (no key
  * exists), with project roles granted one by one, each with the reason it is needed. Access to the state bucket,
- * the KMS keys and the image registry is granted by the components that own them.
+ * the KMS keys and the image registry is granted by the components that own them, to the deployer as a Grantee.
  */
 
 export interface ProjectGrant {
@@ -14,38 +15,37 @@ export interface ProjectGrant {
   readonly role: string;
   /** One line: what the deployer does that needs this role. */
   readonly why: string;
-  readonly condition?: { title: string; expression: pulumi.Input<string> };
+  /** @default none: the role holds on the whole project */
+  readonly condition?: { readonly title: string; readonly expression: pulumi.Input<string> };
 }
 
 export interface DeployerArgs {
+  /** The GCP project the service account lives in. */
   readonly project: string;
   /** 6-30 characters. */
   readonly accountId: string;
   readonly description: string;
-  /** Who may impersonate it: `principalSet://...` members, each naming one attribute value. */
-  readonly principalSets: pulumi.Input<string>[];
-  readonly grants: ProjectGrant[];
+  /** Project roles, each binding named after its role (and project), never its position. @default none */
+  readonly grants?: readonly ProjectGrant[];
 }
 
-export class Deployer extends pulumi.ComponentResource {
+export class Deployer extends pulumi.ComponentResource implements Grantee {
+  /** The component's name: what the bindings granted to it are named after. */
+  readonly key: string;
   readonly email: pulumi.Output<string>;
   /** `serviceAccount:<email>` */
   readonly member: pulumi.Output<string>;
+  private readonly account: pulumi.Output<string>;
 
   constructor(name: string, args: DeployerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitor:components:Deployer", name, {}, opts);
     const { account, email, member } = serviceAccount(name, args, this);
+    this.key = name;
+    this.account = account.name;
     this.email = email;
     this.member = member;
 
-    args.principalSets.forEach((member, i) => {
-      new gcp.serviceaccount.IAMMember(
-        `${name}-wif-${i}`,
-        { serviceAccountId: account.name, role: "roles/iam.workloadIdentityUser", member },
-        { parent: this },
-      );
-    });
-    for (const grant of args.grants) {
+    for (const grant of args.grants ?? []) {
       new gcp.projects.IAMMember(
         // Named after the role, and its project where that is not the deployer's own (the review identity holds
         // the same roles in stage's and prod's projects): one logical name per binding.
@@ -60,6 +60,18 @@ export class Deployer extends pulumi.ComponentResource {
       );
     }
     this.registerOutputs({ email: this.email, member: this.member });
+  }
+
+  /**
+   * Lets the GitHub tokens in a principalSet (`WorkloadIdentity.principalSet`, one attribute value) impersonate this
+   * account. The binding lives on the account, so it holds in whichever project the pool is.
+   */
+  grantImpersonation(principalSet: Grantee): gcp.serviceaccount.IAMMember {
+    return new gcp.serviceaccount.IAMMember(
+      `${this.key}-wif-${principalSet.key}`,
+      { serviceAccountId: this.account, role: "roles/iam.workloadIdentityUser", member: principalSet.member },
+      { parent: this },
+    );
   }
 }
 
@@ -152,20 +164,23 @@ export function environmentGrants(project: string): ProjectGrant[] {
   ];
 }
 
-/** The review identity: `pulumi preview` and `refresh --preview-only` of stage and prod; it reads, never writes. */
+/** The review identity's roles, by what it reads: `pulumi preview` and `refresh --preview-only` of stage and prod. */
+const REVIEW_ROLES: Readonly<Record<string, string>> = {
+  "roles/browser": "reads the project itself (getProject)",
+  "roles/run.viewer": "reads services, jobs and worker pools",
+  "roles/cloudsql.viewer": "reads instances, databases and users",
+  "roles/secretmanager.viewer": "reads secrets' metadata (never their values)",
+  "roles/pubsub.viewer": "reads topics and subscriptions",
+  "roles/cloudscheduler.viewer": "reads scheduler jobs",
+  "roles/monitoring.viewer": "reads uptime checks and alert policies",
+  "roles/iam.securityReviewer": "reads IAM policies, so a refresh sees the grants",
+  "roles/compute.viewer": "reads the load balancer and its Cloud Armor policy",
+  "roles/certificatemanager.viewer": "reads the certificate, its DNS authorization and map",
+  "roles/serviceusage.serviceUsageViewer": "reads which APIs are enabled",
+  "roles/artifactregistry.reader": "resolves image tags to digests during a preview",
+};
+
+/** The review identity reads, never writes. */
 export function reviewGrants(project: string): ProjectGrant[] {
-  return [
-    { project, role: "roles/browser", why: "reads the project itself (getProject)" },
-    { project, role: "roles/run.viewer", why: "reads services, jobs and worker pools" },
-    { project, role: "roles/cloudsql.viewer", why: "reads instances, databases and users" },
-    { project, role: "roles/secretmanager.viewer", why: "reads secrets' metadata (never their values)" },
-    { project, role: "roles/pubsub.viewer", why: "reads topics and subscriptions" },
-    { project, role: "roles/cloudscheduler.viewer", why: "reads scheduler jobs" },
-    { project, role: "roles/monitoring.viewer", why: "reads uptime checks and alert policies" },
-    { project, role: "roles/iam.securityReviewer", why: "reads IAM policies, so a refresh sees the grants" },
-    { project, role: "roles/compute.viewer", why: "reads the load balancer and its Cloud Armor policy" },
-    { project, role: "roles/certificatemanager.viewer", why: "reads the certificate, its DNS authorization and map" },
-    { project, role: "roles/serviceusage.serviceUsageViewer", why: "reads which APIs are enabled" },
-    { project, role: "roles/artifactregistry.reader", why: "resolves image tags to digests during a preview" },
-  ];
+  return Object.entries(REVIEW_ROLES).map(([role, why]) => ({ project, role, why }));
 }

@@ -10,13 +10,17 @@ import { GITHUB_ACTIONS_INTEGRATION_ID } from "../infra/pipeline-contract";
 
 export interface EnvironmentSettings {
   readonly name: string;
-  /** Teams (numeric ids) that must approve a deployment; none: no approval. */
-  readonly reviewerTeams?: number[];
-  /** Branches and tags (fnmatch patterns) that may deploy to it; neither: any ref, e.g. a PR's preview. */
-  readonly branches?: string[];
-  readonly tags?: string[];
-  /** Actions environment variables (`vars.<NAME>`); never secrets. */
-  readonly variables: Record<string, pulumi.Input<string>>;
+  /** Teams (numeric ids) that must approve a deployment. @default none: no approval */
+  readonly reviewerTeams?: readonly number[];
+  /**
+   * Branches (fnmatch patterns) that may deploy to it; with neither branches nor tags, any ref may, e.g. a PR's
+   * preview. @default none
+   */
+  readonly branches?: readonly string[];
+  /** Tags (fnmatch patterns) that may deploy to it. @default none */
+  readonly tags?: readonly string[];
+  /** Actions environment variables (`vars.<NAME>`); never secrets. @default none */
+  readonly variables?: Readonly<Record<string, pulumi.Input<string>>>;
 }
 
 export interface RepositoryFileSpec {
@@ -28,21 +32,27 @@ export interface RepositoryFileSpec {
 export interface GithubRepositoryArgs {
   /** The repository's name (the provider's owner is the owner). */
   readonly repository: string;
-  readonly environments: EnvironmentSettings[];
-  readonly variables?: Record<string, pulumi.Input<string>>;
-  /** Actions secrets; each value is stored as a Pulumi secret. */
-  readonly secrets?: Record<string, pulumi.Input<string>>;
+  /** @default none */
+  readonly environments?: readonly EnvironmentSettings[];
+  /** Repository-level Actions variables. @default none */
+  readonly variables?: Readonly<Record<string, pulumi.Input<string>>>;
+  /** Actions secrets; each value is stored as a Pulumi secret. @default none */
+  readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
   readonly defaultBranch: {
     /** Check (job) names that must pass, reported by GitHub Actions. */
     readonly requiredChecks: readonly string[];
     /** @default false */
     readonly requireCodeOwnerReview?: boolean;
-    /** A GitHub App that may push directly (it commits `files`); none: nobody bypasses. */
+    /** A GitHub App that may push directly (it commits `files`). @default none: nobody bypasses */
     readonly bypassAppId?: number;
   };
-  /** Tags (fnmatch, e.g. `20*`) only GitHub Actions (the release workflow's GITHUB_TOKEN) may create or move. */
+  /**
+   * Tags (fnmatch, e.g. `20*`) only GitHub Actions (the release workflow's GITHUB_TOKEN) may create or move.
+   * @default none: no tag ruleset
+   */
   readonly releaseTagPattern?: string;
-  readonly files?: RepositoryFileSpec[];
+  /** Files committed to the default branch (past its ruleset, as `bypassAppId`). @default none */
+  readonly files?: readonly RepositoryFileSpec[];
   /** Issue labels the workflows apply (GitHub silently drops a label that does not exist). @default none */
   readonly issueLabels?: readonly { readonly name: string; readonly color: string; readonly description: string }[];
   /** @default "Update from the pipeline stack" */
@@ -61,14 +71,14 @@ export class GithubRepository extends pulumi.ComponentResource {
     const repository = args.repository;
     const child = { parent: this };
 
-    for (const env of args.environments) {
+    for (const env of args.environments ?? []) {
       const restricted = (env.branches?.length ?? 0) + (env.tags?.length ?? 0) > 0;
       const environment = new github.RepositoryEnvironment(
         `${name}-env-${env.name}`,
         {
           repository,
           environment: env.name,
-          reviewers: env.reviewerTeams?.length ? [{ teams: env.reviewerTeams }] : undefined,
+          reviewers: env.reviewerTeams?.length ? [{ teams: [...env.reviewerTeams] }] : undefined,
           // With reviewers, nobody skips them: not admins, not the person who started the deploy.
           canAdminsBypass: env.reviewerTeams?.length ? false : undefined,
           preventSelfReview: env.reviewerTeams?.length ? true : undefined,
@@ -89,7 +99,7 @@ export class GithubRepository extends pulumi.ComponentResource {
         );
       for (const pattern of env.branches ?? []) policy("branch", pattern);
       for (const pattern of env.tags ?? []) policy("tag", pattern);
-      for (const [variableName, value] of Object.entries(env.variables)) {
+      for (const [variableName, value] of Object.entries(env.variables ?? {})) {
         new github.ActionsEnvironmentVariable(
           `${name}-env-${env.name}-${slug(variableName)}`,
           { repository, environment: environment.environment, variableName, value },

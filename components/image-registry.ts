@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
 import type * as inputs from "@pulumi/gcp/types/input";
+import { type Grantee, type Retention, retains } from "./options";
 
 /**
  * The Artifact Registry repository the app's images are pushed to and deployed from (by digest), with cleanup
@@ -33,33 +34,40 @@ export function cleanupPolicies(prImageTtlDays: number, untaggedTtlDays: number)
   return policies;
 }
 
-export interface ImageRegistryArgs {
+export interface ImageRegistryArgs extends Retention {
+  /** The GCP project the repository lives in. */
   readonly project: string;
-  /** Multi-region (`us`) or region. */
-  readonly location: string;
+  /** Region or multi-region (`us`), as in `<region>-docker.pkg.dev`. */
+  readonly region: string;
   readonly repositoryId: string;
+  /**
+   * Days a `pr-<N>` image is kept. No default here: it must outlast a preview, whose TTL only the stack's spec
+   * knows (the pipeline spec holds the default and checks the two together).
+   */
   readonly prImageTtlDays: number;
+  /** Days an untagged image is kept; a default would live beside prImageTtlDays's, in the pipeline spec. */
   readonly untaggedTtlDays: number;
-  readonly labels: Record<string, string>;
-  /** Members that push and tag images (previews, stage, the pre-release). */
-  readonly writers: Record<string, pulumi.Input<string>>;
-  /** Members that resolve tags and pull images (prod's deploy, prod's Cloud Run service agent, review). */
-  readonly readers: Record<string, pulumi.Input<string>>;
+  /** @default none */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 export class ImageRegistry extends pulumi.ComponentResource {
   /** `projects/<p>/locations/<l>/repositories/<id>` */
   readonly name: pulumi.Output<string>;
-  /** `<location>-docker.pkg.dev/<project>/<repository>` */
+  /** `<region>-docker.pkg.dev/<project>/<repository>` */
   readonly host: string;
+  private readonly baseName: string;
+  private readonly repository: { project: string; location: string; repository: pulumi.Output<string> };
 
   constructor(name: string, args: ImageRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitor:components:ImageRegistry", name, {}, opts);
+    // Release images are what a rollback deploys.
+    const retain = retains(args);
     const repository = new gcp.artifactregistry.Repository(
       name,
       {
         project: args.project,
-        location: args.location,
+        location: args.region,
         repositoryId: args.repositoryId,
         format: "DOCKER",
         description: "Monitor's app images: pr-<N>, short SHAs (stage) and calendar tags (releases)",
@@ -68,21 +76,32 @@ export class ImageRegistry extends pulumi.ComponentResource {
         cleanupPolicyDryRun: false,
         cleanupPolicies: cleanupPolicies(args.prImageTtlDays, args.untaggedTtlDays),
         labels: args.labels,
+        deletionPolicy: retain ? "PREVENT" : "DELETE",
       },
-      // Release images are what a rollback deploys.
-      { parent: this, protect: true },
+      { parent: this, protect: retain },
     );
-    const grant = (who: string, role: string, member: pulumi.Input<string>) =>
-      new gcp.artifactregistry.RepositoryIamMember(
-        `${name}-${who}-${role === "roles/artifactregistry.writer" ? "writer" : "reader"}`,
-        { project: args.project, location: args.location, repository: repository.repositoryId, role, member },
-        { parent: this },
-      );
-    for (const [who, member] of Object.entries(args.writers)) grant(who, "roles/artifactregistry.writer", member);
-    for (const [who, member] of Object.entries(args.readers)) grant(who, "roles/artifactregistry.reader", member);
-
+    this.repository = { project: args.project, location: args.region, repository: repository.repositoryId };
+    this.baseName = name;
     this.name = repository.name;
-    this.host = `${args.location}-docker.pkg.dev/${args.project}/${args.repositoryId}`;
+    this.host = `${args.region}-docker.pkg.dev/${args.project}/${args.repositoryId}`;
     this.registerOutputs({ name: this.name, host: this.host });
+  }
+
+  /** Lets `grantee` push and tag images (previews, stage, the pre-release): `<name>-push-<key>`. */
+  grantPush(grantee: Grantee): gcp.artifactregistry.RepositoryIamMember {
+    return this.grant("push", "roles/artifactregistry.writer", grantee);
+  }
+
+  /** Lets `grantee` resolve tags and pull images (prod's deploy, a Cloud Run service agent, review): `<name>-pull-<key>`. */
+  grantPull(grantee: Grantee): gcp.artifactregistry.RepositoryIamMember {
+    return this.grant("pull", "roles/artifactregistry.reader", grantee);
+  }
+
+  private grant(what: string, role: string, grantee: Grantee): gcp.artifactregistry.RepositoryIamMember {
+    return new gcp.artifactregistry.RepositoryIamMember(
+      `${this.baseName}-${what}-${grantee.key}`,
+      { ...this.repository, role, member: grantee.member },
+      { parent: this },
+    );
   }
 }

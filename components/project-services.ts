@@ -40,7 +40,9 @@ export const PIPELINE_SERVICES = [
 ] as const;
 
 export interface ProjectServicesArgs {
+  /** The GCP project whose APIs are enabled, and the provider's default project. */
   readonly project: string;
+  /** The provider's default region. */
   readonly region: string;
   /** API names, e.g. `run.googleapis.com`. */
   readonly services: readonly string[];

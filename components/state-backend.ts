@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
+import { type Grantee, type Retention, retains } from "./options";
 
 /**
  * Where every stack's Pulumi state lives (`pulumi login gs://<bucket>`) and the KMS keys its secrets are encrypted
@@ -38,30 +39,35 @@ export function objectCondition(bucket: string, prefixes: readonly string[]): st
 /** Every identity reads the backend's `meta.yaml` at login. */
 const META = ".pulumi/meta.yaml";
 
+/** What `grantStateAccess` lets one identity do. */
 export interface StateAccess {
-  /** A short name for the grants' logical names. */
-  readonly name: string;
-  readonly member: pulumi.Input<string>;
-  /** Stacks it creates, updates and destroys (read and write). */
-  readonly writes: StackSelector[];
-  /** Stacks it only reads (a StackReference, a preview of another environment). */
-  readonly reads: StackSelector[];
-  /** Keys (by name in `keys`) it encrypts and decrypts with, and keys it only decrypts with. */
-  readonly encrypts: string[];
-  readonly decrypts: string[];
+  /** Stacks it creates, updates and destroys (read and write). @default none */
+  readonly writes?: readonly StackSelector[];
+  /** Stacks it only reads (a StackReference, a preview of another environment). @default none */
+  readonly reads?: readonly StackSelector[];
+  /** Keys (by name in `keys`) it encrypts and decrypts with. @default none */
+  readonly encrypts?: readonly string[];
+  /** Keys it only decrypts with. @default none */
+  readonly decrypts?: readonly string[];
+  /** Who the conditions' descriptions say the grant is for. @default the grantee's key */
+  readonly label?: string;
 }
 
-export interface StateBackendArgs {
+export interface StateBackendArgs extends Retention {
+  /** The GCP project of the bucket and the keys. */
   readonly project: string;
+  /** The bucket's name (global across GCS). */
   readonly bucket: string;
-  /** A region or multi-region (US). */
-  readonly location: string;
-  readonly keyRing: string;
-  readonly keyLocation: string;
+  /** The bucket's region or multi-region (`US`). */
+  readonly region: string;
+  /** @default "pulumi" */
+  readonly keyRing?: string;
+  /** The key ring's region. @default "global" */
+  readonly keyRegion?: string;
   /** One key per name, e.g. preview, stage, prod, pipeline. */
-  readonly keys: string[];
-  readonly labels: Record<string, string>;
-  readonly access: StateAccess[];
+  readonly keys: readonly string[];
+  /** @default none */
+  readonly labels?: Readonly<Record<string, string>>;
   /** Superseded state versions are deleted after this many days (the current one never is). @default 90 */
   readonly noncurrentRetentionDays?: number;
 }
@@ -71,20 +77,28 @@ export class StateBackend extends pulumi.ComponentResource {
   readonly url: pulumi.Output<string>;
   /** Key name → `gcpkms://projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>`. */
   readonly secretsProviders: Record<string, pulumi.Output<string>>;
+  /** The component's name, which its bindings start with. */
+  private readonly baseName: string;
+  private readonly bucketName: string;
+  private readonly bucket: gcp.storage.Bucket;
+  private readonly keys: Record<string, gcp.kms.CryptoKey>;
 
   constructor(name: string, args: StateBackendArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitor:components:StateBackend", name, {}, opts);
+    // Every stack's state and the keys its secrets decrypt with: losing either loses every stack.
+    const retain = retains(args);
+    const deletionPolicy = retain ? "PREVENT" : "DELETE";
     const bucket = new gcp.storage.Bucket(
       `${name}-bucket`,
       {
         project: args.project,
         name: args.bucket,
-        location: args.location,
+        location: args.region,
         uniformBucketLevelAccess: true,
         publicAccessPrevention: "enforced",
         // Every update rewrites the checkpoint: old versions are the way back from a bad write.
         versioning: { enabled: true },
-        forceDestroy: false,
+        forceDestroy: !retain,
         lifecycleRules: [
           {
             action: { type: "Delete" },
@@ -92,13 +106,15 @@ export class StateBackend extends pulumi.ComponentResource {
           },
         ],
         labels: args.labels,
+        deletionPolicy,
       },
-      { parent: this, protect: true },
+      { parent: this, protect: retain },
     );
+    // A key ring cannot be deleted in GCP (the provider only forgets it), so it has no guard of its own.
     const ring = new gcp.kms.KeyRing(
       `${name}-keyring`,
-      { project: args.project, name: args.keyRing, location: args.keyLocation },
-      { parent: this, protect: true },
+      { project: args.project, name: args.keyRing ?? "pulumi", location: args.keyRegion ?? "global" },
+      { parent: this, protect: retain },
     );
     const keys = Object.fromEntries(
       args.keys.map((key) => [
@@ -113,47 +129,64 @@ export class StateBackend extends pulumi.ComponentResource {
             // New versions encrypt; old ones still decrypt, so rotation needs no re-encryption.
             rotationPeriod: "7776000s",
             labels: args.labels,
+            // Destroying a key schedules every version for destruction: what it encrypted becomes unreadable.
+            deletionPolicy,
           },
-          { parent: this, protect: true },
+          { parent: this, protect: retain },
         ),
       ]),
     );
 
-    for (const access of args.access) {
-      const grant = (suffix: string, role: string, title: string, prefixes: string[]) =>
-        new gcp.storage.BucketIAMMember(
-          `${name}-${access.name}-${suffix}`,
-          {
-            bucket: bucket.name,
-            role,
-            member: access.member,
-            condition: { title, description: `${access.name}: ${prefixes.join(", ")}`, expression: objectCondition(args.bucket, prefixes) },
-          },
-          { parent: this },
-        );
-      if (access.writes.length > 0) {
-        // objectUser: get, list, create, update, delete; enough for checkpoints, locks, history and backups.
-        grant("writes", "roles/storage.objectUser", "own-stacks", access.writes.flatMap(stackObjectPrefixes));
-      }
-      grant("reads", "roles/storage.objectViewer", "read-stacks", [META, ...access.reads.flatMap(stackObjectPrefixes)]);
-
-      const keyGrant = (key: string, role: string) => {
-        const cryptoKey = keys[key];
-        if (!cryptoKey) throw new Error(`${access.name} is granted the key ${key}, which is not one of ${args.keys.join(", ")}`);
-        new gcp.kms.CryptoKeyIAMMember(
-          `${name}-${access.name}-${key}-${role === "roles/cloudkms.cryptoKeyDecrypter" ? "decrypt" : "encrypt-decrypt"}`,
-          { cryptoKeyId: cryptoKey.id, role, member: access.member },
-          { parent: this },
-        );
-      };
-      for (const key of access.encrypts) keyGrant(key, "roles/cloudkms.cryptoKeyEncrypterDecrypter");
-      for (const key of access.decrypts.filter((k) => !access.encrypts.includes(k))) keyGrant(key, "roles/cloudkms.cryptoKeyDecrypter");
-    }
-
+    this.baseName = name;
+    this.bucketName = args.bucket;
+    this.bucket = bucket;
+    this.keys = keys;
     this.url = pulumi.interpolate`gs://${bucket.name}`;
     this.secretsProviders = Object.fromEntries(
       Object.entries(keys).map(([key, cryptoKey]) => [key, pulumi.interpolate`gcpkms://${cryptoKey.id}`]),
     );
     this.registerOutputs({ url: this.url, secretsProviders: this.secretsProviders });
+  }
+
+  /**
+   * Lets `grantee` log in (read `meta.yaml`), read and write the state of the stacks named, and use the keys named.
+   * Each binding is named after the grantee's key: `<name>-writes-<key>`, `<name>-reads-<key>`,
+   * `<name>-<key name>-decrypt-<key>` (or `-encrypt-decrypt-`).
+   */
+  grantStateAccess(grantee: Grantee, access: StateAccess): void {
+    const encrypts = access.encrypts ?? [];
+    const decryptsOnly = (access.decrypts ?? []).filter((k) => !encrypts.includes(k));
+    const unknown = [...encrypts, ...decryptsOnly].filter((key) => !(key in this.keys));
+    if (unknown.length > 0) {
+      // Before any binding exists, so a typo grants nothing.
+      throw new Error(`${grantee.key} is granted the key ${unknown.join(", ")}, which is not one of ${Object.keys(this.keys).join(", ")}`);
+    }
+    const label = access.label ?? grantee.key;
+    const grant = (what: string, role: string, title: string, prefixes: string[]) =>
+      new gcp.storage.BucketIAMMember(
+        `${this.baseName}-${what}-${grantee.key}`,
+        {
+          bucket: this.bucket.name,
+          role,
+          member: grantee.member,
+          condition: { title, description: `${label}: ${prefixes.join(", ")}`, expression: objectCondition(this.bucketName, prefixes) },
+        },
+        { parent: this },
+      );
+    const writes = access.writes ?? [];
+    if (writes.length > 0) {
+      // objectUser: get, list, create, update, delete; enough for checkpoints, locks, history and backups.
+      grant("writes", "roles/storage.objectUser", "own-stacks", writes.flatMap(stackObjectPrefixes));
+    }
+    grant("reads", "roles/storage.objectViewer", "read-stacks", [META, ...(access.reads ?? []).flatMap(stackObjectPrefixes)]);
+
+    const keyGrant = (key: string, role: string, what: string) =>
+      new gcp.kms.CryptoKeyIAMMember(
+        `${this.baseName}-${key}-${what}-${grantee.key}`,
+        { cryptoKeyId: this.keys[key].id, role, member: grantee.member },
+        { parent: this },
+      );
+    for (const key of encrypts) keyGrant(key, "roles/cloudkms.cryptoKeyEncrypterDecrypter", "encrypt-decrypt");
+    for (const key of decryptsOnly) keyGrant(key, "roles/cloudkms.cryptoKeyDecrypter", "decrypt");
   }
 }

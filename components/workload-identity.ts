@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
+import { type Retention, retains } from "./options";
 
 /**
  * GitHub Actions' OIDC tokens, as Google's workload identity federation sees them: one pool and one GitHub provider
@@ -81,19 +82,19 @@ export function attributeValue(attribute: string, claims: Readonly<Record<string
 
 export interface TrustedWorkflows {
   /** Repositories (numeric ids, as text) whose tokens are admitted, and their owners'. */
-  repositoryIds: string[];
-  ownerIds: string[];
+  readonly repositoryIds: readonly string[];
+  readonly ownerIds: readonly string[];
   /**
    * Exact `job_workflow_ref` values admitted from any of those repositories: the infra repository's reusable
    * workflows at the commit the pipeline was applied from (`<owner>/<repo>/.github/workflows/<file>@<sha>`).
    */
-  pinnedWorkflowRefs: string[];
+  readonly pinnedWorkflowRefs: readonly string[];
   /** The infra repository's own workflows, admitted when they run on its main branch. */
-  infra: { repositoryId: string; fullName: string };
+  readonly infra: { readonly repositoryId: string; readonly fullName: string };
   /** Infra-repository environments whose jobs are admitted from pull requests too (the read-only review). */
-  pullRequestEnvironments: string[];
+  readonly pullRequestEnvironments: readonly string[];
   /** The GitHub environments this pool's identities are bound to; a token from any other job is refused. */
-  environments: string[];
+  readonly environments: readonly string[];
 }
 
 const list = (values: readonly string[]) => `[${values.map((v) => `'${v}'`).join(", ")}]`;
@@ -120,12 +121,14 @@ export function githubAttributeCondition(t: TrustedWorkflows): string {
   ].join(" && ");
 }
 
-export interface WorkloadIdentityArgs {
+export interface WorkloadIdentityArgs extends Retention {
+  /** The GCP project the pool lives in (pools are global: no region). */
   readonly project: string;
-  /** 4-32 characters; the same id may be used in each project. */
-  readonly poolId: string;
+  /** 4-32 characters; the same id may be used in each project. @default "github-actions" */
+  readonly poolId?: string;
   /** @default "github" */
   readonly providerId?: string;
+  /** Which repositories, workflows and environments the provider admits tokens from. */
   readonly trusted: TrustedWorkflows;
 }
 
@@ -137,15 +140,18 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
 
   constructor(name: string, args: WorkloadIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitor:components:WorkloadIdentity", name, {}, opts);
+    // A deleted pool's id stays reserved for 30 days, and every principalSet names it: the pool is what is retained.
+    const retain = retains(args);
     const pool = new gcp.iam.WorkloadIdentityPool(
       `${name}-pool`,
       {
         project: args.project,
-        workloadIdentityPoolId: args.poolId,
+        workloadIdentityPoolId: args.poolId ?? "github-actions",
         displayName: "GitHub Actions",
         description: "Monitor's deploy workflows (managed by the pipeline stack)",
+        deletionPolicy: retain ? "PREVENT" : "DELETE",
       },
-      { parent: this, protect: true },
+      { parent: this, protect: retain },
     );
     const provider = new gcp.iam.WorkloadIdentityPoolProvider(
       `${name}-provider`,

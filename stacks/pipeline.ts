@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
-import { Deployer, environmentGrants, previewGrants, reviewGrants } from "../components/deployer";
+import { Deployer, type ProjectGrant, environmentGrants, previewGrants, reviewGrants } from "../components/deployer";
 import { GithubRepository, type RepositoryFileSpec, githubProvider, pinWorkflowFiles } from "../components/github-repository";
 import { ImageRegistry } from "../components/image-registry";
 import { PIPELINE_SERVICES, ProjectServices } from "../components/project-services";
@@ -72,7 +72,6 @@ export function pipelineStack(spec: PipelineSpec, appFiles: RepositoryFileSpec[]
       const review = project === reviewProject ? ["review"] : [];
       const pool = new WorkloadIdentity(`wif-${project}`, {
         project,
-        poolId: "github-actions",
         trusted: {
           repositoryIds: [app.id, infra.id],
           ownerIds: [app.ownerId, infra.ownerId],
@@ -87,78 +86,84 @@ export function pipelineStack(spec: PipelineSpec, appFiles: RepositoryFileSpec[]
   );
 
   // --- The identities. A PR's token carries ref refs/pull/<N>/merge, so it never matches stage's or prod's sets.
-  const onMain = (environment: DeployEnvironment) =>
-    [app, infra].map((repo) =>
-      pools[spec.projects[environment]].principalSet("repository_environment_ref", `${repo.id}|${environment}|${MAIN}`),
-    );
+  const deployer = (environment: DeployEnvironment, description: string, grants: ProjectGrant[]) =>
+    new Deployer(`deployer-${environment}`, {
+      project: spec.projects[environment],
+      accountId: DEPLOYER_ACCOUNT_IDS[environment],
+      description,
+      grants,
+    }, inProject(spec.projects[environment]));
   const deployers: Record<DeployEnvironment, Deployer> = {
-    preview: new Deployer("deployer-preview", {
-      project: spec.projects.preview,
-      accountId: DEPLOYER_ACCOUNT_IDS.preview,
-      description: "Monitor previews: deploys and destroys pr-<N> stacks (from the app's pull requests)",
-      principalSets: [pools[spec.projects.preview].principalSet("repository_environment", `${app.id}|preview`)],
-      grants: previewGrants(spec.projects.preview, projectNumber(spec.projects.preview)),
-    }, inProject(spec.projects.preview)),
-    stage: new Deployer("deployer-stage", {
-      project: spec.projects.stage,
-      accountId: DEPLOYER_ACCOUNT_IDS.stage,
-      description: "Monitor stage: deploys the stage stack from main",
-      principalSets: onMain("stage"),
-      grants: environmentGrants(spec.projects.stage),
-    }, inProject(spec.projects.stage)),
-    prod: new Deployer("deployer-prod", {
-      project: spec.projects.prod,
-      accountId: DEPLOYER_ACCOUNT_IDS.prod,
-      description: "Monitor prod: deploys the prod stack from main, behind the prod environment's reviewers",
-      principalSets: onMain("prod"),
-      grants: environmentGrants(spec.projects.prod),
-    }, inProject(spec.projects.prod)),
+    preview: deployer(
+      "preview",
+      "Monitor previews: deploys and destroys pr-<N> stacks (from the app's pull requests)",
+      previewGrants(spec.projects.preview, projectNumber(spec.projects.preview)),
+    ),
+    stage: deployer("stage", "Monitor stage: deploys the stage stack from main", environmentGrants(spec.projects.stage)),
+    prod: deployer(
+      "prod",
+      "Monitor prod: deploys the prod stack from main, behind the prod environment's reviewers",
+      environmentGrants(spec.projects.prod),
+    ),
   };
   const reviewer = new Deployer("reviewer", {
     project: reviewProject,
     accountId: REVIEWER_ACCOUNT_ID,
     description: "Monitor review: pulumi preview of stage and prod on pull requests; reads only",
-    principalSets: [pools[reviewProject].principalSet("repository_environment", `${infra.id}|review`)],
     grants: [...new Set([spec.projects.stage, spec.projects.prod])].flatMap(reviewGrants),
   }, inProject(reviewProject));
+  // Who may impersonate each: principalSets of its project's pool, each named after the repository it admits.
+  deployers.preview.grantImpersonation({
+    key: "app",
+    member: pools[spec.projects.preview].principalSet("repository_environment", `${app.id}|preview`),
+  });
+  for (const environment of ["stage", "prod"] as const) {
+    for (const [key, repo] of [["app", app], ["infra", infra]] as const) {
+      deployers[environment].grantImpersonation({
+        key,
+        member: pools[spec.projects[environment]].principalSet("repository_environment_ref", `${repo.id}|${environment}|${MAIN}`),
+      });
+    }
+  }
+  reviewer.grantImpersonation({ key: "infra", member: pools[reviewProject].principalSet("repository_environment", `${infra.id}|review`) });
 
-  // --- State and the keys of each environment's secrets.
+  // --- State and the keys of each environment's secrets. The conditions' descriptions name the environment.
   const state = new StateBackend("state", {
     project: spec.state.project,
     bucket: spec.state.bucket,
-    location: spec.state.location,
+    region: spec.state.location,
     keyRing: spec.state.keyRing,
-    keyLocation: spec.state.keyLocation,
+    keyRegion: spec.state.keyLocation,
     keys: [...DEPLOY_ENVIRONMENTS, "pipeline"],
     labels: spec.labels,
-    access: [
-      // A preview reads stage's outputs (the preview platform) through a StackReference.
-      { name: "preview", member: deployers.preview.member, writes: [{ prefix: "pr-" }], reads: [{ name: "stage" }], encrypts: ["preview"], decrypts: ["stage"] },
-      { name: "stage", member: deployers.stage.member, writes: [{ name: "stage" }], reads: [], encrypts: ["stage"], decrypts: [] },
-      { name: "prod", member: deployers.prod.member, writes: [{ name: "prod" }], reads: [], encrypts: ["prod"], decrypts: [] },
-      { name: "review", member: reviewer.member, writes: [], reads: [{ name: "stage" }, { name: "prod" }], encrypts: [], decrypts: ["stage", "prod"] },
-    ],
   }, inProject(spec.state.project));
+  // A preview reads stage's outputs (the preview platform) through a StackReference.
+  state.grantStateAccess(deployers.preview, { label: "preview", writes: [{ prefix: "pr-" }], reads: [{ name: "stage" }], encrypts: ["preview"], decrypts: ["stage"] });
+  for (const environment of ["stage", "prod"] as const) {
+    state.grantStateAccess(deployers[environment], { label: environment, writes: [{ name: environment }], encrypts: [environment] });
+  }
+  state.grantStateAccess(reviewer, { label: "review", reads: [{ name: "stage" }, { name: "prod" }], decrypts: ["stage", "prod"] });
 
   // --- Images: pushed by previews and stage, read by prod (and by prod's Cloud Run when it pulls from another project).
-  const serviceAgents = Object.fromEntries(
-    [...new Set(DEPLOY_ENVIRONMENTS.map((e) => spec.projects[e]))]
-      .filter((project) => project !== spec.registry.project)
-      .map((project) => [
-        `run-agent-${project}`,
-        pulumi.interpolate`serviceAccount:service-${projectNumber(project)}@serverless-robot-prod.iam.gserviceaccount.com`,
-      ]),
-  );
-  new ImageRegistry("images", {
+  const registry = new ImageRegistry("images", {
     project: spec.registry.project,
-    location: spec.registry.location,
+    region: spec.registry.location,
     repositoryId: spec.registry.repositoryId,
     prImageTtlDays: spec.registry.prImageTtlDays,
     untaggedTtlDays: spec.registry.untaggedTtlDays,
     labels: spec.labels,
-    writers: { preview: deployers.preview.member, stage: deployers.stage.member },
-    readers: { prod: deployers.prod.member, review: reviewer.member, ...serviceAgents },
   }, inProject(spec.registry.project));
+  registry.grantPush(deployers.preview);
+  registry.grantPush(deployers.stage);
+  registry.grantPull(deployers.prod);
+  registry.grantPull(reviewer);
+  for (const project of new Set(DEPLOY_ENVIRONMENTS.map((e) => spec.projects[e]))) {
+    if (project === spec.registry.project) continue;
+    registry.grantPull({
+      key: `run-agent-${project}`,
+      member: pulumi.interpolate`serviceAccount:service-${projectNumber(project)}@serverless-robot-prod.iam.gserviceaccount.com`,
+    });
+  }
 
   // --- GitHub: what each environment's jobs read, who may deploy, and the app's callers.
   const variablesFor = (identity: Deployer, project: string, secretsProvider?: pulumi.Input<string>) => ({

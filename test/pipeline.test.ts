@@ -99,7 +99,7 @@ describe("workload identity", () => {
   it("has one pool and GitHub provider per GCP project, never per preview", () => {
     const pools = ofType(evaluation, "gcp:iam/workloadIdentityPool:WorkloadIdentityPool");
     expect(pools.map((p) => p.inputs.project).sort()).toEqual([NONPROD, PROD]);
-    expect(pools.every((p) => p.protect)).toBe(true);
+    expect(pools.every((p) => p.protect && p.inputs.deletionPolicy === "PREVENT")).toBe(true);
     for (const provider of ofType(evaluation, PROVIDER)) {
       expect(provider.inputs.oidc).toEqual({ issuerUri: "https://token.actions.githubusercontent.com" });
     }
@@ -230,6 +230,44 @@ describe("deployers", () => {
   });
 });
 
+describe("grant bindings", () => {
+  it("are named after the grantee, never a position: what each keeps across reorderings", () => {
+    const names = (type: string) => ofType(evaluation, type).map((r) => r.name).sort();
+    expect(names(WIF_USER)).toEqual([
+      "deployer-preview-wif-app",
+      "deployer-prod-wif-app",
+      "deployer-prod-wif-infra",
+      "deployer-stage-wif-app",
+      "deployer-stage-wif-infra",
+      "reviewer-wif-infra",
+    ]);
+    expect(names(REGISTRY_GRANT)).toEqual([
+      "images-pull-deployer-prod",
+      "images-pull-reviewer",
+      `images-pull-run-agent-${PROD}`,
+      "images-push-deployer-preview",
+      "images-push-deployer-stage",
+    ]);
+    expect(names(BUCKET_GRANT)).toEqual([
+      "state-reads-deployer-preview",
+      "state-reads-deployer-prod",
+      "state-reads-deployer-stage",
+      "state-reads-reviewer",
+      "state-writes-deployer-preview",
+      "state-writes-deployer-prod",
+      "state-writes-deployer-stage",
+    ]);
+    expect(names(KEY_GRANT)).toEqual([
+      "state-preview-encrypt-decrypt-deployer-preview",
+      "state-prod-decrypt-reviewer",
+      "state-prod-encrypt-decrypt-deployer-prod",
+      "state-stage-decrypt-deployer-preview",
+      "state-stage-decrypt-reviewer",
+      "state-stage-encrypt-decrypt-deployer-stage",
+    ]);
+  });
+});
+
 describe("state backend", () => {
   it("is a versioned, uniform-access, never-public bucket, protected, with a KMS key per environment", () => {
     const bucket = one(evaluation, "gcp:storage/bucket:Bucket");
@@ -241,9 +279,10 @@ describe("state backend", () => {
       forceDestroy: false,
     });
     expect(bucket.protect).toBe(true);
+    expect(bucket.inputs.deletionPolicy).toBe("PREVENT");
     const keys = ofType(evaluation, "gcp:kms/cryptoKey:CryptoKey");
     expect(keys.map((k) => k.inputs.name).sort()).toEqual(["pulumi-pipeline", "pulumi-preview", "pulumi-prod", "pulumi-stage"]);
-    expect(keys.every((k) => k.inputs.purpose === "ENCRYPT_DECRYPT" && k.protect)).toBe(true);
+    expect(keys.every((k) => k.inputs.purpose === "ENCRYPT_DECRYPT" && k.protect && k.inputs.deletionPolicy === "PREVENT")).toBe(true);
     expect(evaluation.outputs.secretsProviders.value).toMatchObject({
       prod: `gcpkms://projects/${PROD}/locations/global/keyRings/pulumi/cryptoKeys/pulumi-prod`,
     });
@@ -283,6 +322,7 @@ describe("image registry", () => {
     const registry = one(evaluation, REGISTRY);
     expect(registry.inputs).toMatchObject({ project: NONPROD, location: "us", repositoryId: "monitor-nonprod", format: "DOCKER", cleanupPolicyDryRun: false });
     expect(registry.protect).toBe(true);
+    expect(registry.inputs.deletionPolicy).toBe("PREVENT");
     expect(evaluation.outputs.imageRepository.value).toBe(loadStackConfig(ROOT, "stage").config["monitor:imageRepository"]);
   });
 
