@@ -165,9 +165,10 @@ const database = z
     tier: z.string().regex(TIER, "expected a Cloud SQL tier such as db-custom-2-7680").optional(),
     edition: z.enum(EDITIONS).optional(),
     highAvailability: z.boolean().optional(),
-    pointInTimeRecovery: z.boolean().optional(),
+    /** Every environment keeps backups; point-in-time recovery unless its config turns it off. */
+    pointInTimeRecovery: z.boolean().default(true),
     retainedBackups: z.number().int().min(RETAINED_BACKUPS.min).max(RETAINED_BACKUPS.max).optional(),
-    backupStartTime: z.string().regex(HH_MM, "expected HH:MM in UTC").optional(),
+    backupStartTime: z.string().regex(HH_MM, "expected HH:MM in UTC").default("05:00"),
     maintenanceWindow: z.strictObject({ day: between(MAINTENANCE_WINDOW.day), hour: between(MAINTENANCE_WINDOW.hour) }).optional(),
     maxConnections: z.number().int().min(25).max(262143).optional(),
   })
@@ -217,7 +218,7 @@ const KEYS = {
   "monitor:secrets": { schema: secretDeclarations.optional(), kinds: "environments" },
   "monitor:secretValues": { schema: z.record(variableName, z.string()).optional(), kinds: "environments" },
   "monitor:domain": { schema: hostname.optional(), kinds: "environments" },
-  "monitor:database": { schema: database.optional(), kinds: "environments" },
+  "monitor:database": { schema: database.prefault({}), kinds: "environments" },
   "monitor:schedules": { schema: schedules.prefault({}), kinds: "environments" },
   "monitor:worker": { schema: worker.prefault({}), kinds: "environments" },
   "monitor:alerts": { schema: alerts.optional(), kinds: "environments" },

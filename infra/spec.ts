@@ -170,9 +170,6 @@ const ENVIRONMENT_DEFAULTS: Record<"stage" | "prod", EnvironmentDefaults> = {
   },
 };
 
-/** Every environment's backups: always on, with point-in-time recovery unless its config turns it off. */
-const BACKUP_DEFAULTS = { pointInTimeRecovery: true, startTime: "05:00" } as const;
-
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
@@ -443,16 +440,16 @@ function environmentSpec(
   checkSizing(service, file, problems);
   checkResources("monitor:service", service, file, problems);
 
-  const db = values["monitor:database"] ?? {};
+  const db = values["monitor:database"];
   const databaseSettings: DatabaseSettings = {
     tier: db.tier ?? defaults.database.tier,
     edition: db.edition ?? defaults.database.edition,
     highAvailability: db.highAvailability ?? defaults.database.highAvailability,
     backups: {
       enabled: true,
-      pointInTimeRecovery: db.pointInTimeRecovery ?? BACKUP_DEFAULTS.pointInTimeRecovery,
+      pointInTimeRecovery: db.pointInTimeRecovery,
       retainedBackups: db.retainedBackups ?? defaults.database.retainedBackups,
-      startTime: db.backupStartTime ?? BACKUP_DEFAULTS.startTime,
+      startTime: db.backupStartTime,
     },
     maintenanceWindow: db.maintenanceWindow ?? defaults.database.maintenanceWindow,
     maxConnections: 0,
