@@ -9,7 +9,7 @@ export interface CirrusSettings {
   readonly image: string;
   /** Remote Settings changeset of the live experiments (collection nimbus-web-experiments). */
   readonly remoteSettingsUrl: string;
-  /** Remote Settings changeset of preview experiments (nimbus-web-preview), for `?nimbus_preview=true`. */
+  /** Remote Settings changeset of preview experiments (nimbus-web-preview), for `?nimbus_preview=true`. @default none */
   readonly previewUrl?: string;
   /** Experimenter's application id for Monitor, `monitor.cirrus`. */
   readonly appId: string;
