@@ -167,7 +167,7 @@ const database = z
     highAvailability: z.boolean().optional(),
     /** Every environment keeps backups; point-in-time recovery unless its config turns it off. */
     pointInTimeRecovery: z.boolean().default(true),
-    retainedBackups: z.number().int().min(RETAINED_BACKUPS.min).max(RETAINED_BACKUPS.max).optional(),
+    retainedBackups: between(RETAINED_BACKUPS).optional(),
     backupStartTime: z.string().regex(HH_MM, "expected HH:MM in UTC").default("05:00"),
     maintenanceWindow: z.strictObject({ day: between(MAINTENANCE_WINDOW.day), hour: between(MAINTENANCE_WINDOW.hour) }).optional(),
     maxConnections: z.number().int().min(25).max(262143).optional(),
