@@ -1,20 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
 import * as random from "@pulumi/random";
+import { type Retention, retains } from "./options";
 
-export interface AppDatabaseArgs {
+export interface AppDatabaseArgs extends Retention {
   /** Project and name of the Cloud SQL instance the database lives on. */
-  project: pulumi.Input<string>;
-  instance: pulumi.Input<string>;
+  readonly project: pulumi.Input<string>;
+  readonly instance: pulumi.Input<string>;
   /** `project:region:instance`: the Cloud SQL volume's socket directory, which DATABASE_URL names as its host. */
-  connectionName: pulumi.Input<string>;
-  databaseName: string;
-  userName: string;
-  /**
-   * Stage and prod: Pulumi refuses to delete the database or its user. Previews leave it off, so that
-   * `pulumi destroy` (which never reruns the program) can remove them.
-   */
-  protect: boolean;
+  readonly connectionName: pulumi.Input<string>;
+  readonly databaseName: string;
+  readonly userName: string;
 }
 
 /**
@@ -36,7 +32,8 @@ export class AppDatabase extends pulumi.ComponentResource {
 
   constructor(name: string, args: AppDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitor:components:AppDatabase", name, {}, opts);
-    const protect = args.protect;
+    // Previews pass retain: false, so that `pulumi destroy` (which never reruns the program) can remove both.
+    const protect = retains(args);
     // Alphanumeric only: the password travels inside DATABASE_URL, where other characters would need escaping.
     const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this });
     const user = new gcp.sql.User(

@@ -7,14 +7,14 @@ import type { SecretRef } from "./app-secrets";
  */
 export interface AppRuntime {
   /** Image pinned by digest: `<repository>@sha256:<hex>`. */
-  image: pulumi.Input<string>;
-  serviceAccountEmail: pulumi.Input<string>;
+  readonly image: pulumi.Input<string>;
+  readonly serviceAccountEmail: pulumi.Input<string>;
   /** Plain and derived values, by variable name. */
-  env: Record<string, pulumi.Input<string>>;
+  readonly env: Readonly<Record<string, pulumi.Input<string>>>;
   /** Secret values, by variable name, read from Secret Manager at start. */
-  secrets: Record<string, SecretRef>;
+  readonly secrets: Readonly<Record<string, SecretRef>>;
   /** `project:region:instance` of the Cloud SQL instance mounted at /cloudsql. */
-  cloudSqlConnection: pulumi.Input<string>;
+  readonly cloudSqlConnection: pulumi.Input<string>;
 }
 
 const CLOUDSQL_VOLUME = "cloudsql";
@@ -40,15 +40,15 @@ export function cloudSqlVolume(runtime: AppRuntime) {
 
 export interface DerivedEnvArgs {
   /** What the app runs as: `appEnvFor(kind)` (shared-rules/app-env.ts). */
-  appEnv: string;
+  readonly appEnv: string;
   /** Where users reach the app: `SERVER_URL` and `NEXTAUTH_URL`. */
-  url: pulumi.Input<string>;
-  cloudSqlConnection: pulumi.Input<string>;
+  readonly url: pulumi.Input<string>;
+  readonly cloudSqlConnection: pulumi.Input<string>;
   /** The project that owns the topic (a preview publishes to the platform's, in stage's project). */
-  pubsubProject: pulumi.Input<string>;
-  pubsubTopic: pulumi.Input<string>;
-  /** Only where a consumer runs (stage and prod). */
-  pubsubSubscription?: pulumi.Input<string>;
+  readonly pubsubProject: pulumi.Input<string>;
+  readonly pubsubTopic: pulumi.Input<string>;
+  /** Only where a consumer runs (stage and prod). @default unset: no GCP_PUBSUB_SUBSCRIPTION_NAME */
+  readonly pubsubSubscription?: pulumi.Input<string>;
 }
 
 /**
@@ -73,9 +73,7 @@ export function derivedEnv(args: DerivedEnvArgs): Record<string, pulumi.Input<st
  * secrets and Cloud SQL socket as the web service. Cloud Run jobs and worker pools take both as they are.
  */
 export function npmScriptTemplate(runtime: AppRuntime, script: string) {
-  if (!/^[A-Za-z0-9][A-Za-z0-9:._-]*$/.test(script)) {
-    throw new Error(`"${script}" is not an npm script name (letters, digits and : . _ - only, e.g. "cron:breach-alerts")`);
-  }
+  checkScript(script);
   const { volumes, volumeMounts } = cloudSqlVolume(runtime);
   return {
     volumes,
@@ -88,4 +86,11 @@ export function npmScriptTemplate(runtime: AppRuntime, script: string) {
       volumeMounts,
     },
   };
+}
+
+/** Refuses what is not an npm script name, before a component that runs it registers anything. */
+export function checkScript(script: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9:._-]*$/.test(script)) {
+    throw new Error(`"${script}" is not an npm script name (letters, digits and : . _ - only, e.g. "cron:breach-alerts")`);
+  }
 }

@@ -2,51 +2,48 @@ import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
 import * as random from "@pulumi/random";
 import { slugOf } from "../infra/naming";
+import { type Grantee, type Retention, retains } from "./options";
 
 /** Where one secret variable's value comes from. */
 export type SecretSource =
   /** A value the program holds (derived, or encrypted stack config): written as a version here. */
-  | { kind: "value"; value: pulumi.Input<string> }
+  | { readonly kind: "value"; readonly value: pulumi.Input<string> }
   /** A random value made once for this environment (the app issues and checks it itself). */
-  | { kind: "generated" }
+  | { readonly kind: "generated" }
   /** The secret is created here but its versions are added outside the program (by SRE, in Secret Manager). */
-  | { kind: "managed" }
+  | { readonly kind: "managed" }
   /** A secret another stack owns (the preview sandbox): only access is granted here. */
-  | { kind: "existing"; secret: pulumi.Input<string> };
+  | { readonly kind: "existing"; readonly secret: pulumi.Input<string> };
 
 /** How a container reads one secret: Cloud Run's `secretKeyRef`. */
 export interface SecretRef {
-  secret: pulumi.Output<string>;
-  version: pulumi.Output<string>;
+  readonly secret: pulumi.Output<string>;
+  readonly version: pulumi.Output<string>;
 }
 
-export interface AppSecretsArgs {
-  project: pulumi.Input<string>;
+export interface AppSecretsArgs extends Retention {
+  readonly project: pulumi.Input<string>;
   /** Variable name → Secret Manager secret id in this environment. */
-  secretIdOf: (variable: string) => string;
-  secrets: Record<string, SecretSource>;
-  /** IAM members (`serviceAccount:...`) that may read every one of these secrets, and nobody else. */
-  readers: pulumi.Input<string>[];
-  labels: Record<string, string>;
-  /**
-   * Stage and prod: Pulumi `protect` and Secret Manager's deletion protection on every secret created here.
-   * Previews leave it off so that `pulumi destroy` can remove them.
-   */
-  protect: boolean;
+  readonly secretIdOf: (variable: string) => string;
+  readonly secrets: Readonly<Record<string, SecretSource>>;
+  readonly labels: Readonly<Record<string, string>>;
 }
 
 /**
- * An environment's secret variables in Secret Manager, each readable by its runtime identities only. Values the
- * program holds are pinned by version, so a new value rolls a new revision; values managed outside follow
- * `latest`. No value ever leaves this component except as a secret Output.
+ * An environment's secret variables in Secret Manager, each readable only by the identities granted access
+ * (`grantAccess`). Values the program holds are pinned by version, so a new value rolls a new revision; values
+ * managed outside follow `latest`. No value ever leaves this component except as a secret Output.
  */
 export class AppSecrets extends pulumi.ComponentResource {
   /** Variable name → reference for the container's env. */
-  readonly refs: Record<string, SecretRef>;
+  readonly refs: Readonly<Record<string, SecretRef>>;
+  /** Child name → the secret's resource name, for the grants. */
+  private readonly secretNames: Record<string, pulumi.Output<string>> = {};
 
   constructor(name: string, args: AppSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitor:components:AppSecrets", name, {}, opts);
-    this.refs = {};
+    const retain = retains(args);
+    const refs: Record<string, SecretRef> = {};
     for (const [variable, source] of Object.entries(args.secrets)) {
       const child = `${name}-${slugOf(variable)}`;
       let secretName: pulumi.Output<string>;
@@ -61,9 +58,9 @@ export class AppSecrets extends pulumi.ComponentResource {
             secretId: args.secretIdOf(variable),
             replication: { auto: {} },
             labels: args.labels,
-            deletionProtection: args.protect,
+            deletionProtection: retain,
           },
-          { parent: this, protect: args.protect },
+          { parent: this, protect: retain },
         );
         secretName = secret.name;
         const value =
@@ -81,25 +78,35 @@ export class AppSecrets extends pulumi.ComponentResource {
           version = written.version;
         }
       }
-      args.readers.forEach((reader, i) => {
-        new gcp.secretmanager.SecretIamMember(
-          `${child}-reader-${i}`,
-          { secretId: secretName, role: "roles/secretmanager.secretAccessor", member: reader },
-          { parent: this },
-        );
-      });
-      this.refs[variable] = { secret: secretName, version };
+      this.secretNames[child] = secretName;
+      refs[variable] = { secret: secretName, version };
     }
+    this.refs = refs;
     this.registerOutputs({});
+  }
+
+  /**
+   * Lets `grantee` read every secret here (`roles/secretmanager.secretAccessor` on each secret alone, never on the
+   * project): each binding is named `<secret>-reader-<key>`.
+   */
+  grantAccess(grantee: Grantee): pulumi.Resource[] {
+    return Object.entries(this.secretNames).map(
+      ([child, secretId]) =>
+        new gcp.secretmanager.SecretIamMember(
+          `${child}-reader-${grantee.key}`,
+          { secretId, role: "roles/secretmanager.secretAccessor", member: grantee.member },
+          { parent: this },
+        ),
+    );
   }
 }
 
 /** A secret whose value SRE adds by hand, and the command that does it. */
 export interface OwedVersion {
-  variable: string;
-  command: string;
+  readonly variable: string;
+  readonly command: string;
   /** Why no usable version was found. */
-  why: string;
+  readonly why: string;
 }
 
 /**

@@ -1,19 +1,20 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
+import type { WorkerSizing } from "../shared-rules/sizing";
 import { type AppRuntime, npmScriptTemplate } from "./app-runtime";
+import { type Retention, retains, waitsFor } from "./options";
 
-export interface BreachAlertsWorkerArgs {
-  location: string;
+export interface BreachAlertsWorkerArgs extends Retention, Omit<WorkerSizing, "instances"> {
+  /** @default the provider's project */
+  readonly project?: pulumi.Input<string>;
+  readonly region: string;
   /** Worker pool name. */
-  name: string;
+  readonly name: string;
   /** Its env must name the subscription (`GCP_PUBSUB_SUBSCRIPTION_NAME`) and project (`GCP_PUBSUB_PROJECT_ID`). */
-  runtime: AppRuntime;
-  /** Always-on consumers. Default 1; each takes up to 10 messages at a time. */
-  instances?: number;
-  cpu: string;
-  memory: string;
-  labels: Record<string, string>;
-  deletionProtection: boolean;
+  readonly runtime: AppRuntime;
+  /** Always-on consumers; each takes up to 10 messages at a time. @default 1 */
+  readonly instances?: number;
+  readonly labels: Readonly<Record<string, string>>;
 }
 
 /** The consumer throws at start without these, which would only show as a crash loop after the deploy. */
@@ -41,13 +42,15 @@ export class BreachAlertsWorker extends pulumi.ComponentResource {
     const { volumes, container } = npmScriptTemplate(args.runtime, "cron:breach-alerts");
     super("monitor:components:BreachAlertsWorker", name, {}, opts);
 
+    const retain = retains(args);
     const pool = new gcp.cloudrunv2.WorkerPool(
       name,
       {
+        ...(args.project !== undefined && { project: args.project }),
         name: args.name,
-        location: args.location,
+        location: args.region,
         labels: args.labels,
-        deletionProtection: args.deletionProtection,
+        deletionProtection: retain,
         scaling: { scalingMode: "MANUAL", manualInstanceCount: instances },
         template: {
           serviceAccount: args.runtime.serviceAccountEmail,
@@ -55,8 +58,7 @@ export class BreachAlertsWorker extends pulumi.ComponentResource {
           containers: [{ ...container, resources: { limits: { cpu: args.cpu, memory: args.memory } } }],
         },
       },
-      // A component's dependsOn does not reach its children: the resource that must wait says so itself.
-      { parent: this, dependsOn: opts?.dependsOn },
+      waitsFor(this, opts, { protect: retain }),
     );
     this.name = pool.name;
     this.registerOutputs({ name: this.name });

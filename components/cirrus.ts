@@ -1,6 +1,4 @@
 import { CIRRUS_PORT, type CirrusSettings } from "../shared-rules/cirrus";
-// Re-exported until components/monitor-app.ts (issue 9, helper "app") imports it from shared-rules/cirrus.ts.
-export type { CirrusSettings } from "../shared-rules/cirrus";
 import type { SidecarContainer } from "./web-service";
 
 /**

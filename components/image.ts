@@ -15,18 +15,18 @@ import { Refusal } from "../shared-rules/refusal";
 
 export interface ImageReference {
   /** `<location>-docker.pkg.dev/<project>/<repository>/<image>`. */
-  repository: string;
-  tag: string;
+  readonly repository: string;
+  readonly tag: string;
 }
 
 export interface ResolvedImage {
-  tag: pulumi.Output<string>;
+  readonly tag: pulumi.Output<string>;
   /** `sha256:<hex>`. */
-  digest: pulumi.Output<string>;
+  readonly digest: pulumi.Output<string>;
   /** `<repository>@sha256:<hex>`: what every container runs. */
-  ref: pulumi.Output<string>;
+  readonly ref: pulumi.Output<string>;
   /** When the registry says the image was built (RFC 3339); undefined where it does not know. */
-  buildTime: pulumi.Output<string | undefined>;
+  readonly buildTime: pulumi.Output<string | undefined>;
 }
 
 function requirePath(repository: string): ArtifactRegistryPath {
@@ -76,7 +76,7 @@ export function resolveImage(image: ImageReference, opts?: pulumi.InvokeOutputOp
 
 export interface PreviewBuildArgs extends ImageReference {
   /** Directory holding the app's checkout and its Dockerfile. */
-  context: string;
+  readonly context: string;
 }
 
 /**
@@ -113,10 +113,14 @@ export function buildPreviewImage(name: string, args: PreviewBuildArgs, gcpOpts?
 
 /** What a stack recorded about the image it deployed last (its own outputs). */
 export interface DeployedState {
-  tag?: string;
-  digest?: string;
-  buildTime?: string;
-  migrationToken?: string;
+  /** @default undefined: nothing deployed yet */
+  readonly tag?: string;
+  /** @default undefined: nothing deployed yet */
+  readonly digest?: string;
+  /** @default undefined: the registry did not say */
+  readonly buildTime?: string;
+  /** @default undefined: no migration recorded */
+  readonly migrationToken?: string;
 }
 
 /**

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
 import { RFC1035_MAX_LENGTH, RFC1035_NAME as RFC1035 } from "../shared-rules/name-limits";
+import { type Retention, retains, waitsFor } from "./options";
 
 export interface RateLimit {
   /** Requests allowed per client IP in each interval. */
@@ -9,7 +10,9 @@ export interface RateLimit {
   readonly intervalSec: number;
 }
 
-export interface LoadBalancerArgs {
+export interface LoadBalancerArgs extends Retention {
+  /** @default the provider's project */
+  readonly project?: pulumi.Input<string>;
   /** Prefix of every name, e.g. `monitor-prod`: lowercase RFC 1035, short enough for the longest suffix. */
   readonly namePrefix: string;
   readonly region: string;
@@ -17,9 +20,7 @@ export interface LoadBalancerArgs {
   readonly serviceName: pulumi.Input<string>;
   /** The public hostname the certificate is issued for. */
   readonly domain: string;
-  readonly labels: Record<string, string>;
-  /** Protect what DNS points at (the address and the DNS authorization): recreating either means a DNS change. */
-  readonly protect: boolean;
+  readonly labels: Readonly<Record<string, string>>;
   /**
    * Path whose requests are rate-limited per client IP (the app's HIBP webhook, which publishes to Pub/Sub).
    * @default "/api/v1/hibp/notify"
@@ -101,19 +102,22 @@ export class LoadBalancer extends pulumi.ComponentResource {
     super("monitor:components:LoadBalancer", name, {}, opts);
     const prefix = args.namePrefix;
     const child = { parent: this };
-    const kept = { parent: this, protect: args.protect };
+    // Retained: what DNS points at (the address and the DNS authorization), since recreating either means a DNS
+    // change. Neither has a provider-side deletion guard, so Pulumi's protect is the whole of it.
+    const kept = { parent: this, protect: retains(args) };
+    const inProject = args.project !== undefined ? { project: args.project } : {};
 
     const address = new gcp.compute.GlobalAddress(
       `${name}-ip`,
-      { name: `${prefix}-ip`, addressType: "EXTERNAL", ipVersion: "IPV4", labels: args.labels },
+      { ...inProject, name: `${prefix}-ip`, addressType: "EXTERNAL", ipVersion: "IPV4", labels: args.labels },
       kept,
     );
 
     const neg = new gcp.compute.RegionNetworkEndpointGroup(
       `${name}-neg`,
-      { name: `${prefix}-neg`, region: args.region, networkEndpointType: "SERVERLESS", cloudRun: { service: args.serviceName } },
+      { ...inProject, name: `${prefix}-neg`, region: args.region, networkEndpointType: "SERVERLESS", cloudRun: { service: args.serviceName } },
       // The service must exist before a NEG can name it.
-      { parent: this, dependsOn: opts?.dependsOn },
+      waitsFor(this, opts),
     );
 
     const sensitivity = args.wafSensitivity ?? 1;
@@ -122,6 +126,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     const armor = new gcp.compute.SecurityPolicy(
       `${name}-armor`,
       {
+        ...inProject,
         name: `${prefix}-armor`,
         description: `Monitor ${prefix}: OWASP rules and the HIBP webhook's rate limit`,
         type: "CLOUD_ARMOR",
@@ -162,6 +167,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     const backend = new gcp.compute.BackendService(
       `${name}-backend`,
       {
+        ...inProject,
         name: `${prefix}-backend`,
         loadBalancingScheme: "EXTERNAL_MANAGED",
         protocol: "HTTPS",
@@ -171,29 +177,30 @@ export class LoadBalancer extends pulumi.ComponentResource {
       },
       child,
     );
-    const urlMap = new gcp.compute.URLMap(`${name}-urlmap`, { name: `${prefix}-urlmap`, defaultService: backend.id }, child);
+    const urlMap = new gcp.compute.URLMap(`${name}-urlmap`, { ...inProject, name: `${prefix}-urlmap`, defaultService: backend.id }, child);
 
     const authorization = new gcp.certificatemanager.DnsAuthorization(
       `${name}-dns-auth`,
-      { name: `${prefix}-dns-auth`, domain: args.domain, type: "FIXED_RECORD", labels: args.labels },
+      { ...inProject, name: `${prefix}-dns-auth`, domain: args.domain, type: "FIXED_RECORD", labels: args.labels },
       kept,
     );
     const certificate = new gcp.certificatemanager.Certificate(
       `${name}-cert`,
-      { name: `${prefix}-cert`, scope: "DEFAULT", managed: { domains: [args.domain], dnsAuthorizations: [authorization.id] }, labels: args.labels },
+      { ...inProject, name: `${prefix}-cert`, scope: "DEFAULT", managed: { domains: [args.domain], dnsAuthorizations: [authorization.id] }, labels: args.labels },
       child,
     );
-    const certificateMap = new gcp.certificatemanager.CertificateMap(`${name}-certmap`, { name: `${prefix}-certmap`, labels: args.labels }, child);
+    const certificateMap = new gcp.certificatemanager.CertificateMap(`${name}-certmap`, { ...inProject, name: `${prefix}-certmap`, labels: args.labels }, child);
     const entry = new gcp.certificatemanager.CertificateMapEntry(
       `${name}-certmap-entry`,
-      { name: `${prefix}-certmap-entry`, map: certificateMap.name, hostname: args.domain, certificates: [certificate.id], labels: args.labels },
+      { ...inProject, name: `${prefix}-certmap-entry`, map: certificateMap.name, hostname: args.domain, certificates: [certificate.id], labels: args.labels },
       child,
     );
-    const tlsPolicy = new gcp.compute.SSLPolicy(`${name}-tls`, { name: `${prefix}-tls`, profile: "MODERN", minTlsVersion: "TLS_1_2" }, child);
+    const tlsPolicy = new gcp.compute.SSLPolicy(`${name}-tls`, { ...inProject, name: `${prefix}-tls`, profile: "MODERN", minTlsVersion: "TLS_1_2" }, child);
 
     const httpsProxy = new gcp.compute.TargetHttpsProxy(
       `${name}-https-proxy`,
       {
+        ...inProject,
         name: `${prefix}-https-proxy`,
         urlMap: urlMap.id,
         certificateMap: pulumi.interpolate`//certificatemanager.googleapis.com/${certificateMap.id}`,
@@ -205,6 +212,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     new gcp.compute.GlobalForwardingRule(
       `${name}-https`,
       {
+        ...inProject,
         name: `${prefix}-https`,
         ipAddress: address.address,
         ipProtocol: "TCP",
@@ -219,15 +227,17 @@ export class LoadBalancer extends pulumi.ComponentResource {
     const redirect = new gcp.compute.URLMap(
       `${name}-redirect`,
       {
+        ...inProject,
         name: `${prefix}-redirect`,
         defaultUrlRedirect: { httpsRedirect: true, stripQuery: false, redirectResponseCode: "MOVED_PERMANENTLY_DEFAULT" },
       },
       child,
     );
-    const httpProxy = new gcp.compute.TargetHttpProxy(`${name}-http-proxy`, { name: `${prefix}-http-proxy`, urlMap: redirect.id }, child);
+    const httpProxy = new gcp.compute.TargetHttpProxy(`${name}-http-proxy`, { ...inProject, name: `${prefix}-http-proxy`, urlMap: redirect.id }, child);
     new gcp.compute.GlobalForwardingRule(
       `${name}-http`,
       {
+        ...inProject,
         name: `${prefix}-http`,
         ipAddress: address.address,
         ipProtocol: "TCP",

@@ -1,22 +1,17 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import * as gcp from "../infra/gcp";
 import { EXECUTION_TOKEN_LENGTH } from "../shared-rules/name-limits";
-import { type AppRuntime, npmScriptTemplate } from "./app-runtime";
+import { type AppJobCommon, appJob } from "./app-job";
+import { waitsFor } from "./options";
 
-export interface MigrationJobArgs {
-  location: string;
-  jobName: string;
-  runtime: AppRuntime;
+export interface MigrationJobArgs extends AppJobCommon {
   /**
    * Names the execution this deploy waits for (`<job>-<token>`): a new token runs the migration once, and the
    * update completes only when that execution has succeeded; the same token runs nothing. See decideMigration.
    */
-  executionToken: pulumi.Input<string>;
-  labels: Record<string, string>;
-  deletionProtection: boolean;
+  readonly executionToken: pulumi.Input<string>;
   /** How long one attempt may run. @default 600 */
-  timeoutSeconds?: number;
+  readonly timeoutSeconds?: number;
 }
 
 /** knex runs each migration in a transaction: a retry starts clean, and a second failure is real. */
@@ -32,31 +27,13 @@ export class MigrationJob extends pulumi.ComponentResource {
 
   constructor(name: string, args: MigrationJobArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitor:components:MigrationJob", name, {}, opts);
-    const { volumes, container } = npmScriptTemplate(args.runtime, "db:migrate");
     const timeoutSeconds = args.timeoutSeconds ?? 600;
     // The provider waits 20 minutes by default; every attempt must fit, plus the time an execution takes to start.
     const wait = `${Math.ceil((timeoutSeconds * (MAX_RETRIES + 1) + 300) / 60)}m`;
-    const job = new gcp.cloudrunv2.Job(
+    const job = appJob(
       name,
-      {
-        name: args.jobName,
-        location: args.location,
-        labels: args.labels,
-        deletionProtection: args.deletionProtection,
-        runExecutionToken: args.executionToken,
-        template: {
-          taskCount: 1,
-          template: {
-            serviceAccount: args.runtime.serviceAccountEmail,
-            maxRetries: MAX_RETRIES,
-            timeout: `${timeoutSeconds}s`,
-            volumes,
-            containers: [container],
-          },
-        },
-      },
-      // A component's dependsOn does not reach its children: the resource that must wait says so itself.
-      { parent: this, dependsOn: opts?.dependsOn, customTimeouts: { create: wait, update: wait } },
+      { ...args, script: "db:migrate", timeoutSeconds, maxRetries: MAX_RETRIES, runExecutionToken: args.executionToken },
+      waitsFor(this, opts, { customTimeouts: { create: wait, update: wait } }),
     );
     this.jobName = job.name;
     this.registerOutputs({ jobName: this.jobName });
@@ -65,20 +42,21 @@ export class MigrationJob extends pulumi.ComponentResource {
 
 /** Whether this deploy migrates, under which execution token, and why: shown in the plan as `migration`. */
 export interface MigrationDecision {
-  token: string;
-  runs: boolean;
-  reason: string;
+  readonly token: string;
+  readonly runs: boolean;
+  readonly reason: string;
 }
 
 export interface MigrationInputs {
-  digest: string;
-  buildTime?: string;
-  /** `monitor:deployId`: the CI run and attempt; undefined for a manual deploy. */
-  deployId?: string;
+  readonly digest: string;
+  /** @default unknown: no rollback can be recognised */
+  readonly buildTime?: string;
+  /** `monitor:deployId`: the CI run and attempt. @default undefined, a manual deploy */
+  readonly deployId?: string;
   /** True when no new tag was given and the stack keeps what it runs. */
-  keep: boolean;
-  /** What the stack deployed last; undefined on its first deploy (and always for previews). */
-  previous?: { digest?: string; buildTime?: string; migrationToken?: string };
+  readonly keep: boolean;
+  /** What the stack deployed last. @default undefined: its first deploy (and always for previews) */
+  readonly previous?: { readonly digest?: string; readonly buildTime?: string; readonly migrationToken?: string };
 }
 
 /** A short lowercase token per (image, deploy): Cloud Run execution names allow `[a-z0-9-]`. */

@@ -2,46 +2,87 @@ import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
 import { ENTERPRISE_ONLY_TIER, MAINTENANCE_WINDOW, RETAINED_BACKUPS } from "../shared-rules/cloud-sql";
 import { HH_MM } from "../shared-rules/time-of-day";
+import { type Grantee, type Retention, retains, waitsFor } from "./options";
 
 export interface PostgresBackups {
-  enabled: boolean;
-  pointInTimeRecovery: boolean;
+  readonly enabled: boolean;
+  readonly pointInTimeRecovery: boolean;
   /** How many daily backups to keep. */
-  retainedBackups: number;
+  readonly retainedBackups: number;
   /** `HH:MM` (UTC) when the daily backup window starts. */
-  startTime: string;
+  readonly startTime: string;
 }
 
-export interface PostgresInstanceArgs {
-  project: pulumi.Input<string>;
-  region: string;
-  instanceName: string;
-  /** Default `POSTGRES_16`. */
-  databaseVersion?: string;
+export interface PostgresInstanceArgs extends Retention {
+  readonly project: pulumi.Input<string>;
+  readonly region: string;
+  readonly instanceName: string;
+  /** @default "POSTGRES_16" */
+  readonly databaseVersion?: string;
   /** Machine type, e.g. `db-custom-1-3840` or `db-g1-small`. */
-  tier: string;
+  readonly tier: string;
   /**
-   * Default `ENTERPRISE`. Postgres 16+ would otherwise default to `ENTERPRISE_PLUS`, which rejects shared-core and
-   * `db-custom-*` tiers at create time.
+   * Postgres 16+ would otherwise default to `ENTERPRISE_PLUS`, which rejects shared-core and `db-custom-*` tiers at
+   * create time.
+   * @default "ENTERPRISE"
    */
-  edition?: "ENTERPRISE" | "ENTERPRISE_PLUS";
+  readonly edition?: "ENTERPRISE" | "ENTERPRISE_PLUS";
   /** A standby in a second zone (`REGIONAL`); needs backups with point-in-time recovery. */
-  highAvailability: boolean;
-  backups: PostgresBackups;
-  /** Keep automated backups after the instance is deleted, so a mistaken delete is recoverable. Default true. */
-  retainBackupsOnDelete?: boolean;
-  /** When Google may restart the instance for updates: `day` 1 (Monday) to 7, `hour` 0-23 UTC. */
-  maintenanceWindow?: { day: number; hour: number };
-  /** Sets both the provider's flag (Pulumi refuses to delete) and GCP's (every API surface refuses). */
-  deletionProtection: boolean;
-  /** Pulumi's `protect` option on the instance. */
-  protect: boolean;
+  readonly highAvailability: boolean;
+  readonly backups: PostgresBackups;
+  /** Keep automated backups after the instance is deleted, so a mistaken delete is recoverable. @default true */
+  readonly retainBackupsOnDelete?: boolean;
+  /**
+   * When Google may restart the instance for updates: `day` 1 (Monday) to 7, `hour` 0-23 UTC.
+   * @default none: Google picks
+   */
+  readonly maintenanceWindow?: { readonly day: number; readonly hour: number };
   /**
    * The `max_connections` flag, always set: Cloud SQL's default depends on the tier's memory, so a tier change
    * would otherwise silently change how many app processes fit (see shared-rules/connection-budget.ts).
    */
-  maxConnections: number;
-  labels: Record<string, string>;
+  readonly maxConnections: number;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** A Cloud SQL instance: this stack's PostgresInstance, or another stack's known only by name (as previews see it). */
+export interface CloudSqlInstanceRef {
+  readonly project: pulumi.Input<string>;
+  readonly instanceName: pulumi.Input<string>;
+  /** `project:region:instance`. */
+  readonly connectionName: pulumi.Input<string>;
+}
+
+/**
+ * Lets `grantee` connect to this one instance through the Cloud SQL connector: `roles/cloudsql.client`, bound in the
+ * instance's project (a binding covers only its own project's instances, wherever the caller runs) and conditioned
+ * on exactly this instance, so a preview's identity cannot reach stage's or prod's database. Named
+ * `<name>-cloudsql-client-<key>`.
+ */
+export function grantCloudSqlConnect(
+  name: string,
+  instance: CloudSqlInstanceRef,
+  grantee: Grantee,
+  opts: pulumi.CustomResourceOptions,
+): gcp.projects.IAMMember {
+  const where = pulumi.output(instance.connectionName).apply((c) => {
+    const [project, , id] = c.split(":");
+    return { project, resourceName: `projects/${project}/instances/${id}` };
+  });
+  return new gcp.projects.IAMMember(
+    `${name}-cloudsql-client-${grantee.key}`,
+    {
+      project: where.project,
+      role: "roles/cloudsql.client",
+      member: grantee.member,
+      condition: {
+        title: "own-instance-only",
+        description: "Connect only to this environment's Cloud SQL instance",
+        expression: pulumi.interpolate`resource.name == "${where.resourceName}"`,
+      },
+    },
+    opts,
+  );
 }
 
 /** The argument errors, each a sentence that says what to change; empty when the args are usable. */
@@ -85,10 +126,12 @@ function inRange(n: number, { min, max }: { readonly min: number; readonly max: 
  * connection, so the instance has a public IPv4 address but no authorized networks, refuses connections that do not
  * come through a connector, and refuses unencrypted ones. No VPC or private services access is needed for that.
  */
-export class PostgresInstance extends pulumi.ComponentResource {
+export class PostgresInstance extends pulumi.ComponentResource implements CloudSqlInstanceRef {
+  readonly project: pulumi.Output<string>;
   readonly instanceName: pulumi.Output<string>;
   /** `project:region:instance`, for the Cloud SQL volume and `PG_HOST`. */
   readonly connectionName: pulumi.Output<string>;
+  private readonly name: string;
 
   constructor(name: string, args: PostgresInstanceArgs, opts?: pulumi.ComponentResourceOptions) {
     const edition = args.edition ?? "ENTERPRISE";
@@ -96,6 +139,9 @@ export class PostgresInstance extends pulumi.ComponentResource {
     const errors = argumentErrors(name, args, edition);
     if (errors.length > 0) throw new Error(errors.join("\n"));
     super("monitor:components:PostgresInstance", name, {}, opts);
+    this.name = name;
+    // Retained: Pulumi's protect, the provider's flag and GCP's own (every API surface refuses the delete).
+    const retain = retains(args);
 
     const { backups } = args;
     const instance = new gcp.sql.DatabaseInstance(
@@ -105,12 +151,12 @@ export class PostgresInstance extends pulumi.ComponentResource {
         region: args.region,
         name: args.instanceName,
         databaseVersion: args.databaseVersion ?? "POSTGRES_16",
-        deletionProtection: args.deletionProtection,
+        deletionProtection: retain,
         settings: {
           tier: args.tier,
           edition,
           availabilityType: args.highAvailability ? "REGIONAL" : "ZONAL",
-          deletionProtectionEnabled: args.deletionProtection,
+          deletionProtectionEnabled: retain,
           retainBackupsOnDelete: args.retainBackupsOnDelete ?? true,
           userLabels: args.labels,
           backupConfiguration: {
@@ -134,11 +180,16 @@ export class PostgresInstance extends pulumi.ComponentResource {
           databaseFlags: [{ name: "max_connections", value: String(args.maxConnections) }],
         },
       },
-      // A component's dependsOn does not reach its children: the resource that must wait says so itself.
-      { parent: this, protect: args.protect, dependsOn: opts?.dependsOn },
+      waitsFor(this, opts, { protect: retain }),
     );
+    this.project = pulumi.output(args.project);
     this.instanceName = instance.name;
     this.connectionName = instance.connectionName;
     this.registerOutputs({ instanceName: this.instanceName, connectionName: this.connectionName });
+  }
+
+  /** Lets `grantee` connect to this instance, and to no other; see grantCloudSqlConnect. */
+  grantConnect(grantee: Grantee): gcp.projects.IAMMember {
+    return grantCloudSqlConnect(this.name, this, grantee, { parent: this });
   }
 }

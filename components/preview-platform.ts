@@ -4,32 +4,34 @@ import { PREVIEW_PLATFORM_NAMES } from "../infra/naming";
 import type { PreviewPlatform as PreviewPlatformContract } from "../infra/platform";
 import { BUDGET_LABELS, maxConnectionsFor, previewProcesses } from "../shared-rules/connection-budget";
 import { AppSecrets, type SecretSource } from "./app-secrets";
+import { type Retention, retains } from "./options";
 import { PostgresInstance } from "./postgres-instance";
 
-export interface PreviewPlatformArgs {
-  project: string;
-  region: string;
+export interface PreviewPlatformArgs extends Retention {
+  readonly project: string;
+  readonly region: string;
   /** How many previews may run at once, and how many Cloud Run instances each may scale to. */
-  maxPreviews: number;
-  maxInstancesPerPreview: number;
+  readonly maxPreviews: number;
+  readonly maxInstancesPerPreview: number;
   /** Connections one app process may open (`monitor:connectionPool`). */
-  connectionPool: number;
+  readonly connectionPool: number;
   /** Machine type of the shared instance. */
-  tier: string;
+  readonly tier: string;
   /** Sandbox credentials every preview reads (never production ones); SRE adds their versions. */
-  sandboxSecrets: string[];
-  labels: Record<string, string>;
+  readonly sandboxSecrets: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
   /**
    * The identity that deploys previews: each preview grants its own runtime account publish and view on the
    * topic, which takes setIamPolicy on this topic (and on no other). @default none
    */
-  previewDeployer?: pulumi.Input<string>;
+  readonly previewDeployer?: pulumi.Input<string>;
 }
 
 /**
  * What every preview shares, owned by the stage stack: one Cloud SQL instance sized for the previews that may run
  * at once, the sandbox secrets, and a Pub/Sub topic with no subscribers (a preview's breach webhook publishes to
- * it and nobody is emailed). Previews grant their own identities access to the sandbox secrets.
+ * it and nobody is emailed). Previews grant their own identities access to the sandbox secrets. The topic is not
+ * retained: it holds nothing for longer than ten minutes, and no subscription hangs on it.
  */
 export class PreviewPlatform extends pulumi.ComponentResource {
   /** Exported by the stage stack as `previewPlatform`, read by every preview through a StackReference. */
@@ -51,8 +53,8 @@ export class PreviewPlatform extends pulumi.ComponentResource {
         // Preview data is disposable: daily backups protect the instance's configuration, not its contents.
         backups: { enabled: true, pointInTimeRecovery: false, retainedBackups: 3, startTime: "05:00" },
         maintenanceWindow: { day: 7, hour: 6 },
-        deletionProtection: true,
-        protect: true,
+        // The instance outlives every preview: `retain` (default true) keeps it from `pulumi destroy` and the console.
+        retain: retains(args),
         maxConnections,
         labels: {
           ...args.labels,
@@ -73,9 +75,8 @@ export class PreviewPlatform extends pulumi.ComponentResource {
         project: args.project,
         secretIdOf: PREVIEW_PLATFORM_NAMES.sandboxSecretId,
         secrets,
-        readers: [],
         labels: { ...args.labels, role: "preview-sandbox" },
-        protect: true,
+        retain: retains(args),
       },
       { parent: this },
     );

@@ -1,28 +1,26 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
 import { cronProblem } from "../shared-rules/cron";
-import { type AppRuntime, npmScriptTemplate } from "./app-runtime";
+import { checkScript } from "./app-runtime";
+import { type AppJobCommon, appJob } from "./app-job";
+import { type Grantee, retains, waitsFor } from "./options";
 
-export interface ScheduledJobArgs {
-  project: pulumi.Input<string>;
-  /** Region of both the Cloud Run job and its Cloud Scheduler trigger. */
-  location: string;
-  jobName: string;
+export interface ScheduledJobArgs extends AppJobCommon {
+  /** Both the job's and its trigger's: the trigger's URL names it. */
+  readonly project: pulumi.Input<string>;
   /** The app's npm script, e.g. `cron:db-pull-breaches`. */
-  script: string;
+  readonly script: string;
   /** Five-field unix cron, read in UTC: `*\/10 * * * *`. */
-  schedule: string;
-  runtime: AppRuntime;
-  /** The identity Cloud Scheduler calls the Cloud Run Admin API as; it may run this job and nothing else. */
-  schedulerServiceAccountEmail: pulumi.Input<string>;
-  labels: Record<string, string>;
-  deletionProtection: boolean;
-  /** Pulumi `protect` on the job and its trigger. Default false. */
-  protect?: boolean;
-  /** How long one attempt may run. */
-  timeoutSeconds: number;
-  /** Attempts after a failed one, per execution. */
-  maxRetries: number;
+  readonly schedule: string;
+  /**
+   * The identity Cloud Scheduler calls the Cloud Run Admin API as; it may run this job and nothing else. A
+   * RuntimeIdentity: the grant is named after its key, the trigger's token is minted for its email.
+   */
+  readonly scheduler: Grantee & { readonly email: pulumi.Input<string> };
+  /** How long one attempt may run. @default 1800 */
+  readonly timeoutSeconds?: number;
+  /** Attempts after a failed one, per execution. @default 1 */
+  readonly maxRetries?: number;
 }
 
 /**
@@ -37,41 +35,24 @@ export class ScheduledJob extends pulumi.ComponentResource {
   constructor(name: string, args: ScheduledJobArgs, opts?: pulumi.ComponentResourceOptions) {
     const problem = cronProblem(args.schedule);
     if (problem) throw new Error(`ScheduledJob "${name}": ${problem}`);
-    const { volumes, container } = npmScriptTemplate(args.runtime, args.script);
+    checkScript(args.script);
     super("monitor:components:ScheduledJob", name, {}, opts);
-    const protect = args.protect ?? false;
+    const retain = retains(args);
 
-    const job = new gcp.cloudrunv2.Job(
+    const job = appJob(
       name,
-      {
-        project: args.project,
-        name: args.jobName,
-        location: args.location,
-        labels: args.labels,
-        deletionProtection: args.deletionProtection,
-        template: {
-          taskCount: 1,
-          template: {
-            serviceAccount: args.runtime.serviceAccountEmail,
-            maxRetries: args.maxRetries,
-            timeout: `${args.timeoutSeconds}s`,
-            volumes,
-            containers: [container],
-          },
-        },
-      },
-      // A component's dependsOn does not reach its children: the resource that must wait says so itself.
-      { parent: this, protect, dependsOn: opts?.dependsOn },
+      { ...args, timeoutSeconds: args.timeoutSeconds ?? 1800, maxRetries: args.maxRetries ?? 1 },
+      waitsFor(this, opts),
     );
 
     const invoker = new gcp.cloudrunv2.JobIamMember(
-      `${name}-scheduler-invoker`,
+      `${name}-invoker-${args.scheduler.key}`,
       {
         project: args.project,
-        location: args.location,
+        location: args.region,
         name: job.name,
         role: "roles/run.invoker",
-        member: pulumi.interpolate`serviceAccount:${args.schedulerServiceAccountEmail}`,
+        member: args.scheduler.member,
       },
       { parent: this },
     );
@@ -80,24 +61,26 @@ export class ScheduledJob extends pulumi.ComponentResource {
       `${name}-trigger`,
       {
         project: args.project,
-        region: args.location,
+        region: args.region,
         name: args.jobName,
         description: `Runs npm run ${args.script} (Cloud Run job ${args.jobName})`,
         schedule: args.schedule,
+        // The provider's guard beside Pulumi's protect: a retained trigger is refused deletion by both.
+        deletionPolicy: retain ? "PREVENT" : "DELETE",
         // Explicit, so that a schedule never shifts with daylight saving time.
         timeZone: "Etc/UTC",
         httpTarget: {
           httpMethod: "POST",
-          uri: pulumi.interpolate`https://run.googleapis.com/v2/projects/${args.project}/locations/${args.location}/jobs/${job.name}:run`,
+          uri: pulumi.interpolate`https://run.googleapis.com/v2/projects/${args.project}/locations/${args.region}/jobs/${job.name}:run`,
           // A Google API takes an OAuth access token (an OIDC token is for calling the service's own URL).
           oauthToken: {
-            serviceAccountEmail: args.schedulerServiceAccountEmail,
+            serviceAccountEmail: args.scheduler.email,
             scope: "https://www.googleapis.com/auth/cloud-platform",
           },
         },
       },
       // The first tick must not race the grant that lets it start the job.
-      { parent: this, protect, dependsOn: [invoker] },
+      { parent: this, protect: retain, dependsOn: [invoker] },
     );
 
     this.jobName = job.name;

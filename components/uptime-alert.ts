@@ -1,16 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
 import { HOSTNAME } from "../shared-rules/hostname";
+import { waitsFor } from "./options";
 
 export interface UptimeAlertArgs {
-  project: pulumi.Input<string>;
+  readonly project: pulumi.Input<string>;
   /** Names the check and the policy, e.g. `Monitor prod`. */
-  displayName: string;
+  readonly displayName: string;
   /** A hostname such as `monitor.mozilla.org`: no scheme, port or path. */
-  host: string;
+  readonly host: string;
   /** Notification channel resource names (`projects/<p>/notificationChannels/<id>`); none just records incidents. */
-  notificationChannels: pulumi.Input<string>[];
-  labels: Record<string, string>;
+  readonly notificationChannels: readonly pulumi.Input<string>[];
+  readonly labels: Readonly<Record<string, string>>;
 }
 
 export const HEARTBEAT_PATH = "/__heartbeat__";
@@ -73,7 +74,7 @@ export class UptimeAlert extends pulumi.ComponentResource {
         userLabels: args.labels,
       },
       // The policy waits for the check, so the component's dependsOn (say, the load balancer) holds for both.
-      { parent: this, dependsOn: opts?.dependsOn },
+      waitsFor(this, opts),
     );
 
     const policy = new gcp.monitoring.AlertPolicy(
@@ -104,7 +105,7 @@ export class UptimeAlert extends pulumi.ComponentResource {
             },
           },
         ],
-        notificationChannels: args.notificationChannels,
+        notificationChannels: [...args.notificationChannels],
         documentation: {
           mimeType: "text/markdown",
           subject: `${args.displayName}: https://${host}${HEARTBEAT_PATH} is failing`,

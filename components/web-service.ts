@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
 import type * as inputs from "@pulumi/gcp/types/input";
+import type { ServiceSizing } from "../shared-rules/sizing";
 import { type AppRuntime, cloudSqlVolume, containerEnvs } from "./app-runtime";
+import { type Retention, retains, waitsFor } from "./options";
 
 /** A container that runs beside the app in every instance and that the app reaches on localhost. */
 export interface SidecarContainer {
@@ -11,34 +13,30 @@ export interface SidecarContainer {
   readonly resources: inputs.cloudrunv2.ServiceTemplateContainerResources;
   /** Required: the app container waits until this passes (Cloud Run's container dependencies). */
   readonly startupProbe: inputs.cloudrunv2.ServiceTemplateContainerStartupProbe;
+  /** @default none */
   readonly livenessProbe?: inputs.cloudrunv2.ServiceTemplateContainerLivenessProbe;
 }
 
 /** The app's own container, named so that sidecars and logs can tell them apart. */
 export const APP_CONTAINER = "app";
 
-export interface WebServiceArgs {
-  location: string;
-  serviceName: string;
-  runtime: AppRuntime;
-  minInstances: number;
-  maxInstances: number;
-  cpu: string;
-  memory: string;
-  /** Concurrent requests per instance. */
-  concurrency: number;
-  /** Anyone on the internet may invoke it (the app does its own sign-in). */
-  public: boolean;
+export interface WebServiceArgs extends Retention, ServiceSizing {
+  /** @default the provider's project */
+  readonly project?: pulumi.Input<string>;
+  readonly region: string;
+  readonly serviceName: string;
+  readonly runtime: AppRuntime;
+  /** Anyone on the internet may invoke it (the app does its own sign-in). @default true */
+  readonly public?: boolean;
   /**
    * Where requests may come from. `INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER` when a load balancer fronts the service:
    * its run.app URL then refuses the internet, so nothing bypasses Cloud Armor.
    * @default "INGRESS_TRAFFIC_ALL"
    */
-  ingress?: "INGRESS_TRAFFIC_ALL" | "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER";
-  /** Started, and healthy, before the app; only the app has ports. */
-  sidecar?: SidecarContainer;
-  labels: Record<string, string>;
-  deletionProtection: boolean;
+  readonly ingress?: "INGRESS_TRAFFIC_ALL" | "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER";
+  /** Started, and healthy, before the app; only the app has ports. @default none */
+  readonly sidecar?: SidecarContainer;
+  readonly labels: Readonly<Record<string, string>>;
 }
 
 /**
@@ -54,13 +52,16 @@ export class WebService extends pulumi.ComponentResource {
   constructor(name: string, args: WebServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitor:components:WebService", name, {}, opts);
     const { volumes, volumeMounts } = cloudSqlVolume(args.runtime);
+    const retain = retains(args);
+    const inProject = args.project !== undefined ? { project: args.project } : {};
     const service = new gcp.cloudrunv2.Service(
       name,
       {
+        ...inProject,
         name: args.serviceName,
-        location: args.location,
+        location: args.region,
         labels: args.labels,
-        deletionProtection: args.deletionProtection,
+        deletionProtection: retain,
         ingress: args.ingress ?? "INGRESS_TRAFFIC_ALL",
         template: {
           serviceAccount: args.runtime.serviceAccountEmail,
@@ -98,13 +99,12 @@ export class WebService extends pulumi.ComponentResource {
           ],
         },
       },
-      // A component's dependsOn does not reach its children: the resource that must wait says so itself.
-      { parent: this, dependsOn: opts?.dependsOn },
+      waitsFor(this, opts, { protect: retain }),
     );
-    if (args.public) {
+    if (args.public ?? true) {
       new gcp.cloudrunv2.ServiceIamMember(
         `${name}-public-invoker`,
-        { name: service.name, location: args.location, role: "roles/run.invoker", member: "allUsers" },
+        { ...inProject, name: service.name, location: args.region, role: "roles/run.invoker", member: "allUsers" },
         { parent: this },
       );
     }

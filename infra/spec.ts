@@ -5,6 +5,7 @@ import { APP_VARIABLES, DERIVED_VARIABLES, REQUIRED_VARIABLES, appEnvFor, knexPo
 import { type Values, readKeys } from "./config-keys";
 import { TAG_RULES } from "../shared-rules/image-tags";
 import { MAX_CPU_PER_INSTANCE, cpuMemoryProblem } from "../shared-rules/cloud-run-limits";
+import type { ServiceSizing, WorkerSizing } from "../shared-rules/sizing";
 import { type Labels, type Names, labelsFor, nameLimitViolations, namesFor } from "./naming";
 import { type PipelineSpec, pipelineSpec } from "./pipeline-spec";
 import { Refusal } from "../shared-rules/refusal";
@@ -23,14 +24,7 @@ export interface ImageSpec {
   tag?: string;
 }
 
-export interface ServiceSizing {
-  minInstances: number;
-  maxInstances: number;
-  cpu: string;
-  memory: string;
-  /** Concurrent requests per instance. */
-  concurrency: number;
-}
+export type { ServiceSizing, WorkerSizing } from "../shared-rules/sizing";
 
 export interface PreviewSettings {
   /** Stack whose outputs describe the preview platform; unset: this project's `stage`. */
@@ -120,7 +114,7 @@ export interface EnvironmentSpec extends CommonSpec {
   domain: string;
   database: DatabaseSettings;
   schedules: Schedules;
-  worker: { instances: number; cpu: string; memory: string };
+  worker: WorkerSizing;
   alerts: { notificationChannels: string[] };
   /** Stage only: the platform previews share, sized from the project-level preview settings. */
   previewPlatform?: PreviewSettings;

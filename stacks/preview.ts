@@ -1,14 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
-import { AppSecrets, type SecretSource } from "../components/app-secrets";
-import { derivedEnv } from "../components/app-runtime";
 import { buildPreviewImage, resolveImage } from "../components/image";
-import { MigrationJob, decideMigration } from "../components/migration-job";
-import { cirrusSidecar } from "../components/cirrus";
+import { decideMigration } from "../components/migration-job";
+import { MonitorApp } from "../components/monitor-app";
+import type { CloudSqlInstanceRef } from "../components/postgres-instance";
 import { PREVIEW_SERVICES, ProjectServices } from "../components/project-services";
-import { AppDatabase } from "../components/app-database";
-import { RuntimeIdentity } from "../components/runtime-identity";
-import { WebService } from "../components/web-service";
 import {
   PREVIEW_PLATFORM_OUTPUT,
   type PreviewPlatform,
@@ -19,20 +15,22 @@ import type { PreviewSpec } from "../infra/spec";
 import { Refusal } from "../shared-rules/refusal";
 
 /**
- * `pr-<N>`: one pull request's preview on the platform the stage stack owns. Everything here is disposable:
- * created without deletion protection, and ordered so that `pulumi destroy` removes the service and migration
- * job before the database, and the database before its user.
+ * `pr-<N>`: one pull request's preview on the platform the stage stack owns: this wires the platform, the image
+ * and the migration decision to one MonitorApp. Everything here is disposable (`retain: false`), and MonitorApp
+ * orders it so that `pulumi destroy` removes the service and migration job before the database, and the database
+ * before its user.
  */
 export function previewStack(spec: PreviewSpec) {
   const platformStack = spec.preview.platformStack ?? stackReferenceName("stage");
   const platform = new pulumi.StackReference("preview-platform", { name: platformStack })
     .requireOutput(PREVIEW_PLATFORM_OUTPUT) as pulumi.Output<PreviewPlatform>;
 
+  // The platform's shared instance, or the one monitor:preview.instanceConnectionName names instead.
   const override = spec.preview.instanceConnectionName;
-  const connectionName = override ? pulumi.output(override) : platform.connectionName;
-  const instance = override
-    ? pulumi.output(parseConnectionName(override)!)
-    : pulumi.all([platform.project, platform.instanceName]).apply(([project, name]) => ({ project, instance: name }));
+  const parsed = override ? parseConnectionName(override) : undefined;
+  const instance: CloudSqlInstanceRef = override && parsed
+    ? { project: parsed.project, instanceName: parsed.instance, connectionName: override }
+    : { project: platform.project, instanceName: platform.instanceName, connectionName: platform.connectionName };
 
   // Every GCP resource (and the project lookup) uses this provider, so it waits for the preview project's APIs.
   const apis = new ProjectServices("apis", { project: spec.project, region: spec.region, services: PREVIEW_SERVICES });
@@ -47,97 +45,47 @@ export function previewStack(spec: PreviewSpec) {
   // Cloud Run's deterministic URL, known before the service exists, so the app can be told its own address.
   const url = pulumi.interpolate`https://${spec.names.service}-${projectNumber}.${spec.region}.run.app`;
 
-  const identity = new RuntimeIdentity("runtime", {
-    project: spec.project,
-    accountId: spec.names.runtimeServiceAccount,
-    description: `Monitor preview for PR #${spec.pr}`,
-    cloudSqlInstance: connectionName,
-  }, inProject);
-  // The HIBP webhook calls `topic.exists()` and then publishes, to the platform's topic in the platform's project:
-  // IAM on a topic lives with the topic, so this preview's identity is granted there.
-  for (const [suffix, role] of [["publisher", "roles/pubsub.publisher"], ["viewer", "roles/pubsub.viewer"]]) {
-    new gcp.pubsub.TopicIAMMember(
-      `runtime-pubsub-${suffix}`,
-      { project: platform.project, topic: platform.pubsubTopic, role, member: identity.member },
-      inProject,
-    );
-  }
-
-  const database = new AppDatabase("database", {
-    project: instance.project,
-    instance: instance.instance,
-    connectionName,
-    databaseName: spec.names.database,
-    userName: spec.names.databaseUser,
-    protect: false,
-  }, inProject);
-
-  const secrets: Record<string, SecretSource> = { DATABASE_URL: { kind: "value", value: database.url } };
-  for (const name of spec.generatedSecrets) secrets[name] = { kind: "generated" };
-  for (const name of spec.preview.sandboxSecrets) {
-    secrets[name] = { kind: "existing", secret: platform.sandboxSecrets.apply((all) => sandboxSecret(spec, platformStack, all, name)) };
-  }
-  const appSecrets = new AppSecrets("secrets", {
-    project: spec.project,
-    secretIdOf: spec.names.secretId,
-    secrets,
-    readers: [identity.member],
-    labels: spec.labels,
-    protect: false,
-  }, inProject);
-
-  const runtime = {
-    image: image.ref,
-    serviceAccountEmail: identity.email,
-    cloudSqlConnection: connectionName,
-    secrets: appSecrets.refs,
-    env: {
-      ...spec.env,
-      ...derivedEnv({
-        appEnv: spec.appEnv,
-        url,
-        cloudSqlConnection: connectionName,
-        pubsubProject: platform.project,
-        pubsubTopic: platform.pubsubTopic,
-      }),
-    },
-  };
-
-  const migration = new MigrationJob(
-    "migration",
+  const app = new MonitorApp(
+    "app",
     {
-      location: spec.region,
-      jobName: spec.names.migrationJob,
-      runtime,
-      executionToken: migrationPlan.token,
+      project: spec.project,
+      region: spec.region,
+      names: spec.names,
       labels: spec.labels,
-      deletionProtection: false,
+      title: `Monitor preview for PR #${spec.pr}`,
+      // A preview's one identity runs everything it has: the service and the migration.
+      runtimeDescription: `Monitor preview for PR #${spec.pr}`,
+      instance,
+      appEnv: spec.appEnv,
+      url,
+      env: spec.env,
+      secrets: {
+        generated: spec.generatedSecrets,
+        existing: Object.fromEntries(
+          spec.preview.sandboxSecrets.map((name) => [
+            name,
+            platform.sandboxSecrets.apply((all) => sandboxSecret(spec, platformStack, all, name)),
+          ]),
+        ),
+      },
+      // Nobody consumes a preview's breach notifications: it publishes to the platform's topic, in stage's project.
+      breachAlerts: { publishTo: { project: platform.project, topic: platform.pubsubTopic } },
+      service: spec.service,
+      cirrus: spec.cirrus,
+      release: { image: image.ref, migrationToken: migrationPlan.token },
+      // Disposable: `pulumi destroy` (which never reruns the program) must be able to remove all of it.
+      retain: false,
     },
-    { ...inProject, dependsOn: [database, appSecrets, identity] },
-  );
-
-  const web = new WebService(
-    "web",
-    {
-      location: spec.region,
-      serviceName: spec.names.service,
-      runtime,
-      ...spec.service,
-      public: true,
-      sidecar: spec.cirrus && cirrusSidecar(spec.cirrus),
-      labels: spec.labels,
-      deletionProtection: false,
-    },
-    { ...inProject, dependsOn: [migration, database, appSecrets, identity] },
+    inProject,
   );
 
   return {
     url,
-    serviceName: web.serviceName,
-    databaseName: database.databaseName,
+    serviceName: app.web!.serviceName,
+    databaseName: app.databaseName,
     imageTag: image.tag,
     imageDigest: image.digest,
-    migrationJobName: migration.jobName,
+    migrationJobName: app.migrationJobName!,
     migration: migrationPlan.apply(({ runs, reason }) => ({ runs, reason })),
   };
 }

@@ -38,15 +38,13 @@ function runtime(): AppRuntime {
 function jobArgs(overrides: Partial<ScheduledJobArgs> = {}): ScheduledJobArgs {
   return {
     project: PROJECT,
-    location: "us-central1",
+    region: "us-central1",
     jobName: "monitor-stage-db-pull-breaches",
     script: "cron:db-pull-breaches",
     schedule: "*/10 * * * *",
     runtime: runtime(),
-    schedulerServiceAccountEmail: SCHEDULER_SA,
+    scheduler: { key: "scheduler", email: SCHEDULER_SA, member: `serviceAccount:${SCHEDULER_SA}` },
     labels: { app: "monitor", environment: "stage" },
-    deletionProtection: true,
-    protect: true,
     timeoutSeconds: 900,
     maxRetries: 2,
     ...overrides,
@@ -63,13 +61,12 @@ function planJob(overrides: () => Partial<ScheduledJobArgs> = () => ({})): Promi
 function planWorker(overrides: () => Partial<BreachAlertsWorkerArgs> = () => ({})): Promise<Evaluation> {
   return evaluateComponent(() => {
     const worker = new BreachAlertsWorker("breach-alerts", {
-      location: "us-central1",
+      region: "us-central1",
       name: "monitor-stage-breach-alerts",
       runtime: runtime(),
       cpu: "1",
       memory: "1Gi",
       labels: { app: "monitor" },
-      deletionProtection: true,
       ...overrides(),
     });
     return { name: worker.name };
@@ -102,7 +99,7 @@ describe("ScheduledJob", () => {
     expect(container.volumeMounts).toEqual([{ name: "cloudsql", mountPath: "/cloudsql" }]);
   });
 
-  it("bounds each attempt and its retries, and carries labels and both protections", () => {
+  it("bounds each attempt and its retries, and carries labels and both protections by default", () => {
     const job = one(ev, CLOUD_RUN_JOB);
     const inputs = job.inputs as any;
     expect(inputs.template.template).toMatchObject({ timeout: "900s", maxRetries: 2 });
@@ -110,6 +107,12 @@ describe("ScheduledJob", () => {
     expect(inputs.deletionProtection).toBe(true);
     expect(job.protect).toBe(true);
     expect(one(ev, SCHEDULER_JOB).protect).toBe(true);
+    expect((one(ev, SCHEDULER_JOB).inputs as any).deletionPolicy).toBe("PREVENT");
+  });
+
+  it("runs each attempt for up to 30 minutes and retries once, unless told otherwise", async () => {
+    const defaults = await planJob(() => ({ timeoutSeconds: undefined, maxRetries: undefined }));
+    expect((one(defaults, CLOUD_RUN_JOB).inputs as any).template.template).toMatchObject({ timeout: "1800s", maxRetries: 1 });
   });
 
   it("is started by Cloud Scheduler through the Cloud Run Admin API, as the scheduler's identity, in UTC", () => {
@@ -130,6 +133,7 @@ describe("ScheduledJob", () => {
   it("lets the scheduler's identity invoke exactly this job, and nothing else", () => {
     const grants = ev.registrations.filter((r) => /iam(member|binding|policy)/i.test(r.type));
     expect(grants.map((r) => r.type)).toEqual([INVOKER]);
+    expect(grants[0].name).toBe("pull-breaches-invoker-scheduler");
     expect(grants[0].inputs).toEqual({
       project: PROJECT,
       location: "us-central1",
@@ -149,11 +153,12 @@ describe("ScheduledJob", () => {
     expect(ev.outputs.schedulerJobName.value).toBe("monitor-stage-db-pull-breaches");
   });
 
-  it("is not protected by Pulumi unless asked", async () => {
-    const unprotected = await planJob(() => ({ protect: undefined, deletionProtection: false }));
+  it("is deletable, by Pulumi and by the provider, when not retained", async () => {
+    const unprotected = await planJob(() => ({ retain: false }));
     expect(one(unprotected, CLOUD_RUN_JOB).protect).toBe(false);
     expect(one(unprotected, SCHEDULER_JOB).protect).toBe(false);
     expect((one(unprotected, CLOUD_RUN_JOB).inputs as any).deletionProtection).toBe(false);
+    expect((one(unprotected, SCHEDULER_JOB).inputs as any).deletionPolicy).toBe("DELETE");
   });
 
   it("refuses a schedule that is not five-field cron, naming the problem", async () => {
@@ -215,6 +220,13 @@ describe("BreachAlertsWorker", () => {
     expect(envsByName(container).GCP_PUBSUB_SUBSCRIPTION_NAME.value).toBe("monitor-stage-breach-alerts");
     expect(envsByName(container).DATABASE_URL.valueSource.secretKeyRef.version).toBe("4");
     expect(pool.template.volumes).toEqual([{ name: "cloudsql", cloudSqlInstance: { instances: [CONNECTION] } }]);
+  });
+
+  it("is retained by default, in Pulumi and at Cloud Run, and deletable when not", async () => {
+    expect(one(ev, WORKER_POOL).protect).toBe(true);
+    const disposable = await planWorker(() => ({ retain: false }));
+    expect(one(disposable, WORKER_POOL).protect).toBe(false);
+    expect((one(disposable, WORKER_POOL).inputs as any).deletionProtection).toBe(false);
   });
 
   it("keeps one instance always running by default", () => {

@@ -33,7 +33,6 @@ const ARGS: LoadBalancerArgs = {
   serviceName: "monitor-prod",
   domain: "monitor.mozilla.org",
   labels: { app: "monitor", environment: "prod" },
-  protect: true,
 };
 
 function plan(args: LoadBalancerArgs): Promise<{ ev: Evaluation; outputs: Record<string, unknown> }> {
@@ -172,7 +171,7 @@ describe("LoadBalancer", () => {
     for (const name of names) expect(name, name).toMatch(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/);
   });
 
-  it("protects only what DNS points at, and exports it", () => {
+  it("retains only what DNS points at by default, and exports it", () => {
     expect(ev.registrations.filter((r) => r.protect).map((r) => r.type).sort()).toEqual([T.auth, T.address].sort());
     expect(outputs.ip).toBe(mockAddress("monitor-prod-ip"));
     expect(outputs.dns).toEqual({
@@ -183,7 +182,7 @@ describe("LoadBalancer", () => {
   });
 
   it("takes another rate limit and sensitivity", async () => {
-    const { ev: other } = await plan({ ...ARGS, protect: false, rateLimit: { count: 5, intervalSec: 10 }, wafSensitivity: 2 });
+    const { ev: other } = await plan({ ...ARGS, retain: false, rateLimit: { count: 5, intervalSec: 10 }, wafSensitivity: 2 });
     const rules: any[] = inputs(one(other, T.armor)).rules;
     expect(rules.find((r) => r.action === "throttle").rateLimitOptions.rateLimitThreshold).toEqual({ count: 5, intervalSec: 10 });
     expect(rules[0].match.expr.expression).toContain("{'sensitivity': 2}");

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Evaluation } from "../infra/engine/evaluate";
 import { one, evaluateComponent } from "./harness";
-import { PostgresInstance, type PostgresInstanceArgs } from "../components/postgres-instance";
+import { PostgresInstance, type PostgresInstanceArgs, grantCloudSqlConnect } from "../components/postgres-instance";
 
 const INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance";
 const COMPONENT = "monitor:components:PostgresInstance";
@@ -15,8 +15,6 @@ const STAGE: PostgresInstanceArgs = {
   highAvailability: true,
   backups: { enabled: true, pointInTimeRecovery: true, retainedBackups: 14, startTime: "03:00" },
   maintenanceWindow: { day: 2, hour: 5 },
-  deletionProtection: true,
-  protect: true,
   maxConnections: 200,
   labels: { app: "monitor", environment: "stage" },
 };
@@ -101,8 +99,7 @@ describe("PostgresInstance with the lightest settings", () => {
       backups: { enabled: true, pointInTimeRecovery: false, retainedBackups: 3, startTime: "04:30" },
       maintenanceWindow: undefined,
       maxConnections: 50,
-      deletionProtection: false,
-      protect: false,
+      retain: false,
     });
   });
 
@@ -150,5 +147,39 @@ describe("PostgresInstance refuses settings GCP would reject", () => {
     });
     await expect(refused).rejects.toThrow(/backups\.startTime must be HH:MM \(UTC\), got "3am"/);
     await expect(refused).rejects.toThrow(/maintenanceWindow needs day 1-7 and hour 0-23/);
+  });
+});
+
+describe("connecting to an instance", () => {
+  const CLIENT = "gcp:projects/iAMMember:IAMMember";
+  const RUNTIME = { key: "runtime", member: "serviceAccount:monitor-stage-run@moz-fx-monitor-nonprod.iam.gserviceaccount.com" };
+
+  it("grants cloudsql.client in the instance's project, on that instance alone, named after the grantee", async () => {
+    const ev = await evaluateComponent(() => {
+      new PostgresInstance("postgres", STAGE).grantConnect(RUNTIME);
+      return {};
+    });
+    const grant = one(ev, CLIENT);
+    expect(grant.name).toBe("postgres-cloudsql-client-runtime");
+    expect(grant.parent).toBe(one(ev, COMPONENT).urn);
+    expect(grant.inputs).toMatchObject({
+      project: "moz-fx-monitor-nonprod",
+      role: "roles/cloudsql.client",
+      member: RUNTIME.member,
+      condition: { expression: 'resource.name == "projects/moz-fx-monitor-nonprod/instances/monitor-stage"' },
+    });
+  });
+
+  it("does the same for an instance known only by its connection name, in that instance's project", async () => {
+    const ev = await evaluateComponent(() => {
+      const instance = { project: "moz-fx-other", instanceName: "shared", connectionName: "moz-fx-other:us-central1:shared" };
+      grantCloudSqlConnect("shared-instance", instance, RUNTIME, {});
+      return {};
+    });
+    expect(one(ev, CLIENT).name).toBe("shared-instance-cloudsql-client-runtime");
+    expect(one(ev, CLIENT).inputs).toMatchObject({
+      project: "moz-fx-other",
+      condition: { expression: 'resource.name == "projects/moz-fx-other/instances/shared"' },
+    });
   });
 });

@@ -18,10 +18,10 @@ beforeAll(async () => {
       project: PROJECT,
       topicName: "hibp-breaches",
       subscriptionName: "hibp-breaches-alerts",
-      publisherMembers: [WEB],
-      subscriberMembers: [WORKER],
       labels: { app: "monitor", environment: "stage" },
     });
+    notifications.grantPublish({ key: "runtime", member: WEB });
+    notifications.grantSubscribe({ key: "worker", member: WORKER });
     return { topicName: notifications.topicName, subscriptionName: notifications.subscriptionName };
   });
 });
@@ -59,6 +59,21 @@ describe("BreachNotifications", () => {
     expect(grants(SUBSCRIPTION_GRANT)).toEqual([
       { project: PROJECT, subscription: "hibp-breaches-alerts", role: "roles/pubsub.subscriber", member: WORKER },
     ]);
+  });
+
+  it("names each binding after its grantee's key, never after a position", () => {
+    expect([...ofType(ev, TOPIC_GRANT), ...ofType(ev, SUBSCRIPTION_GRANT)].map((r) => r.name)).toEqual([
+      "breaches-publisher-runtime",
+      "breaches-viewer-runtime",
+      "breaches-subscriber-worker",
+    ]);
+  });
+
+  it("retains the topic and the subscription (a week of undelivered alerts) in Pulumi and at the provider", () => {
+    for (const r of [one(ev, TOPIC), one(ev, SUBSCRIPTION)]) {
+      expect(r.protect).toBe(true);
+      expect(r.inputs.deletionPolicy).toBe("PREVENT");
+    }
   });
 
   it("grants at the resource level only, never on the project", () => {

@@ -20,7 +20,7 @@ const SIDECAR = cirrusSidecar({
 });
 
 const ARGS: WebServiceArgs = {
-  location: REGION,
+  region: REGION,
   serviceName: "monitor-stage",
   runtime: {
     image: `us-docker.pkg.dev/p/r/blurts-server@${DIGEST}`,
@@ -34,9 +34,8 @@ const ARGS: WebServiceArgs = {
   cpu: "1",
   memory: "1Gi",
   concurrency: 80,
-  public: true,
   labels: { app: "monitor" },
-  deletionProtection: false,
+  retain: false,
 };
 
 const planService = (args: WebServiceArgs) =>
@@ -60,6 +59,20 @@ describe("WebService", () => {
     expect(containers(one(plain, SERVICE)).map((c) => c.name)).toEqual([APP_CONTAINER]);
     expect(containers(one(plain, SERVICE))[0].dependsOns).toBeUndefined();
     expect(plain.registrations.map((r) => r.type)).not.toContain("gcp:cloudrun/domainMapping:DomainMapping");
+  });
+
+  it("is public by default: anyone may invoke it (the app does its own sign-in)", () => {
+    const invoker = one(plain, "gcp:cloudrunv2/serviceIamMember:ServiceIamMember");
+    expect(invoker.inputs).toMatchObject({ role: "roles/run.invoker", member: "allUsers", location: REGION });
+  });
+
+  it("is retained by default, by Pulumi and by Cloud Run, and deletable when told", async () => {
+    expect(one(plain, SERVICE).protect).toBe(false);
+    expect(one(plain, SERVICE).inputs.deletionProtection).toBe(false);
+    const { retain: _default, ...rest } = ARGS;
+    const kept = await planService(rest);
+    expect(one(kept, SERVICE).protect).toBe(true);
+    expect(one(kept, SERVICE).inputs.deletionProtection).toBe(true);
   });
 
   it("behind a load balancer, refuses every other route in", () => {

@@ -8,7 +8,7 @@ import { DEPLOYED_BUILD_TIMES, DEPLOYED_TAGS, type Evaluation, evaluate } from "
 import { mockDigest, mockPreviewPlatform } from "../infra/engine/mocks";
 import { runPolicies } from "../policies/offline";
 import { maxConnectionsFor } from "../shared-rules/connection-budget";
-import { INSTANCE, JOB, ROOT, SECRET, SERVICE, WORKER_POOL, evaluateStack, ofType, one, refusedStack } from "./harness";
+import { INSTANCE, JOB, ROOT, SECRET, SERVICE, WORKER_POOL, evaluateStack, ofType, one, refusedStack, waitsForAll } from "./harness";
 
 // What a review against GCP's rules found would fail a real `pulumi up`, each with the behaviour that replaces it.
 
@@ -112,7 +112,7 @@ describe("2 and 3. a preview in another project than the platform it shares", ()
   });
 
   it("binds cloudsql.client in the instance's project, conditioned on that instance", () => {
-    const binding = one(ev, PROJECT_MEMBER, "runtime-cloudsql-client");
+    const binding = one(ev, PROJECT_MEMBER, "database-instance-cloudsql-client-runtime");
     expect(binding.inputs).toMatchObject({
       project: NONPROD,
       role: "roles/cloudsql.client",
@@ -341,20 +341,8 @@ describe("IAM where the resource lives: the deployer may act as exactly what it 
 
   it("every Cloud Run resource and scheduler trigger waits for the grant that lets its deployer act as its account", async () => {
     const ev = await evaluateStack("prod");
-    const byUrn = new Map(ev.registrations.map((r) => [r.urn, r]));
-    const dependsOnGrant = (r: (typeof ev.registrations)[number]): boolean => {
-      const seen = new Set<string>();
-      const todo = [...r.dependsOn];
-      while (todo.length > 0) {
-        const urn = todo.pop()!;
-        if (seen.has(urn)) continue;
-        seen.add(urn);
-        const dep = byUrn.get(urn);
-        if (dep?.type === ACT_AS) return true;
-        if (dep) todo.push(...dep.dependsOn, ...ev.registrations.filter((c) => c.parent === urn).map((c) => c.urn));
-      }
-      return false;
-    };
+    const grants = new Set(ofType(ev, ACT_AS).map((r) => r.urn));
+    const dependsOnGrant = (r: (typeof ev.registrations)[number]) => [...waitsForAll(ev, r)].some((urn) => grants.has(urn));
     for (const r of [...ofType(ev, SERVICE), ...ofType(ev, JOB), ...ofType(ev, WORKER_POOL)]) {
       expect(dependsOnGrant(r), r.name).toBe(true);
     }

@@ -124,7 +124,7 @@ describe.each(["stage", "prod"] as const)("%s, from its committed stack file", (
   });
 
   it("creates each declared secret, readable by the runtime identity only, with no value written by the program", () => {
-    const secrets = inEnv(ev(), "monitor:components:AppSecrets$").filter((r) => r.type === SECRET && r.name.startsWith("secrets-"));
+    const secrets = inEnv(ev(), "monitor:components:MonitorApp$monitor:components:AppSecrets$").filter((r) => r.type === SECRET && r.name.startsWith("secrets-"));
     expect(secrets.map((r) => r.inputs.secretId).sort()).toEqual(
       [...DECLARED_SECRETS, "DATABASE_URL"].map((n) => `monitor-${stack}-${n.toLowerCase().replace(/_/g, "-")}`).sort(),
     );
@@ -138,7 +138,7 @@ describe.each(["stage", "prod"] as const)("%s, from its committed stack file", (
     expect(readers).toHaveLength(2 * (DECLARED_SECRETS.length + 1));
   });
 
-  it("protects exactly the stateful resources, in Pulumi and at GCP", () => {
+  it("retains exactly what holds state or runs the app, in Pulumi and at GCP", () => {
     const protectedTypes = new Set(ev().registrations.filter((r) => r.protect).map((r) => r.type));
     // And what DNS points at: the load balancer's address and the certificate's DNS authorization.
     expect(protectedTypes).toEqual(
@@ -147,6 +147,12 @@ describe.each(["stage", "prod"] as const)("%s, from its committed stack file", (
         "gcp:sql/database:Database",
         "gcp:sql/user:User",
         SECRET,
+        "gcp:pubsub/topic:Topic",
+        "gcp:pubsub/subscription:Subscription",
+        SERVICE,
+        JOB,
+        WORKER_POOL,
+        "gcp:cloudscheduler/job:Job",
         "gcp:compute/globalAddress:GlobalAddress",
         "gcp:certificatemanager/dnsAuthorization:DnsAuthorization",
       ]),
@@ -157,8 +163,13 @@ describe.each(["stage", "prod"] as const)("%s, from its committed stack file", (
       expect((r.inputs.settings as any).deletionProtectionEnabled).toBe(true);
     }
     for (const r of [...ofType(ev(), SERVICE), ...ofType(ev(), JOB), ...ofType(ev(), WORKER_POOL)]) {
-      expect(r.protect, r.name).toBe(false);
+      expect(r.protect, r.name).toBe(true);
       expect(r.inputs.deletionProtection, r.name).toBe(true);
+    }
+    const policed = ["gcp:pubsub/topic:Topic", "gcp:pubsub/subscription:Subscription", "gcp:cloudscheduler/job:Job"];
+    // The preview platform's topic holds nothing for longer than ten minutes: it is the one left deletable.
+    for (const r of ev().registrations.filter((x) => policed.includes(x.type) && x.protect)) {
+      expect(r.inputs.deletionPolicy, r.name).toBe("PREVENT");
     }
   });
 

@@ -96,6 +96,23 @@ export function deletedBefore(evaluation: Evaluation, first: Registration, secon
   return false;
 }
 
+/**
+ * The URNs `r` waits for on create, transitively: what it depends on and, where that is a component, everything the
+ * component holds (a dependency on a component is one on each of its children).
+ */
+export function waitsForAll(evaluation: Evaluation, r: Registration): Set<string> {
+  const seen = new Set<string>();
+  const todo = [...r.dependsOn];
+  while (todo.length > 0) {
+    const urn = todo.pop()!;
+    if (seen.has(urn)) continue;
+    seen.add(urn);
+    const dep = evaluation.registrations.find((x) => x.urn === urn);
+    if (dep) todo.push(...dep.dependsOn, ...evaluation.registrations.filter((c) => c.parent === urn).map((c) => c.urn));
+  }
+  return seen;
+}
+
 /** Every secret value in the clear, as the tests know it (from the inputs marked secret). */
 export function secretValues(evaluation: Evaluation): string[] {
   const values: string[] = [];

@@ -20,8 +20,9 @@ describe("npm run plan", () => {
   it("prints the resource tree, the env table with secrets by reference, and the outputs", async () => {
     const { code, stdout } = await plan("pr-123");
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^Plan for stack pr-123: 36 resources to create, 1 read/);
-    expect(stdout).toMatch(/\n\+ monitor:components:WebService {2}web\n {2}\+ gcp:cloudrunv2\/service:Service {2}web\n/);
+    expect(stdout).toMatch(/^Plan for stack pr-123: 37 resources to create, 1 read/);
+    expect(stdout).toMatch(/\n\+ monitor:components:MonitorApp {2}app\n/);
+    expect(stdout).toMatch(/\n {2}\+ monitor:components:WebService {2}web\n {4}\+ gcp:cloudrunv2\/service:Service {2}web\n/);
     expect(stdout).toMatch(/~ read pulumi:pulumi:StackReference {2}preview-platform/);
     expect(stdout).toMatch(/Environment of monitor-pr-123-migrate, monitor-pr-123:\n/);
     expect(stdout).toMatch(/\nPolicies: all passed\.\n/);
@@ -65,7 +66,7 @@ describe("npm run plan", () => {
     expect(code).toBe(0);
     const parsed = JSON.parse(stdout);
     expect(parsed.stack).toBe("pr-123");
-    expect(parsed.resources).toHaveLength(37);
+    expect(parsed.resources).toHaveLength(38);
     expect(parsed.outputs.migrationJobName).toBe("monitor-pr-123-migrate");
     expect(parsed.env["monitor-pr-123"].find((e: any) => e.name === "NEXTAUTH_SECRET")).toMatchObject({ secret: true });
   });

@@ -24,7 +24,7 @@ describe("npm run plan --fresh with a policy that cannot decide", () => {
     expect(refused).toBe(true);
     expect(text).not.toMatch(/all passed/);
     expect(text).toMatch(
-      /\nPolicies: no violation\.\nPolicies that could not run during preview \(they read a value the preview does not know, and decided nothing\): 1 mandatory, 0 advisory\.\n {2}\[mandatory\] reads-unknown-members: urn:pulumi:pr-123::monitor::monitor:components:RuntimeIdentity\$gcp:projects\/iAMMember:IAMMember::runtime-cloudsql-client\n {6}string value at \.member can't be known during preview$/,
+      /\nPolicies: no violation\.\nPolicies that could not run during preview \(they read a value the preview does not know, and decided nothing\): 1 mandatory, 0 advisory\.\n {2}\[mandatory\] reads-unknown-members: urn:pulumi:pr-123::monitor::monitor:components:MonitorApp\$gcp:projects\/iAMMember:IAMMember::database-instance-cloudsql-client-runtime\n {6}string value at \.member can't be known during preview$/,
     );
   });
 
@@ -36,7 +36,7 @@ describe("npm run plan --fresh with a policy that cannot decide", () => {
       {
         policy: "reads-unknown-members",
         enforcementLevel: "mandatory",
-        urn: expect.stringMatching(/::runtime-cloudsql-client$/),
+        urn: expect.stringMatching(/::database-instance-cloudsql-client-runtime$/),
         message: "string value at .member can't be known during preview",
       },
     ]);

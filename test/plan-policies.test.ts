@@ -32,7 +32,7 @@ describe("npm run plan with a policy violated", () => {
     expect(refused).toBe(true);
     expect(text).toMatch(/\nPolicies: 1 mandatory, 1 advisory violation\(s\)\.\n/);
     expect(text).toMatch(
-      /\[mandatory\] no-public-services: urn:pulumi:pr-123::monitor::monitor:components:WebService\$gcp:cloudrunv2\/serviceIamMember:ServiceIamMember::web-public-invoker\n {6}this service is public/,
+      /\[mandatory\] no-public-services: urn:pulumi:pr-123::monitor::monitor:components:MonitorApp\$monitor:components:WebService\$gcp:cloudrunv2\/serviceIamMember:ServiceIamMember::web-public-invoker\n {6}this service is public/,
     );
     expect(text).toMatch(/\[advisory\] small-databases: \(stack\)\n {6}\d+ resources is a lot/);
   });
