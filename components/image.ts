@@ -3,6 +3,7 @@ import { Image } from "@pulumi/docker/image";
 import { getDockerImageOutput } from "@pulumi/gcp/artifactregistry/getDockerImage";
 import { getClientConfigOutput } from "@pulumi/gcp/organizations/getClientConfig";
 import { type ArtifactRegistryPath, artifactRegistryPath } from "../shared-rules/artifact-registry";
+import { DIGEST } from "../shared-rules/image-tags";
 import { Refusal } from "../shared-rules/refusal";
 
 /**
@@ -27,8 +28,6 @@ export interface ResolvedImage {
   /** When the registry says the image was built (RFC 3339); undefined where it does not know. */
   readonly buildTime: pulumi.Output<string | undefined>;
 }
-
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 function requirePath(repository: string): ArtifactRegistryPath {
   const path = artifactRegistryPath(repository);

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
+import { RFC1035_MAX_LENGTH, RFC1035_NAME as RFC1035 } from "../shared-rules/name-limits";
 import { type Retention, retains, waitsFor } from "./options";
 
 export interface RateLimit {
@@ -54,15 +55,14 @@ export const PRIORITIES = { waf: 1000, rateLimit: 2000, default: 2147483647 } as
 
 const RATE_LIMIT_INTERVALS = [10, 30, 60, 120, 180, 240, 300, 600, 900, 1200, 1800, 2700, 3600];
 const LONGEST_SUFFIX = "-https-proxy".length;
-const RFC1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
 /** What is wrong with the component's arguments, as sentences; empty when they are fine. */
 export function loadBalancerProblems(args: LoadBalancerArgs): string[] {
   const problems: string[] = [];
-  if (!RFC1035.test(args.namePrefix) || args.namePrefix.length + LONGEST_SUFFIX > 63) {
+  if (!RFC1035.test(args.namePrefix) || args.namePrefix.length + LONGEST_SUFFIX > RFC1035_MAX_LENGTH) {
     problems.push(
       `namePrefix "${args.namePrefix}" must be lowercase letters, digits and '-', start with a letter and be at ` +
-        `most ${63 - LONGEST_SUFFIX} characters (GCP names are RFC 1035, at most 63)`,
+        `most ${RFC1035_MAX_LENGTH - LONGEST_SUFFIX} characters (GCP names are RFC 1035, at most 63)`,
     );
   }
   const limit = args.rateLimit;

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { EXECUTION_TOKEN_LENGTH } from "../infra/naming";
+import { EXECUTION_TOKEN_LENGTH } from "../shared-rules/name-limits";
 import { type AppJobCommon, appJob } from "./app-job";
 import { waitsFor } from "./options";
 

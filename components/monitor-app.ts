@@ -1,12 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Names } from "../infra/naming";
 import type { ServiceSizing, WorkerSizing } from "../shared-rules/sizing";
+import type { CirrusSettings } from "../shared-rules/cirrus";
 import { AppDatabase } from "./app-database";
 import { type AppRuntime, derivedEnv } from "./app-runtime";
 import { AppSecrets, type SecretSource } from "./app-secrets";
 import { BreachAlertsWorker } from "./breach-alerts-worker";
 import { BreachNotifications, type TopicRef, grantTopicPublish } from "./breach-notifications";
-import { type CirrusSettings, cirrusSidecar } from "./cirrus";
+import { cirrusSidecar } from "./cirrus";
 import { MigrationJob } from "./migration-job";
 import { type Grantee, type Retention, retains } from "./options";
 import { type CloudSqlInstanceRef, PostgresInstance, grantCloudSqlConnect } from "./postgres-instance";

@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
+import { ENTERPRISE_ONLY_TIER, MAINTENANCE_WINDOW, RETAINED_BACKUPS } from "../shared-rules/cloud-sql";
+import { HH_MM } from "../shared-rules/time-of-day";
 import { type Grantee, type Retention, retains, waitsFor } from "./options";
 
 export interface PostgresBackups {
@@ -83,9 +85,6 @@ export function grantCloudSqlConnect(
   );
 }
 
-/** Tiers that only the ENTERPRISE edition offers (ENTERPRISE_PLUS has its own db-perf-optimized-* tiers). */
-export const ENTERPRISE_ONLY_TIER = /^db-(f1-micro|g1-small|custom-)/;
-
 /** The argument errors, each a sentence that says what to change; empty when the args are usable. */
 function argumentErrors(name: string, args: PostgresInstanceArgs, edition: string): string[] {
   const errors: string[] = [];
@@ -99,16 +98,16 @@ function argumentErrors(name: string, args: PostgresInstanceArgs, edition: strin
   if (backups.pointInTimeRecovery && !backups.enabled) {
     errors.push("backups.pointInTimeRecovery needs backups.enabled");
   }
-  if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(backups.startTime)) {
+  if (!HH_MM.test(backups.startTime)) {
     errors.push(`backups.startTime must be HH:MM (UTC), got "${backups.startTime}"`);
   }
-  if (!Number.isInteger(backups.retainedBackups) || backups.retainedBackups < 1 || backups.retainedBackups > 365) {
+  if (!inRange(backups.retainedBackups, RETAINED_BACKUPS)) {
     errors.push(`backups.retainedBackups must be an integer from 1 to 365, got ${backups.retainedBackups}`);
   }
   if (edition === "ENTERPRISE_PLUS" && ENTERPRISE_ONLY_TIER.test(args.tier)) {
     errors.push(`tier ${args.tier} exists only in the ENTERPRISE edition; set edition: "ENTERPRISE"`);
   }
-  if (window && !(inRange(window.day, 1, 7) && inRange(window.hour, 0, 23))) {
+  if (window && !(inRange(window.day, MAINTENANCE_WINDOW.day) && inRange(window.hour, MAINTENANCE_WINDOW.hour))) {
     errors.push(`maintenanceWindow needs day 1-7 and hour 0-23, got day ${window.day} hour ${window.hour}`);
   }
   if (!(Number.isInteger(maxConnections) && maxConnections > 0)) {
@@ -117,7 +116,7 @@ function argumentErrors(name: string, args: PostgresInstanceArgs, edition: strin
   return errors.map((e) => `PostgresInstance "${name}": ${e}`);
 }
 
-function inRange(n: number, min: number, max: number): boolean {
+function inRange(n: number, { min, max }: { readonly min: number; readonly max: number }): boolean {
   return Number.isInteger(n) && n >= min && n <= max;
 }
 

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
-import { cronProblem } from "../infra/cron";
+import { cronProblem } from "../shared-rules/cron";
 import { checkScript } from "./app-runtime";
 import { type AppJobCommon, appJob } from "./app-job";
 import { type Grantee, retains, waitsFor } from "./options";

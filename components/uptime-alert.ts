@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
+import { HOSTNAME } from "../shared-rules/hostname";
 import { waitsFor } from "./options";
 
 export interface UptimeAlertArgs {
@@ -14,8 +15,6 @@ export interface UptimeAlertArgs {
 }
 
 export const HEARTBEAT_PATH = "/__heartbeat__";
-
-const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
 /** `host` trimmed, lower-cased and without a trailing dot; refuses anything that is not a bare hostname. */
 export function checkedHost(host: string): string {

@@ -2,8 +2,15 @@ import { existsSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { z } from "zod";
 import { APP_VARIABLES, DERIVED_VARIABLES, ENV_NAME, RESERVED_VARIABLES, isSecretName, secretLookingValue } from "../shared-rules/app-env";
-import { cronProblem } from "./cron";
 import { artifactRegistryPath } from "../shared-rules/artifact-registry";
+import { EDITIONS, MAINTENANCE_WINDOW, RETAINED_BACKUPS, TIER } from "../shared-rules/cloud-sql";
+import { QUANTITY } from "../shared-rules/cloud-run-limits";
+import { cronProblem } from "../shared-rules/cron";
+import { GCP_PROJECT_ID, GCP_REGION } from "../shared-rules/gcp-ids";
+import { DIGEST } from "../shared-rules/image-tags";
+import { unanchored } from "../shared-rules/patterns";
+import { HOSTNAME, HOSTNAME_EXPECTED } from "../shared-rules/hostname";
+import { HH_MM } from "../shared-rules/time-of-day";
 import { PIPELINE_KEYS } from "./pipeline-spec";
 import type { StackKind } from "../shared-rules/stack-name";
 
@@ -11,6 +18,9 @@ import type { StackKind } from "../shared-rules/stack-name";
  * The config keys the program reads, each with its schema and the stack kinds that may set it. Schemas check one
  * key's shape and say what is expected; rules that span keys (a required variable, a secret declared twice) live in
  * spec.ts. Anything else under `monitor:` is refused as a typo.
+ *
+ * A default that is the same for every stack kind is the schema's (`.default`, and `.prefault({})` on a mapping, so
+ * that an absent key still gets its fields' defaults); one that depends on the kind is in spec.ts's table for it.
  */
 
 const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -43,15 +53,16 @@ const appSource = z
 /** `pulumi config` stores a boolean as text. */
 const flag = z.enum(["true", "false"], { error: 'expected true or false' }).transform((v) => v === "true");
 
-const gcpProject = z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "expected a GCP project id (6-30 chars, lowercase)");
-const gcpRegion = z.string().regex(/^[a-z]+-[a-z]+[0-9]+$/, "expected a GCP region such as us-central1");
+const gcpProject = z.string().regex(GCP_PROJECT_ID, "expected a GCP project id (6-30 chars, lowercase)");
+const gcpRegion = z.string().regex(GCP_REGION, "expected a GCP region such as us-central1");
 const variableName = z.string().regex(ENV_NAME, "expected an environment variable name [A-Z_][A-Z0-9_]*");
 const cron = z.string().superRefine((schedule, ctx) => {
   const problem = cronProblem(schedule);
   if (problem) ctx.addIssue({ code: "custom", message: `${problem} (Cloud Scheduler's unix cron, in UTC)` });
 });
-const quantity = z.string().regex(/^[0-9]+(Mi|Gi)$/, "expected a Kubernetes quantity such as 512Mi or 2Gi");
+const quantity = z.string().regex(QUANTITY, "expected a Kubernetes quantity such as 512Mi or 2Gi");
 const cpu = z.enum(["1", "2", "4", "8"]);
+const between = ({ min, max }: { readonly min: number; readonly max: number }) => z.number().int().min(min).max(max);
 
 /** Where a secret is declared instead of a plain value, for the env refusals' fix. */
 const SECRET_HOME = "monitor:secrets in Pulumi.<stack>.yaml; for previews, monitor:preview.sandboxSecrets";
@@ -95,7 +106,7 @@ const cirrus = z.strictObject({
   image: z
     .string()
     .regex(
-      /^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)+@sha256:[0-9a-f]{64}$/,
+      new RegExp(`^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+@${unanchored(DIGEST)}$`),
       "expected an image pinned by digest, <registry path>@sha256:<64 hex>, e.g. " +
         "us-docker.pkg.dev/moz-fx-cirrus-prod/cirrus-prod/cirrus@sha256:<digest>; a tag can move under a running service",
     ),
@@ -107,8 +118,8 @@ const cirrus = z.strictObject({
     error: 'expected "staging" or "production" (the channels of the monitor-web feature manifests in the image)',
   }),
   fmlPath: z.string().regex(/^\/[A-Za-z0-9._/-]+\.ya?ml$/, "expected an absolute path to a .yaml file inside the image").optional(),
-  cpu: z.enum(["1", "2"]).optional(),
-  memory: quantity.optional(),
+  cpu: z.enum(["1", "2"]).default("1"),
+  memory: quantity.default("512Mi"),
 });
 
 function remoteSettingsChangeset() {
@@ -128,14 +139,17 @@ const previewSettings = z.strictObject({
     .optional(),
   instanceConnectionName: z
     .string()
-    .regex(/^[a-z][a-z0-9-]+:[a-z]+-[a-z]+[0-9]+:[a-z][a-z0-9-]*$/, "expected <project>:<region>:<instance>")
+    .regex(
+      new RegExp(`^${unanchored(GCP_PROJECT_ID)}:${unanchored(GCP_REGION)}:[a-z][a-z0-9-]*$`),
+      "expected <project>:<region>:<instance>",
+    )
     .optional(),
-  sandboxSecrets: z.array(variableName).optional(),
-  maxConcurrent: z.number().int().min(1).max(100).optional(),
+  sandboxSecrets: z.array(variableName).default([]),
+  maxConcurrent: z.number().int().min(1).max(100).default(10),
   /** The sweeper destroys a preview whose stack was last updated longer ago than this. */
-  ttlDays: z.number().int().min(1).max(90).optional(),
-  maxInstances: z.number().int().min(1).max(10).optional(),
-  instanceTier: z.string().regex(/^db-[a-z0-9-]+$/, "expected a Cloud SQL tier such as db-custom-1-3840").optional(),
+  ttlDays: z.number().int().min(1).max(90).default(7),
+  maxInstances: z.number().int().min(1).max(10).default(2),
+  instanceTier: z.string().regex(TIER, "expected a Cloud SQL tier such as db-custom-1-3840").default("db-custom-1-3840"),
   cirrus: cirrus.optional(),
 });
 
@@ -148,13 +162,14 @@ const secretDeclarations = z.record(
 
 const database = z
   .strictObject({
-    tier: z.string().regex(/^db-[a-z0-9-]+$/, "expected a Cloud SQL tier such as db-custom-2-7680").optional(),
-    edition: z.enum(["ENTERPRISE", "ENTERPRISE_PLUS"]).optional(),
+    tier: z.string().regex(TIER, "expected a Cloud SQL tier such as db-custom-2-7680").optional(),
+    edition: z.enum(EDITIONS).optional(),
     highAvailability: z.boolean().optional(),
-    pointInTimeRecovery: z.boolean().optional(),
-    retainedBackups: z.number().int().min(1).max(365).optional(),
-    backupStartTime: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "expected HH:MM in UTC").optional(),
-    maintenanceWindow: z.strictObject({ day: z.number().int().min(1).max(7), hour: z.number().int().min(0).max(23) }).optional(),
+    /** Every environment keeps backups; point-in-time recovery unless its config turns it off. */
+    pointInTimeRecovery: z.boolean().default(true),
+    retainedBackups: between(RETAINED_BACKUPS).optional(),
+    backupStartTime: z.string().regex(HH_MM, "expected HH:MM in UTC").default("05:00"),
+    maintenanceWindow: z.strictObject({ day: between(MAINTENANCE_WINDOW.day), hour: between(MAINTENANCE_WINDOW.hour) }).optional(),
     maxConnections: z.number().int().min(25).max(262143).optional(),
   })
   .refine((d) => !(d.highAvailability && d.pointInTimeRecovery === false), {
@@ -163,16 +178,17 @@ const database = z
       "Fix: set pointInTimeRecovery: true, or highAvailability: false",
   });
 
+/** monitor-app.md: breaches every 10 minutes, unverified subscribers daily, Remote Settings hourly. */
 const schedules = z.strictObject({
-  dbPullBreaches: cron.optional(),
-  deleteUnverifiedSubscribers: cron.optional(),
-  remoteSettingsPullBreaches: cron.optional(),
+  dbPullBreaches: cron.default("*/10 * * * *"),
+  deleteUnverifiedSubscribers: cron.default("30 3 * * *"),
+  remoteSettingsPullBreaches: cron.default("15 * * * *"),
 });
 
 const worker = z.strictObject({
-  instances: z.number().int().min(1).max(10).optional(),
-  cpu: cpu.optional(),
-  memory: quantity.optional(),
+  instances: z.number().int().min(1).max(10).default(1),
+  cpu: cpu.default("1"),
+  memory: quantity.default("1Gi"),
 });
 
 const alerts = z.strictObject({
@@ -181,9 +197,7 @@ const alerts = z.strictObject({
     .optional(),
 });
 
-const hostname = z
-  .string()
-  .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/, "expected a hostname such as monitor.mozilla.org (no scheme, no path)");
+const hostname = z.string().regex(HOSTNAME, `expected ${HOSTNAME_EXPECTED}`);
 
 /**
  * Every key the program reads, and which stack kinds may set it ("deploys": previews, stage and prod); anything else
@@ -199,14 +213,14 @@ const KEYS = {
   "monitor:bootstrap": { schema: flag.optional(), kinds: "environments" },
   "monitor:connectionPool": { schema: connectionPool.optional(), kinds: "deploys" },
   "monitor:env": { schema: envMap, kinds: "all" },
-  "monitor:preview": { schema: previewSettings.optional(), kinds: "all" },
+  "monitor:preview": { schema: previewSettings.prefault({}), kinds: "all" },
   "monitor:service": { schema: sizing.optional(), kinds: "environments" },
   "monitor:secrets": { schema: secretDeclarations.optional(), kinds: "environments" },
   "monitor:secretValues": { schema: z.record(variableName, z.string()).optional(), kinds: "environments" },
   "monitor:domain": { schema: hostname.optional(), kinds: "environments" },
-  "monitor:database": { schema: database.optional(), kinds: "environments" },
-  "monitor:schedules": { schema: schedules.optional(), kinds: "environments" },
-  "monitor:worker": { schema: worker.optional(), kinds: "environments" },
+  "monitor:database": { schema: database.prefault({}), kinds: "environments" },
+  "monitor:schedules": { schema: schedules.prefault({}), kinds: "environments" },
+  "monitor:worker": { schema: worker.prefault({}), kinds: "environments" },
   "monitor:alerts": { schema: alerts.optional(), kinds: "environments" },
   "monitor:cirrus": { schema: cirrus.optional(), kinds: "environments" },
   "monitor:pipeline": { schema: PIPELINE_KEYS["monitor:pipeline"], kinds: "pipeline" },
@@ -269,6 +283,43 @@ function fixFor(key: Key, path: string, file: string): string {
     : `correct ${path} in ${file.split(" ")[0]} as expected`;
 }
 
+/** One key's value, or `ok: false` with its problems added to `problems`. */
+function parseKey(
+  key: Key,
+  stack: StackKind,
+  raw: string | undefined,
+  file: string,
+  problems: string[],
+): { ok: true; value: unknown } | { ok: false } {
+  const { schema, kinds } = KEYS[key];
+  const refusal = raw === undefined ? undefined : misplaced(kinds, stack);
+  if (refusal) {
+    problems.push(`${key} in ${file}: ${refusal}`);
+    return { ok: false };
+  }
+  let input: unknown = raw;
+  if (raw !== undefined && STRUCTURED.has(key)) {
+    try {
+      input = JSON.parse(raw);
+    } catch {
+      problems.push(`${key} in ${file}: expected a YAML mapping, got text that is not one. Fix: ${fixFor(key, key, file)}`);
+      return { ok: false };
+    }
+  }
+  if (input === undefined && !schema.safeParse(undefined).success) {
+    problems.push(`${key} in ${file}: required but not set. Fix: add it`);
+    return { ok: false };
+  }
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  for (const issue of parsed.error.issues) {
+    const path = [key, ...issue.path.map(String)].join(".");
+    const fix = issue.message.includes("Fix:") ? "" : `. Fix: ${fixFor(key, path, file)}`;
+    problems.push(`${path} in ${file}: ${issue.message}${fix}`);
+  }
+  return { ok: false };
+}
+
 /** Parses every key of a flat config map (`namespace:key` → text), collecting one problem per bad key or field. */
 export function readKeys(
   stack: StackKind,
@@ -284,35 +335,13 @@ export function readKeys(
     }
   }
   for (const key of Object.keys(KEYS) as Key[]) {
-    const { schema, kinds } = KEYS[key];
-    const raw = config[key];
-    const refusal = raw === undefined ? undefined : misplaced(kinds, stack);
-    if (refusal) {
-      problems.push(`${key} in ${file}: ${refusal}`);
-      continue;
-    }
-    let input: unknown = raw;
-    if (raw !== undefined && STRUCTURED.has(key)) {
-      try {
-        input = JSON.parse(raw);
-      } catch {
-        problems.push(`${key} in ${file}: expected a YAML mapping, got text that is not one. Fix: ${fixFor(key, key, file)}`);
-        continue;
-      }
-    }
-    if (input === undefined && !schema.safeParse(undefined).success) {
-      problems.push(`${key} in ${file}: required but not set. Fix: add it`);
-      continue;
-    }
-    const parsed = schema.safeParse(input);
-    if (parsed.success) {
-      values[key] = parsed.data;
+    const parsed = parseKey(key, stack, config[key], file, problems);
+    if (parsed.ok) {
+      values[key] = parsed.value;
     } else {
-      for (const issue of parsed.error.issues) {
-        const path = [key, ...issue.path.map(String)].join(".");
-        const fix = issue.message.includes("Fix:") ? "" : `. Fix: ${fixFor(key, path, file)}`;
-        problems.push(`${path} in ${file}: ${issue.message}${fix}`);
-      }
+      // A refused key reads as its default, if it has one, so that the spec reads on and reports its own problems.
+      const fallback = KEYS[key].schema.safeParse(undefined);
+      if (fallback.success) values[key] = fallback.data;
     }
   }
   return values as Values;

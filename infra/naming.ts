@@ -1,3 +1,4 @@
+import { NAME_LIMITS } from "../shared-rules/name-limits";
 import type { StackKind } from "../shared-rules/stack-name";
 
 /**
@@ -39,24 +40,6 @@ export const PREVIEW_PLATFORM_NAMES = {
 
 /** The app's Pub/Sub names (monitor-app.md): the same in every environment's own project. */
 export const PUBSUB_NAMES = { topic: "hibp-breaches", subscription: "hibp-breaches-alerts" } as const;
-
-/** Length of the digest prefix used as a migration's execution token (see NAME_LIMITS.migrationJob). */
-export const EXECUTION_TOKEN_LENGTH = 12;
-
-/** Limits the APIs enforce (and the headroom a derived suffix needs). */
-export const NAME_LIMITS = {
-  /** Cloud Run service names: the URL `<name>-<project number>.<region>.run.app` needs a 63-char DNS label. */
-  service: 49,
-  /** Cloud Run job names; `runExecutionToken` must fit beside the name within 63. */
-  migrationJob: 63 - 1 - EXECUTION_TOKEN_LENGTH,
-  /** IAM service account ids: 6 to 30 characters. */
-  runtimeServiceAccount: 30,
-  /** Postgres identifiers. */
-  database: 63,
-  databaseUser: 63,
-  /** Secret Manager secret ids. */
-  secret: 255,
-} as const;
 
 export function namesFor(stack: StackKind): Names {
   const environment = stack.kind === "preview" ? `pr-${stack.pr}` : stack.kind;

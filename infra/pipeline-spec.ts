@@ -3,6 +3,7 @@ import type { Values } from "./config-keys";
 import { type Labels, labelsFor } from "./naming";
 import { DEPLOY_ENVIRONMENTS, type DeployEnvironment, INFRA_COMMIT_PLACEHOLDER } from "./pipeline-contract";
 import { artifactRegistryPath } from "../shared-rules/artifact-registry";
+import { GCP_PROJECT_ID } from "../shared-rules/gcp-ids";
 import type { StackKind } from "../shared-rules/stack-name";
 
 /**
@@ -11,7 +12,7 @@ import type { StackKind } from "../shared-rules/stack-name";
  * is refused here, with the stack, the key and the fix, before a resource exists.
  */
 
-const gcpProject = z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "expected a GCP project id (6-30 chars, lowercase)");
+const gcpProject = z.string().regex(GCP_PROJECT_ID, "expected a GCP project id (6-30 chars, lowercase)");
 /** GitHub's numeric ids: what the OIDC token's repository_id / repository_owner_id claims carry (as text). */
 const githubId = z.number().int().positive("expected GitHub's numeric id (gh api repos/<owner>/<name> --jq .id)");
 
@@ -149,8 +150,7 @@ export function pipelineSpec(
 
   // The key's schema already refused anything but an Artifact Registry path.
   const registryPath = artifactRegistryPath(values["monitor:imageRepository"] ?? "");
-  const preview = values["monitor:preview"] ?? {};
-  const previews = { ttlDays: preview.ttlDays ?? 7, cap: preview.maxConcurrent ?? 10 };
+  const previews = { ttlDays: values["monitor:preview"].ttlDays, cap: values["monitor:preview"].maxConcurrent };
   const registrySettings = { ...REGISTRY_DEFAULTS, ...settings?.registry };
   if (registrySettings.prImageTtlDays < previews.ttlDays) {
     problems.push(

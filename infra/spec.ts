@@ -1,10 +1,10 @@
-import { CIRRUS_PORT, type CirrusSettings } from "../components/cirrus";
-import { ENTERPRISE_ONLY_TIER } from "../components/postgres-instance";
+import { CIRRUS_PORT, type CirrusSettings } from "../shared-rules/cirrus";
+import { type Edition, ENTERPRISE_ONLY_TIER } from "../shared-rules/cloud-sql";
 import { RESERVED_CONNECTIONS, connectionsNeeded, maxConnectionsFor } from "../shared-rules/connection-budget";
 import { APP_VARIABLES, DERIVED_VARIABLES, REQUIRED_VARIABLES, appEnvFor, knexPoolMax } from "../shared-rules/app-env";
 import { type Values, readKeys } from "./config-keys";
 import { TAG_RULES } from "../shared-rules/image-tags";
-import { cpuMemoryProblem } from "../shared-rules/cloud-run-limits";
+import { MAX_CPU_PER_INSTANCE, cpuMemoryProblem } from "../shared-rules/cloud-run-limits";
 import type { ServiceSizing, WorkerSizing } from "../shared-rules/sizing";
 import { type Labels, type Names, labelsFor, nameLimitViolations, namesFor } from "./naming";
 import { type PipelineSpec, pipelineSpec } from "./pipeline-spec";
@@ -56,7 +56,7 @@ export type SecretSpec =
 
 export interface DatabaseSettings {
   tier: string;
-  edition: "ENTERPRISE" | "ENTERPRISE_PLUS";
+  edition: Edition;
   highAvailability: boolean;
   backups: { enabled: boolean; pointInTimeRecovery: boolean; retainedBackups: number; startTime: string };
   maintenanceWindow: { day: number; hour: number };
@@ -140,33 +140,28 @@ export class ConfigError extends Refusal {
   }
 }
 
-// Defaults: what an environment gets when its stack file says nothing. Prod's are the safe ones.
-const PREVIEW_SIZING: Omit<ServiceSizing, "maxInstances"> = { minInstances: 0, cpu: "1", memory: "512Mi", concurrency: 80 };
-const SERVICE_DEFAULTS: Record<"stage" | "prod", ServiceSizing> = {
-  stage: { minInstances: 0, maxInstances: 5, cpu: "1", memory: "1Gi", concurrency: 80 },
-  prod: { minInstances: 2, maxInstances: 50, cpu: "2", memory: "2Gi", concurrency: 80 },
+// Defaults that depend on the stack kind, one table per kind: what a stack gets when its config says nothing.
+// Prod's are the safe ones. Defaults that do not depend on the kind are the keys' schemas' (config-keys.ts).
+
+/** A preview's web service; its maxInstances is monitor:preview.maxInstances, which the platform is sized for. */
+const PREVIEW_DEFAULTS: { service: Omit<ServiceSizing, "maxInstances"> } = {
+  service: { minInstances: 0, cpu: "1", memory: "512Mi", concurrency: 80 },
 };
-const DATABASE_DEFAULTS: Record<"stage" | "prod", Omit<DatabaseSettings, "maxConnections">> = {
+
+interface EnvironmentDefaults {
+  service: ServiceSizing;
+  database: Omit<DatabaseSettings, "maxConnections" | "backups"> & { retainedBackups: number };
+}
+
+const ENVIRONMENT_DEFAULTS: Record<"stage" | "prod", EnvironmentDefaults> = {
   stage: {
-    tier: "db-custom-1-3840",
-    edition: "ENTERPRISE",
-    highAvailability: false,
-    backups: { enabled: true, pointInTimeRecovery: true, retainedBackups: 7, startTime: "05:00" },
-    maintenanceWindow: { day: 2, hour: 6 },
+    service: { minInstances: 0, maxInstances: 5, cpu: "1", memory: "1Gi", concurrency: 80 },
+    database: { tier: "db-custom-1-3840", edition: "ENTERPRISE", highAvailability: false, retainedBackups: 7, maintenanceWindow: { day: 2, hour: 6 } },
   },
   prod: {
-    tier: "db-custom-2-7680",
-    edition: "ENTERPRISE",
-    highAvailability: true,
-    backups: { enabled: true, pointInTimeRecovery: true, retainedBackups: 30, startTime: "05:00" },
-    maintenanceWindow: { day: 3, hour: 6 },
+    service: { minInstances: 2, maxInstances: 50, cpu: "2", memory: "2Gi", concurrency: 80 },
+    database: { tier: "db-custom-2-7680", edition: "ENTERPRISE", highAvailability: true, retainedBackups: 30, maintenanceWindow: { day: 3, hour: 6 } },
   },
-};
-/** monitor-app.md: breaches every 10 minutes, unverified subscribers daily, Remote Settings hourly. */
-const SCHEDULE_DEFAULTS: Schedules = {
-  dbPullBreaches: "*/10 * * * *",
-  deleteUnverifiedSubscribers: "30 3 * * *",
-  remoteSettingsPullBreaches: "15 * * * *",
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -195,18 +190,7 @@ export function buildSpec(
 }
 
 function previewSettingsOf(values: Values): PreviewSettings {
-  const settings = values["monitor:preview"] ?? {};
-  return {
-    platformStack: settings.platformStack,
-    instanceConnectionName: settings.instanceConnectionName,
-    sandboxSecrets: settings.sandboxSecrets ?? [],
-    maxConcurrent: settings.maxConcurrent ?? 10,
-    ttlDays: settings.ttlDays ?? 7,
-    maxInstances: settings.maxInstances ?? 2,
-    instanceTier: settings.instanceTier ?? "db-custom-1-3840",
-    cirrus: settings.cirrus,
-    connectionPool: values["monitor:connectionPool"] ?? knexPoolMax(appEnvFor("preview")),
-  };
+  return { ...values["monitor:preview"], connectionPool: values["monitor:connectionPool"] ?? knexPoolMax(appEnvFor("preview")) };
 }
 
 function plainEnv(values: Values): Record<string, string> {
@@ -315,17 +299,16 @@ function cirrusSettings(
     appName: config!.appName,
     channel: config!.channel,
     fmlPath: config!.fmlPath ?? `/fml/monitor-web/${config!.channel}.fml.yaml`,
-    cpu: config!.cpu ?? "1",
-    memory: config!.memory ?? "512Mi",
+    cpu: config!.cpu,
+    memory: config!.memory,
     environmentName: names.service,
   };
   if (stack.kind === "prod" && settings.channel !== "production") {
     problems.push(`${key}.channel in ${file}: prod would serve ${settings.channel} experiments to users. Fix: set it to production`);
   }
-  // Cloud Run gives an instance at most 8 vCPU, shared by its containers.
-  if (Number(service.cpu) + Number(settings.cpu) > 8) {
+  if (Number(service.cpu) + Number(settings.cpu) > MAX_CPU_PER_INSTANCE) {
     problems.push(
-      `${key}.cpu in ${file}: the app's ${service.cpu} and Cirrus's ${settings.cpu} vCPU exceed Cloud Run's 8 per instance. ` +
+      `${key}.cpu in ${file}: the app's ${service.cpu} and Cirrus's ${settings.cpu} vCPU exceed Cloud Run's ${MAX_CPU_PER_INSTANCE} per instance. ` +
         "Fix: lower monitor:service.cpu or the sidecar's cpu",
     );
   }
@@ -361,7 +344,7 @@ function previewSpec(
     problems,
   );
 
-  const service = { ...PREVIEW_SIZING, maxInstances: preview.maxInstances };
+  const service = { ...PREVIEW_DEFAULTS.service, maxInstances: preview.maxInstances };
   const names = namesFor(stack);
   checkNames(stack, names, [...generatedSecrets, "DATABASE_URL"], problems);
   const cirrus = cirrusSettings(stack, env, preview.cirrus, "monitor:preview.cirrus", service, names, file, problems);
@@ -446,28 +429,27 @@ function environmentSpec(
     problems.push(`monitor:domain in ${file}: required for ${kind} (its public hostname). Fix: add it, e.g. monitor.mozilla.org`);
   }
 
-  const service = { ...SERVICE_DEFAULTS[kind], ...values["monitor:service"] };
+  const defaults = ENVIRONMENT_DEFAULTS[kind];
+  const service = { ...defaults.service, ...values["monitor:service"] };
   checkSizing(service, file, problems);
   checkResources("monitor:service", service, file, problems);
 
-  const db = values["monitor:database"] ?? {};
-  const defaults = DATABASE_DEFAULTS[kind];
+  const db = values["monitor:database"];
   const databaseSettings: DatabaseSettings = {
-    tier: db.tier ?? defaults.tier,
-    edition: db.edition ?? defaults.edition,
-    highAvailability: db.highAvailability ?? defaults.highAvailability,
+    tier: db.tier ?? defaults.database.tier,
+    edition: db.edition ?? defaults.database.edition,
+    highAvailability: db.highAvailability ?? defaults.database.highAvailability,
     backups: {
       enabled: true,
-      pointInTimeRecovery: db.pointInTimeRecovery ?? defaults.backups.pointInTimeRecovery,
-      retainedBackups: db.retainedBackups ?? defaults.backups.retainedBackups,
-      startTime: db.backupStartTime ?? defaults.backups.startTime,
+      pointInTimeRecovery: db.pointInTimeRecovery,
+      retainedBackups: db.retainedBackups ?? defaults.database.retainedBackups,
+      startTime: db.backupStartTime,
     },
-    maintenanceWindow: db.maintenanceWindow ?? defaults.maintenanceWindow,
+    maintenanceWindow: db.maintenanceWindow ?? defaults.database.maintenanceWindow,
     maxConnections: 0,
   };
-  const schedules = { ...SCHEDULE_DEFAULTS, ...values["monitor:schedules"] };
-  const worker = values["monitor:worker"] ?? {};
-  const workerSizing = { instances: worker.instances ?? 1, cpu: worker.cpu ?? "1", memory: worker.memory ?? "1Gi" };
+  const schedules: Schedules = values["monitor:schedules"];
+  const workerSizing = values["monitor:worker"];
   checkResources("monitor:worker", workerSizing, file, problems);
   // Every process that may hold a pool at once: web instances, worker instances, one task per scheduled job, and
   // the migration.

@@ -1,3 +1,6 @@
+import { GCP_PROJECT_ID } from "./gcp-ids";
+import { unanchored } from "./patterns";
+
 /**
  * An Artifact Registry Docker path, `<location>-docker.pkg.dev/<project>/<repository>/<image>`, as its API names the
  * parts. The config refuses any other registry (tags are resolved through this API), the pipeline stack creates
@@ -13,7 +16,9 @@ export interface ArtifactRegistryPath {
   image: string;
 }
 
-const AR_PATH = /^(([a-z0-9-]+)-docker\.pkg\.dev)\/([a-z][a-z0-9-]{4,28}[a-z0-9])\/([a-z][a-z0-9-]{0,62})\/([a-z0-9][a-z0-9._/-]*)$/;
+const AR_PATH = new RegExp(
+  `^(([a-z0-9-]+)-docker\\.pkg\\.dev)/(${unanchored(GCP_PROJECT_ID)})/([a-z][a-z0-9-]{0,62})/([a-z0-9][a-z0-9._/-]*)$`,
+);
 
 /** `us-docker.pkg.dev/p/r/image` → its parts, or undefined when it is not an Artifact Registry Docker path. */
 export function artifactRegistryPath(repository: string): ArtifactRegistryPath | undefined {

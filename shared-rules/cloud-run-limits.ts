@@ -17,9 +17,15 @@ const MIN_MEMORY_GIB_FOR_CPU: ReadonlyArray<readonly [cpu: number, gib: number]>
   [4, 2],
 ];
 
+/** A memory quantity as this project writes one: `512Mi`, `2Gi`. */
+export const QUANTITY = /^([0-9]+)(Mi|Gi)$/;
+
+/** vCPUs one instance may have in all, shared by its containers (the app and any sidecar). */
+export const MAX_CPU_PER_INSTANCE = 8;
+
 /** `512Mi`, `2Gi` → GiB; undefined for anything else. */
 export function quantityGiB(quantity: string): number | undefined {
-  const m = /^([0-9]+)(Mi|Gi)$/.exec(quantity);
+  const m = QUANTITY.exec(quantity);
   if (!m) return undefined;
   return m[2] === "Gi" ? Number(m[1]) : Number(m[1]) / 1024;
 }

@@ -1,10 +1,19 @@
 /**
  * The image tags this project deploys (monitor-app.md: how images are tagged): a short commit SHA on every push to
  * main (stage), and a calendar tag `YYYY.MM.DD`, `.N` for a second release on one day (prod). The config, the
- * release scripts and the engine's mocks read tags with these, so there is one idea of what a release is.
+ * release scripts and the engine's mocks read tags with these, so there is one idea of what a release is; and the
+ * digest every tag resolves to, which is all a container may run by (the config, the image resolver, the pack).
  */
 
+import { unanchored } from "./patterns";
+
 export const SHORT_SHA = /^[0-9a-f]{7,40}$/;
+
+/** An image digest as registries report it. */
+export const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/** `<repository>@sha256:<64 hex>`: an image pinned by digest, the only form a container may run (a tag can move). */
+export const PINNED_IMAGE = new RegExp(`^[^@\\s]+@${unanchored(DIGEST)}$`);
 const CALENDAR_TAG = /^(\d{4})\.(\d{2})\.(\d{2})(?:\.([1-9][0-9]*))?$/;
 
 export interface CalendarTag {

@@ -6,8 +6,8 @@
  * as its message alone. Any other error goes through `util.inspect(err, { colors: true })`, which prints the stack
  * trace, every own field (`{ problems: [...] }`) and colour codes. The SDK knows a RunError by a field, not by its
  * class (RunError.isInstance, so that it works across copies of the SDK): a refusal carries that field, and so
- * reads in `pulumi preview` exactly as in `npm run plan`, without this file importing the SDK (shared rules stand
- * alone; see policies/sync-shared-rules.js).
+ * reads in `pulumi preview` exactly as in `npm run plan`, without this file importing the SDK (shared rules import only
+ * each other; see policies/sync-shared-rules.js).
  */
 export class Refusal extends Error {
   /** What RunError.isInstance checks (@pulumi/pulumi/errors.js). */

@@ -1,3 +1,5 @@
+import { Refusal } from "./refusal";
+
 /**
  * The stack name alone selects what a stack is: `pr-<N>` is a pull request's preview, and the three long-lived
  * stacks are named for what they own. Anything else is refused before a resource exists.
@@ -15,23 +17,14 @@ export const VALID_STACK_FORMS = [
   "pipeline",
 ] as const;
 
-/**
- * A refusal as shared-rules/refusal.ts describes it (shared rules import nothing, hence the repetition): Pulumi's
- * runner prints it as its message alone, and it carries no trace for the runner to inspect.
- */
-export class StackNameError extends Error {
-  /** What RunError.isInstance checks (@pulumi/pulumi/errors.js). */
-  readonly __pulumiRunError = true;
-
+/** A stack name the program does not know: refused with every valid form, before anything else is read. */
+export class StackNameError extends Refusal {
   constructor(readonly stackName: string) {
     super(
       `Stack "${stackName}" is not a stack of the monitor project. Valid stack names:\n` +
         VALID_STACK_FORMS.map((form) => `  - ${form}`).join("\n") +
         `\nFix: select one with \`pulumi stack select <name>\` (or \`npm run plan -- <name>\`).`,
     );
-    const hidden = { enumerable: false, configurable: true, writable: true };
-    Object.defineProperty(this, "name", { ...hidden, value: "StackNameError" });
-    Object.defineProperty(this, "stack", { ...hidden, value: `StackNameError: ${this.message}` });
   }
 }
 

@@ -5,7 +5,7 @@ import { PROJECT, ofType, one, evaluateComponent } from "./harness";
 import type { AppRuntime } from "../components/app-runtime";
 import { BreachAlertsWorker, type BreachAlertsWorkerArgs } from "../components/breach-alerts-worker";
 import { ScheduledJob, type ScheduledJobArgs } from "../components/scheduled-job";
-import { cronProblem } from "../infra/cron";
+import { cronProblem } from "../shared-rules/cron";
 
 const IMAGE = `us-docker.pkg.dev/${PROJECT}/monitor-nonprod/blurts-server@sha256:${"ab".repeat(32)}`;
 const RUNTIME_SA = `monitor-stage-run@${PROJECT}.iam.gserviceaccount.com`;

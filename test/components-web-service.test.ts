@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { CIRRUS_PORT, cirrusSidecar } from "../components/cirrus";
+import { cirrusSidecar } from "../components/cirrus";
+import { CIRRUS_PORT } from "../shared-rules/cirrus";
 import { APP_CONTAINER, WebService, type WebServiceArgs } from "../components/web-service";
 import type { Evaluation, Registration } from "../infra/engine/evaluate";
 import { mockProjectNumber } from "../infra/engine/mocks";

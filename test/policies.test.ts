@@ -4,7 +4,7 @@ import { SERVICE, JOB, WORKER_POOL, INSTANCE, DATABASE, SECRET, INVOKER } from "
 import type { Registration } from "../infra/engine/evaluate";
 import { defaultMaxConnections } from "../shared-rules/connection-budget";
 import { NotApplicable, resourceArgs, runPolicies } from "../policies/offline";
-import { namesRepository, policies } from "../policies/rules";
+import { namesRepository, pinsWorkflow, policies } from "../policies/rules";
 
 // Each rule gets a resource that breaks it and one that passes, run through the same runner as the real stacks.
 
@@ -527,6 +527,14 @@ describe("workload-identity-pins-workflow", () => {
       "not-a-pin does not pin the workflow: compare assertion.job_workflow_ref with the reusable workflows at a commit, " +
         "e.g. assertion.job_workflow_ref in ['<owner>/<repo>/.github/workflows/deploy.yml@<sha>']",
     ]);
+  });
+
+  it("recognises the forms a condition pins a workflow in, as it does for the repository", () => {
+    expect(pinsWorkflow("'o/r/.github/workflows/d.yml@abc' == assertion.job_workflow_ref")).toBe(true);
+    expect(pinsWorkflow('assertion.job_workflow_ref in ["o/r/.github/workflows/d.yml@abc"]')).toBe(true);
+    expect(pinsWorkflow("assertion.job_workflow_ref.endsWith('@refs/heads/main')")).toBe(false);
+    expect(pinsWorkflow("assertion.job_workflow_ref_x == 'o/r/.github/workflows/d.yml@abc'")).toBe(false);
+    expect(pinsWorkflow("assertion.job_workflow_ref == ''")).toBe(false);
   });
 });
 

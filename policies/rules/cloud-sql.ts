@@ -1,0 +1,77 @@
+import { type ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
+import * as sql from "@pulumi/gcp/sql";
+import { stackOf } from "./stack";
+
+/** Cloud SQL: prod's data survives a bad migration or a zone outage, and no instance is open to the internet. */
+
+export const prodDatabaseRecoverable: ResourceValidationPolicy = {
+  name: "prod-database-recoverable",
+  description: "Prod Cloud SQL has backups, point-in-time recovery and a standby in a second zone.",
+  // Mandatory: without these a bad migration or a zone outage loses users' data or takes Monitor down.
+  enforcementLevel: "mandatory",
+  validateResource: validateResourceOfType(sql.DatabaseInstance, (instance, args, reportViolation) => {
+    if (stackOf(args.urn)?.kind !== "prod") return args.notApplicable("only prod");
+    const settings = instance.settings;
+    if (settings?.backupConfiguration?.enabled !== true) {
+      reportViolation(`${args.name} has no automated backups: set settings.backupConfiguration.enabled: true`);
+    }
+    if (settings?.backupConfiguration?.pointInTimeRecoveryEnabled !== true) {
+      reportViolation(
+        `${args.name} has no point-in-time recovery: set settings.backupConfiguration.pointInTimeRecoveryEnabled: true`,
+      );
+    }
+    if (settings?.availabilityType !== "REGIONAL") {
+      reportViolation(
+        `${args.name} is not highly available (availabilityType ${settings?.availabilityType ?? "unset"}): ` +
+          'set settings.availabilityType: "REGIONAL"',
+      );
+    }
+  }),
+};
+
+const ENCRYPTED_SSL_MODES = ["ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"];
+
+export const cloudSqlEncryptedConnections: ResourceValidationPolicy = {
+  name: "cloudsql-encrypted-connections",
+  description: "Cloud SQL instances refuse unencrypted connections.",
+  // Mandatory: database credentials and users' data would otherwise cross the network in clear.
+  enforcementLevel: "mandatory",
+  validateResource: validateResourceOfType(sql.DatabaseInstance, (instance, args, reportViolation) => {
+    const sslMode = instance.settings?.ipConfiguration?.sslMode;
+    if (!sslMode || !ENCRYPTED_SSL_MODES.includes(sslMode)) {
+      reportViolation(
+        `${args.name} accepts unencrypted connections (sslMode ${sslMode ?? "unset"}): ` +
+          'set settings.ipConfiguration.sslMode: "ENCRYPTED_ONLY"',
+      );
+    }
+  }),
+};
+
+/**
+ * A public IP is allowed only with `connectorEnforcement: "REQUIRED"`: then every connection goes through the Cloud
+ * SQL connector or Auth Proxy, which checks IAM, and GCP rejects direct ones, so the address is reachable but not
+ * usable. Without it, an authorized network lets a password alone in. A network open to all of the internet is
+ * refused even with enforcement, since lifting enforcement would then expose the instance at once.
+ */
+export const cloudSqlNoOpenPublicIp: ResourceValidationPolicy = {
+  name: "cloudsql-no-open-public-ip",
+  description: "Cloud SQL instances are not reachable from the internet except through the Cloud SQL connector.",
+  // Mandatory: an exposed Postgres is brute-forced within hours.
+  enforcementLevel: "mandatory",
+  validateResource: validateResourceOfType(sql.DatabaseInstance, (instance, args, reportViolation) => {
+    const ip = instance.settings?.ipConfiguration;
+    const open = (ip?.authorizedNetworks ?? []).filter((n) => /\/0$/.test(n.value));
+    if (open.length > 0) {
+      reportViolation(`${args.name} allows ${open.map((n) => n.value).join(", ")}: remove it from authorizedNetworks`);
+    }
+    // GCP assigns a public address unless told not to.
+    const publicIp = ip?.ipv4Enabled !== false;
+    if (publicIp && instance.settings?.connectorEnforcement !== "REQUIRED") {
+      reportViolation(
+        `${args.name} has a public IP that accepts direct connections: set settings.connectorEnforcement: "REQUIRED" ` +
+          "(connections only through the Cloud SQL connector) or settings.ipConfiguration.ipv4Enabled: false",
+      );
+    }
+  }),
+};
+
