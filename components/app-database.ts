@@ -44,7 +44,12 @@ export class AppDatabase extends pulumi.ComponentResource {
     const database = new gcp.sql.Database(
       name,
       // PREVENT makes the provider refuse a delete too, beside Pulumi's protect; previews must be deletable.
-      { project: args.project, instance: args.instance, name: args.databaseName, deletionPolicy: protect ? "PREVENT" : "DELETE" },
+      {
+        project: args.project,
+        instance: args.instance,
+        name: args.databaseName,
+        deletionPolicy: protect ? "PREVENT" : "DELETE",
+      },
       { parent: this, dependsOn: [user], protect },
     );
     this.databaseName = database.name;

@@ -29,11 +29,7 @@ export interface AppJobArgs extends AppJobCommon {
  * The Cloud Run job that runs `npm run <script>` with the app's runtime: one task, the same image, env, secrets and
  * Cloud SQL socket as the web service. `retain` sets both Pulumi's protect and Cloud Run's deletion protection.
  */
-export function appJob(
-  name: string,
-  args: AppJobArgs,
-  opts: pulumi.CustomResourceOptions,
-): gcp.cloudrunv2.Job {
+export function appJob(name: string, args: AppJobArgs, opts: pulumi.CustomResourceOptions): gcp.cloudrunv2.Job {
   const { volumes, container } = npmScriptTemplate(args.runtime, args.script);
   const retain = retains(args);
   return new gcp.cloudrunv2.Job(

@@ -91,6 +91,8 @@ export function npmScriptTemplate(runtime: AppRuntime, script: string) {
 /** Refuses what is not an npm script name, before a component that runs it registers anything. */
 export function checkScript(script: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9:._-]*$/.test(script)) {
-    throw new Error(`"${script}" is not an npm script name (letters, digits and : . _ - only, e.g. "cron:breach-alerts")`);
+    throw new Error(
+      `"${script}" is not an npm script name (letters, digits and : . _ - only, e.g. "cron:breach-alerts")`,
+    );
   }
 }

@@ -124,10 +124,13 @@ export function owedVersions(
     const command = `gcloud secrets versions add ${secretId} --project ${project} --data-file=-`;
     try {
       const latest = await gcp.secretmanager.getSecretVersion({ project, secret: secretId, fetchSecretData: false });
-      return latest.enabled ? undefined : { variable, command, why: `its latest version (${latest.version}) is disabled` };
+      return latest.enabled
+        ? undefined
+        : { variable, command, why: `its latest version (${latest.version}) is disabled` };
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      if (/not ?found|404|NOT_FOUND|no versions/i.test(message)) return { variable, command, why: "it has no version yet" };
+      if (/not ?found|404|NOT_FOUND|no versions/i.test(message))
+        return { variable, command, why: "it has no version yet" };
       // Strict (a deploy): any other failure is the provider's to report. A bootstrap lists what it cannot confirm
       // (the API may only now be enabled), so its list errs towards a version too many.
       if (strict) throw err;

@@ -34,10 +34,14 @@ export class BreachAlertsWorker extends pulumi.ComponentResource {
     const instances = args.instances ?? 1;
     const missing = REQUIRED_ENV.filter((variable) => !(variable in args.runtime.env));
     if (missing.length > 0) {
-      throw new Error(`BreachAlertsWorker "${name}": runtime.env lacks ${missing.join(", ")}, which the consumer needs to start`);
+      throw new Error(
+        `BreachAlertsWorker "${name}": runtime.env lacks ${missing.join(", ")}, which the consumer needs to start`,
+      );
     }
     if (!Number.isInteger(instances) || instances < 1) {
-      throw new Error(`BreachAlertsWorker "${name}": instances must be an integer of at least 1 (always on), got ${instances}`);
+      throw new Error(
+        `BreachAlertsWorker "${name}": instances must be an integer of at least 1 (always on), got ${instances}`,
+      );
     }
     const { volumes, container } = npmScriptTemplate(args.runtime, "cron:breach-alerts");
     super("monitor:components:BreachAlertsWorker", name, {}, opts);

@@ -109,7 +109,12 @@ export class BreachNotifications extends pulumi.ComponentResource {
   grantSubscribe(grantee: Grantee): pulumi.Resource {
     return new gcp.pubsub.SubscriptionIAMMember(
       `${this.name}-subscriber-${grantee.key}`,
-      { project: this.project, subscription: this.subscriptionName, role: "roles/pubsub.subscriber", member: grantee.member },
+      {
+        project: this.project,
+        subscription: this.subscriptionName,
+        role: "roles/pubsub.subscriber",
+        member: grantee.member,
+      },
       { parent: this },
     );
   }

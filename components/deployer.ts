@@ -94,7 +94,11 @@ const PREVIEW_ACCOUNTS = `resource.name.extract("serviceAccounts/{account}@").st
 export function previewGrants(project: string, projectNumber: pulumi.Input<string>): ProjectGrant[] {
   const sharedInstance = `projects/${project}/instances/${PREVIEW_PLATFORM_NAMES.instance}`;
   return [
-    { project, role: "roles/run.admin", why: "creates its preview's service and migration job, and makes the service public" },
+    {
+      project,
+      role: "roles/run.admin",
+      why: "creates its preview's service and migration job, and makes the service public",
+    },
     {
       project,
       role: "roles/cloudsql.admin",
@@ -110,13 +114,15 @@ export function previewGrants(project: string, projectNumber: pulumi.Input<strin
       why: "creates its preview's secrets and lets the preview read the sandbox secrets stage owns",
       condition: {
         title: "preview-secrets",
-        expression: pulumi.output(projectNumber).apply((n) =>
-          onlyFor(
-            "secretmanager.googleapis.com/Secret",
-            `resource.name.startsWith("projects/${n}/secrets/monitor-pr-") || ` +
-              `resource.name.startsWith("projects/${n}/secrets/monitor-preview-")`,
+        expression: pulumi
+          .output(projectNumber)
+          .apply((n) =>
+            onlyFor(
+              "secretmanager.googleapis.com/Secret",
+              `resource.name.startsWith("projects/${n}/secrets/monitor-pr-") || ` +
+                `resource.name.startsWith("projects/${n}/secrets/monitor-preview-")`,
+            ),
           ),
-        ),
       },
     },
     {
@@ -137,30 +143,62 @@ export function previewGrants(project: string, projectNumber: pulumi.Input<strin
       why: "lets the preview's runtime account connect to the shared instance (roles/cloudsql.client), nothing else",
       condition: { title: "cloudsql-client-only", expression: onlyGrants(["roles/cloudsql.client"]) },
     },
-    { project, role: "roles/serviceusage.serviceUsageAdmin", why: "enables the APIs a preview uses (it never disables them)" },
+    {
+      project,
+      role: "roles/serviceusage.serviceUsageAdmin",
+      why: "enables the APIs a preview uses (it never disables them)",
+    },
   ];
 }
 
 /** Stage and prod: the whole environment in the environment's own project. */
 export function environmentGrants(project: string): ProjectGrant[] {
   return [
-    { project, role: "roles/run.admin", why: "deploys the web service, migration and cron jobs, worker pool and their invokers" },
-    { project, role: "roles/cloudsql.admin", why: "manages the environment's instance, database and user (and stage's preview instance)" },
+    {
+      project,
+      role: "roles/run.admin",
+      why: "deploys the web service, migration and cron jobs, worker pool and their invokers",
+    },
+    {
+      project,
+      role: "roles/cloudsql.admin",
+      why: "manages the environment's instance, database and user (and stage's preview instance)",
+    },
     { project, role: "roles/secretmanager.admin", why: "manages the environment's secrets and who reads them" },
-    { project, role: "roles/iam.serviceAccountAdmin", why: "creates the runtime, worker and scheduler accounts and grants actAs on them" },
+    {
+      project,
+      role: "roles/iam.serviceAccountAdmin",
+      why: "creates the runtime, worker and scheduler accounts and grants actAs on them",
+    },
     {
       project,
       role: "roles/resourcemanager.projectIamAdmin",
       why: "lets the runtime accounts connect to the environment's instance (roles/cloudsql.client), nothing else",
       condition: { title: "cloudsql-client-only", expression: onlyGrants(["roles/cloudsql.client"]) },
     },
-    { project, role: "roles/pubsub.admin", why: "manages the breach topic, subscription and their publisher/subscriber grants" },
+    {
+      project,
+      role: "roles/pubsub.admin",
+      why: "manages the breach topic, subscription and their publisher/subscriber grants",
+    },
     { project, role: "roles/cloudscheduler.admin", why: "schedules the app's periodic jobs" },
     { project, role: "roles/monitoring.editor", why: "manages the uptime check and its alert policy" },
-    { project, role: "roles/compute.loadBalancerAdmin", why: "manages the load balancer: address, NEG, backend, URL maps, proxies, forwarding rules, SSL policy" },
+    {
+      project,
+      role: "roles/compute.loadBalancerAdmin",
+      why: "manages the load balancer: address, NEG, backend, URL maps, proxies, forwarding rules, SSL policy",
+    },
     { project, role: "roles/compute.securityAdmin", why: "manages the Cloud Armor policy the backend uses" },
-    { project, role: "roles/certificatemanager.editor", why: "manages the domain's certificate, its DNS authorization and the certificate map" },
-    { project, role: "roles/serviceusage.serviceUsageAdmin", why: "enables the APIs the stack uses (it never disables them)" },
+    {
+      project,
+      role: "roles/certificatemanager.editor",
+      why: "manages the domain's certificate, its DNS authorization and the certificate map",
+    },
+    {
+      project,
+      role: "roles/serviceusage.serviceUsageAdmin",
+      why: "enables the APIs the stack uses (it never disables them)",
+    },
   ];
 }
 

@@ -115,7 +115,11 @@ export class GithubRepository extends pulumi.ComponentResource {
       new github.IssueLabel(`${name}-label-${slug(label.name)}`, { repository, ...label }, child);
     }
     for (const [secretName, value] of Object.entries(args.secrets ?? {})) {
-      new github.ActionsSecret(`${name}-secret-${slug(secretName)}`, { repository, secretName, value: pulumi.secret(value) }, child);
+      new github.ActionsSecret(
+        `${name}-secret-${slug(secretName)}`,
+        { repository, secretName, value: pulumi.secret(value) },
+        child,
+      );
     }
 
     const ruleset = new github.RepositoryRuleset(
@@ -140,7 +144,10 @@ export class GithubRepository extends pulumi.ComponentResource {
             requireLastPushApproval: true,
           },
           requiredStatusChecks: {
-            requiredChecks: args.defaultBranch.requiredChecks.map((context) => ({ context, integrationId: GITHUB_ACTIONS_INTEGRATION_ID })),
+            requiredChecks: args.defaultBranch.requiredChecks.map((context) => ({
+              context,
+              integrationId: GITHUB_ACTIONS_INTEGRATION_ID,
+            })),
             strictRequiredStatusChecksPolicy: false,
           },
         },
@@ -197,7 +204,11 @@ export function pinWorkflowFiles(
 ): RepositoryFileSpec[] {
   return files.map((f) => ({
     path: f.path,
-    content: f.content.split(placeholders.repository).join(pinned.repository).split(placeholders.commit).join(pinned.commit),
+    content: f.content
+      .split(placeholders.repository)
+      .join(pinned.repository)
+      .split(placeholders.commit)
+      .join(pinned.commit),
   }));
 }
 

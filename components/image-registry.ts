@@ -14,7 +14,10 @@ export const MAX_CLEANUP_POLICIES = 10;
 /** A short SHA starts with a hex digit; a calendar tag with `20`. Neither matches `pr-`. */
 const HEX_DIGITS = [..."0123456789abcdef"];
 
-export function cleanupPolicies(prImageTtlDays: number, untaggedTtlDays: number): inputs.artifactregistry.RepositoryCleanupPolicy[] {
+export function cleanupPolicies(
+  prImageTtlDays: number,
+  untaggedTtlDays: number,
+): inputs.artifactregistry.RepositoryCleanupPolicy[] {
   const policies: inputs.artifactregistry.RepositoryCleanupPolicy[] = [
     {
       id: "delete-pr-images",
@@ -30,7 +33,8 @@ export function cleanupPolicies(prImageTtlDays: number, untaggedTtlDays: number)
     { id: "keep-releases", action: "KEEP", condition: { tagState: "TAGGED", tagPrefixes: ["20"] } },
     { id: "keep-stage-builds", action: "KEEP", condition: { tagState: "TAGGED", tagPrefixes: HEX_DIGITS } },
   ];
-  if (policies.length > MAX_CLEANUP_POLICIES) throw new Error(`Artifact Registry takes at most ${MAX_CLEANUP_POLICIES} cleanup policies`);
+  if (policies.length > MAX_CLEANUP_POLICIES)
+    throw new Error(`Artifact Registry takes at most ${MAX_CLEANUP_POLICIES} cleanup policies`);
   return policies;
 }
 

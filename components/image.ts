@@ -51,7 +51,12 @@ function digestOf(reference: string, what: string): string {
   return digest;
 }
 
-function pinned(repository: string, tag: pulumi.Input<string>, digest: pulumi.Output<string>, buildTime: pulumi.Input<string | undefined>): ResolvedImage {
+function pinned(
+  repository: string,
+  tag: pulumi.Input<string>,
+  digest: pulumi.Output<string>,
+  buildTime: pulumi.Input<string | undefined>,
+): ResolvedImage {
   return {
     tag: pulumi.output(tag),
     digest,
@@ -67,11 +72,21 @@ function pinned(repository: string, tag: pulumi.Input<string>, digest: pulumi.Ou
 export function resolveImage(image: ImageReference, opts?: pulumi.InvokeOutputOptions): ResolvedImage {
   const path = requirePath(image.repository);
   const found = getDockerImageOutput(
-    { project: path.project, location: path.location, repositoryId: path.repositoryId, imageName: `${path.image}:${image.tag}` },
+    {
+      project: path.project,
+      location: path.location,
+      repositoryId: path.repositoryId,
+      imageName: `${path.image}:${image.tag}`,
+    },
     opts,
   );
   const digest = found.selfLink.apply((link) => digestOf(link ?? "", `${image.repository}:${image.tag}`));
-  return pinned(image.repository, image.tag, digest, found.buildTime.apply((t) => t || undefined));
+  return pinned(
+    image.repository,
+    image.tag,
+    digest,
+    found.buildTime.apply((t) => t || undefined),
+  );
 }
 
 export interface PreviewBuildArgs extends ImageReference {
@@ -84,29 +99,30 @@ export interface PreviewBuildArgs extends ImageReference {
  * The push authenticates with the deployer's own short-lived access token (Artifact Registry accepts it as the
  * password of `oauth2accesstoken`), so no key and no docker login exist anywhere.
  */
-export function buildPreviewImage(name: string, args: PreviewBuildArgs, gcpOpts?: pulumi.InvokeOutputOptions): ResolvedImage {
+export function buildPreviewImage(
+  name: string,
+  args: PreviewBuildArgs,
+  gcpOpts?: pulumi.InvokeOutputOptions,
+): ResolvedImage {
   const path = requirePath(args.repository);
   const taggedName = `${args.repository}:${args.tag}`;
-  const image = new Image(
-    name,
-    {
-      imageName: taggedName,
-      build: {
-        context: args.context,
-        dockerfile: `${args.context}/Dockerfile`,
-        // Cloud Run runs linux/amd64 only, whatever machine builds.
-        platform: "linux/amd64",
-        // The previous push of this PR carries inline cache metadata: only changed layers are rebuilt.
-        args: { BUILDKIT_INLINE_CACHE: "1" },
-        cacheFrom: { images: [taggedName] },
-      },
-      registry: {
-        server: path.host,
-        username: "oauth2accesstoken",
-        password: pulumi.secret(getClientConfigOutput(gcpOpts).accessToken),
-      },
+  const image = new Image(name, {
+    imageName: taggedName,
+    build: {
+      context: args.context,
+      dockerfile: `${args.context}/Dockerfile`,
+      // Cloud Run runs linux/amd64 only, whatever machine builds.
+      platform: "linux/amd64",
+      // The previous push of this PR carries inline cache metadata: only changed layers are rebuilt.
+      args: { BUILDKIT_INLINE_CACHE: "1" },
+      cacheFrom: { images: [taggedName] },
     },
-  );
+    registry: {
+      server: path.host,
+      username: "oauth2accesstoken",
+      password: pulumi.secret(getClientConfigOutput(gcpOpts).accessToken),
+    },
+  });
   const digest = image.repoDigest.apply((ref) => digestOf(ref, taggedName));
   return pinned(args.repository, args.tag, digest, undefined);
 }
@@ -130,9 +146,9 @@ export interface DeployedState {
 export function lastDeployed(stackName: string): pulumi.Output<DeployedState> {
   const self = new pulumi.StackReference("deployed", { name: stackName });
   const read = (key: string) => self.getOutput(key).apply((v) => (typeof v === "string" && v !== "" ? v : undefined));
-  return pulumi.all([read("imageTag"), read("imageDigest"), read("imageBuildTime"), read("migrationToken")]).apply(
-    ([tag, digest, buildTime, migrationToken]) => ({ tag, digest, buildTime, migrationToken }),
-  );
+  return pulumi
+    .all([read("imageTag"), read("imageDigest"), read("imageBuildTime"), read("migrationToken")])
+    .apply(([tag, digest, buildTime, migrationToken]) => ({ tag, digest, buildTime, migrationToken }));
 }
 
 /** The image the stack deployed last, or a refusal when there is none yet. */

@@ -66,7 +66,10 @@ export function loadBalancerProblems(args: LoadBalancerArgs): string[] {
     );
   }
   const limit = args.rateLimit;
-  if (limit && (!Number.isInteger(limit.count) || limit.count < 1 || !RATE_LIMIT_INTERVALS.includes(limit.intervalSec))) {
+  if (
+    limit &&
+    (!Number.isInteger(limit.count) || limit.count < 1 || !RATE_LIMIT_INTERVALS.includes(limit.intervalSec))
+  ) {
     problems.push(`rateLimit needs a positive count and an intervalSec of ${RATE_LIMIT_INTERVALS.join(", ")}`);
   }
   const sensitivity = args.wafSensitivity;
@@ -115,7 +118,13 @@ export class LoadBalancer extends pulumi.ComponentResource {
 
     const neg = new gcp.compute.RegionNetworkEndpointGroup(
       `${name}-neg`,
-      { ...inProject, name: `${prefix}-neg`, region: args.region, networkEndpointType: "SERVERLESS", cloudRun: { service: args.serviceName } },
+      {
+        ...inProject,
+        name: `${prefix}-neg`,
+        region: args.region,
+        networkEndpointType: "SERVERLESS",
+        cloudRun: { service: args.serviceName },
+      },
       // The service must exist before a NEG can name it.
       waitsFor(this, opts),
     );
@@ -177,7 +186,11 @@ export class LoadBalancer extends pulumi.ComponentResource {
       },
       child,
     );
-    const urlMap = new gcp.compute.URLMap(`${name}-urlmap`, { ...inProject, name: `${prefix}-urlmap`, defaultService: backend.id }, child);
+    const urlMap = new gcp.compute.URLMap(
+      `${name}-urlmap`,
+      { ...inProject, name: `${prefix}-urlmap`, defaultService: backend.id },
+      child,
+    );
 
     const authorization = new gcp.certificatemanager.DnsAuthorization(
       `${name}-dns-auth`,
@@ -186,16 +199,37 @@ export class LoadBalancer extends pulumi.ComponentResource {
     );
     const certificate = new gcp.certificatemanager.Certificate(
       `${name}-cert`,
-      { ...inProject, name: `${prefix}-cert`, scope: "DEFAULT", managed: { domains: [args.domain], dnsAuthorizations: [authorization.id] }, labels: args.labels },
+      {
+        ...inProject,
+        name: `${prefix}-cert`,
+        scope: "DEFAULT",
+        managed: { domains: [args.domain], dnsAuthorizations: [authorization.id] },
+        labels: args.labels,
+      },
       child,
     );
-    const certificateMap = new gcp.certificatemanager.CertificateMap(`${name}-certmap`, { ...inProject, name: `${prefix}-certmap`, labels: args.labels }, child);
+    const certificateMap = new gcp.certificatemanager.CertificateMap(
+      `${name}-certmap`,
+      { ...inProject, name: `${prefix}-certmap`, labels: args.labels },
+      child,
+    );
     const entry = new gcp.certificatemanager.CertificateMapEntry(
       `${name}-certmap-entry`,
-      { ...inProject, name: `${prefix}-certmap-entry`, map: certificateMap.name, hostname: args.domain, certificates: [certificate.id], labels: args.labels },
+      {
+        ...inProject,
+        name: `${prefix}-certmap-entry`,
+        map: certificateMap.name,
+        hostname: args.domain,
+        certificates: [certificate.id],
+        labels: args.labels,
+      },
       child,
     );
-    const tlsPolicy = new gcp.compute.SSLPolicy(`${name}-tls`, { ...inProject, name: `${prefix}-tls`, profile: "MODERN", minTlsVersion: "TLS_1_2" }, child);
+    const tlsPolicy = new gcp.compute.SSLPolicy(
+      `${name}-tls`,
+      { ...inProject, name: `${prefix}-tls`, profile: "MODERN", minTlsVersion: "TLS_1_2" },
+      child,
+    );
 
     const httpsProxy = new gcp.compute.TargetHttpsProxy(
       `${name}-https-proxy`,
@@ -229,11 +263,19 @@ export class LoadBalancer extends pulumi.ComponentResource {
       {
         ...inProject,
         name: `${prefix}-redirect`,
-        defaultUrlRedirect: { httpsRedirect: true, stripQuery: false, redirectResponseCode: "MOVED_PERMANENTLY_DEFAULT" },
+        defaultUrlRedirect: {
+          httpsRedirect: true,
+          stripQuery: false,
+          redirectResponseCode: "MOVED_PERMANENTLY_DEFAULT",
+        },
       },
       child,
     );
-    const httpProxy = new gcp.compute.TargetHttpProxy(`${name}-http-proxy`, { ...inProject, name: `${prefix}-http-proxy`, urlMap: redirect.id }, child);
+    const httpProxy = new gcp.compute.TargetHttpProxy(
+      `${name}-http-proxy`,
+      { ...inProject, name: `${prefix}-http-proxy`, urlMap: redirect.id },
+      child,
+    );
     new gcp.compute.GlobalForwardingRule(
       `${name}-http`,
       {

@@ -32,7 +32,13 @@ export class MigrationJob extends pulumi.ComponentResource {
     const wait = `${Math.ceil((timeoutSeconds * (MAX_RETRIES + 1) + 300) / 60)}m`;
     const job = appJob(
       name,
-      { ...args, script: "db:migrate", timeoutSeconds, maxRetries: MAX_RETRIES, runExecutionToken: args.executionToken },
+      {
+        ...args,
+        script: "db:migrate",
+        timeoutSeconds,
+        maxRetries: MAX_RETRIES,
+        runExecutionToken: args.executionToken,
+      },
       waitsFor(this, opts, { customTimeouts: { create: wait, update: wait } }),
     );
     this.jobName = job.name;
@@ -61,7 +67,10 @@ export interface MigrationInputs {
 
 /** A short lowercase token per (image, deploy): Cloud Run execution names allow `[a-z0-9-]`. */
 export function executionToken(digest: string, deployId: string | undefined): string {
-  return createHash("sha256").update(`${digest}|${deployId ?? "manual"}`).digest("hex").slice(0, EXECUTION_TOKEN_LENGTH);
+  return createHash("sha256")
+    .update(`${digest}|${deployId ?? "manual"}`)
+    .digest("hex")
+    .slice(0, EXECUTION_TOKEN_LENGTH);
 }
 
 /**
@@ -83,7 +92,7 @@ export function decideMigration(m: MigrationInputs): MigrationDecision {
       token: previousToken,
       runs: false,
       reason:
-        `rollback: this image was built ${m.buildTime}, before the running one (${m.previous!.buildTime}); ` +
+        `rollback: this image was built ${m.buildTime}, before the running one (${m.previous.buildTime}); ` +
         "no migration runs and newer migrations stay applied",
     };
   }

@@ -122,7 +122,9 @@ export class MonitorApp extends pulumi.ComponentResource {
     );
     // The consumer alone may pull breach notifications; the web service (the HIBP webhook) alone may publish them.
     const worker =
-      "queue" in breach ? identity("worker", names.workerServiceAccount, `${args.title}: breach-alerts consumer`) : undefined;
+      "queue" in breach
+        ? identity("worker", names.workerServiceAccount, `${args.title}: breach-alerts consumer`)
+        : undefined;
     const scheduler =
       args.schedules &&
       identity(
@@ -154,7 +156,13 @@ export class MonitorApp extends pulumi.ComponentResource {
 
     const secrets = new AppSecrets(
       "secrets",
-      { project: args.project, secretIdOf: names.secretId, secrets: secretSources(database, args.secrets), labels, retain },
+      {
+        project: args.project,
+        secretIdOf: names.secretId,
+        secrets: secretSources(database, args.secrets),
+        labels,
+        retain,
+      },
       child,
     );
     for (const grantee of appIdentities) grants.push(...secrets.grantAccess(grantee));
@@ -262,7 +270,8 @@ function secretSources(database: AppDatabase, sources: AppSecretSources): Record
   const secrets: Record<string, SecretSource> = { DATABASE_URL: { kind: "value", value: database.url } };
   for (const name of sources.generated ?? []) secrets[name] = { kind: "generated" };
   for (const name of sources.managed ?? []) secrets[name] = { kind: "managed" };
-  for (const [name, value] of Object.entries(sources.values ?? {})) secrets[name] = { kind: "value", value: pulumi.secret(value) };
+  for (const [name, value] of Object.entries(sources.values ?? {}))
+    secrets[name] = { kind: "value", value: pulumi.secret(value) };
   for (const [name, secret] of Object.entries(sources.existing ?? {})) secrets[name] = { kind: "existing", secret };
   return secrets;
 }

@@ -82,7 +82,12 @@ export class PreviewPlatform extends pulumi.ComponentResource {
     );
     const topic = new gcp.pubsub.Topic(
       `${name}-topic`,
-      { project: args.project, name: PREVIEW_PLATFORM_NAMES.topic, labels: args.labels, messageRetentionDuration: "600s" },
+      {
+        project: args.project,
+        name: PREVIEW_PLATFORM_NAMES.topic,
+        labels: args.labels,
+        messageRetentionDuration: "600s",
+      },
       { parent: this },
     );
     if (args.previewDeployer !== undefined) {
@@ -95,16 +100,16 @@ export class PreviewPlatform extends pulumi.ComponentResource {
     const sandboxSecrets = pulumi.all(
       Object.fromEntries(Object.entries(sandbox.refs).map(([variable, ref]) => [variable, ref.secret])),
     );
-    this.contract = pulumi.all([instance.instanceName, instance.connectionName, sandboxSecrets, topic.name]).apply(
-      ([instanceName, connectionName, secretNames, pubsubTopic]) => ({
+    this.contract = pulumi
+      .all([instance.instanceName, instance.connectionName, sandboxSecrets, topic.name])
+      .apply(([instanceName, connectionName, secretNames, pubsubTopic]) => ({
         project: args.project,
         region: args.region,
         instanceName,
         connectionName,
         sandboxSecrets: secretNames,
         pubsubTopic,
-      }),
-    );
+      }));
     this.registerOutputs({ contract: this.contract });
   }
 }

@@ -31,9 +31,10 @@ export function stackObjectPrefixes(stack: StackSelector): string[] {
  */
 export function objectCondition(bucket: string, prefixes: readonly string[]): string {
   const base = `projects/_/buckets/${bucket}`;
-  return [`resource.name == "${base}"`, ...prefixes.map((p) => `resource.name.startsWith("${base}/objects/${p}")`)].join(
-    " || ",
-  );
+  return [
+    `resource.name == "${base}"`,
+    ...prefixes.map((p) => `resource.name.startsWith("${base}/objects/${p}")`),
+  ].join(" || ");
 }
 
 /** Every identity reads the backend's `meta.yaml` at login. */
@@ -159,7 +160,9 @@ export class StateBackend extends pulumi.ComponentResource {
     const unknown = [...encrypts, ...decryptsOnly].filter((key) => !(key in this.keys));
     if (unknown.length > 0) {
       // Before any binding exists, so a typo grants nothing.
-      throw new Error(`${grantee.key} is granted the key ${unknown.join(", ")}, which is not one of ${Object.keys(this.keys).join(", ")}`);
+      throw new Error(
+        `${grantee.key} is granted the key ${unknown.join(", ")}, which is not one of ${Object.keys(this.keys).join(", ")}`,
+      );
     }
     const label = access.label ?? grantee.key;
     const grant = (what: string, role: string, title: string, prefixes: string[]) =>
@@ -169,7 +172,11 @@ export class StateBackend extends pulumi.ComponentResource {
           bucket: this.bucket.name,
           role,
           member: grantee.member,
-          condition: { title, description: `${label}: ${prefixes.join(", ")}`, expression: objectCondition(this.bucketName, prefixes) },
+          condition: {
+            title,
+            description: `${label}: ${prefixes.join(", ")}`,
+            expression: objectCondition(this.bucketName, prefixes),
+          },
         },
         { parent: this },
       );
@@ -178,7 +185,10 @@ export class StateBackend extends pulumi.ComponentResource {
       // objectUser: get, list, create, update, delete; enough for checkpoints, locks, history and backups.
       grant("writes", "roles/storage.objectUser", "own-stacks", writes.flatMap(stackObjectPrefixes));
     }
-    grant("reads", "roles/storage.objectViewer", "read-stacks", [META, ...(access.reads ?? []).flatMap(stackObjectPrefixes)]);
+    grant("reads", "roles/storage.objectViewer", "read-stacks", [
+      META,
+      ...(access.reads ?? []).flatMap(stackObjectPrefixes),
+    ]);
 
     const keyGrant = (key: string, role: string, what: string) =>
       new gcp.kms.CryptoKeyIAMMember(

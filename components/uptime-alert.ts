@@ -27,7 +27,9 @@ export function checkedHost(host: string): string {
   } catch {
     // Not a URL either: the message alone says what is expected.
   }
-  throw new Error(`host must be a hostname such as "monitor.mozilla.org", not a URL or host:port; got "${host}"${hint}`);
+  throw new Error(
+    `host must be a hostname such as "monitor.mozilla.org", not a URL or host:port; got "${host}"${hint}`,
+  );
 }
 
 /**

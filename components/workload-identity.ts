@@ -67,7 +67,9 @@ function celOf(parts: readonly Part[]): string {
 export function githubAttributeMapping(): Record<string, string> {
   return {
     "google.subject": celOf(SUBJECT),
-    ...Object.fromEntries(Object.entries(GITHUB_ATTRIBUTES).map(([name, parts]) => [`attribute.${name}`, celOf(parts)])),
+    ...Object.fromEntries(
+      Object.entries(GITHUB_ATTRIBUTES).map(([name, parts]) => [`attribute.${name}`, celOf(parts)]),
+    ),
   };
 }
 
@@ -110,7 +112,9 @@ export function githubAttributeCondition(t: TrustedWorkflows): string {
     `assertion.job_workflow_ref in ${list(t.pinnedWorkflowRefs)}`,
     `(${fromInfra} && assertion.ref == 'refs/heads/main' && assertion.job_workflow_ref.endsWith('@refs/heads/main'))`,
     ...(t.pullRequestEnvironments.length > 0
-      ? [`(${fromInfra} && assertion.event_name == 'pull_request' && assertion.environment in ${list(t.pullRequestEnvironments)})`]
+      ? [
+          `(${fromInfra} && assertion.event_name == 'pull_request' && assertion.environment in ${list(t.pullRequestEnvironments)})`,
+        ]
       : []),
   ];
   return [

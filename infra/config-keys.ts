@@ -1,7 +1,14 @@
 import { existsSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { z } from "zod";
-import { APP_VARIABLES, DERIVED_VARIABLES, ENV_NAME, RESERVED_VARIABLES, isSecretName, secretLookingValue } from "../shared-rules/app-env";
+import {
+  APP_VARIABLES,
+  DERIVED_VARIABLES,
+  ENV_NAME,
+  RESERVED_VARIABLES,
+  isSecretName,
+  secretLookingValue,
+} from "../shared-rules/app-env";
 import { artifactRegistryPath } from "../shared-rules/artifact-registry";
 import { EDITIONS, MAINTENANCE_WINDOW, RETAINED_BACKUPS, TIER } from "../shared-rules/cloud-sql";
 import { QUANTITY } from "../shared-rules/cloud-run-limits";
@@ -29,18 +36,19 @@ const dockerTag = z
   .regex(DOCKER_TAG, "expected a Docker tag: letters, digits, '_', '.', '-', at most 128, not starting with '.' or '-'")
   .refine((t) => t !== "latest", "'latest' moves under you: give the tag of one build (the image is pinned by digest)");
 
-const imageRepository = z
-  .string()
-  .refine((path) => artifactRegistryPath(path) !== undefined, {
-    error:
-      "expected an Artifact Registry path without tag or digest, <location>-docker.pkg.dev/<project>/<repository>/<image>, " +
-      "e.g. us-docker.pkg.dev/moz-fx-monitor-nonprod/monitor-nonprod/blurts-server (tags are resolved through its API)",
-  });
+const imageRepository = z.string().refine((path) => artifactRegistryPath(path) !== undefined, {
+  error:
+    "expected an Artifact Registry path without tag or digest, <location>-docker.pkg.dev/<project>/<repository>/<image>, " +
+    "e.g. us-docker.pkg.dev/moz-fx-monitor-nonprod/monitor-nonprod/blurts-server (tags are resolved through its API)",
+});
 
 /** One deploy's id: CI passes `<run id>-<run attempt>`; it names the migration execution with the digest. */
 const deployId = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "expected a deploy id of lowercase letters, digits and '-', at most 40, e.g. 9876543210-1 (<run id>-<attempt>)");
+  .regex(
+    /^[a-z0-9][a-z0-9-]{0,39}$/,
+    "expected a deploy id of lowercase letters, digits and '-', at most 40, e.g. 9876543210-1 (<run id>-<attempt>)",
+  );
 
 /** The app's checkout for a preview to build (a directory with the app's Dockerfile). */
 const appSource = z
@@ -51,7 +59,7 @@ const appSource = z
   });
 
 /** `pulumi config` stores a boolean as text. */
-const flag = z.enum(["true", "false"], { error: 'expected true or false' }).transform((v) => v === "true");
+const flag = z.enum(["true", "false"], { error: "expected true or false" }).transform((v) => v === "true");
 
 const gcpProject = z.string().regex(GCP_PROJECT_ID, "expected a GCP project id (6-30 chars, lowercase)");
 const gcpRegion = z.string().regex(GCP_REGION, "expected a GCP region such as us-central1");
@@ -74,18 +82,27 @@ const envMap = z.record(z.string(), z.unknown()).superRefine((env, ctx) => {
     if (!["string", "number", "boolean"].includes(typeof raw)) {
       issue("expected a string, number or boolean (env values are text). Fix: give it one value, nested in nothing");
     } else if (!ENV_NAME.test(name)) {
-      issue(`"${name}" is not an environment variable name: expected [A-Z_][A-Z0-9_]*. Fix: rename it as the app spells it`);
+      issue(
+        `"${name}" is not an environment variable name: expected [A-Z_][A-Z0-9_]*. Fix: rename it as the app spells it`,
+      );
     } else if (RESERVED_VARIABLES.includes(name)) {
       issue(`${name} is set by Cloud Run itself. Fix: remove it`);
     } else if (DERIVED_VARIABLES.includes(name)) {
       issue(`${name} is computed by the program from the resources it creates. Fix: remove it`);
     } else if (isSecretName(name)) {
-      issue(`${name} names a secret and must not be a plain value. Fix: remove it and declare it as a secret (${SECRET_HOME})`);
+      issue(
+        `${name} names a secret and must not be a plain value. Fix: remove it and declare it as a secret (${SECRET_HOME})`,
+      );
     } else if (!(name in APP_VARIABLES)) {
-      issue(`${name} is not a variable the app reads (a typo?). Fix: correct the name; if it is new in the app, add it to shared-rules/app-env.ts`);
+      issue(
+        `${name} is not a variable the app reads (a typo?). Fix: correct the name; if it is new in the app, add it to shared-rules/app-env.ts`,
+      );
     } else {
       const why = secretLookingValue(String(raw));
-      if (why) issue(`the value of ${name} looks like a credential (${why}). Fix: remove it and declare it as a secret (${SECRET_HOME})`);
+      if (why)
+        issue(
+          `the value of ${name} looks like a credential (${why}). Fix: remove it and declare it as a secret (${SECRET_HOME})`,
+        );
     }
   }
 });
@@ -117,7 +134,10 @@ const cirrus = z.strictObject({
   channel: z.enum(["staging", "production"], {
     error: 'expected "staging" or "production" (the channels of the monitor-web feature manifests in the image)',
   }),
-  fmlPath: z.string().regex(/^\/[A-Za-z0-9._/-]+\.ya?ml$/, "expected an absolute path to a .yaml file inside the image").optional(),
+  fmlPath: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._/-]+\.ya?ml$/, "expected an absolute path to a .yaml file inside the image")
+    .optional(),
   cpu: z.enum(["1", "2"]).default("1"),
   memory: quantity.default("512Mi"),
 });
@@ -149,7 +169,10 @@ const previewSettings = z.strictObject({
   /** The sweeper destroys a preview whose stack was last updated longer ago than this. */
   ttlDays: z.number().int().min(1).max(90).default(7),
   maxInstances: z.number().int().min(1).max(10).default(2),
-  instanceTier: z.string().regex(TIER, "expected a Cloud SQL tier such as db-custom-1-3840").default("db-custom-1-3840"),
+  instanceTier: z
+    .string()
+    .regex(TIER, "expected a Cloud SQL tier such as db-custom-1-3840")
+    .default("db-custom-1-3840"),
   cirrus: cirrus.optional(),
 });
 
@@ -169,7 +192,9 @@ const database = z
     pointInTimeRecovery: z.boolean().default(true),
     retainedBackups: between(RETAINED_BACKUPS).optional(),
     backupStartTime: z.string().regex(HH_MM, "expected HH:MM in UTC").default("05:00"),
-    maintenanceWindow: z.strictObject({ day: between(MAINTENANCE_WINDOW.day), hour: between(MAINTENANCE_WINDOW.hour) }).optional(),
+    maintenanceWindow: z
+      .strictObject({ day: between(MAINTENANCE_WINDOW.day), hour: between(MAINTENANCE_WINDOW.hour) })
+      .optional(),
     maxConnections: z.number().int().min(25).max(262143).optional(),
   })
   .refine((d) => !(d.highAvailability && d.pointInTimeRecovery === false), {
@@ -193,7 +218,11 @@ const worker = z.strictObject({
 
 const alerts = z.strictObject({
   notificationChannels: z
-    .array(z.string().regex(/^projects\/[^/]+\/notificationChannels\/[0-9]+$/, "expected projects/<p>/notificationChannels/<id>"))
+    .array(
+      z
+        .string()
+        .regex(/^projects\/[^/]+\/notificationChannels\/[0-9]+$/, "expected projects/<p>/notificationChannels/<id>"),
+    )
     .optional(),
 });
 
@@ -274,7 +303,13 @@ function misplaced(kinds: (typeof KEYS)[Key]["kinds"], stack: StackKind): string
 }
 
 /** Keys a deploy passes on the command line rather than in a stack file. */
-const PER_DEPLOY: ReadonlySet<Key> = new Set(["monitor:imageTag", "monitor:deployId", "monitor:appSource", "monitor:bootstrap", "monitor:infraCommit"]);
+const PER_DEPLOY: ReadonlySet<Key> = new Set([
+  "monitor:imageTag",
+  "monitor:deployId",
+  "monitor:appSource",
+  "monitor:bootstrap",
+  "monitor:infraCommit",
+]);
 
 /** The fix for a value its schema refuses: where to correct it, since the schema's message says what is expected. */
 function fixFor(key: Key, path: string, file: string): string {
@@ -302,7 +337,9 @@ function parseKey(
     try {
       input = JSON.parse(raw);
     } catch {
-      problems.push(`${key} in ${file}: expected a YAML mapping, got text that is not one. Fix: ${fixFor(key, key, file)}`);
+      problems.push(
+        `${key} in ${file}: expected a YAML mapping, got text that is not one. Fix: ${fixFor(key, key, file)}`,
+      );
       return { ok: false };
     }
   }
@@ -330,7 +367,9 @@ export function readKeys(
   const values: Partial<Record<Key, unknown>> = {};
   for (const fullKey of Object.keys(config)) {
     if (fullKey.startsWith("monitor:") && !(fullKey in KEYS)) {
-      const known = Object.keys(KEYS).filter((k) => k.startsWith("monitor:")).join(", ");
+      const known = Object.keys(KEYS)
+        .filter((k) => k.startsWith("monitor:"))
+        .join(", ");
       problems.push(`${fullKey} in ${file}: unknown config key; known keys: ${known}. Fix: rename or remove it`);
     }
   }

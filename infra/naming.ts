@@ -71,9 +71,11 @@ export function nameLimitViolations(names: Names, secretVariables: readonly stri
     ["service account id", names.workerServiceAccount, NAME_LIMITS.runtimeServiceAccount],
     ["database name", names.database, NAME_LIMITS.database],
     ["database user", names.databaseUser, NAME_LIMITS.databaseUser],
-    ...secretVariables.map(
-      (v): [string, string, number] => [`secret id for ${v}`, names.secretId(v), NAME_LIMITS.secret],
-    ),
+    ...secretVariables.map((v): [string, string, number] => [
+      `secret id for ${v}`,
+      names.secretId(v),
+      NAME_LIMITS.secret,
+    ]),
   ];
   return checks
     .filter(([, name, limit]) => name.length > limit)

@@ -17,9 +17,7 @@ const gcpProject = z.string().regex(GCP_PROJECT_ID, "expected a GCP project id (
 const githubId = z.number().int().positive("expected GitHub's numeric id (gh api repos/<owner>/<name> --jq .id)");
 
 const repository = z.strictObject({
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/, "expected <owner>/<name>, e.g. mozilla/blurts-server"),
+  name: z.string().regex(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/, "expected <owner>/<name>, e.g. mozilla/blurts-server"),
   /** `gh api repos/<owner>/<name> --jq .id` */
   id: githubId,
   /** `gh api repos/<owner>/<name> --jq .owner.id` */
@@ -40,10 +38,16 @@ const pipelineSettings = z.strictObject({
     location: z.string().regex(/^[A-Za-z]+(-[a-z]+[0-9]+)?$/, "expected a GCS location such as US or us-central1"),
     keyRing: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, "expected a key ring id: 1-63 of letters, digits, '_', '-'"),
     /** @default "global" */
-    keyLocation: z.string().regex(/^(global|[a-z]+(-[a-z]+[0-9]+)?)$/, "expected global, a region or a multi-region").optional(),
+    keyLocation: z
+      .string()
+      .regex(/^(global|[a-z]+(-[a-z]+[0-9]+)?)$/, "expected global, a region or a multi-region")
+      .optional(),
   }),
   /** Teams (numeric ids, `gh api orgs/<org>/teams/<slug> --jq .id`) whose approval a prod deploy waits for. */
-  prodReviewerTeams: z.array(githubId).min(1, "prod needs at least one reviewing team").max(6, "GitHub allows at most 6 reviewers"),
+  prodReviewerTeams: z
+    .array(githubId)
+    .min(1, "prod needs at least one reviewing team")
+    .max(6, "GitHub allows at most 6 reviewers"),
   /** The GitHub App the stack runs as: a bypass actor of the app repository's default-branch ruleset. */
   githubAppId: githubId,
   registry: z
@@ -183,7 +187,9 @@ export function pipelineSpec(
     appRepository: settings ? repositoryRef(settings.appRepository) : empty,
     infraRepository: settings ? repositoryRef(settings.infraRepository) : empty,
     infraCommit: infraCommit ?? "",
-    projects: settings?.projects ?? (Object.fromEntries(DEPLOY_ENVIRONMENTS.map((e) => [e, ""])) as Record<DeployEnvironment, string>),
+    projects:
+      settings?.projects ??
+      (Object.fromEntries(DEPLOY_ENVIRONMENTS.map((e) => [e, ""])) as Record<DeployEnvironment, string>),
     region: values["gcp:region"],
     state: settings
       ? { ...settings.state, keyLocation: settings.state.keyLocation ?? "global" }

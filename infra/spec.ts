@@ -156,11 +156,23 @@ interface EnvironmentDefaults {
 const ENVIRONMENT_DEFAULTS: Record<"stage" | "prod", EnvironmentDefaults> = {
   stage: {
     service: { minInstances: 0, maxInstances: 5, cpu: "1", memory: "1Gi", concurrency: 80 },
-    database: { tier: "db-custom-1-3840", edition: "ENTERPRISE", highAvailability: false, retainedBackups: 7, maintenanceWindow: { day: 2, hour: 6 } },
+    database: {
+      tier: "db-custom-1-3840",
+      edition: "ENTERPRISE",
+      highAvailability: false,
+      retainedBackups: 7,
+      maintenanceWindow: { day: 2, hour: 6 },
+    },
   },
   prod: {
     service: { minInstances: 2, maxInstances: 50, cpu: "2", memory: "2Gi", concurrency: 80 },
-    database: { tier: "db-custom-2-7680", edition: "ENTERPRISE", highAvailability: true, retainedBackups: 30, maintenanceWindow: { day: 3, hour: 6 } },
+    database: {
+      tier: "db-custom-2-7680",
+      edition: "ENTERPRISE",
+      highAvailability: true,
+      retainedBackups: 30,
+      maintenanceWindow: { day: 3, hour: 6 },
+    },
   },
 };
 
@@ -190,7 +202,10 @@ export function buildSpec(
 }
 
 function previewSettingsOf(values: Values): PreviewSettings {
-  return { ...values["monitor:preview"], connectionPool: values["monitor:connectionPool"] ?? knexPoolMax(appEnvFor("preview")) };
+  return {
+    ...values["monitor:preview"],
+    connectionPool: values["monitor:connectionPool"] ?? knexPoolMax(appEnvFor("preview")),
+  };
 }
 
 function plainEnv(values: Values): Record<string, string> {
@@ -198,7 +213,13 @@ function plainEnv(values: Values): Record<string, string> {
 }
 
 /** The app's required variables that neither config, nor the program, nor a secret provides. */
-function checkRequired(values: Values, provided: Iterable<string>, fix: string, file: string, problems: string[]): void {
+function checkRequired(
+  values: Values,
+  provided: Iterable<string>,
+  fix: string,
+  file: string,
+  problems: string[],
+): void {
   // Only meaningful once monitor:env itself is valid; otherwise its own problems say it all.
   if (values["monitor:env"] === undefined) return;
   const all = new Set([...Object.keys(values["monitor:env"]), ...DERIVED_VARIABLES, ...provided]);
@@ -216,7 +237,9 @@ function checkSecretName(name: string, env: Record<string, string>, key: string,
   if (name in env) problems.push(`${key}: ${name} is also a plain value in monitor:env. Fix: keep one`);
   if (DERIVED_VARIABLES.includes(name)) problems.push(`${key}: ${name} is computed by the program. Fix: remove it`);
   else if (!(name in APP_VARIABLES)) {
-    problems.push(`${key}: ${name} is not a variable the app reads (a typo?). Fix: correct it, or add it to shared-rules/app-env.ts`);
+    problems.push(
+      `${key}: ${name} is not a variable the app reads (a typo?). Fix: correct it, or add it to shared-rules/app-env.ts`,
+    );
   }
 }
 
@@ -266,7 +289,9 @@ function cirrusSettings(
   }
   // getExperiments.ts appends "v2/features" to the path as it is.
   if (!url.pathname.endsWith("/")) {
-    problems.push(`${at}: the app appends v2/features to the URL's path, so "${raw}" would call ${url.pathname}v2/features. Fix: end the path with "/"`);
+    problems.push(
+      `${at}: the app appends v2/features to the URL's path, so "${raw}" would call ${url.pathname}v2/features. Fix: end the path with "/"`,
+    );
   }
   const isLocal = LOCAL_HOSTS.includes(url.hostname);
   if (isLocal && !config) {
@@ -289,7 +314,9 @@ function cirrusSettings(
     return undefined;
   }
   if (url.protocol !== "http:" || Number(url.port) !== CIRRUS_PORT) {
-    problems.push(`${at}: the Cirrus sidecar answers plain HTTP on port ${CIRRUS_PORT}; got "${raw}". Fix: set it to ${local}`);
+    problems.push(
+      `${at}: the Cirrus sidecar answers plain HTTP on port ${CIRRUS_PORT}; got "${raw}". Fix: set it to ${local}`,
+    );
   }
   const settings: CirrusSettings = {
     image: config!.image,
@@ -304,7 +331,9 @@ function cirrusSettings(
     environmentName: names.service,
   };
   if (stack.kind === "prod" && settings.channel !== "production") {
-    problems.push(`${key}.channel in ${file}: prod would serve ${settings.channel} experiments to users. Fix: set it to production`);
+    problems.push(
+      `${key}.channel in ${file}: prod would serve ${settings.channel} experiments to users. Fix: set it to production`,
+    );
   }
   if (Number(service.cpu) + Number(settings.cpu) > MAX_CPU_PER_INSTANCE) {
     problems.push(
@@ -421,12 +450,22 @@ function environmentSpec(
   }
   for (const name of Object.keys(secretValues)) {
     if (declared[name] !== "config") {
-      problems.push(`monitor:secretValues.${name} in ${file}: not declared. Fix: add ${name}: config to monitor:secrets`);
+      problems.push(
+        `monitor:secretValues.${name} in ${file}: not declared. Fix: add ${name}: config to monitor:secrets`,
+      );
     }
   }
-  checkRequired(values, Object.keys(declared), "add plain values to monitor:env, or declare secrets in monitor:secrets", file, problems);
+  checkRequired(
+    values,
+    Object.keys(declared),
+    "add plain values to monitor:env, or declare secrets in monitor:secrets",
+    file,
+    problems,
+  );
   if (values["monitor:domain"] === undefined) {
-    problems.push(`monitor:domain in ${file}: required for ${kind} (its public hostname). Fix: add it, e.g. monitor.mozilla.org`);
+    problems.push(
+      `monitor:domain in ${file}: required for ${kind} (its public hostname). Fix: add it, e.g. monitor.mozilla.org`,
+    );
   }
 
   const defaults = ENVIRONMENT_DEFAULTS[kind];

@@ -181,7 +181,10 @@ function run(policyName: string, validate: () => unknown, notRun: (message: stri
  * The pack's verdict on an evaluation, with the policies that could not decide on what a preview knows. For
  * callers that want the violations alone, see runPolicies.
  */
-export function analyze(evaluation: Omit<Evaluation, "invocations">, policies: Policies = monitorPolicies): PolicyReport {
+export function analyze(
+  evaluation: Omit<Evaluation, "invocations">,
+  policies: Policies = monitorPolicies,
+): PolicyReport {
   const violations: PolicyViolation[] = [];
   const couldNotRun: PolicyNotRun[] = [];
   const registered = evaluation.registrations.filter((r) => !r.read);
@@ -197,7 +200,8 @@ export function analyze(evaluation: Omit<Evaluation, "invocations">, policies: P
       // Whatever URN a resource validation passes, the engine attributes the violation to the resource.
       const report: ReportViolation = (message) =>
         violations.push({ policy: policy.name, enforcementLevel, urn: r.urn, message });
-      const notRun = (message: string) => couldNotRun.push({ policy: policy.name, enforcementLevel, urn: r.urn, message });
+      const notRun = (message: string) =>
+        couldNotRun.push({ policy: policy.name, enforcementLevel, urn: r.urn, message });
       for (const validate of validations) run(policy.name, () => validate(resourceArgs(r), report), notRun);
     }
   }
@@ -220,7 +224,10 @@ export function analyze(evaluation: Omit<Evaluation, "invocations">, policies: P
  * The violations alone. A policy that could not decide is an error here, not a pass: a caller that wants to see
  * those (a fresh evaluation) uses analyze.
  */
-export function runPolicies(evaluation: Omit<Evaluation, "invocations">, policies: Policies = monitorPolicies): PolicyViolation[] {
+export function runPolicies(
+  evaluation: Omit<Evaluation, "invocations">,
+  policies: Policies = monitorPolicies,
+): PolicyViolation[] {
   const { violations, couldNotRun } = analyze(evaluation, policies);
   if (couldNotRun.length > 0) {
     const which = couldNotRun.map((n) => `${n.policy} on ${n.urn ?? "the stack"}: ${n.message}`).join("; ");

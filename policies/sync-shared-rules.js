@@ -19,12 +19,19 @@ fs.mkdirSync(target);
 for (const file of fs.readdirSync(source).filter((f) => f.endsWith(".ts"))) {
   const text = fs.readFileSync(path.join(source, file), "utf8");
   // Another shared rule travels with it (`./<name>`); anything else would not be in the pack.
-  const outside = [...text.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s+["']([^"']+)["']|^\s*import\s+["']([^"']+)["']|require\(\s*["']([^"']+)["']/gm)]
+  const outside = [
+    ...text.matchAll(
+      /^\s*(?:import|export)\b[^;]*?\bfrom\s+["']([^"']+)["']|^\s*import\s+["']([^"']+)["']|require\(\s*["']([^"']+)["']/gm,
+    ),
+  ]
     .map((m) => m[1] ?? m[2] ?? m[3])
     .filter((spec) => !/^\.\/[\w.-]+$/.test(spec));
   if (outside.length > 0) {
     console.error(`policies: shared-rules/${file} imports ${outside.join(", ")}; shared rules import only each other`);
     process.exit(1);
   }
-  fs.writeFileSync(path.join(target, file), `// Copied from shared-rules/${file} by policies/sync-shared-rules.js: edit the original.\n${text}`);
+  fs.writeFileSync(
+    path.join(target, file),
+    `// Copied from shared-rules/${file} by policies/sync-shared-rules.js: edit the original.\n${text}`,
+  );
 }

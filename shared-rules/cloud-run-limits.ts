@@ -38,8 +38,10 @@ export function cpuMemoryProblem(cpu: string, memory: string): string | undefine
   if (gib > 32) return `memory ${memory} is above Cloud Run's 32Gi`;
   if (gib < 0.5) return `memory ${memory} is below Cloud Run's 512Mi`;
   const cpuNeeded = MIN_CPU_FOR_MEMORY_GIB.find(([above]) => gib > above)?.[1];
-  if (cpuNeeded !== undefined && cpus < cpuNeeded) return `memory ${memory} needs at least ${cpuNeeded} CPU, not ${cpu}`;
+  if (cpuNeeded !== undefined && cpus < cpuNeeded)
+    return `memory ${memory} needs at least ${cpuNeeded} CPU, not ${cpu}`;
   const memoryNeeded = MIN_MEMORY_GIB_FOR_CPU.find(([c]) => cpus >= c)?.[1];
-  if (memoryNeeded !== undefined && gib < memoryNeeded) return `${cpu} CPU needs at least ${memoryNeeded}Gi of memory, not ${memory}`;
+  if (memoryNeeded !== undefined && gib < memoryNeeded)
+    return `${cpu} CPU needs at least ${memoryNeeded}Gi of memory, not ${memory}`;
   return undefined;
 }

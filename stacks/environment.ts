@@ -26,77 +26,97 @@ import { Refusal } from "../shared-rules/refusal";
  */
 export function environmentStack(spec: EnvironmentSpec) {
   // Every GCP resource below uses this provider, so it waits for the project's APIs.
-  const apis = new ProjectServices("apis", { project: spec.project, region: spec.region, services: ENVIRONMENT_SERVICES });
-  const inProject = { provider: apis.provider };
-
-  const instance = new PostgresInstance("database-instance", {
+  const apis = new ProjectServices("apis", {
     project: spec.project,
     region: spec.region,
-    instanceName: spec.names.instance,
-    tier: spec.database.tier,
-    edition: spec.database.edition,
-    highAvailability: spec.database.highAvailability,
-    backups: spec.database.backups,
-    retainBackupsOnDelete: true,
-    maintenanceWindow: spec.database.maintenanceWindow,
-    maxConnections: spec.database.maxConnections,
-    labels: { ...spec.labels, [BUDGET_LABELS.pool]: String(spec.connectionPool) },
-  }, inProject);
+    services: ENVIRONMENT_SERVICES,
+  });
+  const inProject = { provider: apis.provider };
+
+  const instance = new PostgresInstance(
+    "database-instance",
+    {
+      project: spec.project,
+      region: spec.region,
+      instanceName: spec.names.instance,
+      tier: spec.database.tier,
+      edition: spec.database.edition,
+      highAvailability: spec.database.highAvailability,
+      backups: spec.database.backups,
+      retainBackupsOnDelete: true,
+      maintenanceWindow: spec.database.maintenanceWindow,
+      maxConnections: spec.database.maxConnections,
+      labels: { ...spec.labels, [BUDGET_LABELS.pool]: String(spec.connectionPool) },
+    },
+    inProject,
+  );
 
   const managed = Object.keys(spec.secrets).filter((name) => spec.secrets[name].source === "managed");
-  const owed = owedVersions(spec.project, Object.fromEntries(managed.map((name) => [name, spec.names.secretId(name)])), {
-    strict: !spec.bootstrap,
-  });
+  const owed = owedVersions(
+    spec.project,
+    Object.fromEntries(managed.map((name) => [name, spec.names.secretId(name)])),
+    {
+      strict: !spec.bootstrap,
+    },
+  );
 
   let platformContract: pulumi.Output<unknown> | undefined;
   if (spec.previewPlatform) {
-    const platform = new PreviewPlatform("preview-platform", {
-      project: spec.project,
-      region: spec.region,
-      maxPreviews: spec.previewPlatform.maxConcurrent,
-      maxInstancesPerPreview: spec.previewPlatform.maxInstances,
-      connectionPool: spec.previewPlatform.connectionPool,
-      tier: spec.previewPlatform.instanceTier,
-      sandboxSecrets: spec.previewPlatform.sandboxSecrets,
-      labels: spec.labels,
-      previewDeployer: `serviceAccount:${deployerEmail("preview", spec.project)}`,
-    }, inProject);
+    const platform = new PreviewPlatform(
+      "preview-platform",
+      {
+        project: spec.project,
+        region: spec.region,
+        maxPreviews: spec.previewPlatform.maxConcurrent,
+        maxInstancesPerPreview: spec.previewPlatform.maxInstances,
+        connectionPool: spec.previewPlatform.connectionPool,
+        tier: spec.previewPlatform.instanceTier,
+        sandboxSecrets: spec.previewPlatform.sandboxSecrets,
+        labels: spec.labels,
+        previewDeployer: `serviceAccount:${deployerEmail("preview", spec.project)}`,
+      },
+      inProject,
+    );
     platformContract = platform.contract;
   }
 
   // A bootstrap runs nothing: it declares what must exist before the app can start, and lists what SRE owes.
   const release = spec.bootstrap ? undefined : releaseOf(spec, owed, inProject);
   const url = `https://${spec.domain}`;
-  const app = new MonitorApp("app", {
-    project: spec.project,
-    region: spec.region,
-    names: spec.names,
-    labels: spec.labels,
-    title: `Monitor ${spec.stack}`,
-    instance,
-    appEnv: spec.appEnv,
-    url,
-    env: spec.env,
-    secrets: {
-      managed,
-      values: Object.fromEntries(
-        Object.entries(spec.secrets).flatMap(([name, s]) => (s.source === "config" ? [[name, s.value]] : [])),
-      ),
+  const app = new MonitorApp(
+    "app",
+    {
+      project: spec.project,
+      region: spec.region,
+      names: spec.names,
+      labels: spec.labels,
+      title: `Monitor ${spec.stack}`,
+      instance,
+      appEnv: spec.appEnv,
+      url,
+      env: spec.env,
+      secrets: {
+        managed,
+        values: Object.fromEntries(
+          Object.entries(spec.secrets).flatMap(([name, s]) => (s.source === "config" ? [[name, s.value]] : [])),
+        ),
+      },
+      // The pipeline stack's deployer for this environment (its email follows from the project): it deploys what
+      // runs as the app's accounts, so it may act as them, and only as them.
+      deployers: { deployer: `serviceAccount:${deployerEmail(spec.kind, spec.project)}` },
+      breachAlerts: {
+        queue: { topicName: PUBSUB_NAMES.topic, subscriptionName: PUBSUB_NAMES.subscription },
+        worker: spec.worker,
+      },
+      schedules: spec.schedules,
+      service: spec.service,
+      // Only through the load balancer, so Cloud Armor sees every request (the LB itself invokes as allUsers).
+      ingress: "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER",
+      cirrus: spec.cirrus,
+      release: release && { image: release.imageRef, migrationToken: release.migrationPlan.token },
     },
-    // The pipeline stack's deployer for this environment (its email follows from the project): it deploys what
-    // runs as the app's accounts, so it may act as them, and only as them.
-    deployers: { deployer: `serviceAccount:${deployerEmail(spec.kind, spec.project)}` },
-    breachAlerts: {
-      queue: { topicName: PUBSUB_NAMES.topic, subscriptionName: PUBSUB_NAMES.subscription },
-      worker: spec.worker,
-    },
-    schedules: spec.schedules,
-    service: spec.service,
-    // Only through the load balancer, so Cloud Armor sees every request (the LB itself invokes as allUsers).
-    ingress: "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER",
-    cirrus: spec.cirrus,
-    release: release && { image: release.imageRef, migrationToken: release.migrationPlan.token },
-  }, inProject);
+    inProject,
+  );
 
   const base: Record<string, unknown> = {
     databaseInstance: instance.connectionName,
@@ -108,7 +128,9 @@ export function environmentStack(spec: EnvironmentSpec) {
     const sandbox = spec.previewPlatform?.sandboxSecrets ?? [];
     const sandboxOwed = owedVersions(
       spec.project,
-      Object.fromEntries(sandbox.map((name) => [`preview sandbox ${name}`, PREVIEW_PLATFORM_NAMES.sandboxSecretId(name)])),
+      Object.fromEntries(
+        sandbox.map((name) => [`preview sandbox ${name}`, PREVIEW_PLATFORM_NAMES.sandboxSecretId(name)]),
+      ),
       { strict: false },
     );
     return {
@@ -122,7 +144,13 @@ export function environmentStack(spec: EnvironmentSpec) {
   const web = app.web;
   const lb = new LoadBalancer(
     "lb",
-    { namePrefix: spec.names.service, region: spec.region, serviceName: web.serviceName, domain: spec.domain, labels: spec.labels },
+    {
+      namePrefix: spec.names.service,
+      region: spec.region,
+      serviceName: web.serviceName,
+      domain: spec.domain,
+      labels: spec.labels,
+    },
     { ...inProject, dependsOn: [web] },
   );
 

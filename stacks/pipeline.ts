@@ -3,7 +3,12 @@ import { join, relative, resolve, sep } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
 import { Deployer, type ProjectGrant, environmentGrants, previewGrants, reviewGrants } from "../components/deployer";
-import { GithubRepository, type RepositoryFileSpec, githubProvider, pinWorkflowFiles } from "../components/github-repository";
+import {
+  GithubRepository,
+  type RepositoryFileSpec,
+  githubProvider,
+  pinWorkflowFiles,
+} from "../components/github-repository";
 import { ImageRegistry } from "../components/image-registry";
 import { PIPELINE_SERVICES, ProjectServices } from "../components/project-services";
 import { StateBackend } from "../components/state-backend";
@@ -38,7 +43,10 @@ export function readTree(dir: string): RepositoryFileSpec[] {
     readdirSync(d)
       .sort()
       .flatMap((entry) => (statSync(join(d, entry)).isDirectory() ? walk(join(d, entry)) : [join(d, entry)]));
-  return walk(dir).map((file) => ({ path: relative(dir, file).split(sep).join("/"), content: readFileSync(file, "utf8") }));
+  return walk(dir).map((file) => ({
+    path: relative(dir, file).split(sep).join("/"),
+    content: readFileSync(file, "utf8"),
+  }));
 }
 
 /**
@@ -47,7 +55,10 @@ export function readTree(dir: string): RepositoryFileSpec[] {
  * state bucket and keys, the image registry. GitHub: both repositories' environments, variables, rulesets, and the
  * app's workflow callers pinned to this repository's commit.
  */
-export function pipelineStack(spec: PipelineSpec, appFiles: RepositoryFileSpec[] = readTree(join(ROOT, APP_FILES_DIR))) {
+export function pipelineStack(
+  spec: PipelineSpec,
+  appFiles: RepositoryFileSpec[] = readTree(join(ROOT, APP_FILES_DIR)),
+) {
   const { appRepository: app, infraRepository: infra } = spec;
   const reviewProject = spec.projects.stage;
   // Every GCP resource uses the provider of the project it lives in, which waits for that project's APIs.
@@ -59,7 +70,8 @@ export function pipelineStack(spec: PipelineSpec, appFiles: RepositoryFileSpec[]
     ]),
   );
   const inProject = (project: string) => ({ provider: apis[project].provider });
-  const projectNumber = (project: string) => gcp.organizations.getProjectOutput({ projectId: project }, inProject(project)).number;
+  const projectNumber = (project: string) =>
+    gcp.organizations.getProjectOutput({ projectId: project }, inProject(project)).number;
 
   // --- Who may mint credentials: one pool per project, admitting only the pinned workflows.
   const pinnedWorkflowRefs = Object.values(REUSABLE_WORKFLOWS).map(
@@ -70,89 +82,136 @@ export function pipelineStack(spec: PipelineSpec, appFiles: RepositoryFileSpec[]
     projects.map((project) => {
       const environments: string[] = DEPLOY_ENVIRONMENTS.filter((e) => spec.projects[e] === project);
       const review = project === reviewProject ? ["review"] : [];
-      const pool = new WorkloadIdentity(`wif-${project}`, {
-        project,
-        trusted: {
-          repositoryIds: [app.id, infra.id],
-          ownerIds: [app.ownerId, infra.ownerId],
-          pinnedWorkflowRefs,
-          infra: { repositoryId: infra.id, fullName: infra.fullName },
-          pullRequestEnvironments: review,
-          environments: [...environments, ...review],
+      const pool = new WorkloadIdentity(
+        `wif-${project}`,
+        {
+          project,
+          trusted: {
+            repositoryIds: [app.id, infra.id],
+            ownerIds: [app.ownerId, infra.ownerId],
+            pinnedWorkflowRefs,
+            infra: { repositoryId: infra.id, fullName: infra.fullName },
+            pullRequestEnvironments: review,
+            environments: [...environments, ...review],
+          },
         },
-      }, inProject(project));
+        inProject(project),
+      );
       return [project, pool];
     }),
   );
 
   // --- The identities. A PR's token carries ref refs/pull/<N>/merge, so it never matches stage's or prod's sets.
   const deployer = (environment: DeployEnvironment, description: string, grants: ProjectGrant[]) =>
-    new Deployer(`deployer-${environment}`, {
-      project: spec.projects[environment],
-      accountId: DEPLOYER_ACCOUNT_IDS[environment],
-      description,
-      grants,
-    }, inProject(spec.projects[environment]));
+    new Deployer(
+      `deployer-${environment}`,
+      {
+        project: spec.projects[environment],
+        accountId: DEPLOYER_ACCOUNT_IDS[environment],
+        description,
+        grants,
+      },
+      inProject(spec.projects[environment]),
+    );
   const deployers: Record<DeployEnvironment, Deployer> = {
     preview: deployer(
       "preview",
       "Monitor previews: deploys and destroys pr-<N> stacks (from the app's pull requests)",
       previewGrants(spec.projects.preview, projectNumber(spec.projects.preview)),
     ),
-    stage: deployer("stage", "Monitor stage: deploys the stage stack from main", environmentGrants(spec.projects.stage)),
+    stage: deployer(
+      "stage",
+      "Monitor stage: deploys the stage stack from main",
+      environmentGrants(spec.projects.stage),
+    ),
     prod: deployer(
       "prod",
       "Monitor prod: deploys the prod stack from main, behind the prod environment's reviewers",
       environmentGrants(spec.projects.prod),
     ),
   };
-  const reviewer = new Deployer("reviewer", {
-    project: reviewProject,
-    accountId: REVIEWER_ACCOUNT_ID,
-    description: "Monitor review: pulumi preview of stage and prod on pull requests; reads only",
-    grants: [...new Set([spec.projects.stage, spec.projects.prod])].flatMap(reviewGrants),
-  }, inProject(reviewProject));
+  const reviewer = new Deployer(
+    "reviewer",
+    {
+      project: reviewProject,
+      accountId: REVIEWER_ACCOUNT_ID,
+      description: "Monitor review: pulumi preview of stage and prod on pull requests; reads only",
+      grants: [...new Set([spec.projects.stage, spec.projects.prod])].flatMap(reviewGrants),
+    },
+    inProject(reviewProject),
+  );
   // Who may impersonate each: principalSets of its project's pool, each named after the repository it admits.
   deployers.preview.grantImpersonation({
     key: "app",
     member: pools[spec.projects.preview].principalSet("repository_environment", `${app.id}|preview`),
   });
   for (const environment of ["stage", "prod"] as const) {
-    for (const [key, repo] of [["app", app], ["infra", infra]] as const) {
+    for (const [key, repo] of [
+      ["app", app],
+      ["infra", infra],
+    ] as const) {
       deployers[environment].grantImpersonation({
         key,
-        member: pools[spec.projects[environment]].principalSet("repository_environment_ref", `${repo.id}|${environment}|${MAIN}`),
+        member: pools[spec.projects[environment]].principalSet(
+          "repository_environment_ref",
+          `${repo.id}|${environment}|${MAIN}`,
+        ),
       });
     }
   }
-  reviewer.grantImpersonation({ key: "infra", member: pools[reviewProject].principalSet("repository_environment", `${infra.id}|review`) });
+  reviewer.grantImpersonation({
+    key: "infra",
+    member: pools[reviewProject].principalSet("repository_environment", `${infra.id}|review`),
+  });
 
   // --- State and the keys of each environment's secrets. The conditions' descriptions name the environment.
-  const state = new StateBackend("state", {
-    project: spec.state.project,
-    bucket: spec.state.bucket,
-    region: spec.state.location,
-    keyRing: spec.state.keyRing,
-    keyRegion: spec.state.keyLocation,
-    keys: [...DEPLOY_ENVIRONMENTS, "pipeline"],
-    labels: spec.labels,
-  }, inProject(spec.state.project));
+  const state = new StateBackend(
+    "state",
+    {
+      project: spec.state.project,
+      bucket: spec.state.bucket,
+      region: spec.state.location,
+      keyRing: spec.state.keyRing,
+      keyRegion: spec.state.keyLocation,
+      keys: [...DEPLOY_ENVIRONMENTS, "pipeline"],
+      labels: spec.labels,
+    },
+    inProject(spec.state.project),
+  );
   // A preview reads stage's outputs (the preview platform) through a StackReference.
-  state.grantStateAccess(deployers.preview, { label: "preview", writes: [{ prefix: "pr-" }], reads: [{ name: "stage" }], encrypts: ["preview"], decrypts: ["stage"] });
+  state.grantStateAccess(deployers.preview, {
+    label: "preview",
+    writes: [{ prefix: "pr-" }],
+    reads: [{ name: "stage" }],
+    encrypts: ["preview"],
+    decrypts: ["stage"],
+  });
   for (const environment of ["stage", "prod"] as const) {
-    state.grantStateAccess(deployers[environment], { label: environment, writes: [{ name: environment }], encrypts: [environment] });
+    state.grantStateAccess(deployers[environment], {
+      label: environment,
+      writes: [{ name: environment }],
+      encrypts: [environment],
+    });
   }
-  state.grantStateAccess(reviewer, { label: "review", reads: [{ name: "stage" }, { name: "prod" }], decrypts: ["stage", "prod"] });
+  state.grantStateAccess(reviewer, {
+    label: "review",
+    reads: [{ name: "stage" }, { name: "prod" }],
+    decrypts: ["stage", "prod"],
+  });
 
   // --- Images: pushed by previews and stage, read by prod (and by prod's Cloud Run when it pulls from another project).
-  const registry = new ImageRegistry("images", {
-    project: spec.registry.project,
-    region: spec.registry.location,
-    repositoryId: spec.registry.repositoryId,
-    prImageTtlDays: spec.registry.prImageTtlDays,
-    untaggedTtlDays: spec.registry.untaggedTtlDays,
-    labels: spec.labels,
-  }, inProject(spec.registry.project));
+  const registry = new ImageRegistry(
+    "images",
+    {
+      project: spec.registry.project,
+      region: spec.registry.location,
+      repositoryId: spec.registry.repositoryId,
+      prImageTtlDays: spec.registry.prImageTtlDays,
+      untaggedTtlDays: spec.registry.untaggedTtlDays,
+      labels: spec.labels,
+    },
+    inProject(spec.registry.project),
+  );
   registry.grantPush(deployers.preview);
   registry.grantPush(deployers.stage);
   registry.grantPull(deployers.prod);
@@ -176,7 +235,8 @@ export function pipelineStack(spec: PipelineSpec, appFiles: RepositoryFileSpec[]
     ...(secretsProvider ? { [ENVIRONMENT_VARIABLES.secretsProvider]: secretsProvider } : {}),
     [ENVIRONMENT_VARIABLES.imageRepository]: spec.registry.imagePath,
   });
-  const deployVariables = (e: DeployEnvironment) => variablesFor(deployers[e], spec.projects[e], state.secretsProviders[e]);
+  const deployVariables = (e: DeployEnvironment) =>
+    variablesFor(deployers[e], spec.projects[e], state.secretsProviders[e]);
   const prod = { reviewerTeams: spec.prodReviewerTeams, branches: ["main"] };
   const providers: Record<string, ReturnType<typeof githubProvider>> = {};
   const providerFor = (owner: string) => (providers[owner] ??= githubProvider(owner));
@@ -218,17 +278,25 @@ export function pipelineStack(spec: PipelineSpec, appFiles: RepositoryFileSpec[]
       ],
       defaultBranch: { requiredChecks: INFRA_REQUIRED_CHECKS, requireCodeOwnerReview: true },
       // scripts/drift-issue.ts files one issue per drifted stack under this label.
-      issueLabels: [{ name: DRIFT_LABEL, color: "d93f0b", description: "A stack differs from what its code declares (drift.yml)" }],
+      issueLabels: [
+        { name: DRIFT_LABEL, color: "d93f0b", description: "A stack differs from what its code declares (drift.yml)" },
+      ],
     },
     { provider: providerFor(infra.owner) },
   );
 
   return {
     /** Environment → deployer email: the environment stacks grant each actAs on the accounts they create. */
-    deployers: pulumi.all({ preview: deployers.preview.email, stage: deployers.stage.email, prod: deployers.prod.email }),
+    deployers: pulumi.all({
+      preview: deployers.preview.email,
+      stage: deployers.stage.email,
+      prod: deployers.prod.email,
+    }),
     reviewer: reviewer.email,
     /** GCP project → `projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>`. */
-    workloadIdentityProviders: pulumi.all(Object.fromEntries(Object.entries(pools).map(([p, pool]) => [p, pool.providerName]))),
+    workloadIdentityProviders: pulumi.all(
+      Object.fromEntries(Object.entries(pools).map(([p, pool]) => [p, pool.providerName])),
+    ),
     stateBackend: state.url,
     secretsProviders: pulumi.all(state.secretsProviders),
     imageRepository: spec.registry.imagePath,

@@ -22,15 +22,17 @@ import { Refusal } from "../shared-rules/refusal";
  */
 export function previewStack(spec: PreviewSpec) {
   const platformStack = spec.preview.platformStack ?? stackReferenceName("stage");
-  const platform = new pulumi.StackReference("preview-platform", { name: platformStack })
-    .requireOutput(PREVIEW_PLATFORM_OUTPUT) as pulumi.Output<PreviewPlatform>;
+  const platform = new pulumi.StackReference("preview-platform", { name: platformStack }).requireOutput(
+    PREVIEW_PLATFORM_OUTPUT,
+  ) as pulumi.Output<PreviewPlatform>;
 
   // The platform's shared instance, or the one monitor:preview.instanceConnectionName names instead.
   const override = spec.preview.instanceConnectionName;
   const parsed = override ? parseConnectionName(override) : undefined;
-  const instance: CloudSqlInstanceRef = override && parsed
-    ? { project: parsed.project, instanceName: parsed.instance, connectionName: override }
-    : { project: platform.project, instanceName: platform.instanceName, connectionName: platform.connectionName };
+  const instance: CloudSqlInstanceRef =
+    override && parsed
+      ? { project: parsed.project, instanceName: parsed.instance, connectionName: override }
+      : { project: platform.project, instanceName: platform.instanceName, connectionName: platform.connectionName };
 
   // Every GCP resource (and the project lookup) uses this provider, so it waits for the preview project's APIs.
   const apis = new ProjectServices("apis", { project: spec.project, region: spec.region, services: PREVIEW_SERVICES });
@@ -40,7 +42,9 @@ export function previewStack(spec: PreviewSpec) {
   const image = spec.appSource
     ? buildPreviewImage("image", { ...spec.image, context: spec.appSource }, inProject)
     : resolveImage(spec.image, inProject);
-  const migrationPlan = image.digest.apply((digest) => decideMigration({ digest, deployId: spec.deployId, keep: false }));
+  const migrationPlan = image.digest.apply((digest) =>
+    decideMigration({ digest, deployId: spec.deployId, keep: false }),
+  );
   const projectNumber = gcp.organizations.getProjectOutput({ projectId: spec.project }, inProject).number;
   // Cloud Run's deterministic URL, known before the service exists, so the app can be told its own address.
   const url = pulumi.interpolate`https://${spec.names.service}-${projectNumber}.${spec.region}.run.app`;

@@ -43,19 +43,23 @@ describe("the pipeline stack enables its APIs in every project it touches", () =
     for (const project of projects) {
       const enabled = services().filter((r) => r.inputs.project === project);
       expect(enabled.map((r) => r.inputs.service).sort()).toEqual([...PIPELINE_SERVICES].sort());
-      for (const r of enabled) expect(r.inputs).toMatchObject({ disableOnDestroy: false, disableDependentServices: false });
+      for (const r of enabled)
+        expect(r.inputs).toMatchObject({ disableOnDestroy: false, disableDependentServices: false });
     }
   });
 
   it("and every GCP resource waits for the APIs of its own project", () => {
     const providers = ofType(evs.pipeline, PROVIDER_TYPE);
-    const gcpResources = evs.pipeline.registrations.filter((r) => r.custom && !r.read && r.type.startsWith("gcp:") && r.type !== SERVICE_TYPE);
+    const gcpResources = evs.pipeline.registrations.filter(
+      (r) => r.custom && !r.read && r.type.startsWith("gcp:") && r.type !== SERVICE_TYPE,
+    );
     expect(gcpResources.length).toBeGreaterThan(20);
     for (const r of gcpResources) {
       const provider = providers.find((p) => p.urn === r.provider);
       expect(provider, r.name).toBeDefined();
       const own = services().filter((s) => s.inputs.project === provider!.inputs.project);
-      for (const service of own) expect(waitsFor(evs.pipeline, r, service), `${r.name} waits for ${service.name}`).toBe(true);
+      for (const service of own)
+        expect(waitsFor(evs.pipeline, r, service), `${r.name} waits for ${service.name}`).toBe(true);
     }
   });
 });
@@ -70,7 +74,11 @@ describe.each([
   const services = () => ofType(ev(), SERVICE_TYPE);
 
   it("in its own project, never disabling them on destroy", () => {
-    expect(services().map((r) => r.inputs.service).sort()).toEqual([...expected].sort());
+    expect(
+      services()
+        .map((r) => r.inputs.service)
+        .sort(),
+    ).toEqual([...expected].sort());
     for (const r of services()) {
       expect(r.inputs, r.name).toMatchObject({ project, disableOnDestroy: false, disableDependentServices: false });
       // Enabling an API must not wait on anything the API itself is needed for.
@@ -82,11 +90,14 @@ describe.each([
   it("and every other GCP resource waits for all of them", () => {
     const provider = one(ev(), PROVIDER_TYPE);
     expect(provider.inputs).toMatchObject({ project });
-    const gcpResources = ev().registrations.filter((r) => r.custom && !r.read && r.type.startsWith("gcp:") && r.type !== SERVICE_TYPE);
+    const gcpResources = ev().registrations.filter(
+      (r) => r.custom && !r.read && r.type.startsWith("gcp:") && r.type !== SERVICE_TYPE,
+    );
     expect(gcpResources.length).toBeGreaterThan(10);
     for (const r of gcpResources) {
       expect(r.provider, `${r.type} ${r.name} uses the default provider`).toBe(provider.urn);
-      for (const service of services()) expect(waitsFor(ev(), r, service), `${r.name} waits for ${service.inputs.service}`).toBe(true);
+      for (const service of services())
+        expect(waitsFor(ev(), r, service), `${r.name} waits for ${service.inputs.service}`).toBe(true);
     }
   });
 

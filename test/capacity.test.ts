@@ -19,13 +19,18 @@ describe("preview capacity of the shared instance", () => {
     ["db-custom-4-15360", 10, 2, 10, false], // 310 of 400 (77 %)
     ["db-custom-4-15360", 11, 2, 10, true], // 340 of 400 (85 %)
     ["db-unknown-tier", 50, 2, 10, false], // no documented default: nothing to compare with
-  ] as const)("%s with %i previews x %i instances, pool %i: warns %s", (tier, maxPreviews, maxInstancesPerPreview, pool, warns) => {
-    const warning = capacityWarning(previewCapacity({ tier, maxPreviews, maxInstancesPerPreview, pool }));
-    expect(warning !== undefined).toBe(warns);
-  });
+  ] as const)(
+    "%s with %i previews x %i instances, pool %i: warns %s",
+    (tier, maxPreviews, maxInstancesPerPreview, pool, warns) => {
+      const warning = capacityWarning(previewCapacity({ tier, maxPreviews, maxInstancesPerPreview, pool }));
+      expect(warning !== undefined).toBe(warns);
+    },
+  );
 
   it("says what the cap needs against the tier's default, how many previews the tier admits, and the fix", () => {
-    const warning = capacityWarning(previewCapacity({ tier: "db-custom-1-3840", maxPreviews: 10, maxInstancesPerPreview: 2, pool: 10 }));
+    const warning = capacityWarning(
+      previewCapacity({ tier: "db-custom-1-3840", maxPreviews: 10, maxInstancesPerPreview: 2, pool: 10 }),
+    );
     expect(warning).toBe(
       "warning: monitor:preview.maxConcurrent 10 needs 310 connections on the shared preview instance " +
         "(10 previews x (2 instances + 1 migration) x pool 10 + 10 reserved), 3.1x the 100 that db-custom-1-3840 is sized for; " +
@@ -33,8 +38,12 @@ describe("preview capacity of the shared instance", () => {
         "Fix: lower monitor:preview.maxConcurrent or monitor:preview.maxInstances in Pulumi.yaml, or set monitor:preview.instanceTier " +
         "to a larger tier (db-custom-4-15360 is sized for 400).",
     );
-    const close = capacityWarning(previewCapacity({ tier: "db-custom-4-15360", maxPreviews: 11, maxInstancesPerPreview: 2, pool: 10 }));
-    expect(close).toMatch(/needs 340 connections .*, 85 % of the 400 that db-custom-4-15360 is sized for\. The tier's default admits 13 /);
+    const close = capacityWarning(
+      previewCapacity({ tier: "db-custom-4-15360", maxPreviews: 11, maxInstancesPerPreview: 2, pool: 10 }),
+    );
+    expect(close).toMatch(
+      /needs 340 connections .*, 85 % of the 400 that db-custom-4-15360 is sized for\. The tier's default admits 13 /,
+    );
   });
 
   it("npm run plan -- stage prints the capacity and the warning for the committed config; other stacks print neither", async () => {

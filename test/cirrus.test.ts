@@ -19,7 +19,7 @@ function refusal(stack: string, overrides: Record<string, string | undefined>): 
   const config = { ...committed(stack), ...overrides };
   for (const [key, value] of Object.entries(overrides)) if (value === undefined) delete config[key];
   try {
-    buildSpec(stack, config as Record<string, string>);
+    buildSpec(stack, config);
   } catch (err) {
     return (err as Error).message;
   }
@@ -79,7 +79,9 @@ describe("the policy pack sees the sidecar", () => {
     const inputs = structuredClone(service.inputs) as any;
     inputs.template.containers[1].image = "us-docker.pkg.dev/moz-fx-cirrus-prod/cirrus-prod/cirrus:latest";
     inputs.template.containers[1].envs.push({ name: "CIRRUS_SENTRY_DSN", value: "https://user:pw@sentry.example/1" });
-    const violations = runPolicies({ ...ev, registrations: [{ ...service, inputs }] }).map((v) => `${v.policy}: ${v.message}`);
+    const violations = runPolicies({ ...ev, registrations: [{ ...service, inputs }] }).map(
+      (v) => `${v.policy}: ${v.message}`,
+    );
     expect(violations).toEqual([
       expect.stringMatching(/^cloudrun-image-pinned-by-digest: web runs ".*cirrus:latest"/),
       expect.stringMatching(/^cloudrun-no-plain-secrets: web sets CIRRUS_SENTRY_DSN as a plain value/),
@@ -138,13 +140,18 @@ describe("refusals", () => {
     expect(() => buildSpec("prod", config)).toThrow(
       /would call \/monitor_cirrusv2\/features\. Fix: end the path with "\/"/,
     );
-    expect(refusal("stage", { "monitor:env": json({ ...envOf("stage"), NIMBUS_SIDECAR_URL: "http://localhost:9000" }) })).toContain(
+    expect(
+      refusal("stage", { "monitor:env": json({ ...envOf("stage"), NIMBUS_SIDECAR_URL: "http://localhost:9000" }) }),
+    ).toContain(
       'the Cirrus sidecar answers plain HTTP on port 8001; got "http://localhost:9000". Fix: set it to http://localhost:8001',
     );
   });
 
   it("a sidecar image by tag, a prod sidecar on the staging channel, and more vCPU than an instance has", () => {
-    const byTag = { ...cirrusOf("prod"), image: "us-docker.pkg.dev/moz-fx-cirrus-prod/cirrus-prod/cirrus:sha-1a2b3c4d5" };
+    const byTag = {
+      ...cirrusOf("prod"),
+      image: "us-docker.pkg.dev/moz-fx-cirrus-prod/cirrus-prod/cirrus:sha-1a2b3c4d5",
+    };
     expect(refusal("prod", { "monitor:cirrus": json(byTag) })).toMatch(
       /monitor:cirrus\.image in Pulumi\.prod\.yaml: expected an image pinned by digest/,
     );
@@ -156,7 +163,9 @@ describe("refusals", () => {
     );
     const big = { "monitor:service": json({ cpu: "8" }), "monitor:cirrus": json({ ...cirrusOf("prod"), cpu: "1" }) };
     expect(refusal("prod", big)).toContain("exceed Cloud Run's 8 per instance");
-    expect(refusal("prod", { "monitor:cirrus": json({ ...cirrusOf("prod"), remoteSettingsUrl: "http://rs.example/" }) })).toMatch(
+    expect(
+      refusal("prod", { "monitor:cirrus": json({ ...cirrusOf("prod"), remoteSettingsUrl: "http://rs.example/" }) }),
+    ).toMatch(
       /monitor:cirrus\.remoteSettingsUrl in Pulumi\.prod\.yaml: expected an https Remote Settings changeset URL/,
     );
   });

@@ -29,7 +29,10 @@ function runtime(): AppRuntime {
       GCP_PUBSUB_SUBSCRIPTION_NAME: "monitor-stage-breach-alerts",
     },
     secrets: {
-      DATABASE_URL: { secret: pulumi.output(`projects/${PROJECT}/secrets/monitor-stage-database-url`), version: pulumi.output("4") },
+      DATABASE_URL: {
+        secret: pulumi.output(`projects/${PROJECT}/secrets/monitor-stage-database-url`),
+        version: pulumi.output("4"),
+      },
     },
     cloudSqlConnection: CONNECTION,
   };
@@ -112,7 +115,10 @@ describe("ScheduledJob", () => {
 
   it("runs each attempt for up to 30 minutes and retries once, unless told otherwise", async () => {
     const defaults = await planJob(() => ({ timeoutSeconds: undefined, maxRetries: undefined }));
-    expect((one(defaults, CLOUD_RUN_JOB).inputs as any).template.template).toMatchObject({ timeout: "1800s", maxRetries: 1 });
+    expect((one(defaults, CLOUD_RUN_JOB).inputs as any).template.template).toMatchObject({
+      timeout: "1800s",
+      maxRetries: 1,
+    });
   });
 
   it("is started by Cloud Scheduler through the Cloud Run Admin API, as the scheduler's identity, in UTC", () => {
@@ -176,16 +182,12 @@ describe("ScheduledJob", () => {
 });
 
 describe("cronProblem", () => {
-  it.each([
-    "*/10 * * * *",
-    "0 3 * * *",
-    "0 * * * *",
-    "30 0 1,15 * MON-FRI",
-    "0 8 * jan-jun 1",
-    "5-55/10 */2 * * 0,7",
-  ])("accepts %s", (schedule) => {
-    expect(cronProblem(schedule)).toBeUndefined();
-  });
+  it.each(["*/10 * * * *", "0 3 * * *", "0 * * * *", "30 0 1,15 * MON-FRI", "0 8 * jan-jun 1", "5-55/10 */2 * * 0,7"])(
+    "accepts %s",
+    (schedule) => {
+      expect(cronProblem(schedule)).toBeUndefined();
+    },
+  );
 
   it.each([
     ["", /has 1/],
@@ -212,7 +214,11 @@ describe("BreachAlertsWorker", () => {
   it("runs npm run cron:breach-alerts in a Cloud Run worker pool with the app's runtime", () => {
     const pool = one(ev, WORKER_POOL).inputs as any;
     const container = pool.template.containers[0];
-    expect(pool).toMatchObject({ name: "monitor-stage-breach-alerts", location: "us-central1", deletionProtection: true });
+    expect(pool).toMatchObject({
+      name: "monitor-stage-breach-alerts",
+      location: "us-central1",
+      deletionProtection: true,
+    });
     expect([...container.commands, ...container.args]).toEqual(["npm", "run", "cron:breach-alerts"]);
     expect(container.image).toBe(IMAGE);
     expect(container.resources.limits).toEqual({ cpu: "1", memory: "1Gi" });

@@ -45,7 +45,9 @@ function plan(args: LoadBalancerArgs): Promise<{ ev: Evaluation; outputs: Record
 const inputs = (r: Registration) => r.inputs as any;
 const byName = (ev: Evaluation, type: string, name: string) => ofType(ev, type).find((r) => r.inputs.name === name)!;
 const path = (type: string, collection: string, name: string) =>
-  type === "regional" ? `projects/${PROJECT}/regions/${REGION}/${collection}/${name}` : `projects/${PROJECT}/global/${collection}/${name}`;
+  type === "regional"
+    ? `projects/${PROJECT}/regions/${REGION}/${collection}/${name}`
+    : `projects/${PROJECT}/global/${collection}/${name}`;
 
 describe("LoadBalancer", () => {
   let ev: Evaluation;
@@ -77,11 +79,18 @@ describe("LoadBalancer", () => {
   });
 
   it("terminates TLS 1.2+ on port 443 of the reserved address with a Certificate Manager certificate for the domain", () => {
-    expect(inputs(one(ev, T.address))).toMatchObject({ name: "monitor-prod-ip", addressType: "EXTERNAL", ipVersion: "IPV4" });
+    expect(inputs(one(ev, T.address))).toMatchObject({
+      name: "monitor-prod-ip",
+      addressType: "EXTERNAL",
+      ipVersion: "IPV4",
+    });
     expect(inputs(one(ev, T.auth))).toMatchObject({ domain: "monitor.mozilla.org", type: "FIXED_RECORD" });
     expect(inputs(one(ev, T.cert))).toMatchObject({
       scope: "DEFAULT",
-      managed: { domains: ["monitor.mozilla.org"], dnsAuthorizations: [`projects/${PROJECT}/locations/global/dnsAuthorizations/monitor-prod-dns-auth`] },
+      managed: {
+        domains: ["monitor.mozilla.org"],
+        dnsAuthorizations: [`projects/${PROJECT}/locations/global/dnsAuthorizations/monitor-prod-dns-auth`],
+      },
     });
     expect(inputs(one(ev, T.entry))).toMatchObject({
       map: "monitor-prod-certmap",
@@ -172,7 +181,12 @@ describe("LoadBalancer", () => {
   });
 
   it("retains only what DNS points at by default, and exports it", () => {
-    expect(ev.registrations.filter((r) => r.protect).map((r) => r.type).sort()).toEqual([T.auth, T.address].sort());
+    expect(
+      ev.registrations
+        .filter((r) => r.protect)
+        .map((r) => r.type)
+        .sort(),
+    ).toEqual([T.auth, T.address].sort());
     expect(outputs.ip).toBe(mockAddress("monitor-prod-ip"));
     expect(outputs.dns).toEqual({
       name: "_acme-challenge.monitor.mozilla.org.",
@@ -182,18 +196,30 @@ describe("LoadBalancer", () => {
   });
 
   it("takes another rate limit and sensitivity", async () => {
-    const { ev: other } = await plan({ ...ARGS, retain: false, rateLimit: { count: 5, intervalSec: 10 }, wafSensitivity: 2 });
+    const { ev: other } = await plan({
+      ...ARGS,
+      retain: false,
+      rateLimit: { count: 5, intervalSec: 10 },
+      wafSensitivity: 2,
+    });
     const rules: any[] = inputs(one(other, T.armor)).rules;
-    expect(rules.find((r) => r.action === "throttle").rateLimitOptions.rateLimitThreshold).toEqual({ count: 5, intervalSec: 10 });
+    expect(rules.find((r) => r.action === "throttle").rateLimitOptions.rateLimitThreshold).toEqual({
+      count: 5,
+      intervalSec: 10,
+    });
     expect(rules[0].match.expr.expression).toContain("{'sensitivity': 2}");
     expect(other.registrations.filter((r) => r.protect)).toEqual([]);
   });
 
   it("refuses names, rate limits and sensitivities GCP would refuse, before creating anything", async () => {
     expect(loadBalancerProblems(ARGS)).toEqual([]);
-    expect(loadBalancerProblems({ ...ARGS, namePrefix: "Monitor_Prod" })[0]).toMatch(/namePrefix "Monitor_Prod" must be lowercase/);
+    expect(loadBalancerProblems({ ...ARGS, namePrefix: "Monitor_Prod" })[0]).toMatch(
+      /namePrefix "Monitor_Prod" must be lowercase/,
+    );
     expect(loadBalancerProblems({ ...ARGS, namePrefix: `m${"x".repeat(51)}` })[0]).toMatch(/at most 51 characters/);
-    expect(loadBalancerProblems({ ...ARGS, rateLimit: { count: 10, intervalSec: 45 } })[0]).toMatch(/intervalSec of 10, 30, 60/);
+    expect(loadBalancerProblems({ ...ARGS, rateLimit: { count: 10, intervalSec: 45 } })[0]).toMatch(
+      /intervalSec of 10, 30, 60/,
+    );
     expect(loadBalancerProblems({ ...ARGS, wafSensitivity: 0 })[0]).toMatch(/wafSensitivity must be 1, 2, 3 or 4/);
     let error: Error | undefined;
     const refused = await evaluateComponent(() => {
@@ -229,6 +255,8 @@ describe.each(["stage", "prod"] as const)("%s behind its load balancer", (stack)
     const check = one(ev, "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig");
     expect((check.inputs as any).monitoredResource.labels.host).toBe(domain);
     // Waiting on the component means waiting on each of its resources: the HTTPS rule and the certificate above all.
-    expect(check.dependsOn).toEqual(expect.arrayContaining([byName(ev, T.rule, `monitor-${stack}-https`).urn, one(ev, T.cert).urn]));
+    expect(check.dependsOn).toEqual(
+      expect.arrayContaining([byName(ev, T.rule, `monitor-${stack}-https`).urn, one(ev, T.cert).urn]),
+    );
   });
 });

@@ -1,6 +1,17 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Evaluation } from "../infra/engine/evaluate";
-import { DATABASE, INSTANCE, JOB, SECRET_READER, SERVICE, WORKER_POOL, evaluateStack, ofType, one, waitsForAll } from "./harness";
+import {
+  DATABASE,
+  INSTANCE,
+  JOB,
+  SECRET_READER,
+  SERVICE,
+  WORKER_POOL,
+  evaluateStack,
+  ofType,
+  one,
+  waitsForAll,
+} from "./harness";
 
 // MonitorApp as stage composes it: the order it promises, the grants it makes and how it names them.
 
@@ -50,20 +61,25 @@ describe("MonitorApp in stage", () => {
     const migration = named(stage, JOB, "migration");
     const jobs = ofType(stage, JOB).filter((j) => j !== migration);
     expect(jobs).toHaveLength(3);
-    for (const r of [one(stage, SERVICE), one(stage, WORKER_POOL), ...jobs]) expect(waitsForAll(stage, r), r.name).toContain(migration.urn);
+    for (const r of [one(stage, SERVICE), one(stage, WORKER_POOL), ...jobs])
+      expect(waitsForAll(stage, r), r.name).toContain(migration.urn);
     expect(waitsForAll(stage, one(stage, WORKER_POOL))).toContain(named(stage, ACCOUNT, "worker").urn);
     for (const job of jobs) expect(waitsForAll(stage, job), job.name).toContain(named(stage, ACCOUNT, "scheduler").urn);
   });
 
   it("names every grant after its grantee, on the resource that owns what is granted", () => {
-    const readers = ofType(stage, SECRET_READER).filter((r) => r.urn.includes(APP)).map((r) => r.name);
+    const readers = ofType(stage, SECRET_READER)
+      .filter((r) => r.urn.includes(APP))
+      .map((r) => r.name);
     expect(readers.filter((n) => n.endsWith("-reader-runtime"))).toHaveLength(readers.length / 2);
     expect(readers.filter((n) => n.endsWith("-reader-worker"))).toHaveLength(readers.length / 2);
     expect(ofType(stage, SUBSCRIPTION_GRANT).map((r) => r.name)).toEqual(["breach-notifications-subscriber-worker"]);
-    expect(ofType(stage, TOPIC_GRANT).filter((r) => r.urn.includes(APP)).map((r) => r.name).sort()).toEqual([
-      "breach-notifications-publisher-runtime",
-      "breach-notifications-viewer-runtime",
-    ]);
+    expect(
+      ofType(stage, TOPIC_GRANT)
+        .filter((r) => r.urn.includes(APP))
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(["breach-notifications-publisher-runtime", "breach-notifications-viewer-runtime"]);
     // Cloud SQL connect is granted by the instance the identity connects to, and only the app's two identities get it.
     const clients = ofType(stage, CLOUDSQL_CLIENT).filter((r) => r.inputs.role === "roles/cloudsql.client");
     expect(clients.map((r) => r.name).sort()).toEqual([
@@ -82,7 +98,8 @@ describe("MonitorApp without a release (an environment's bootstrap)", () => {
 
   it("declares what must exist before the app can start, and runs nothing", () => {
     const types = new Set(app(bootstrap).map((r) => r.type));
-    for (const type of [DATABASE, TOPIC, ACCOUNT, "gcp:secretmanager/secret:Secret", SECRET_READER]) expect(types).toContain(type);
+    for (const type of [DATABASE, TOPIC, ACCOUNT, "gcp:secretmanager/secret:Secret", SECRET_READER])
+      expect(types).toContain(type);
     for (const type of [SERVICE, JOB, WORKER_POOL, "gcp:cloudscheduler/job:Job"]) expect(types).not.toContain(type);
     expect(bootstrap.outputs.databaseName.value).toBe("monitor_stage");
   });

@@ -19,7 +19,14 @@ const TRUSTED = {
 const stateBackend = (keys: string[], retain?: boolean) =>
   new StateBackend("state", { project: PROJECT, bucket: "monitor-state", region: "US", keys, retain });
 const imageRegistry = (retain?: boolean) =>
-  new ImageRegistry("images", { project: PROJECT, region: "us", repositoryId: "monitor", prImageTtlDays: 14, untaggedTtlDays: 14, retain });
+  new ImageRegistry("images", {
+    project: PROJECT,
+    region: "us",
+    repositoryId: "monitor",
+    prImageTtlDays: 14,
+    untaggedTtlDays: 14,
+    retain,
+  });
 
 /** The pipeline's stateful components, retained or not. */
 function stateful(retain?: boolean): Promise<Evaluation> {
@@ -54,12 +61,15 @@ describe("retain, the one protection switch of the pipeline's stateful component
     expect(ofType(ev, "gcp:kms/keyRing:KeyRing")[0].inputs).toMatchObject({ name: "pulumi", location: "global" });
     expect(ofType(ev, "gcp:storage/bucket:Bucket")[0].inputs.location).toBe("US");
     expect(ofType(ev, "gcp:artifactregistry/repository:Repository")[0].inputs.location).toBe("us");
-    expect(ofType(ev, "gcp:iam/workloadIdentityPool:WorkloadIdentityPool")[0].inputs.workloadIdentityPoolId).toBe("github-actions");
+    expect(ofType(ev, "gcp:iam/workloadIdentityPool:WorkloadIdentityPool")[0].inputs.workloadIdentityPoolId).toBe(
+      "github-actions",
+    );
   });
 
   it("retain: false leaves all of it deletable, by Pulumi and by the provider", async () => {
     const ev = await stateful(false);
-    for (const type of [...GUARDED, "gcp:kms/keyRing:KeyRing"]) for (const r of ofType(ev, type)) expect(r.protect, type).toBe(false);
+    for (const type of [...GUARDED, "gcp:kms/keyRing:KeyRing"])
+      for (const r of ofType(ev, type)) expect(r.protect, type).toBe(false);
     for (const type of GUARDED) for (const r of ofType(ev, type)) expect(r.inputs.deletionPolicy, type).toBe("DELETE");
     expect(ofType(ev, "gcp:storage/bucket:Bucket")[0].inputs.forceDestroy).toBe(true);
   });
@@ -67,7 +77,10 @@ describe("retain, the one protection switch of the pipeline's stateful component
 
 const A: Grantee = { key: "deployer-a", member: `serviceAccount:a@${PROJECT}.iam.gserviceaccount.com` };
 const B: Grantee = { key: "deployer-b", member: `serviceAccount:b@${PROJECT}.iam.gserviceaccount.com` };
-const C: Grantee = { key: "run-agent-x", member: "serviceAccount:service-1@serverless-robot-prod.iam.gserviceaccount.com" };
+const C: Grantee = {
+  key: "run-agent-x",
+  member: "serviceAccount:service-1@serverless-robot-prod.iam.gserviceaccount.com",
+};
 
 /** Every custom resource the program registers, by logical name: what `pulumi up` matches old and new state on. */
 async function byName(program: () => void): Promise<Record<string, { type: string; inputs: Record<string, unknown> }>> {
@@ -76,7 +89,9 @@ async function byName(program: () => void): Promise<Record<string, { type: strin
     return {};
   });
   return Object.fromEntries(
-    ev.registrations.filter((r) => !r.type.startsWith("monitor:")).map((r) => [r.name, { type: r.type, inputs: r.inputs }]),
+    ev.registrations
+      .filter((r) => !r.type.startsWith("monitor:"))
+      .map((r) => [r.name, { type: r.type, inputs: r.inputs }]),
   );
 }
 
@@ -84,7 +99,7 @@ describe("grants as methods, each binding named after its grantee", () => {
   const registry = (grantees: Grantee[]) =>
     byName(() => {
       const images = imageRegistry();
-      for (const g of grantees) (g === C ? images.grantPull(g) : images.grantPush(g));
+      for (const g of grantees) g === C ? images.grantPull(g) : images.grantPush(g);
     });
 
   it("ImageRegistry: grantPush and grantPull bind writer and reader on the repository, named <name>-push|pull-<key>", async () => {
@@ -96,7 +111,10 @@ describe("grants as methods, each binding named after its grantee", () => {
       role: "roles/artifactregistry.writer",
       member: A.member,
     });
-    expect(names["images-pull-run-agent-x"].inputs).toMatchObject({ role: "roles/artifactregistry.reader", member: C.member });
+    expect(names["images-pull-run-agent-x"].inputs).toMatchObject({
+      role: "roles/artifactregistry.reader",
+      member: C.member,
+    });
   });
 
   it("ImageRegistry: reordering, adding or removing grantees leaves every other binding's name and inputs alone", async () => {
@@ -117,7 +135,10 @@ describe("grants as methods, each binding named after its grantee", () => {
 
   it("Deployer: is a Grantee keyed by its name; grantImpersonation binds workloadIdentityUser named <name>-wif-<key>", async () => {
     const names = await deployer([APP, INFRA]);
-    expect(names["deployer-x-wif-app"].inputs).toMatchObject({ role: "roles/iam.workloadIdentityUser", member: APP.member });
+    expect(names["deployer-x-wif-app"].inputs).toMatchObject({
+      role: "roles/iam.workloadIdentityUser",
+      member: APP.member,
+    });
     expect(String(names["deployer-x-wif-infra"].inputs.serviceAccountId)).toMatch(/monitor-deploy-x@/);
     expect(await deployer([INFRA, APP])).toEqual(names);
     await evaluateComponent(() => {
@@ -131,20 +152,31 @@ describe("grants as methods, each binding named after its grantee", () => {
     byName(() => {
       const state = stateBackend(["stage", "prod"]);
       for (const g of grantees) {
-        state.grantStateAccess(g, g === A ? { writes: [{ name: "stage" }], encrypts: ["stage"] } : { reads: [{ name: "prod" }], decrypts: ["prod"] });
+        state.grantStateAccess(
+          g,
+          g === A
+            ? { writes: [{ name: "stage" }], encrypts: ["stage"] }
+            : { reads: [{ name: "prod" }], decrypts: ["prod"] },
+        );
       }
     });
 
   it("StateBackend: grantStateAccess names each bucket and key binding after the grantee", async () => {
     const names = await backend([A, B]);
-    expect(Object.keys(names).filter((n) => n.endsWith(A.key)).sort()).toEqual([
-      "state-reads-deployer-a",
-      "state-stage-encrypt-decrypt-deployer-a",
-      "state-writes-deployer-a",
-    ]);
-    expect(Object.keys(names).filter((n) => n.endsWith(B.key)).sort()).toEqual(["state-prod-decrypt-deployer-b", "state-reads-deployer-b"]);
+    expect(
+      Object.keys(names)
+        .filter((n) => n.endsWith(A.key))
+        .sort(),
+    ).toEqual(["state-reads-deployer-a", "state-stage-encrypt-decrypt-deployer-a", "state-writes-deployer-a"]);
+    expect(
+      Object.keys(names)
+        .filter((n) => n.endsWith(B.key))
+        .sort(),
+    ).toEqual(["state-prod-decrypt-deployer-b", "state-reads-deployer-b"]);
     // The condition's description says who it is for: the key, unless a label is given.
-    expect((names["state-writes-deployer-a"].inputs.condition as any).description).toMatch(/^deployer-a: \.pulumi\/stacks\/monitor\/stage\.json/);
+    expect((names["state-writes-deployer-a"].inputs.condition as any).description).toMatch(
+      /^deployer-a: \.pulumi\/stacks\/monitor\/stage\.json/,
+    );
     expect(await backend([B, A])).toEqual(names);
   });
 
@@ -158,7 +190,9 @@ describe("grants as methods, each binding named after its grantee", () => {
     // Refused before any binding: the program stops with nothing granted.
     const ev = await evaluateComponent(() => {
       const state = stateBackend(["stage"]);
-      expect(() => state.grantStateAccess(A, { writes: [{ name: "stage" }], decrypts: ["prod"] })).toThrow(/not one of stage/);
+      expect(() => state.grantStateAccess(A, { writes: [{ name: "stage" }], decrypts: ["prod"] })).toThrow(
+        /not one of stage/,
+      );
       return {};
     });
     expect(ev.registrations.filter((r) => r.name.endsWith(A.key))).toEqual([]);

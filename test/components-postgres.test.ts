@@ -122,9 +122,9 @@ describe("PostgresInstance with the lightest settings", () => {
 
 describe("PostgresInstance refuses settings GCP would reject", () => {
   it("refuses high availability without point-in-time recovery", async () => {
-    await expect(
-      planInstance({ ...STAGE, backups: { ...STAGE.backups, pointInTimeRecovery: false } }),
-    ).rejects.toThrow(/PostgresInstance "postgres": highAvailability .* needs backups.enabled and backups.pointInTimeRecovery/);
+    await expect(planInstance({ ...STAGE, backups: { ...STAGE.backups, pointInTimeRecovery: false } })).rejects.toThrow(
+      /PostgresInstance "postgres": highAvailability .* needs backups.enabled and backups.pointInTimeRecovery/,
+    );
   });
 
   it("refuses high availability without backups", async () => {
@@ -152,7 +152,10 @@ describe("PostgresInstance refuses settings GCP would reject", () => {
 
 describe("connecting to an instance", () => {
   const CLIENT = "gcp:projects/iAMMember:IAMMember";
-  const RUNTIME = { key: "runtime", member: "serviceAccount:monitor-stage-run@moz-fx-monitor-nonprod.iam.gserviceaccount.com" };
+  const RUNTIME = {
+    key: "runtime",
+    member: "serviceAccount:monitor-stage-run@moz-fx-monitor-nonprod.iam.gserviceaccount.com",
+  };
 
   it("grants cloudsql.client in the instance's project, on that instance alone, named after the grantee", async () => {
     const ev = await evaluateComponent(() => {
@@ -172,7 +175,11 @@ describe("connecting to an instance", () => {
 
   it("does the same for an instance known only by its connection name, in that instance's project", async () => {
     const ev = await evaluateComponent(() => {
-      const instance = { project: "moz-fx-other", instanceName: "shared", connectionName: "moz-fx-other:us-central1:shared" };
+      const instance = {
+        project: "moz-fx-other",
+        instanceName: "shared",
+        connectionName: "moz-fx-other:us-central1:shared",
+      };
       grantCloudSqlConnect("shared-instance", instance, RUNTIME, {});
       return {};
     });

@@ -26,14 +26,22 @@ beforeAll(async () => {
   });
 });
 
-const grants = (type: string) => ofType(ev, type).map((r) => r.inputs as Record<string, unknown>);
+const grants = (type: string) => ofType(ev, type).map((r) => r.inputs);
 
 describe("BreachNotifications", () => {
   it("creates the topic and one pull subscription on it, labelled", () => {
     const topic = one(ev, TOPIC).inputs as any;
     const subscription = one(ev, SUBSCRIPTION).inputs as any;
-    expect(topic).toMatchObject({ project: PROJECT, name: "hibp-breaches", labels: { app: "monitor", environment: "stage" } });
-    expect(subscription).toMatchObject({ project: PROJECT, name: "hibp-breaches-alerts", labels: { environment: "stage" } });
+    expect(topic).toMatchObject({
+      project: PROJECT,
+      name: "hibp-breaches",
+      labels: { app: "monitor", environment: "stage" },
+    });
+    expect(subscription).toMatchObject({
+      project: PROJECT,
+      name: "hibp-breaches-alerts",
+      labels: { environment: "stage" },
+    });
     // The topic's id (`projects/<p>/topics/<name>` from GCP) or its name: the API takes either.
     expect(subscription.topic).toMatch(/(^|\/topics\/)hibp-breaches$/);
     expect(one(ev, SUBSCRIPTION).dependsOn).toContain(one(ev, TOPIC).urn);

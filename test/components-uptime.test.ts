@@ -98,10 +98,14 @@ describe("checkedHost", () => {
     expect(checkedHost(given)).toBe(host);
   });
 
-  it.each(["monitor.mozilla.org:443", "monitor.mozilla.org/__heartbeat__", "http://localhost", "localhost", "", "bad_host.org"])(
-    "refuses %j",
-    (given) => {
-      expect(() => checkedHost(given)).toThrow(/host must be a hostname/);
-    },
-  );
+  it.each([
+    "monitor.mozilla.org:443",
+    "monitor.mozilla.org/__heartbeat__",
+    "http://localhost",
+    "localhost",
+    "",
+    "bad_host.org",
+  ])("refuses %j", (given) => {
+    expect(() => checkedHost(given)).toThrow(/host must be a hostname/);
+  });
 });

@@ -4,7 +4,16 @@ import { type GraphNode, criticalPath, waitsFor, withInstancePerPreview } from "
 const urn = (type: string, name: string) => `urn:pulumi:pr-1::monitor::${type}::${name}`;
 
 function node(type: string, name: string, fields: Partial<GraphNode> = {}): GraphNode {
-  return { urn: urn(type, name), type, name, custom: true, parent: "", dependsOn: [], propertyDependencies: {}, ...fields };
+  return {
+    urn: urn(type, name),
+    type,
+    name,
+    custom: true,
+    parent: "",
+    dependsOn: [],
+    propertyDependencies: {},
+    ...fields,
+  };
 }
 
 // apis -> provider; platform (read); image; user waits on the platform by input; the job waits on the database
@@ -49,7 +58,11 @@ describe("critical path of a new stack's up", () => {
     const path = criticalPath(graph, seconds);
     // image 30 > apis 5 + provider 0 + user 10 = 15, so the image decides when the job starts.
     expect(path.steps.map((s) => s.name)).toEqual(["image", "job", "web"]);
-    expect(path.steps.map((s) => [s.start, s.finish])).toEqual([[0, 30], [30, 120], [120, 165]]);
+    expect(path.steps.map((s) => [s.start, s.finish])).toEqual([
+      [0, 30],
+      [30, 120],
+      [120, 165],
+    ]);
     expect(path.total).toBe(165);
   });
 

@@ -8,7 +8,19 @@ import { DEPLOYED_BUILD_TIMES, DEPLOYED_TAGS, type Evaluation, evaluate } from "
 import { mockDigest, mockPreviewPlatform } from "../infra/engine/mocks";
 import { runPolicies } from "../policies/offline";
 import { maxConnectionsFor } from "../shared-rules/connection-budget";
-import { INSTANCE, JOB, ROOT, SECRET, SERVICE, WORKER_POOL, evaluateStack, ofType, one, refusedStack, waitsForAll } from "./harness";
+import {
+  INSTANCE,
+  JOB,
+  ROOT,
+  SECRET,
+  SERVICE,
+  WORKER_POOL,
+  evaluateStack,
+  ofType,
+  one,
+  refusedStack,
+  waitsForAll,
+} from "./harness";
 
 // What a review against GCP's rules found would fail a real `pulumi up`, each with the behaviour that replaces it.
 
@@ -23,7 +35,8 @@ const containerImage = (ev: Evaluation, type = SERVICE) => {
   const inputs = one(ev, type).inputs as any;
   return (type === JOB ? inputs.template.template : inputs.template).containers[0].image as string;
 };
-const outputs = (ev: Evaluation) => Object.fromEntries(Object.entries(ev.outputs).map(([k, o]) => [k, o.value])) as Record<string, any>;
+const outputs = (ev: Evaluation) =>
+  Object.fromEntries(Object.entries(ev.outputs).map(([k, o]) => [k, o.value])) as Record<string, any>;
 
 /** A directory that looks like a checkout of the app. */
 function appCheckout(): string {
@@ -75,7 +88,11 @@ describe("1. images resolve with Google credentials alone", () => {
     // The token makes the whole registry block secret: it never reaches the plan, the state in clear, or a log.
     expect(image.inputs.registry).toBe("[secret]");
     expect(image.secretPaths).toEqual(["registry"]);
-    expect(image.rawInputs.registry).toEqual({ server: "us-docker.pkg.dev", username: "oauth2accesstoken", password: "offline-access-token" });
+    expect(image.rawInputs.registry).toEqual({
+      server: "us-docker.pkg.dev",
+      username: "oauth2accesstoken",
+      password: "offline-access-token",
+    });
     expect(JSON.stringify(image.inputs)).not.toContain("offline-access-token");
     expect(ev.invocations.map((i) => i.token)).toContain("gcp:organizations/getClientConfig:getClientConfig");
     expect(ev.invocations.map((i) => i.token)).not.toContain("gcp:artifactregistry/getDockerImage:getDockerImage");
@@ -86,14 +103,28 @@ describe("1. images resolve with Google credentials alone", () => {
   it("a preview without a checkout resolves its pr-<N> tag as stage does", async () => {
     const ev = await evaluateStack("pr-123");
     expect(ofType(ev, DOCKER_IMAGE)).toEqual([]);
-    expect(ev.invocations.find((i) => i.token.endsWith("getDockerImage"))!.inputs.imageName).toBe("blurts-server:pr-123");
+    expect(ev.invocations.find((i) => i.token.endsWith("getDockerImage"))!.inputs.imageName).toBe(
+      "blurts-server:pr-123",
+    );
   });
 
   it.each([
-    ["stage", { "monitor:appSource": "/tmp" }, /monitor:appSource in Pulumi\.stage\.yaml: only previews take this key \(stage never builds; it deploys a tag\)\. Fix: remove it/],
+    [
+      "stage",
+      { "monitor:appSource": "/tmp" },
+      /monitor:appSource in Pulumi\.stage\.yaml: only previews take this key \(stage never builds; it deploys a tag\)\. Fix: remove it/,
+    ],
     ["pr-5", { "monitor:appSource": "app" }, /monitor:appSource in Pulumi\.yaml .*: expected an absolute path/],
-    ["pr-5", { "monitor:appSource": tmpdir() }, /monitor:appSource in Pulumi\.yaml .*: no Dockerfile in ".*": expected the path of a checkout of the app/],
-    ["prod", { "monitor:imageRepository": "docker.io/mozilla/blurts-server" }, /monitor:imageRepository in Pulumi\.prod\.yaml: expected an Artifact Registry path/],
+    [
+      "pr-5",
+      { "monitor:appSource": tmpdir() },
+      /monitor:appSource in Pulumi\.yaml .*: no Dockerfile in ".*": expected the path of a checkout of the app/,
+    ],
+    [
+      "prod",
+      { "monitor:imageRepository": "docker.io/mozilla/blurts-server" },
+      /monitor:imageRepository in Pulumi\.prod\.yaml: expected an Artifact Registry path/,
+    ],
   ])("refuses %s with %j before anything is registered", async (stack, overrides, message) => {
     const { error, registrations } = await refusedStack(stack, overrides);
     expect(error.message).toMatch(new RegExp(`^Stack "${stack}" has invalid configuration`));
@@ -125,10 +156,19 @@ describe("2 and 3. a preview in another project than the platform it shares", ()
   it("may publish to the platform's topic and check that it exists, there", () => {
     const granted = ofType(ev, TOPIC_MEMBER).map((r) => r.inputs);
     expect(granted).toEqual([
-      expect.objectContaining({ project: NONPROD, topic: "monitor-preview-hibp-breaches", role: "roles/pubsub.publisher" }),
-      expect.objectContaining({ project: NONPROD, topic: "monitor-preview-hibp-breaches", role: "roles/pubsub.viewer" }),
+      expect.objectContaining({
+        project: NONPROD,
+        topic: "monitor-preview-hibp-breaches",
+        role: "roles/pubsub.publisher",
+      }),
+      expect.objectContaining({
+        project: NONPROD,
+        topic: "monitor-preview-hibp-breaches",
+        role: "roles/pubsub.viewer",
+      }),
     ]);
-    for (const g of granted) expect(g.member).toBe(`serviceAccount:monitor-pr-77-run@${PREVIEWS}.iam.gserviceaccount.com`);
+    for (const g of granted)
+      expect(g.member).toBe(`serviceAccount:monitor-pr-77-run@${PREVIEWS}.iam.gserviceaccount.com`);
   });
 
   it("tells the app which project owns the topic", () => {
@@ -155,7 +195,10 @@ describe("4. every deploy that migrates gets its own execution", () => {
       runs: true,
       token: executionToken(newer.digest, "200-1"),
     });
-    expect(decideMigration({ digest: D, deployId: "100-1", keep: false, previous })).toMatchObject({ runs: false, token: previous.migrationToken });
+    expect(decideMigration({ digest: D, deployId: "100-1", keep: false, previous })).toMatchObject({
+      runs: false,
+      token: previous.migrationToken,
+    });
     expect(decideMigration({ digest: D, deployId: "100-2", keep: false, previous })).toMatchObject({ runs: true });
     expect(decideMigration({ digest: D, keep: true, previous })).toEqual({
       token: previous.migrationToken,
@@ -175,7 +218,10 @@ describe("4. every deploy that migrates gets its own execution", () => {
     const token = executionToken(mockDigest(`${STAGE_REPO}:abc1234`), "9876543210-2");
     expect(one(ev, JOB, "migration").inputs.runExecutionToken).toBe(token);
     expect(outputs(ev).migrationToken).toBe(token);
-    expect(outputs(ev).migration).toEqual({ runs: true, reason: "npm run db:migrate runs for deploy 9876543210-2 before traffic moves" });
+    expect(outputs(ev).migration).toEqual({
+      runs: true,
+      reason: "npm run db:migrate runs for deploy 9876543210-2 before traffic moves",
+    });
   });
 
   it("a prod rollback to an older release keeps the running token and says so in the plan", async () => {
@@ -210,11 +256,16 @@ describe("4. every deploy that migrates gets its own execution", () => {
     }
   });
 
-  it.each([["Upper-Case"], ["-starts-with-dash"], ["x".repeat(41)], ["has space"]])("refuses the deploy id %j", async (id) => {
-    const { error, registrations } = await refusedStack("stage", { "monitor:deployId": id });
-    expect(error.message).toMatch(/monitor:deployId in Pulumi\.stage\.yaml: expected a deploy id of lowercase letters, digits and '-'/);
-    expect(registrations).toEqual([]);
-  });
+  it.each([["Upper-Case"], ["-starts-with-dash"], ["x".repeat(41)], ["has space"]])(
+    "refuses the deploy id %j",
+    async (id) => {
+      const { error, registrations } = await refusedStack("stage", { "monitor:deployId": id });
+      expect(error.message).toMatch(
+        /monitor:deployId in Pulumi\.stage\.yaml: expected a deploy id of lowercase letters, digits and '-'/,
+      );
+      expect(registrations).toEqual([]);
+    },
+  );
 });
 
 describe("5. an environment's first deploy is two steps", () => {
@@ -222,24 +273,47 @@ describe("5. an environment's first deploy is two steps", () => {
   let bootstrap: Evaluation;
   beforeAll(async () => {
     const { config, secretKeys } = loadStackConfig(ROOT, "stage", { "monitor:bootstrap": "true" });
-    bootstrap = await evaluate("stage", { config, secretKeys, missingSecretVersions: [...STAGE_SECRETS, "monitor-preview-oauth-client-secret"] });
+    bootstrap = await evaluate("stage", {
+      config,
+      secretKeys,
+      missingSecretVersions: [...STAGE_SECRETS, "monitor-preview-oauth-client-secret"],
+    });
   });
 
   it("bootstrap creates what must exist before the app can start, and nothing that runs it", () => {
     const types = new Set(bootstrap.registrations.map((r) => r.type));
-    for (const needed of [INSTANCE, "gcp:sql/database:Database", "gcp:sql/user:User", SECRET, "gcp:serviceaccount/account:Account", "gcp:pubsub/topic:Topic", "gcp:pubsub/subscription:Subscription"]) {
+    for (const needed of [
+      INSTANCE,
+      "gcp:sql/database:Database",
+      "gcp:sql/user:User",
+      SECRET,
+      "gcp:serviceaccount/account:Account",
+      "gcp:pubsub/topic:Topic",
+      "gcp:pubsub/subscription:Subscription",
+    ]) {
       expect(types).toContain(needed);
     }
-    for (const absent of [SERVICE, JOB, WORKER_POOL, "gcp:cloudscheduler/job:Job", "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig"]) {
+    for (const absent of [
+      SERVICE,
+      JOB,
+      WORKER_POOL,
+      "gcp:cloudscheduler/job:Job",
+      "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig",
+    ]) {
       expect(types).not.toContain(absent);
     }
     // No image is needed, so nothing reads the last deploy or the registry.
     expect(bootstrap.registrations.filter((r) => r.name === "deployed")).toEqual([]);
-    expect(bootstrap.invocations.map((i) => i.token)).not.toContain("gcp:artifactregistry/getDockerImage:getDockerImage");
+    expect(bootstrap.invocations.map((i) => i.token)).not.toContain(
+      "gcp:artifactregistry/getDockerImage:getDockerImage",
+    );
   });
 
   it("exports the preview platform, so previews can start once it is applied", () => {
-    expect(outputs(bootstrap).previewPlatform).toMatchObject({ instanceName: "monitor-previews", pubsubTopic: "monitor-preview-hibp-breaches" });
+    expect(outputs(bootstrap).previewPlatform).toMatchObject({
+      instanceName: "monitor-previews",
+      pubsubTopic: "monitor-preview-hibp-breaches",
+    });
     expect(outputs(bootstrap).bootstrap).toBe(true);
   });
 
@@ -262,18 +336,31 @@ describe("5. an environment's first deploy is two steps", () => {
   });
 
   it("a bootstrap lists what it cannot confirm (an API only now enabled); a deploy lets the provider's error stand", async () => {
-    const disabled = "googleapi: Error 403: Secret Manager API has not been used in project 1 before or it is disabled.";
+    const disabled =
+      "googleapi: Error 403: Secret Manager API has not been used in project 1 before or it is disabled.";
     const failing = { "monitor-stage-smtp-url": disabled };
     const first = loadStackConfig(ROOT, "stage", { "monitor:bootstrap": "true" });
     const ev = await evaluate("stage", { ...first, failingSecretVersions: failing });
-    expect(outputs(ev).owedSecretVersions).toEqual([`gcloud secrets versions add monitor-stage-smtp-url --project ${NONPROD} --data-file=-`]);
+    expect(outputs(ev).owedSecretVersions).toEqual([
+      `gcloud secrets versions add monitor-stage-smtp-url --project ${NONPROD} --data-file=-`,
+    ]);
     const deploy = loadStackConfig(ROOT, "stage", { "monitor:imageTag": "abc1234" });
-    await expect(evaluate("stage", { ...deploy, failingSecretVersions: failing })).rejects.toThrow(/Secret Manager API has not been used/);
+    await expect(evaluate("stage", { ...deploy, failingSecretVersions: failing })).rejects.toThrow(
+      /Secret Manager API has not been used/,
+    );
   });
 
   it.each([
-    ["stage", { "monitor:bootstrap": "true", "monitor:imageTag": "abc1234" }, /monitor:imageTag: a bootstrap deploys no image and runs no migration\. Fix: drop monitor:imageTag/],
-    ["prod", { "monitor:bootstrap": "true", "monitor:deployId": "1-1" }, /monitor:deployId: a bootstrap deploys no image/],
+    [
+      "stage",
+      { "monitor:bootstrap": "true", "monitor:imageTag": "abc1234" },
+      /monitor:imageTag: a bootstrap deploys no image and runs no migration\. Fix: drop monitor:imageTag/,
+    ],
+    [
+      "prod",
+      { "monitor:bootstrap": "true", "monitor:deployId": "1-1" },
+      /monitor:deployId: a bootstrap deploys no image/,
+    ],
     ["pr-4", { "monitor:bootstrap": "true" }, /monitor:bootstrap in Pulumi\.yaml .*: previews do not take this key/],
     ["stage", { "monitor:bootstrap": "yes" }, /monitor:bootstrap in Pulumi\.stage\.yaml: expected true or false/],
   ])("refuses %s with %j", async (stack, overrides, message) => {
@@ -311,7 +398,9 @@ describe("9. every instance is sized for every process that may connect", () => 
   });
 
   it("refuses a configured max_connections below what prod may open", async () => {
-    const { error, registrations } = await refusedStack("prod", { "monitor:database": JSON.stringify({ maxConnections: 250 }) });
+    const { error, registrations } = await refusedStack("prod", {
+      "monitor:database": JSON.stringify({ maxConnections: 250 }),
+    });
     expect(error.message).toMatch(
       /monitor:database\.maxConnections in Pulumi\.prod\.yaml: 250 is below the 290 connections prod may open \(56 processes x 5 per pool \+ 10 reserved\)\. Fix: raise it/,
     );
@@ -324,25 +413,35 @@ describe("IAM where the resource lives: the deployer may act as exactly what it 
   it.each([
     ["stage", NONPROD],
     ["prod", "moz-fx-monitor-prod"],
-  ] as const)("%s grants its deployer serviceAccountUser on the runtime, worker and scheduler accounts only", async (stack, project) => {
-    const ev = await evaluateStack(stack);
-    const grants = ofType(ev, ACT_AS);
-    expect(grants.map((g) => g.name).sort()).toEqual(["runtime-act-as-deployer", "scheduler-act-as-deployer", "worker-act-as-deployer"]);
-    for (const g of grants) {
-      expect(g.inputs).toMatchObject({
-        role: "roles/iam.serviceAccountUser",
-        member: `serviceAccount:monitor-deploy-${stack}@${project}.iam.gserviceaccount.com`,
-      });
-      expect(String(g.inputs.serviceAccountId)).toMatch(new RegExp(`^projects/${project}/serviceAccounts/monitor-${stack}-(run|worker|scheduler)@`));
-    }
-    // Never project-wide.
-    expect(ofType(ev, PROJECT_MEMBER).map((r) => r.inputs.role)).not.toContain("roles/iam.serviceAccountUser");
-  });
+  ] as const)(
+    "%s grants its deployer serviceAccountUser on the runtime, worker and scheduler accounts only",
+    async (stack, project) => {
+      const ev = await evaluateStack(stack);
+      const grants = ofType(ev, ACT_AS);
+      expect(grants.map((g) => g.name).sort()).toEqual([
+        "runtime-act-as-deployer",
+        "scheduler-act-as-deployer",
+        "worker-act-as-deployer",
+      ]);
+      for (const g of grants) {
+        expect(g.inputs).toMatchObject({
+          role: "roles/iam.serviceAccountUser",
+          member: `serviceAccount:monitor-deploy-${stack}@${project}.iam.gserviceaccount.com`,
+        });
+        expect(String(g.inputs.serviceAccountId)).toMatch(
+          new RegExp(`^projects/${project}/serviceAccounts/monitor-${stack}-(run|worker|scheduler)@`),
+        );
+      }
+      // Never project-wide.
+      expect(ofType(ev, PROJECT_MEMBER).map((r) => r.inputs.role)).not.toContain("roles/iam.serviceAccountUser");
+    },
+  );
 
   it("every Cloud Run resource and scheduler trigger waits for the grant that lets its deployer act as its account", async () => {
     const ev = await evaluateStack("prod");
     const grants = new Set(ofType(ev, ACT_AS).map((r) => r.urn));
-    const dependsOnGrant = (r: (typeof ev.registrations)[number]) => [...waitsForAll(ev, r)].some((urn) => grants.has(urn));
+    const dependsOnGrant = (r: (typeof ev.registrations)[number]) =>
+      [...waitsForAll(ev, r)].some((urn) => grants.has(urn));
     for (const r of [...ofType(ev, SERVICE), ...ofType(ev, JOB), ...ofType(ev, WORKER_POOL)]) {
       expect(dependsOnGrant(r), r.name).toBe(true);
     }
@@ -359,17 +458,35 @@ describe("IAM where the resource lives: the deployer may act as exactly what it 
 
 describe("one registry: what the pipeline creates is what every stack deploys from", () => {
   it("stage, prod, previews and the pipeline stack name the same image repository", () => {
-    const repositories = ["pr-1", "stage", "prod", "pipeline"].map((stack) => loadStackConfig(ROOT, stack).config["monitor:imageRepository"]);
+    const repositories = ["pr-1", "stage", "prod", "pipeline"].map(
+      (stack) => loadStackConfig(ROOT, stack).config["monitor:imageRepository"],
+    );
     expect(new Set(repositories)).toEqual(new Set([STAGE_REPO]));
   });
 });
 
 describe("config GCP would refuse on deploy is refused at plan time", () => {
   it.each([
-    ["prod", { "monitor:service": JSON.stringify({ cpu: "1", memory: "8Gi" }) }, /monitor:service in Pulumi\.prod\.yaml: memory 8Gi needs at least 2 CPU, not 1\. Fix: change monitor:service\.cpu or monitor:service\.memory/],
-    ["prod", { "monitor:service": JSON.stringify({ cpu: "4", memory: "1Gi" }) }, /monitor:service in Pulumi\.prod\.yaml: 4 CPU needs at least 2Gi of memory, not 1Gi/],
-    ["stage", { "monitor:worker": JSON.stringify({ memory: "64Gi" }) }, /monitor:worker in Pulumi\.stage\.yaml: memory 64Gi is above Cloud Run's 32Gi/],
-    ["stage", { "monitor:worker": JSON.stringify({ memory: "256Mi" }) }, /monitor:worker in Pulumi\.stage\.yaml: memory 256Mi is below Cloud Run's 512Mi/],
+    [
+      "prod",
+      { "monitor:service": JSON.stringify({ cpu: "1", memory: "8Gi" }) },
+      /monitor:service in Pulumi\.prod\.yaml: memory 8Gi needs at least 2 CPU, not 1\. Fix: change monitor:service\.cpu or monitor:service\.memory/,
+    ],
+    [
+      "prod",
+      { "monitor:service": JSON.stringify({ cpu: "4", memory: "1Gi" }) },
+      /monitor:service in Pulumi\.prod\.yaml: 4 CPU needs at least 2Gi of memory, not 1Gi/,
+    ],
+    [
+      "stage",
+      { "monitor:worker": JSON.stringify({ memory: "64Gi" }) },
+      /monitor:worker in Pulumi\.stage\.yaml: memory 64Gi is above Cloud Run's 32Gi/,
+    ],
+    [
+      "stage",
+      { "monitor:worker": JSON.stringify({ memory: "256Mi" }) },
+      /monitor:worker in Pulumi\.stage\.yaml: memory 256Mi is below Cloud Run's 512Mi/,
+    ],
   ])("refuses %s with %j", async (stack, overrides, message) => {
     const { error, registrations } = await refusedStack(stack, overrides);
     expect(error.message).toMatch(message);
@@ -378,32 +495,43 @@ describe("config GCP would refuse on deploy is refused at plan time", () => {
 
   it("accepts a shape at the limits (the Cirrus sidecar takes the rest of the instance's 8 CPU)", async () => {
     const ev = await evaluateStack("prod", { "monitor:service": JSON.stringify({ cpu: "4", memory: "16Gi" }) });
-    expect((one(ev, SERVICE).inputs as any).template.containers.find((c: any) => c.name === "app").resources.limits).toEqual({ cpu: "4", memory: "16Gi" });
+    expect(
+      (one(ev, SERVICE).inputs as any).template.containers.find((c: any) => c.name === "app").resources.limits,
+    ).toEqual({ cpu: "4", memory: "16Gi" });
   });
 });
 
 describe("APP_ENV is what the stack is, never typed by hand", () => {
   const appEnvOf = (ev: Evaluation) =>
-    (one(ev, SERVICE).inputs as any).template.containers.find((c: any) => c.name === "app" || c.envs).envs.find((e: any) => e.name === "APP_ENV").value;
+    (one(ev, SERVICE).inputs as any).template.containers
+      .find((c: any) => c.name === "app" || c.envs)
+      .envs.find((e: any) => e.name === "APP_ENV").value;
 
   it.each([
     ["prod", "production"],
     ["stage", "stage"],
     ["pr-123", "cloudrun"],
-  ])("%s runs as APP_ENV=%s (the app gives prod behaviour, like its Firefox Accounts issuer, to production only)", async (stack, expected) => {
-    expect(appEnvOf(await evaluateStack(stack))).toBe(expected);
-  });
+  ])(
+    "%s runs as APP_ENV=%s (the app gives prod behaviour, like its Firefox Accounts issuer, to production only)",
+    async (stack, expected) => {
+      expect(appEnvOf(await evaluateStack(stack))).toBe(expected);
+    },
+  );
 
   it("refuses APP_ENV in config, as every derived variable", async () => {
     const env = JSON.parse(loadStackConfig(ROOT, "prod").config["monitor:env"]);
-    const { error, registrations } = await refusedStack("prod", { "monitor:env": JSON.stringify({ ...env, APP_ENV: "cloudrun" }) });
+    const { error, registrations } = await refusedStack("prod", {
+      "monitor:env": JSON.stringify({ ...env, APP_ENV: "cloudrun" }),
+    });
     expect(error.message).toMatch(/monitor:env\.APP_ENV in Pulumi\.prod\.yaml: APP_ENV is computed by the program/);
     expect(registrations).toEqual([]);
   });
 
   it("DATABASE_URL names the Cloud SQL socket, so the app connects under any APP_ENV", async () => {
     const ev = await evaluateStack("prod");
-    const version = ofType(ev, "gcp:secretmanager/secretVersion:SecretVersion").find((r) => r.name === "secrets-database-url")!;
+    const version = ofType(ev, "gcp:secretmanager/secretVersion:SecretVersion").find(
+      (r) => r.name === "secrets-database-url",
+    )!;
     expect(String(version.rawInputs.secretData)).toMatch(
       /^postgres:\/\/monitor_prod_app:[A-Za-z0-9]{32}@\/monitor_prod\?host=%2Fcloudsql%2Fmoz-fx-monitor-prod%3Aus-central1%3Amonitor-prod$/,
     );

@@ -12,7 +12,20 @@ import { parityReport } from "../infra/engine/parity";
 import { renderText, toPlan } from "../infra/engine/render";
 import { buildSpec } from "../infra/spec";
 import { connectionsNeeded } from "../shared-rules/connection-budget";
-import { INSTANCE, JOB, ROOT, SECRET, SECRET_VERSION, SERVICE, WORKER_POOL, deletedBefore, evaluateStack, ofType, one, secretValues } from "./harness";
+import {
+  INSTANCE,
+  JOB,
+  ROOT,
+  SECRET,
+  SECRET_VERSION,
+  SERVICE,
+  WORKER_POOL,
+  deletedBefore,
+  evaluateStack,
+  ofType,
+  one,
+  secretValues,
+} from "./harness";
 
 const REPO = {
   stage: "us-docker.pkg.dev/moz-fx-monitor-nonprod/monitor-nonprod/blurts-server",
@@ -114,7 +127,9 @@ describe.each(["stage", "prod"] as const)("%s, from its committed stack file", (
     const host = stack === "stage" ? "monitor-stage.allizom.org" : "monitor.mozilla.org";
     expect(env.SERVER_URL.value).toBe(`https://${host}`);
     expect(env.NEXTAUTH_URL.value).toBe(`https://${host}`);
-    expect(env.PG_HOST.value).toMatch(new RegExp(`^/cloudsql/moz-fx-monitor-(nonprod|prod):us-central1:monitor-${stack}$`));
+    expect(env.PG_HOST.value).toMatch(
+      new RegExp(`^/cloudsql/moz-fx-monitor-(nonprod|prod):us-central1:monitor-${stack}$`),
+    );
     expect(env.GCP_PUBSUB_TOPIC_NAME.value).toBe("hibp-breaches");
     expect(env.GCP_PUBSUB_SUBSCRIPTION_NAME.value).toBe("hibp-breaches-alerts");
     for (const name of [...DECLARED_SECRETS, "DATABASE_URL"]) {
@@ -124,7 +139,9 @@ describe.each(["stage", "prod"] as const)("%s, from its committed stack file", (
   });
 
   it("creates each declared secret, readable by the runtime identity only, with no value written by the program", () => {
-    const secrets = inEnv(ev(), "monitor:components:MonitorApp$monitor:components:AppSecrets$").filter((r) => r.type === SECRET && r.name.startsWith("secrets-"));
+    const secrets = inEnv(ev(), "monitor:components:MonitorApp$monitor:components:AppSecrets$").filter(
+      (r) => r.type === SECRET && r.name.startsWith("secrets-"),
+    );
     expect(secrets.map((r) => r.inputs.secretId).sort()).toEqual(
       [...DECLARED_SECRETS, "DATABASE_URL"].map((n) => `monitor-${stack}-${n.toLowerCase().replace(/_/g, "-")}`).sort(),
     );
@@ -133,13 +150,19 @@ describe.each(["stage", "prod"] as const)("%s, from its committed stack file", (
     const readers = ofType(ev(), "gcp:secretmanager/secretIamMember:SecretIamMember");
     const project = stack === "stage" ? "moz-fx-monitor-nonprod" : "moz-fx-monitor-prod";
     expect(new Set(readers.map((r) => r.inputs.member))).toEqual(
-      new Set(["run", "worker"].map((id) => `serviceAccount:monitor-${stack}-${id}@${project}.iam.gserviceaccount.com`)),
+      new Set(
+        ["run", "worker"].map((id) => `serviceAccount:monitor-${stack}-${id}@${project}.iam.gserviceaccount.com`),
+      ),
     );
     expect(readers).toHaveLength(2 * (DECLARED_SECRETS.length + 1));
   });
 
   it("retains exactly what holds state or runs the app, in Pulumi and at GCP", () => {
-    const protectedTypes = new Set(ev().registrations.filter((r) => r.protect).map((r) => r.type));
+    const protectedTypes = new Set(
+      ev()
+        .registrations.filter((r) => r.protect)
+        .map((r) => r.type),
+    );
     // And what DNS points at: the load balancer's address and the certificate's DNS authorization.
     expect(protectedTypes).toEqual(
       new Set([
@@ -198,7 +221,9 @@ describe.each(["stage", "prod"] as const)("%s, from its committed stack file", (
 
   it("checks /__heartbeat__ on the public hostname and alerts on failure", () => {
     const check = one(ev(), "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig");
-    expect(JSON.stringify(check.inputs)).toContain(stack === "stage" ? "monitor-stage.allizom.org" : "monitor.mozilla.org");
+    expect(JSON.stringify(check.inputs)).toContain(
+      stack === "stage" ? "monitor-stage.allizom.org" : "monitor.mozilla.org",
+    );
     expect((check.inputs.httpCheck as any).path).toBe("/__heartbeat__");
     expect(ofType(ev(), "gcp:monitoring/alertPolicy:AlertPolicy")).toHaveLength(1);
   });
@@ -234,9 +259,15 @@ describe("prod is shaped for production, stage smaller", () => {
   });
 
   it("prod keeps two warm instances and two breach-alert consumers; stage scales to zero", () => {
-    expect((one(evs.prod, SERVICE).inputs.template as any).scaling).toEqual({ minInstanceCount: 2, maxInstanceCount: 50 });
+    expect((one(evs.prod, SERVICE).inputs.template as any).scaling).toEqual({
+      minInstanceCount: 2,
+      maxInstanceCount: 50,
+    });
     expect(containerOf(one(evs.prod, SERVICE)).resources.limits).toEqual({ cpu: "2", memory: "2Gi" });
-    expect((one(evs.stage, SERVICE).inputs.template as any).scaling).toEqual({ minInstanceCount: 0, maxInstanceCount: 5 });
+    expect((one(evs.stage, SERVICE).inputs.template as any).scaling).toEqual({
+      minInstanceCount: 0,
+      maxInstanceCount: 5,
+    });
     expect(JSON.stringify(one(evs.prod, WORKER_POOL).inputs)).toMatch(/"manualInstanceCount":2/);
   });
 });
@@ -244,7 +275,9 @@ describe("prod is shaped for production, stage smaller", () => {
 describe("the preview platform that stage owns", () => {
   it("exports exactly the contract previews are planned against", () => {
     const sandbox = ["OAUTH_CLIENT_SECRET", "HIBP_KANON_API_TOKEN"];
-    expect(evs.stage.outputs.previewPlatform.value).toEqual(mockPreviewPlatform("moz-fx-monitor-nonprod", "us-central1", sandbox));
+    expect(evs.stage.outputs.previewPlatform.value).toEqual(
+      mockPreviewPlatform("moz-fx-monitor-nonprod", "us-central1", sandbox),
+    );
     expect(evs.prod.outputs.previewPlatform).toBeUndefined();
   });
 
@@ -253,17 +286,23 @@ describe("the preview platform that stage owns", () => {
     const settings = instance.inputs.settings as any;
     const flag = settings.databaseFlags.find((f: any) => f.name === "max_connections");
     expect(Number(flag.value)).toBeGreaterThanOrEqual(connectionsNeeded(10, 2));
-    expect(settings.userLabels).toMatchObject({ role: "preview-platform", "max-previews": "10", "max-instances-per-preview": "2" });
+    expect(settings.userLabels).toMatchObject({
+      role: "preview-platform",
+      "max-previews": "10",
+      "max-instances-per-preview": "2",
+    });
     expect(settings.edition).toBe("ENTERPRISE");
     expect(instance.protect).toBe(true);
   });
 
   it("creates the sandbox secrets without values and grants nobody (each preview grants itself)", () => {
     const sandbox = evs.stage.registrations.filter((r) => r.name.startsWith("preview-platform-sandbox-"));
-    expect(sandbox.filter((r) => r.type === SECRET).map((r) => r.inputs.secretId).sort()).toEqual([
-      "monitor-preview-hibp-kanon-api-token",
-      "monitor-preview-oauth-client-secret",
-    ]);
+    expect(
+      sandbox
+        .filter((r) => r.type === SECRET)
+        .map((r) => r.inputs.secretId)
+        .sort(),
+    ).toEqual(["monitor-preview-hibp-kanon-api-token", "monitor-preview-oauth-client-secret"]);
     expect(sandbox.filter((r) => r.type !== SECRET)).toEqual([]);
   });
 });
@@ -339,15 +378,15 @@ describe("secrets whose value is encrypted stack config", () => {
   });
 
   it("refuses a config secret without a value, and a value without a declaration", () => {
-    const message = refusal(
-      "stage",
-      { ...overrides, "monitor:secretValues": { HIBP_API_TOKEN: "x" } },
-      ["monitor:secretValues"],
-    );
+    const message = refusal("stage", { ...overrides, "monitor:secretValues": { HIBP_API_TOKEN: "x" } }, [
+      "monitor:secretValues",
+    ]);
     expect(message).toMatch(
       /monitor:secrets\.SMTP_URL in Pulumi\.stage\.yaml: declared as config, but monitor:secretValues\.SMTP_URL is not set\. Fix: pulumi config set --stack stage --secret --path 'monitor:secretValues\.SMTP_URL' <value>/,
     );
-    expect(message).toMatch(/monitor:secretValues\.HIBP_API_TOKEN in Pulumi\.stage\.yaml: not declared\. Fix: add HIBP_API_TOKEN: config to monitor:secrets/);
+    expect(message).toMatch(
+      /monitor:secretValues\.HIBP_API_TOKEN in Pulumi\.stage\.yaml: not declared\. Fix: add HIBP_API_TOKEN: config to monitor:secrets/,
+    );
   });
 });
 
@@ -365,14 +404,24 @@ describe("refusals before any resource", () => {
   it("refuses a secret-looking name as a plain value, and an unknown variable", () => {
     const message = refusal("prod", { "monitor:env": { ...stageEnv(), HIBP_API_TOKEN: "abc", EMAIL_FORM: "x" } });
     expect(message).toMatch(/monitor:env\.HIBP_API_TOKEN in Pulumi\.prod\.yaml: HIBP_API_TOKEN names a secret/);
-    expect(message).toMatch(/monitor:env\.EMAIL_FORM in Pulumi\.prod\.yaml: EMAIL_FORM is not a variable the app reads \(a typo\?\)/);
+    expect(message).toMatch(
+      /monitor:env\.EMAIL_FORM in Pulumi\.prod\.yaml: EMAIL_FORM is not a variable the app reads \(a typo\?\)/,
+    );
   });
 
   it("refuses a secret declared twice, or one the program computes", () => {
-    const message = refusal("stage", { "monitor:secrets": { DATABASE_URL: "managed", S3_BUCKET: "managed", NEXTAUTH_SECRETS: "managed" } });
-    expect(message).toMatch(/monitor:secrets\.DATABASE_URL in Pulumi\.stage\.yaml: DATABASE_URL is computed by the program/);
-    expect(message).toMatch(/monitor:secrets\.S3_BUCKET in Pulumi\.stage\.yaml: S3_BUCKET is also a plain value in monitor:env/);
-    expect(message).toMatch(/monitor:secrets\.NEXTAUTH_SECRETS in Pulumi\.stage\.yaml: NEXTAUTH_SECRETS is not a variable the app reads \(a typo\?\)/);
+    const message = refusal("stage", {
+      "monitor:secrets": { DATABASE_URL: "managed", S3_BUCKET: "managed", NEXTAUTH_SECRETS: "managed" },
+    });
+    expect(message).toMatch(
+      /monitor:secrets\.DATABASE_URL in Pulumi\.stage\.yaml: DATABASE_URL is computed by the program/,
+    );
+    expect(message).toMatch(
+      /monitor:secrets\.S3_BUCKET in Pulumi\.stage\.yaml: S3_BUCKET is also a plain value in monitor:env/,
+    );
+    expect(message).toMatch(
+      /monitor:secrets\.NEXTAUTH_SECRETS in Pulumi\.stage\.yaml: NEXTAUTH_SECRETS is not a variable the app reads \(a typo\?\)/,
+    );
   });
 
   it("refuses a database that Cloud SQL would refuse", () => {
@@ -388,7 +437,9 @@ describe("refusals before any resource", () => {
     expect(refusal("stage", { "monitor:schedules": { dbPullBreaches: "every 10 minutes" } })).toMatch(
       /monitor:schedules\.dbPullBreaches in Pulumi\.stage\.yaml: a cron schedule has 5 fields .*"every 10 minutes" has 3/,
     );
-    expect(refusal("stage", { "monitor:domain": undefined })).toMatch(/monitor:domain in Pulumi\.stage\.yaml: required for stage/);
+    expect(refusal("stage", { "monitor:domain": undefined })).toMatch(
+      /monitor:domain in Pulumi\.stage\.yaml: required for stage/,
+    );
     expect(refusal("prod", { "monitor:service": { minInstances: 5, maxInstances: 2 } })).toMatch(
       /minInstances \(5\) is above maxInstances \(2\)/,
     );
@@ -397,13 +448,22 @@ describe("refusals before any resource", () => {
   });
 
   it("refuses the pipeline stack without its config, naming the keys it needs", () => {
-    expect(() => buildSpec("pipeline", {})).toThrow(/^Stack "pipeline" has invalid configuration:\n.*monitor:pipeline in Pulumi\.pipeline\.yaml: required/s);
+    expect(() => buildSpec("pipeline", {})).toThrow(
+      /^Stack "pipeline" has invalid configuration:\n.*monitor:pipeline in Pulumi\.pipeline\.yaml: required/s,
+    );
   });
 });
 
 describe("derived variables", () => {
   it("the program computes exactly what the app catalogue marks as derived", () => {
-    const env = derivedEnv({ appEnv: "stage", url: "u", cloudSqlConnection: "p:r:i", pubsubProject: "p", pubsubTopic: "t", pubsubSubscription: "s" });
+    const env = derivedEnv({
+      appEnv: "stage",
+      url: "u",
+      cloudSqlConnection: "p:r:i",
+      pubsubProject: "p",
+      pubsubTopic: "t",
+      pubsubSubscription: "s",
+    });
     expect([...Object.keys(env), "DATABASE_URL"].sort()).toEqual([...DERIVED_VARIABLES].sort());
   });
 });

@@ -102,7 +102,9 @@ describe("a policy that reads what the preview does not know", () => {
         message: "string value at .member can't be known during preview",
       })),
     );
-    expect(() => runPolicies(evaluations.stage, readsMembers)).toThrow(/^policies could not run on what the preview knows: reads-members on urn:pulumi:stage::/);
+    expect(() => runPolicies(evaluations.stage, readsMembers)).toThrow(
+      /^policies could not run on what the preview knows: reads-members on urn:pulumi:stage::/,
+    );
   });
 
   it("decides as before in a plain plan, where everything is known", async () => {
@@ -116,7 +118,12 @@ describe("a policy that reads what the preview does not know", () => {
 
 describe("the rules decide on what a preview knows", () => {
   /** A registration whose inputs hold UNKNOWN at `unknownPaths`, as a fresh evaluation records them. */
-  function registration(type: string, inputs: Record<string, unknown>, unknownPaths: string[], stack = "stage"): Registration {
+  function registration(
+    type: string,
+    inputs: Record<string, unknown>,
+    unknownPaths: string[],
+    stack = "stage",
+  ): Registration {
     return {
       urn: `urn:pulumi:${stack}::monitor::${type}::res`,
       type,
@@ -152,40 +159,61 @@ describe("the rules decide on what a preview knows", () => {
 
   it("a derived variable by its name: unknown PG_HOST passes", () => {
     expect(DERIVED_VARIABLES).toContain("PG_HOST");
-    expect(report(registration(JOB, job([{ name: "PG_HOST", value: UNKNOWN }]), [PATH]), "cloudrun-no-plain-secrets")).toEqual({
+    expect(
+      report(registration(JOB, job([{ name: "PG_HOST", value: UNKNOWN }]), [PATH]), "cloudrun-no-plain-secrets"),
+    ).toEqual({
       violations: [],
       couldNotRun: [],
     });
   });
 
   it("a secret's name refuses a plain value, known or not", () => {
-    const found = report(registration(JOB, job([{ name: "SMTP_URL", value: UNKNOWN }]), [PATH]), "cloudrun-no-plain-secrets");
+    const found = report(
+      registration(JOB, job([{ name: "SMTP_URL", value: UNKNOWN }]), [PATH]),
+      "cloudrun-no-plain-secrets",
+    );
     expect(found.couldNotRun).toEqual([]);
-    expect(found.violations).toEqual([expect.stringMatching(/sets SMTP_URL as a plain value, but its name says it is a secret/)]);
+    expect(found.violations).toEqual([
+      expect.stringMatching(/sets SMTP_URL as a plain value, but its name says it is a secret/),
+    ]);
   });
 
   it("any other unknown plain value cannot be judged, and says so", () => {
-    const found = report(registration(JOB, job([{ name: "SENTRY_DSN", value: UNKNOWN }]), [PATH]), "cloudrun-no-plain-secrets");
-    expect(found).toEqual({ violations: [], couldNotRun: [expect.stringMatching(/\.envs\.0\.value can't be known during preview$/)] });
+    const found = report(
+      registration(JOB, job([{ name: "SENTRY_DSN", value: UNKNOWN }]), [PATH]),
+      "cloudrun-no-plain-secrets",
+    );
+    expect(found).toEqual({
+      violations: [],
+      couldNotRun: [expect.stringMatching(/\.envs\.0\.value can't be known during preview$/)],
+    });
   });
 
   const grant = (members: unknown[]) => ({ name: "monitor-stage-migrate", role: "roles/run.invoker", members });
 
   it("an unknown member is built from an identity, never a public principal", () => {
-    const single = registration(JOB_INVOKER, { name: "monitor-stage-migrate", role: "roles/run.invoker", member: UNKNOWN }, ["member"]);
+    const single = registration(
+      JOB_INVOKER,
+      { name: "monitor-stage-migrate", role: "roles/run.invoker", member: UNKNOWN },
+      ["member"],
+    );
     expect(report(single, "cloudrun-public-invoker")).toEqual({ violations: [], couldNotRun: [] });
-    const binding = registration("gcp:cloudrunv2/jobIamBinding:JobIamBinding", grant([UNKNOWN, "allUsers"]), ["members[0]"]);
+    const binding = registration("gcp:cloudrunv2/jobIamBinding:JobIamBinding", grant([UNKNOWN, "allUsers"]), [
+      "members[0]",
+    ]);
     expect(report(binding, "cloudrun-public-invoker").violations).toEqual([
-      expect.stringMatching(/lets allUsers invoke monitor-stage-migrate, but a Cloud Run job is never invoked from the internet/),
+      expect.stringMatching(
+        /lets allUsers invoke monitor-stage-migrate, but a Cloud Run job is never invoked from the internet/,
+      ),
     ]);
   });
 
   // The engine sends every unknown as one sentinel, which CrossGuard's proxy names "string" whatever its type.
   it("a whole unknown member list cannot be judged, and says so", () => {
     const binding = registration("gcp:cloudrunv2/jobIamBinding:JobIamBinding", grant([]), ["members"]);
-    expect(report({ ...binding, inputs: { ...binding.inputs, members: UNKNOWN } }, "cloudrun-public-invoker").couldNotRun).toEqual([
-      "string value at .members can't be known during preview",
-    ]);
+    expect(
+      report({ ...binding, inputs: { ...binding.inputs, members: UNKNOWN } }, "cloudrun-public-invoker").couldNotRun,
+    ).toEqual(["string value at .members can't be known during preview"]);
   });
 });
 
@@ -200,14 +228,20 @@ describe("npm run plan --fresh", () => {
   });
 
   it("prints the fresh plan of stage with its policies' verdict, and exits 0", async () => {
-    const { text, refused } = await plan({ stack: "stage", json: false, fresh: true, overrides: { "monitor:imageTag": TAGS.stage } }, ROOT);
+    const { text, refused } = await plan(
+      { stack: "stage", json: false, fresh: true, overrides: { "monitor:imageTag": TAGS.stage } },
+      ROOT,
+    );
     expect(refused).toBe(false);
     expect(text).toMatch(/\n {2}PG_HOST +\[unknown\]\n/);
     expect(text).toMatch(/\nPolicies: all passed\.\n/);
   });
 
   it("lists the policies that could not run in --json, empty when all decided", async () => {
-    const { text } = await plan({ stack: "prod", json: true, fresh: true, overrides: { "monitor:imageTag": TAGS.prod } }, ROOT);
+    const { text } = await plan(
+      { stack: "prod", json: true, fresh: true, overrides: { "monitor:imageTag": TAGS.prod } },
+      ROOT,
+    );
     const parsed = JSON.parse(text);
     expect(parsed.fresh).toBe(true);
     // Only prod's known advisory (Pulumi.prod.yaml has no notification channel yet) may be reported.

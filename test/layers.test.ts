@@ -22,7 +22,8 @@ import { ROOT } from "./harness";
  * test/, scripts/ and bench/ sit outside the table: they use the layers, and no layer may import them. Every import
  * counts, `import type` too: a type from a higher layer is the same arrow upwards. npm packages are not layers.
  */
-type Layer = "shared-rules" | "vocabulary" | "config" | "components" | "stacks" | "pack" | "offline pack" | "composition";
+type Layer =
+  "shared-rules" | "vocabulary" | "config" | "components" | "stacks" | "pack" | "offline pack" | "composition";
 
 const MAY_IMPORT: Readonly<Record<Layer, readonly Layer[] | "anything">> = {
   "shared-rules": ["shared-rules"],
@@ -125,8 +126,12 @@ describe("no import runs from a low layer back up", () => {
     expect(violation({ file: "shared-rules/cron.ts", line: 1, spec: "../infra/naming" })).toMatch(
       /shared-rules\/cron\.ts:1 imports "\.\.\/infra\/naming" \(vocabulary\): shared-rules may import only shared-rules/,
     );
-    expect(violation({ file: "components/cirrus.ts", line: 2, spec: "../infra/spec" })).toMatch(/\(config\): components may/);
-    expect(violation({ file: "stacks/preview.ts", line: 3, spec: "../policies/rules" })).toMatch(/\(pack\): stacks may/);
+    expect(violation({ file: "components/cirrus.ts", line: 2, spec: "../infra/spec" })).toMatch(
+      /\(config\): components may/,
+    );
+    expect(violation({ file: "stacks/preview.ts", line: 3, spec: "../policies/rules" })).toMatch(
+      /\(pack\): stacks may/,
+    );
     expect(violation({ file: "policies/rules/iam.ts", line: 4, spec: "../../shared-rules/stack-name" })).toMatch(
       /\(shared-rules\): pack may import only pack/,
     );

@@ -24,13 +24,21 @@ describe("pipeline config refusals", () => {
     expect(await refusal({})).toMatch(
       /^Stack "pipeline" has invalid configuration:\n {2}- monitor:infraCommit: required for the pipeline stack.*Fix: pass --config monitor:infraCommit=\$\(git rev-parse HEAD\)/,
     );
-    expect(await refusal({ "monitor:infraCommit": "3f9c2ab" })).toMatch(/monitor:infraCommit in Pulumi\.pipeline\.yaml: expected the full 40-hex commit/);
-    expect(await refusal({ "monitor:infraCommit": "main" })).toMatch(/monitor:infraCommit .*expected the full 40-hex commit/);
-    expect(await refusal({ "monitor:infraCommit": "0".repeat(40) })).toMatch(/monitor:infraCommit .*the placeholder the caller files carry/);
+    expect(await refusal({ "monitor:infraCommit": "3f9c2ab" })).toMatch(
+      /monitor:infraCommit in Pulumi\.pipeline\.yaml: expected the full 40-hex commit/,
+    );
+    expect(await refusal({ "monitor:infraCommit": "main" })).toMatch(
+      /monitor:infraCommit .*expected the full 40-hex commit/,
+    );
+    expect(await refusal({ "monitor:infraCommit": "0".repeat(40) })).toMatch(
+      /monitor:infraCommit .*the placeholder the caller files carry/,
+    );
   });
 
   it("refuses a plaintext chat webhook", async () => {
-    expect(await refusal({ "monitor:infraCommit": COMMIT, "monitor:chatWebhookUrl": "https://chat.example/hooks/x" })).toMatch(
+    expect(
+      await refusal({ "monitor:infraCommit": COMMIT, "monitor:chatWebhookUrl": "https://chat.example/hooks/x" }),
+    ).toMatch(
       /monitor:chatWebhookUrl in Pulumi\.pipeline\.yaml is stored in plaintext\. Fix: .*pulumi config set --stack pipeline --secret monitor:chatWebhookUrl/,
     );
   });
@@ -42,10 +50,18 @@ describe("pipeline config refusals", () => {
     expect(await refusal(withSettings((s) => (s.infraRepository.id = s.appRepository.id)))).toMatch(
       /monitor:pipeline\.infraRepository .*has the app repository's id/,
     );
-    expect(await refusal(withSettings((s) => (s.appRepository.id = "126358286")))).toMatch(/monitor:pipeline\.appRepository\.id in Pulumi\.pipeline\.yaml: /);
-    expect(await refusal(withSettings((s) => (s.appRepository.name = "blurts-server")))).toMatch(/monitor:pipeline\.appRepository\.name .*expected <owner>\/<name>/);
-    expect(await refusal(withSettings((s) => (s.prodReviewerTeams = [])))).toMatch(/monitor:pipeline\.prodReviewerTeams .*prod needs at least one reviewing team/);
-    expect(await refusal(withSettings((s) => (s.sreTeam = "x")))).toMatch(/monitor:pipeline in Pulumi\.pipeline\.yaml: .*sreTeam/);
+    expect(await refusal(withSettings((s) => (s.appRepository.id = "126358286")))).toMatch(
+      /monitor:pipeline\.appRepository\.id in Pulumi\.pipeline\.yaml: /,
+    );
+    expect(await refusal(withSettings((s) => (s.appRepository.name = "blurts-server")))).toMatch(
+      /monitor:pipeline\.appRepository\.name .*expected <owner>\/<name>/,
+    );
+    expect(await refusal(withSettings((s) => (s.prodReviewerTeams = [])))).toMatch(
+      /monitor:pipeline\.prodReviewerTeams .*prod needs at least one reviewing team/,
+    );
+    expect(await refusal(withSettings((s) => (s.sreTeam = "x")))).toMatch(
+      /monitor:pipeline in Pulumi\.pipeline\.yaml: .*sreTeam/,
+    );
   });
 
   it("refuses a PR image TTL shorter than a preview may live", async () => {
@@ -55,13 +71,19 @@ describe("pipeline config refusals", () => {
   });
 
   it("refuses an image repository that is not Artifact Registry", async () => {
-    expect(await refusal({ "monitor:infraCommit": COMMIT, "monitor:imageRepository": "ghcr.io/mozilla/blurts-server" })).toMatch(
+    expect(
+      await refusal({ "monitor:infraCommit": COMMIT, "monitor:imageRepository": "ghcr.io/mozilla/blurts-server" }),
+    ).toMatch(
       /monitor:imageRepository in Pulumi\.pipeline\.yaml: expected an Artifact Registry path without tag or digest/,
     );
   });
 
   it("reports every problem at once", async () => {
-    const message = await refusal({ "monitor:infraCommit": "nope", "monitor:chatWebhookUrl": "x", "monitor:domain": "monitor.mozilla.org" });
+    const message = await refusal({
+      "monitor:infraCommit": "nope",
+      "monitor:chatWebhookUrl": "x",
+      "monitor:domain": "monitor.mozilla.org",
+    });
     expect(message.split("\n  - ")).toHaveLength(4);
   });
 });
@@ -89,7 +111,11 @@ describe("keys in the wrong stack", () => {
       message = (err as Error).message;
     }
     for (const key of ["monitor:infraCommit", "monitor:pipeline"]) {
-      expect(message).toMatch(new RegExp(`${key} in ${file}: only the pipeline stack takes this key\\. Fix: move it to Pulumi\\.pipeline\\.yaml`));
+      expect(message).toMatch(
+        new RegExp(
+          `${key} in ${file}: only the pipeline stack takes this key\\. Fix: move it to Pulumi\\.pipeline\\.yaml`,
+        ),
+      );
     }
   });
 });

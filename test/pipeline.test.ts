@@ -49,7 +49,11 @@ async function evaluatePipeline(
   const { config, secretKeys } = loadStackConfig(ROOT, "pipeline", { "monitor:infraCommit": COMMIT, ...overrides });
   const keys = [...secretKeys, ...secretOverrides];
   const spec = buildSpec("pipeline", config, keys) as PipelineSpec;
-  const evaluation = await evaluate("pipeline", { config, secretKeys: keys, program: () => pipelineStack(spec, FIXTURES) });
+  const evaluation = await evaluate("pipeline", {
+    config,
+    secretKeys: keys,
+    program: () => pipelineStack(spec, FIXTURES),
+  });
   return { evaluation, spec };
 }
 
@@ -113,7 +117,9 @@ describe("workload identity", () => {
       const pinned = Object.values(REUSABLE_WORKFLOWS).map((f) => `'${INFRA}/.github/workflows/${f}@${COMMIT}'`);
       expect(condition).toContain(`assertion.job_workflow_ref in [${pinned.join(", ")}]`);
       // This repository's own workflows only from main.
-      expect(condition).toContain(`assertion.ref == 'refs/heads/main' && assertion.job_workflow_ref.endsWith('@refs/heads/main')`);
+      expect(condition).toContain(
+        `assertion.ref == 'refs/heads/main' && assertion.job_workflow_ref.endsWith('@refs/heads/main')`,
+      );
       expect(condition).not.toMatch(/assertion\.sub\b/);
       // Google's limit on the condition's length.
       expect(condition.length).toBeLessThan(4096);
@@ -131,8 +137,12 @@ describe("workload identity", () => {
 
   it("maps the claims the bindings use, with valid keys and a bounded subject", () => {
     const mapping = providerIn(NONPROD).inputs.attributeMapping as Record<string, string>;
-    expect(Object.keys(mapping).every((k) => k === "google.subject" || /^attribute\.[a-z0-9_]{1,100}$/.test(k))).toBe(true);
-    expect(mapping["google.subject"]).toBe("assertion.repository_id + ':' + assertion.run_id + ':' + assertion.run_attempt");
+    expect(Object.keys(mapping).every((k) => k === "google.subject" || /^attribute\.[a-z0-9_]{1,100}$/.test(k))).toBe(
+      true,
+    );
+    expect(mapping["google.subject"]).toBe(
+      "assertion.repository_id + ':' + assertion.run_id + ':' + assertion.run_attempt",
+    );
     // Ids of at most 20 digits and a run attempt: far below Google's 127 bytes.
     expect(attributeValue("repository_id", { repository_id: "9".repeat(20) }).length + 2 * 21 + 5).toBeLessThan(127);
     expect(mapping["attribute.repository_environment_ref"]).toBe(
@@ -152,7 +162,9 @@ describe("workload identity", () => {
     ]);
     expect(principalSetsOf(emails.preview)).toEqual([["repository_environment", `${APP_ID}|preview`]]);
     expect(principalSetsOf(emails.review)).toEqual([["repository_environment", `${INFRA_ID}|review`]]);
-    const prodBindings = ofType(evaluation, WIF_USER).filter((r) => String(r.inputs.serviceAccountId).endsWith(emails.prod));
+    const prodBindings = ofType(evaluation, WIF_USER).filter((r) =>
+      String(r.inputs.serviceAccountId).endsWith(emails.prod),
+    );
     expect(prodBindings.every((r) => String(r.inputs.member).includes(`/projects/${"514461819990"}/`))).toBe(true);
     expect(prodBindings.every((r) => r.inputs.role === "roles/iam.workloadIdentityUser")).toBe(true);
   });
@@ -167,9 +179,15 @@ describe("workload identity", () => {
       }
     }
     // What a PR may reach: the app's preview deployer, and this repository's read-only review identity.
-    expect(mayImpersonate(emails.preview, { repository_id: APP_ID, environment: "preview", ref: "refs/pull/7/merge" })).toBe(true);
-    expect(mayImpersonate(emails.review, { repository_id: INFRA_ID, environment: "review", ref: "refs/pull/7/merge" })).toBe(true);
-    expect(mayImpersonate(emails.review, { repository_id: APP_ID, environment: "review", ref: "refs/pull/7/merge" })).toBe(false);
+    expect(
+      mayImpersonate(emails.preview, { repository_id: APP_ID, environment: "preview", ref: "refs/pull/7/merge" }),
+    ).toBe(true);
+    expect(
+      mayImpersonate(emails.review, { repository_id: INFRA_ID, environment: "review", ref: "refs/pull/7/merge" }),
+    ).toBe(true);
+    expect(
+      mayImpersonate(emails.review, { repository_id: APP_ID, environment: "review", ref: "refs/pull/7/merge" }),
+    ).toBe(false);
   });
 
   it("lets main reach stage and prod only through their environments, and no other branch or tag", () => {
@@ -178,14 +196,22 @@ describe("workload identity", () => {
     expect(mayImpersonate(emails.prod, { ...main, environment: "prod" })).toBe(true);
     expect(mayImpersonate(emails.prod, main)).toBe(false);
     expect(mayImpersonate(emails.prod, { ...main, environment: "stage" })).toBe(false);
-    expect(mayImpersonate(emails.prod, { repository_id: APP_ID, environment: "prod", ref: "refs/heads/feature" })).toBe(false);
-    expect(mayImpersonate(emails.prod, { repository_id: APP_ID, environment: "prod", ref: "refs/tags/2024.09.01" })).toBe(false);
+    expect(mayImpersonate(emails.prod, { repository_id: APP_ID, environment: "prod", ref: "refs/heads/feature" })).toBe(
+      false,
+    );
+    expect(
+      mayImpersonate(emails.prod, { repository_id: APP_ID, environment: "prod", ref: "refs/tags/2024.09.01" }),
+    ).toBe(false);
   });
 });
 
 describe("deployers", () => {
   it("are exported by environment, as the environment stacks compute them", () => {
-    expect(evaluation.outputs.deployers.value).toEqual({ preview: emails.preview, stage: emails.stage, prod: emails.prod });
+    expect(evaluation.outputs.deployers.value).toEqual({
+      preview: emails.preview,
+      stage: emails.stage,
+      prod: emails.prod,
+    });
     for (const env of DEPLOY_ENVIRONMENTS) expect(emails[env]).toMatch(/^[a-z0-9-]{6,30}@/);
   });
 
@@ -198,7 +224,9 @@ describe("deployers", () => {
   });
 
   it("grant project IAM only for the cloudsql.client grants the stacks make", () => {
-    const iamAdmins = ofType(evaluation, PROJECT_GRANT).filter((r) => r.inputs.role === "roles/resourcemanager.projectIamAdmin");
+    const iamAdmins = ofType(evaluation, PROJECT_GRANT).filter(
+      (r) => r.inputs.role === "roles/resourcemanager.projectIamAdmin",
+    );
     expect(iamAdmins).toHaveLength(3);
     for (const r of iamAdmins) {
       expect((r.inputs.condition as any).expression).toBe(
@@ -210,8 +238,12 @@ describe("deployers", () => {
   it("keep previews to the shared instance, their own secrets and their own accounts", () => {
     const conditionOf = (role: string) =>
       (grantsOf(PROJECT_GRANT, emails.preview).find((r) => r.inputs.role === role)!.inputs.condition as any).expression;
-    expect(conditionOf("roles/cloudsql.admin")).toContain(`resource.name == "projects/${NONPROD}/instances/monitor-previews"`);
-    expect(conditionOf("roles/secretmanager.admin")).toMatch(/secrets\/monitor-pr-"\) \|\| .*secrets\/monitor-preview-"\)$/);
+    expect(conditionOf("roles/cloudsql.admin")).toContain(
+      `resource.name == "projects/${NONPROD}/instances/monitor-previews"`,
+    );
+    expect(conditionOf("roles/secretmanager.admin")).toMatch(
+      /secrets\/monitor-pr-"\) \|\| .*secrets\/monitor-preview-"\)$/,
+    );
     expect(conditionOf("roles/iam.serviceAccountUser")).toContain('startsWith("monitor-pr-")');
     // Everything else it may do is bounded by its project, which is not prod's.
     expect(grantsOf(PROJECT_GRANT, emails.preview).every((r) => r.inputs.project === NONPROD)).toBe(true);
@@ -225,14 +257,22 @@ describe("deployers", () => {
       ...grantsOf(REGISTRY_GRANT, emails.review),
     ].map((r) => String(r.inputs.role));
     expect(reviewRoles.length).toBeGreaterThan(10);
-    for (const role of reviewRoles) expect(role).toMatch(/\.viewer$|\.objectViewer$|\.serviceUsageViewer$|^roles\/browser$|securityReviewer$|cryptoKeyDecrypter$|\.reader$/);
-    expect(new Set(grantsOf(PROJECT_GRANT, emails.review).map((r) => r.inputs.project))).toEqual(new Set([NONPROD, PROD]));
+    for (const role of reviewRoles)
+      expect(role).toMatch(
+        /\.viewer$|\.objectViewer$|\.serviceUsageViewer$|^roles\/browser$|securityReviewer$|cryptoKeyDecrypter$|\.reader$/,
+      );
+    expect(new Set(grantsOf(PROJECT_GRANT, emails.review).map((r) => r.inputs.project))).toEqual(
+      new Set([NONPROD, PROD]),
+    );
   });
 });
 
 describe("grant bindings", () => {
   it("are named after the grantee, never a position: what each keeps across reorderings", () => {
-    const names = (type: string) => ofType(evaluation, type).map((r) => r.name).sort();
+    const names = (type: string) =>
+      ofType(evaluation, type)
+        .map((r) => r.name)
+        .sort();
     expect(names(WIF_USER)).toEqual([
       "deployer-preview-wif-app",
       "deployer-prod-wif-app",
@@ -281,8 +321,15 @@ describe("state backend", () => {
     expect(bucket.protect).toBe(true);
     expect(bucket.inputs.deletionPolicy).toBe("PREVENT");
     const keys = ofType(evaluation, "gcp:kms/cryptoKey:CryptoKey");
-    expect(keys.map((k) => k.inputs.name).sort()).toEqual(["pulumi-pipeline", "pulumi-preview", "pulumi-prod", "pulumi-stage"]);
-    expect(keys.every((k) => k.inputs.purpose === "ENCRYPT_DECRYPT" && k.protect && k.inputs.deletionPolicy === "PREVENT")).toBe(true);
+    expect(keys.map((k) => k.inputs.name).sort()).toEqual([
+      "pulumi-pipeline",
+      "pulumi-preview",
+      "pulumi-prod",
+      "pulumi-stage",
+    ]);
+    expect(
+      keys.every((k) => k.inputs.purpose === "ENCRYPT_DECRYPT" && k.protect && k.inputs.deletionPolicy === "PREVENT"),
+    ).toBe(true);
     expect(evaluation.outputs.secretsProviders.value).toMatchObject({
       prod: `gcpkms://projects/${PROD}/locations/global/keyRings/pulumi/cryptoKeys/pulumi-prod`,
     });
@@ -291,7 +338,12 @@ describe("state backend", () => {
 
   it("lets each deployer write only its own stacks' objects", () => {
     const writes = (email: string) =>
-      String((grantsOf(BUCKET_GRANT, email).find((r) => r.inputs.role === "roles/storage.objectUser")!.inputs.condition as any).expression);
+      String(
+        (
+          grantsOf(BUCKET_GRANT, email).find((r) => r.inputs.role === "roles/storage.objectUser")!.inputs
+            .condition as any
+        ).expression,
+      );
     const objects = "projects/_/buckets/moz-fx-monitor-pulumi-state/objects/.pulumi";
     expect(writes(emails.preview)).toContain(`"${objects}/stacks/monitor/pr-"`);
     expect(writes(emails.preview)).toContain(`"${objects}/locks/monitor/pr-"`);
@@ -316,14 +368,24 @@ describe("state backend", () => {
 describe("image registry", () => {
   const policies = () => one(evaluation, REGISTRY).inputs.cleanupPolicies as any[];
   const keeps = (tag: string) =>
-    policies().some((p) => p.action === "KEEP" && (p.condition.tagPrefixes ?? []).some((prefix: string) => tag.startsWith(prefix)));
+    policies().some(
+      (p) => p.action === "KEEP" && (p.condition.tagPrefixes ?? []).some((prefix: string) => tag.startsWith(prefix)),
+    );
 
   it("is the Docker repository the deploys read, protected", () => {
     const registry = one(evaluation, REGISTRY);
-    expect(registry.inputs).toMatchObject({ project: NONPROD, location: "us", repositoryId: "monitor-nonprod", format: "DOCKER", cleanupPolicyDryRun: false });
+    expect(registry.inputs).toMatchObject({
+      project: NONPROD,
+      location: "us",
+      repositoryId: "monitor-nonprod",
+      format: "DOCKER",
+      cleanupPolicyDryRun: false,
+    });
     expect(registry.protect).toBe(true);
     expect(registry.inputs.deletionPolicy).toBe("PREVENT");
-    expect(evaluation.outputs.imageRepository.value).toBe(loadStackConfig(ROOT, "stage").config["monitor:imageRepository"]);
+    expect(evaluation.outputs.imageRepository.value).toBe(
+      loadStackConfig(ROOT, "stage").config["monitor:imageRepository"],
+    );
   });
 
   it("deletes PR images after the TTL and untagged ones, keeps release and stage images (KEEP beats DELETE)", () => {
@@ -333,7 +395,10 @@ describe("image registry", () => {
       action: "DELETE",
       condition: { tagState: "TAGGED", tagPrefixes: ["pr-"], olderThan: "14d" },
     });
-    expect(policies().find((p) => p.id === "delete-untagged")).toMatchObject({ action: "DELETE", condition: { tagState: "UNTAGGED" } });
+    expect(policies().find((p) => p.id === "delete-untagged")).toMatchObject({
+      action: "DELETE",
+      condition: { tagState: "UNTAGGED" },
+    });
     expect(keeps("2024.09.01")).toBe(true);
     expect(keeps("2024.02.27.1")).toBe(true);
     expect(keeps("3f9c2ab")).toBe(true);
@@ -341,7 +406,9 @@ describe("image registry", () => {
   });
 
   it("is pushed to by previews and stage, read by prod, its Cloud Run agent and review", () => {
-    const grants = ofType(evaluation, REGISTRY_GRANT).map((r) => `${String(r.inputs.member).replace("serviceAccount:", "")} ${r.inputs.role}`);
+    const grants = ofType(evaluation, REGISTRY_GRANT).map(
+      (r) => `${String(r.inputs.member).replace("serviceAccount:", "")} ${r.inputs.role}`,
+    );
     expect(grants.sort()).toEqual(
       [
         `${emails.preview} roles/artifactregistry.writer`,
@@ -355,7 +422,8 @@ describe("image registry", () => {
 });
 
 describe("GitHub", () => {
-  const envs = (repository: string) => ofType(evaluation, ENVIRONMENT).filter((r) => r.inputs.repository === repository);
+  const envs = (repository: string) =>
+    ofType(evaluation, ENVIRONMENT).filter((r) => r.inputs.repository === repository);
 
   it("declares preview, stage and prod in the app repository and review, stage and prod here", () => {
     expect(envs("blurts-server").map((r) => r.inputs.environment)).toEqual(["preview", "stage", "prod"]);
@@ -370,7 +438,9 @@ describe("GitHub", () => {
       preventSelfReview: true,
       deploymentBranchPolicy: { protectedBranches: false, customBranchPolicies: true },
     });
-    const policies = ofType(evaluation, DEPLOYMENT_POLICY).filter((r) => r.inputs.repository === "blurts-server" && r.inputs.environment === "prod");
+    const policies = ofType(evaluation, DEPLOYMENT_POLICY).filter(
+      (r) => r.inputs.repository === "blurts-server" && r.inputs.environment === "prod",
+    );
     expect(policies.map((r) => r.inputs.branchPattern ?? `tag ${r.inputs.tagPattern}`)).toEqual(["main", "tag 20*"]);
     const preview = envs("blurts-server").find((r) => r.inputs.environment === "preview")!;
     expect(preview.inputs.deploymentBranchPolicy).toBeUndefined();
@@ -389,12 +459,16 @@ describe("GitHub", () => {
     expect(variables("blurts-server", "prod")).toMatchObject({
       GCP_PROJECT: PROD,
       GCP_SERVICE_ACCOUNT: emails.prod,
-      GCP_WORKLOAD_IDENTITY_PROVIDER: "projects/514461819990/locations/global/workloadIdentityPools/github-actions/providers/github",
+      GCP_WORKLOAD_IDENTITY_PROVIDER:
+        "projects/514461819990/locations/global/workloadIdentityPools/github-actions/providers/github",
       PULUMI_BACKEND_URL: "gs://moz-fx-monitor-pulumi-state",
     });
     expect(variables("monitor-delivery", "review")).toMatchObject({ GCP_SERVICE_ACCOUNT: emails.review });
     expect(variables("monitor-delivery", "review").PULUMI_SECRETS_PROVIDER).toBeUndefined();
-    const repoVariables = ofType(evaluation, "github:index/actionsVariable:ActionsVariable").map((r) => [r.inputs.variableName, r.inputs.value]);
+    const repoVariables = ofType(evaluation, "github:index/actionsVariable:ActionsVariable").map((r) => [
+      r.inputs.variableName,
+      r.inputs.value,
+    ]);
     expect(repoVariables).toEqual([
       [REPOSITORY_VARIABLES.previewTtlDays, "7"],
       [REPOSITORY_VARIABLES.previewCap, "10"],
@@ -403,14 +477,19 @@ describe("GitHub", () => {
 
   it("requires checks and one approval on each default branch, code owners here, and lets only the App bypass", () => {
     const ruleset = (repository: string, name: string) =>
-      ofType(evaluation, RULESET).find((r) => r.inputs.repository === repository && r.inputs.name === name)!.inputs as any;
+      ofType(evaluation, RULESET).find((r) => r.inputs.repository === repository && r.inputs.name === name)!
+        .inputs as any;
     const app = ruleset("blurts-server", "default branch");
     expect(app.conditions.refName.includes).toEqual(["~DEFAULT_BRANCH"]);
-    expect(app.rules.requiredStatusChecks.requiredChecks).toEqual(APP_REQUIRED_CHECKS.map((context) => ({ context, integrationId: 15368 })));
+    expect(app.rules.requiredStatusChecks.requiredChecks).toEqual(
+      APP_REQUIRED_CHECKS.map((context) => ({ context, integrationId: 15368 })),
+    );
     expect(app.rules.pullRequest).toMatchObject({ requiredApprovingReviewCount: 1, requireCodeOwnerReview: false });
     expect(app.bypassActors).toEqual([{ actorId: 1234567, actorType: "Integration", bypassMode: "always" }]);
     const infra = ruleset("monitor-delivery", "default branch");
-    expect(infra.rules.requiredStatusChecks.requiredChecks.map((c: any) => c.context)).toEqual([...INFRA_REQUIRED_CHECKS]);
+    expect(infra.rules.requiredStatusChecks.requiredChecks.map((c: any) => c.context)).toEqual([
+      ...INFRA_REQUIRED_CHECKS,
+    ]);
     expect(infra.rules.pullRequest).toMatchObject({ requiredApprovingReviewCount: 1, requireCodeOwnerReview: true });
     expect(infra.bypassActors).toEqual([]);
   });
@@ -434,7 +513,9 @@ describe("GitHub", () => {
     expect(preview.inputs.content).toContain(`uses: ${INFRA}/.github/workflows/preview-up.yml@${COMMIT}`);
     expect(preview.inputs.content).not.toContain(INFRA_COMMIT_PLACEHOLDER);
     expect(preview.inputs.commitMessage).toBe(`Deploy workflows from ${INFRA}@${COMMIT}`);
-    const ruleset = ofType(evaluation, RULESET).find((r) => r.inputs.repository === "blurts-server" && r.inputs.name === "default branch")!;
+    const ruleset = ofType(evaluation, RULESET).find(
+      (r) => r.inputs.repository === "blurts-server" && r.inputs.name === "default branch",
+    )!;
     expect(preview.dependsOn).toContain(ruleset.urn);
     expect(evaluation.outputs.appFiles.value).toEqual(FIXTURES.map((f) => f.path));
   });
@@ -442,9 +523,15 @@ describe("GitHub", () => {
   it("stores no chat webhook unless one is configured, and then only as a secret", async () => {
     expect(ofType(evaluation, "github:index/actionsSecret:ActionsSecret")).toEqual([]);
     const url = "https://chat.example/hooks/abc123";
-    const { evaluation: withHook } = await evaluatePipeline({ "monitor:chatWebhookUrl": url }, ["monitor:chatWebhookUrl"]);
+    const { evaluation: withHook } = await evaluatePipeline({ "monitor:chatWebhookUrl": url }, [
+      "monitor:chatWebhookUrl",
+    ]);
     const secret: Registration = one(withHook, "github:index/actionsSecret:ActionsSecret");
-    expect(secret.inputs).toMatchObject({ repository: "blurts-server", secretName: CHAT_WEBHOOK_SECRET, value: "[secret]" });
+    expect(secret.inputs).toMatchObject({
+      repository: "blurts-server",
+      secretName: CHAT_WEBHOOK_SECRET,
+      value: "[secret]",
+    });
     expect(secret.secretPaths).toContain("value");
     expect(JSON.stringify(withHook.registrations.map((r) => r.inputs))).not.toContain(url);
   });
@@ -461,17 +548,25 @@ describe("the stack as committed", () => {
       { path: ".github/workflows/b.yml", content: "b" },
     ]);
     expect(readTree(join(dir, "missing"))).toEqual([]);
-    expect(pinWorkflowFiles([{ path: "x", content: `a ${INFRA_REPOSITORY_PLACEHOLDER}@${INFRA_COMMIT_PLACEHOLDER}` }], {
-      repository: INFRA_REPOSITORY_PLACEHOLDER,
-      commit: INFRA_COMMIT_PLACEHOLDER,
-    }, { repository: "o/r", commit: COMMIT })).toEqual([{ path: "x", content: `a o/r@${COMMIT}` }]);
+    expect(
+      pinWorkflowFiles(
+        [{ path: "x", content: `a ${INFRA_REPOSITORY_PLACEHOLDER}@${INFRA_COMMIT_PLACEHOLDER}` }],
+        {
+          repository: INFRA_REPOSITORY_PLACEHOLDER,
+          commit: INFRA_COMMIT_PLACEHOLDER,
+        },
+        { repository: "o/r", commit: COMMIT },
+      ),
+    ).toEqual([{ path: "x", content: `a o/r@${COMMIT}` }]);
   });
 
   it("passes every policy and commits exactly the files under workflows/app", async () => {
     const { config, secretKeys } = loadStackConfig(ROOT, "pipeline", { "monitor:infraCommit": COMMIT });
     const committed = await evaluate("pipeline", { config, secretKeys });
     expect(runPolicies(committed)).toEqual([]);
-    expect(ofType(committed, FILE).map((f) => f.inputs.file)).toEqual(readTree(join(ROOT, "workflows/app")).map((f) => f.path));
+    expect(ofType(committed, FILE).map((f) => f.inputs.file)).toEqual(
+      readTree(join(ROOT, "workflows/app")).map((f) => f.path),
+    );
   });
 });
 

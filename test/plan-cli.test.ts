@@ -22,7 +22,9 @@ describe("npm run plan", () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Plan for stack pr-123: 37 resources to create, 1 read/);
     expect(stdout).toMatch(/\n\+ monitor:components:MonitorApp {2}app\n/);
-    expect(stdout).toMatch(/\n {2}\+ monitor:components:WebService {2}web\n {4}\+ gcp:cloudrunv2\/service:Service {2}web\n/);
+    expect(stdout).toMatch(
+      /\n {2}\+ monitor:components:WebService {2}web\n {4}\+ gcp:cloudrunv2\/service:Service {2}web\n/,
+    );
     expect(stdout).toMatch(/~ read pulumi:pulumi:StackReference {2}preview-platform/);
     expect(stdout).toMatch(/Environment of monitor-pr-123-migrate, monitor-pr-123:\n/);
     expect(stdout).toMatch(/\nPolicies: all passed\.\n/);
@@ -37,27 +39,47 @@ describe("npm run plan", () => {
     expect(stdout).toMatch(/^Plan for stack prod: \d+ resources to create, 1 read/);
     expect(stdout).toMatch(/\+ gcp:sql\/databaseInstance:DatabaseInstance {2}database-instance \[protected\]/);
     // One table: every container of prod runs with the same environment.
-    expect(stdout.match(/^Environment of .*$/gm)).toEqual([expect.stringMatching(/^Environment of monitor-prod-migrate, monitor-prod, .*monitor-prod-breach-alerts/)]);
+    expect(stdout.match(/^Environment of .*$/gm)).toEqual([
+      expect.stringMatching(/^Environment of monitor-prod-migrate, monitor-prod, .*monitor-prod-breach-alerts/),
+    ]);
     expect(stdout).toMatch(/ {2}imageTag: "2024\.09\.01"\n/);
     // Prod's uptime alert has no notification channel in the committed file: advisory, said on every plan.
-    expect(stdout).toMatch(/\nPolicies: 0 mandatory, 1 advisory violation\(s\)\.\n {2}\[advisory\] prod-alerts-notify: .*heartbeat-alert\n {6}heartbeat-alert notifies nobody: set monitor:alerts\.notificationChannels in Pulumi\.prod\.yaml/);
+    expect(stdout).toMatch(
+      /\nPolicies: 0 mandatory, 1 advisory violation\(s\)\.\n {2}\[advisory\] prod-alerts-notify: .*heartbeat-alert\n {6}heartbeat-alert notifies nobody: set monitor:alerts\.notificationChannels in Pulumi\.prod\.yaml/,
+    );
     expect(stdout).toMatch(/\n\nParity: stage and prod set the same variables\.\n$/);
   });
 
   it("plans the pipeline from its stack file and the commit, showing identities, grants, environments, rulesets, files and registry", async () => {
-    const { code, stdout } = await plan("pipeline", "--config", "monitor:infraCommit=3f9c2ab0123456789abcdef0123456789abcdef0");
+    const { code, stdout } = await plan(
+      "pipeline",
+      "--config",
+      "monitor:infraCommit=3f9c2ab0123456789abcdef0123456789abcdef0",
+    );
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Plan for stack pipeline: \d+ resources to create, 0 read/);
     expect(stdout).toMatch(/\nPolicies: all passed\.\n/);
-    expect(stdout).toMatch(/\nIdentities \(who may mint a token\):\n {2}moz-fx-monitor-nonprod github-actions\/github\n {4}condition: assertion\.repository_owner_id in \['\d+'\] && .*job_workflow_ref in \[.*deploy\.yml@3f9c2ab0123456789abcdef0123456789abcdef0/);
-    expect(stdout).toMatch(/monitor-deploy-prod@moz-fx-monitor-prod\.iam\.gserviceaccount\.com <- principalSet:\/\/.*\/attribute\.repository_environment_ref\/\d+\|prod\|refs\/heads\/main\n/);
+    expect(stdout).toMatch(
+      /\nIdentities \(who may mint a token\):\n {2}moz-fx-monitor-nonprod github-actions\/github\n {4}condition: assertion\.repository_owner_id in \['\d+'\] && .*job_workflow_ref in \[.*deploy\.yml@3f9c2ab0123456789abcdef0123456789abcdef0/,
+    );
+    expect(stdout).toMatch(
+      /monitor-deploy-prod@moz-fx-monitor-prod\.iam\.gserviceaccount\.com <- principalSet:\/\/.*\/attribute\.repository_environment_ref\/\d+\|prod\|refs\/heads\/main\n/,
+    );
     expect(stdout).toMatch(/\nGrants:\n.*roles\/run\.admin {2}on project moz-fx-monitor-nonprod/);
-    expect(stdout).toMatch(/roles\/storage\.objectUser {2}on bucket moz-fx-monitor-pulumi-state\n {6}if resource\.name == /);
-    expect(stdout).toMatch(/\nEnvironments:\n.*\n(.*\n)*? {2}blurts-server\/prod: reviewers: teams \d+; deploys from branches \[main\] tags \[20\*\]\n/);
-    expect(stdout).toMatch(/ {4}GCP_SERVICE_ACCOUNT = monitor-deploy-prod@moz-fx-monitor-prod\.iam\.gserviceaccount\.com\n/);
+    expect(stdout).toMatch(
+      /roles\/storage\.objectUser {2}on bucket moz-fx-monitor-pulumi-state\n {6}if resource\.name == /,
+    );
+    expect(stdout).toMatch(
+      /\nEnvironments:\n.*\n(.*\n)*? {2}blurts-server\/prod: reviewers: teams \d+; deploys from branches \[main\] tags \[20\*\]\n/,
+    );
+    expect(stdout).toMatch(
+      / {4}GCP_SERVICE_ACCOUNT = monitor-deploy-prod@moz-fx-monitor-prod\.iam\.gserviceaccount\.com\n/,
+    );
     expect(stdout).toMatch(/\nRulesets:\n {2}blurts-server "release tags" \(tag refs\/tags\/20\*\)\n/);
     expect(stdout).toMatch(/\nFiles:\n/);
-    expect(stdout).toMatch(/\nRegistry:\n {2}us-docker\.pkg\.dev\/moz-fx-monitor-nonprod\/monitor-nonprod\n {4}DELETE delete-pr-images: TAGGED, tags pr-\*, older than 14d\n/);
+    expect(stdout).toMatch(
+      /\nRegistry:\n {2}us-docker\.pkg\.dev\/moz-fx-monitor-nonprod\/monitor-nonprod\n {4}DELETE delete-pr-images: TAGGED, tags pr-\*, older than 14d\n/,
+    );
     expect(stdout).toMatch(/ {2}deployers: \{"preview":"monitor-deploy-preview@/);
   });
 

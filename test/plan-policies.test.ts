@@ -41,9 +41,11 @@ describe("npm run plan with a policy violated", () => {
     const { text, refused } = await plan({ stack: "pr-123", json: true, fresh: false, overrides: {} }, ROOT);
     expect(refused).toBe(true);
     const violations = JSON.parse(text).policyViolations;
-    expect(violations.map((v: { policy: string; enforcementLevel: string }) => [v.policy, v.enforcementLevel])).toEqual([
-      ["no-public-services", "mandatory"],
-      ["small-databases", "advisory"],
-    ]);
+    expect(violations.map((v: { policy: string; enforcementLevel: string }) => [v.policy, v.enforcementLevel])).toEqual(
+      [
+        ["no-public-services", "mandatory"],
+        ["small-databases", "advisory"],
+      ],
+    );
   });
 });

@@ -10,10 +10,7 @@ import { runPolicies } from "../policies/offline";
 
 const ROOT = resolve(__dirname, "..");
 // A preview needs no stack file; every other stack exists once its Pulumi.<stack>.yaml does.
-const STACKS = [
-  "pr-123",
-  ...readdirSync(ROOT).flatMap((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1] ?? []),
-];
+const STACKS = ["pr-123", ...readdirSync(ROOT).flatMap((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1] ?? [])];
 
 /** What CI passes with --config: the pipeline is applied from a commit. */
 const OVERRIDES: Record<string, Record<string, string>> = {

@@ -1,4 +1,9 @@
-import type { PolicyResource, ResourceValidation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type {
+  PolicyResource,
+  ResourceValidation,
+  ResourceValidationPolicy,
+  StackValidationPolicy,
+} from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
 import { SERVICE, JOB, WORKER_POOL, INSTANCE, DATABASE, SECRET, INVOKER } from "./harness";
 import type { Registration } from "../infra/engine/evaluate";
@@ -115,12 +120,16 @@ describe("the offline runner", () => {
     };
     const parent = resource("monitor:components:AppDatabase", {}, { custom: false, name: "db" });
     const user = resource("gcp:sql/user:User", {}, { parent: parent.urn, name: "user" });
-    const database = resource(DATABASE, {}, {
-      parent: parent.urn,
-      dependsOn: [user.urn],
-      propertyDependencies: { instance: [user.urn] },
-      name: "database",
-    });
+    const database = resource(
+      DATABASE,
+      {},
+      {
+        parent: parent.urn,
+        dependsOn: [user.urn],
+        propertyDependencies: { instance: [user.urn] },
+        name: "database",
+      },
+    );
     const reference = resource("pulumi:pulumi:StackReference", { name: "org/monitor/stage" }, { read: true });
     runPolicies({ stack: "test", registrations: [parent, user, database, reference], outputs: {} }, [probe]);
     const byName = Object.fromEntries(seen.map((r) => [r.name, r]));
@@ -429,7 +438,12 @@ describe("connection-budget", () => {
   const platform = (flags: Props[], extra: Record<string, string> = {}) => {
     const props = instance("stage");
     props.name = "monitor-previews";
-    const sizing = { role: "preview-platform", "max-previews": "10", "max-instances-per-preview": "2", "connections-per-process": "10" };
+    const sizing = {
+      role: "preview-platform",
+      "max-previews": "10",
+      "max-instances-per-preview": "2",
+      "connections-per-process": "10",
+    };
     props.settings.userLabels = { ...labels("stage"), ...sizing, ...extra };
     props.settings.databaseFlags = flags;
     return resource(INSTANCE, props, { stack: "prod", name: "previews" });
@@ -473,7 +487,9 @@ describe("connection-budget", () => {
     expect(violations(POLICY, platform([]))).toEqual([
       "previews has no max_connections flag of a positive integer: set it explicitly (the default moves with the tier)",
     ]);
-    expect(violations(POLICY, platform([{ name: "max_connections", value: "400" }], { "max-previews": "ten" }))).toEqual([
+    expect(
+      violations(POLICY, platform([{ name: "max_connections", value: "400" }], { "max-previews": "ten" })),
+    ).toEqual([
       "previews needs the userLabels max-previews, max-instances-per-preview and connections-per-process, as positive integers",
     ]);
   });
@@ -492,14 +508,22 @@ describe("connection-budget", () => {
 describe("no-basic-roles", () => {
   it("refuses owner or editor in any IAM grant, passes predefined roles and other resources", () => {
     const grant = (type: string, role: string, name: string) =>
-      resource(type, { role, member: "serviceAccount:deployer@p.iam.gserviceaccount.com", project: "p" }, { stack: "pipeline", name });
+      resource(
+        type,
+        { role, member: "serviceAccount:deployer@p.iam.gserviceaccount.com", project: "p" },
+        { stack: "pipeline", name },
+      );
     expect(
       violations(
         "no-basic-roles",
         grant("gcp:projects/iAMMember:IAMMember", "roles/editor", "editor"),
         grant("gcp:storage/bucketIAMMember:BucketIAMMember", "roles/owner", "owner"),
         grant("gcp:projects/iAMMember:IAMMember", "roles/run.admin", "run-admin"),
-        resource("gcp:serviceaccount/account:Account", { accountId: "deployer", role: "roles/owner" }, { stack: "pipeline" }),
+        resource(
+          "gcp:serviceaccount/account:Account",
+          { accountId: "deployer", role: "roles/owner" },
+          { stack: "pipeline" },
+        ),
       ),
     ).toEqual([
       "editor grants roles/editor: grant the predefined roles the identity needs instead",
@@ -512,14 +536,18 @@ describe("workload-identity-pins-workflow", () => {
   const PROVIDER = "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider";
 
   it("refuses a provider that trusts any workflow of the repository, passes one naming the workflows", () => {
-    const provider = (attributeCondition: string, name: string) => resource(PROVIDER, { attributeCondition }, { stack: "pipeline", name });
+    const provider = (attributeCondition: string, name: string) =>
+      resource(PROVIDER, { attributeCondition }, { stack: "pipeline", name });
     expect(
       violations(
         "workload-identity-pins-workflow",
         provider("assertion.repository_id == '1'", "any-workflow"),
         provider("assertion.repository_id == '1' && assertion.job_workflow_ref != ''", "not-a-pin"),
-        provider("assertion.repository_id == '1' && assertion.job_workflow_ref in ['o/r/.github/workflows/d.yml@abc']", "pinned"),
-        provider("assertion.job_workflow_ref == \"o/r/.github/workflows/d.yml@refs/heads/main\"", "pinned-eq"),
+        provider(
+          "assertion.repository_id == '1' && assertion.job_workflow_ref in ['o/r/.github/workflows/d.yml@abc']",
+          "pinned",
+        ),
+        provider('assertion.job_workflow_ref == "o/r/.github/workflows/d.yml@refs/heads/main"', "pinned-eq"),
       ),
     ).toEqual([
       "any-workflow does not pin the workflow: compare assertion.job_workflow_ref with the reusable workflows at a commit, " +

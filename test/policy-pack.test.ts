@@ -13,7 +13,9 @@ const PACK = join(ROOT, "policies");
 let packed: string[] = [];
 beforeAll(async () => {
   const { stdout } = await run("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: PACK });
-  packed = JSON.parse(stdout)[0].files.map((f: { path: string }) => f.path).sort();
+  packed = JSON.parse(stdout)[0]
+    .files.map((f: { path: string }) => f.path)
+    .sort();
 });
 
 describe("the policy pack is self-contained (pulumi policy publish uploads policies/ alone)", () => {

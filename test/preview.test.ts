@@ -1,11 +1,31 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { PREVIEW_SERVICES } from "../components/project-services";
 import { loadStackConfig } from "../infra/engine/config-files";
-import { ORGANIZATION, PROJECT as PROJECT_NAME, type Evaluation, type Registration, evaluate } from "../infra/engine/evaluate";
+import {
+  ORGANIZATION,
+  PROJECT as PROJECT_NAME,
+  type Evaluation,
+  type Registration,
+  evaluate,
+} from "../infra/engine/evaluate";
 import { mockDigest, mockPreviewPlatform, mockProjectNumber } from "../infra/engine/mocks";
 import { renderText, toPlan } from "../infra/engine/render";
 import { executionToken } from "../components/migration-job";
-import { DATABASE, JOB, ROOT, SECRET, SECRET_READER, SECRET_VERSION, SERVICE, USER, deletedBefore, evaluateStack, ofType, one, secretValues } from "./harness";
+import {
+  DATABASE,
+  JOB,
+  ROOT,
+  SECRET,
+  SECRET_READER,
+  SECRET_VERSION,
+  SERVICE,
+  USER,
+  deletedBefore,
+  evaluateStack,
+  ofType,
+  one,
+  secretValues,
+} from "./harness";
 
 const REPOSITORY = "us-docker.pkg.dev/moz-fx-monitor-nonprod/monitor-nonprod/blurts-server";
 const PROJECT_NUMBER = mockProjectNumber("moz-fx-monitor-nonprod");
@@ -84,7 +104,11 @@ describe("the database on the shared instance", () => {
   it("creates a database and its owner on the instance the stage stack exports", () => {
     const database = one(ev, DATABASE);
     const user = one(ev, USER);
-    expect(database.inputs).toMatchObject({ instance: "monitor-previews", name: "monitor_pr_123", project: "moz-fx-monitor-nonprod" });
+    expect(database.inputs).toMatchObject({
+      instance: "monitor-previews",
+      name: "monitor_pr_123",
+      project: "moz-fx-monitor-nonprod",
+    });
     expect(user.inputs).toMatchObject({ instance: "monitor-previews", name: "monitor_pr_123_app" });
     expect(user.secretPaths).toEqual(["password"]);
   });
@@ -100,7 +124,9 @@ describe("the database on the shared instance", () => {
     const version = one(ev, SECRET_VERSION, "secrets-database-url");
     const password = one(ev, USER).rawInputs.password;
     expect(version.secretPaths).toEqual(["secretData"]);
-    expect(version.rawInputs.secretData).toBe(`postgres://monitor_pr_123_app:${password}@/monitor_pr_123?host=%2Fcloudsql%2F${encodeURIComponent(CONNECTION)}`);
+    expect(version.rawInputs.secretData).toBe(
+      `postgres://monitor_pr_123_app:${password}@/monitor_pr_123?host=%2Fcloudsql%2F${encodeURIComponent(CONNECTION)}`,
+    );
     expect(String(password)).toMatch(/^[A-Za-z0-9]{32}$/);
   });
 });
@@ -109,7 +135,9 @@ describe("the runtime identity", () => {
   it("may connect to the shared preview instance only", () => {
     const grant = one(ev, "gcp:projects/iAMMember:IAMMember");
     expect(grant.inputs.role).toBe("roles/cloudsql.client");
-    expect(grant.inputs.member).toBe("serviceAccount:monitor-pr-123-run@moz-fx-monitor-nonprod.iam.gserviceaccount.com");
+    expect(grant.inputs.member).toBe(
+      "serviceAccount:monitor-pr-123-run@moz-fx-monitor-nonprod.iam.gserviceaccount.com",
+    );
     expect((grant.inputs.condition as any).expression).toBe(
       'resource.name == "projects/moz-fx-monitor-nonprod/instances/monitor-previews"',
     );
@@ -211,11 +239,15 @@ describe("the web service", () => {
   it("waits for the migration, the database, its secrets and its identity before it deploys", () => {
     const service = one(ev, SERVICE);
     const urns = (type: string) => ofType(ev, type).map((r) => r.urn);
-    expect(service.dependsOn).toEqual(expect.arrayContaining([...urns(JOB), ...urns(DATABASE), ...urns(SECRET_READER)]));
+    expect(service.dependsOn).toEqual(
+      expect.arrayContaining([...urns(JOB), ...urns(DATABASE), ...urns(SECRET_READER)]),
+    );
     expect(service.dependsOn).toEqual(expect.arrayContaining(urns("gcp:projects/iAMMember:IAMMember")));
     expect(one(ev, JOB).dependsOn).toEqual(expect.arrayContaining([...urns(DATABASE), ...urns(SECRET_READER)]));
     // The image comes from the registry lookup and the identity's email: recorded per property, as policies see it.
-    expect(service.propertyDependencies.template).toEqual(expect.arrayContaining(urns("gcp:serviceaccount/account:Account")));
+    expect(service.propertyDependencies.template).toEqual(
+      expect.arrayContaining(urns("gcp:serviceaccount/account:Account")),
+    );
   });
 });
 
@@ -240,7 +272,13 @@ describe("teardown", () => {
     const labelled = ev.registrations.filter((r) => [SERVICE, JOB, SECRET].includes(r.type));
     expect(labelled).toHaveLength(5);
     for (const r of labelled) {
-      expect(r.inputs.labels).toEqual({ app: "monitor", environment: "preview", stack: "pr-123", pr: "123", "managed-by": "pulumi" });
+      expect(r.inputs.labels).toEqual({
+        app: "monitor",
+        environment: "preview",
+        stack: "pr-123",
+        pr: "123",
+        "managed-by": "pulumi",
+      });
     }
   });
 });
@@ -273,7 +311,10 @@ describe("config that changes a preview", () => {
   });
 
   it("uses a dedicated instance when monitor:preview.instanceConnectionName names one", async () => {
-    const preview = JSON.stringify({ ...COMMITTED_PREVIEW, instanceConnectionName: "moz-fx-monitor-nonprod:us-central1:pr-123-pg17" });
+    const preview = JSON.stringify({
+      ...COMMITTED_PREVIEW,
+      instanceConnectionName: "moz-fx-monitor-nonprod:us-central1:pr-123-pg17",
+    });
     const other = await evaluateStack("pr-123", { "monitor:preview": preview });
     expect(one(other, DATABASE).inputs.instance).toBe("pr-123-pg17");
     expect(envOf(one(other, SERVICE)).PG_HOST.value).toBe("/cloudsql/moz-fx-monitor-nonprod:us-central1:pr-123-pg17");

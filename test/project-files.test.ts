@@ -10,18 +10,27 @@ describe("Pulumi.yaml", () => {
   const project = readYaml(join(ROOT, "Pulumi.yaml"));
 
   it("validates against Pulumi's own project schema", () => {
-    const validate = new Ajv({ strict: false, allErrors: true }).compile(readYaml(join(ROOT, "schemas/pulumi-project.schema.json")));
+    const validate = new Ajv({ strict: false, allErrors: true }).compile(
+      readYaml(join(ROOT, "schemas/pulumi-project.schema.json")),
+    );
     expect(validate(project), JSON.stringify(validate.errors)).toBe(true);
   });
 
   it("is the monitor project, TypeScript on Node.js, with its program in infra/", () => {
-    expect(project).toMatchObject({ name: "monitor", runtime: { name: "nodejs", options: { typescript: true } }, main: "infra/" });
+    expect(project).toMatchObject({
+      name: "monitor",
+      runtime: { name: "nodejs", options: { typescript: true } },
+      main: "infra/",
+    });
   });
 
   it("declares project config as Pulumi requires: objects under value:, no secure values", () => {
     for (const [key, entry] of Object.entries<any>(project.config)) {
       if (typeof entry === "object" && entry !== null) {
-        expect(Object.keys(entry).every((k) => ["type", "description", "secret", "default", "value", "items"].includes(k)), key).toBe(true);
+        expect(
+          Object.keys(entry).every((k) => ["type", "description", "secret", "default", "value", "items"].includes(k)),
+          key,
+        ).toBe(true);
         expect(entry.secure, key).toBeUndefined();
       }
     }
@@ -32,14 +41,22 @@ describe("the program as the Pulumi CLI runs it", () => {
   it("finds the project's strict TypeScript settings from infra/, where the CLI runs it", () => {
     // With `main: infra/` the CLI's ts-node reads only infra/tsconfig.json; without it, ES2015 defaults would
     // refuse Object.fromEntries and friends at `pulumi preview`.
-    const parsed = ts.getParsedCommandLineOfConfigFile(join(ROOT, "infra/tsconfig.json"), {}, {
-      ...ts.sys,
-      onUnRecoverableConfigFileDiagnostic: (d) => {
-        throw new Error(String(d.messageText));
+    const parsed = ts.getParsedCommandLineOfConfigFile(
+      join(ROOT, "infra/tsconfig.json"),
+      {},
+      {
+        ...ts.sys,
+        onUnRecoverableConfigFileDiagnostic: (d) => {
+          throw new Error(String(d.messageText));
+        },
       },
-    });
+    );
     expect(parsed?.errors).toEqual([]);
-    expect(parsed?.options).toMatchObject({ strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS });
+    expect(parsed?.options).toMatchObject({
+      strict: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.CommonJS,
+    });
   });
 
   it("names the entry point in package.json too, for the CLI's lookup", () => {

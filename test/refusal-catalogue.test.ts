@@ -24,7 +24,9 @@ describe("the catalogue", () => {
   it("has at least 40 rows, none twice", () => {
     expect(STACK_ROWS.length + SCRIPT_ROWS.length).toBeGreaterThanOrEqual(40);
     const ids = [
-      ...STACK_ROWS.map((r) => `${r.stack} ${JSON.stringify(r.overrides)} ${r.remove} ${JSON.stringify(r.engine ?? {})}`),
+      ...STACK_ROWS.map(
+        (r) => `${r.stack} ${JSON.stringify(r.overrides)} ${r.remove} ${JSON.stringify(r.engine ?? {})}`,
+      ),
       ...SCRIPT_ROWS.map((r) => `${r.script} ${JSON.stringify(r.env)}`),
     ];
     expect(new Set(ids).size).toBe(ids.length);
@@ -34,7 +36,17 @@ describe("the catalogue", () => {
     const stacks = new Set(STACK_ROWS.map((r) => (r.stack.startsWith("pr-") ? "preview" : r.stack)));
     expect([...stacks].sort()).toEqual(expect.arrayContaining(["pipeline", "preview", "prod", "stage"]));
     const scripts = new Set(SCRIPT_ROWS.map((r) => r.script.split(" ")[0]));
-    for (const name of ["release-tag", "destroy-preview", "sweep-previews", "smoke-check", "drift-issue", "notify-chat", "preview-comment", "require-e2e", "own-commit"]) {
+    for (const name of [
+      "release-tag",
+      "destroy-preview",
+      "sweep-previews",
+      "smoke-check",
+      "drift-issue",
+      "notify-chat",
+      "preview-comment",
+      "require-e2e",
+      "own-commit",
+    ]) {
       expect(scripts).toContain(`scripts/${name}.ts`);
     }
   });

@@ -94,16 +94,16 @@ function pipeline(change: (settings: any) => void) {
 
 export const STACK_ROWS: StackRow[] = [
   // Stack names and PR numbers
-  ...(["pr-0", "pr-01", "PR-5", "feature"] as const).map(
-    (stack): StackRow => ({
-      area: "Stack names",
-      refused: stack === "pr-0" ? "PR number 0" : stack === "pr-01" ? "a PR number with a leading zero" : `the name ${stack}`,
-      stack,
-      key: "stack name",
-      message: /is not a stack of the monitor project\. Valid stack names:\n {2}- pr-<N>.*\n {2}- stage\n {2}- prod\n {2}- pipeline/,
-      fix: "select one with `pulumi stack select <name>`",
-    }),
-  ),
+  ...(["pr-0", "pr-01", "PR-5", "feature"] as const).map((stack): StackRow => ({
+    area: "Stack names",
+    refused:
+      stack === "pr-0" ? "PR number 0" : stack === "pr-01" ? "a PR number with a leading zero" : `the name ${stack}`,
+    stack,
+    key: "stack name",
+    message:
+      /is not a stack of the monitor project\. Valid stack names:\n {2}- pr-<N>.*\n {2}- stage\n {2}- prod\n {2}- pipeline/,
+    fix: "select one with `pulumi stack select <name>`",
+  })),
   {
     area: "Stack names",
     refused: "a PR number so long that GCP names overflow",
@@ -172,11 +172,14 @@ export const STACK_ROWS: StackRow[] = [
     area: "Image tags",
     refused: "an image repository with a tag in it",
     stack: "pr-7",
-    overrides: { "monitor:imageRepository": "us-docker.pkg.dev/moz-fx-monitor-nonprod/monitor-nonprod/blurts-server:v1" },
+    overrides: {
+      "monitor:imageRepository": "us-docker.pkg.dev/moz-fx-monitor-nonprod/monitor-nonprod/blurts-server:v1",
+    },
     key: "monitor:imageRepository",
     message: /expected an Artifact Registry path without tag or digest/,
     fix: "correct monitor:imageRepository in Pulumi.yaml",
-  },  {
+  },
+  {
     area: "Image tags",
     refused: "no image repository at all",
     stack: "prod",
@@ -282,7 +285,9 @@ export const STACK_ROWS: StackRow[] = [
     area: "Env vars",
     refused: "a required secret neither plain nor declared",
     stack: "prod",
-    overrides: { "monitor:secrets": json({ ...JSON.parse(committed("prod")["monitor:secrets"]), HIBP_NOTIFY_TOKEN: undefined }) },
+    overrides: {
+      "monitor:secrets": json({ ...JSON.parse(committed("prod")["monitor:secrets"]), HIBP_NOTIFY_TOKEN: undefined }),
+    },
     key: "monitor:env",
     message: /the app refuses to start without HIBP_NOTIFY_TOKEN/,
     fix: "add plain values to monitor:env, or declare secrets in monitor:secrets",
@@ -293,7 +298,10 @@ export const STACK_ROWS: StackRow[] = [
     area: "Secrets",
     refused: "`monitor:secretValues` in plaintext",
     stack: "stage",
-    overrides: { "monitor:secrets": json({ ...JSON.parse(committed("stage")["monitor:secrets"]), SMTP_URL: "config" }), "monitor:secretValues": json({ SMTP_URL: "smtp://x" }) },
+    overrides: {
+      "monitor:secrets": json({ ...JSON.parse(committed("stage")["monitor:secrets"]), SMTP_URL: "config" }),
+      "monitor:secretValues": json({ SMTP_URL: "smtp://x" }),
+    },
     key: "monitor:secretValues",
     message: /monitor:secretValues in Pulumi\.stage\.yaml is stored in plaintext/,
     fix: "remove it and set each value with `pulumi config set --secret --path 'monitor:secretValues.<NAME>' <value>`",
@@ -302,7 +310,9 @@ export const STACK_ROWS: StackRow[] = [
     area: "Secrets",
     refused: "a `config` secret without its value",
     stack: "stage",
-    overrides: { "monitor:secrets": json({ ...JSON.parse(committed("stage")["monitor:secrets"]), SMTP_URL: "config" }) },
+    overrides: {
+      "monitor:secrets": json({ ...JSON.parse(committed("stage")["monitor:secrets"]), SMTP_URL: "config" }),
+    },
     key: "monitor:secrets.SMTP_URL",
     message: /declared as config, but monitor:secretValues\.SMTP_URL is not set/,
     fix: "pulumi config set --stack stage --secret --path 'monitor:secretValues.SMTP_URL' <value>",
@@ -320,7 +330,9 @@ export const STACK_ROWS: StackRow[] = [
     area: "Secrets",
     refused: "a secret that is also a plain value",
     stack: "stage",
-    overrides: { "monitor:secrets": json({ ...JSON.parse(committed("stage")["monitor:secrets"]), S3_BUCKET: "managed" }) },
+    overrides: {
+      "monitor:secrets": json({ ...JSON.parse(committed("stage")["monitor:secrets"]), S3_BUCKET: "managed" }),
+    },
     key: "monitor:secrets.S3_BUCKET",
     message: /S3_BUCKET is also a plain value in monitor:env/,
     fix: "keep one",
@@ -329,7 +341,9 @@ export const STACK_ROWS: StackRow[] = [
     area: "Secrets",
     refused: "a derived variable declared as a secret",
     stack: "stage",
-    overrides: { "monitor:secrets": json({ ...JSON.parse(committed("stage")["monitor:secrets"]), DATABASE_URL: "managed" }) },
+    overrides: {
+      "monitor:secrets": json({ ...JSON.parse(committed("stage")["monitor:secrets"]), DATABASE_URL: "managed" }),
+    },
     key: "monitor:secrets.DATABASE_URL",
     message: /DATABASE_URL is computed by the program/,
     fix: "remove it",
@@ -338,7 +352,9 @@ export const STACK_ROWS: StackRow[] = [
     area: "Secrets",
     refused: "a secret the app does not read (a typo)",
     stack: "prod",
-    overrides: { "monitor:secrets": json({ ...JSON.parse(committed("prod")["monitor:secrets"]), NEXTAUTH_SECRETS: "managed" }) },
+    overrides: {
+      "monitor:secrets": json({ ...JSON.parse(committed("prod")["monitor:secrets"]), NEXTAUTH_SECRETS: "managed" }),
+    },
     key: "monitor:secrets.NEXTAUTH_SECRETS",
     message: /NEXTAUTH_SECRETS is not a variable the app reads \(a typo\?\)/,
     fix: "correct it, or add it to shared-rules/app-env.ts",
@@ -356,7 +372,12 @@ export const STACK_ROWS: StackRow[] = [
     area: "Secrets",
     refused: "a preview sandbox secret the app does not read",
     stack: "pr-7",
-    overrides: { "monitor:preview": json({ ...previewOf(), sandboxSecrets: [...previewOf().sandboxSecrets, "OAUTH_CLIENT_SECRETT"] }) },
+    overrides: {
+      "monitor:preview": json({
+        ...previewOf(),
+        sandboxSecrets: [...previewOf().sandboxSecrets, "OAUTH_CLIENT_SECRETT"],
+      }),
+    },
     key: "monitor:preview.sandboxSecrets",
     message: /OAUTH_CLIENT_SECRETT is not a variable the app reads/,
     fix: "correct it, or add it to shared-rules/app-env.ts",
@@ -366,7 +387,11 @@ export const STACK_ROWS: StackRow[] = [
     refused: "a preview sandbox secret the platform lacks",
     stack: "pr-7",
     at: "plan",
-    engine: { stackOutputs: () => ({ previewPlatform: mockPreviewPlatform("moz-fx-monitor-nonprod", "us-central1", ["OAUTH_CLIENT_SECRET"]) }) },
+    engine: {
+      stackOutputs: () => ({
+        previewPlatform: mockPreviewPlatform("moz-fx-monitor-nonprod", "us-central1", ["OAUTH_CLIENT_SECRET"]),
+      }),
+    },
     key: "monitor:preview.sandboxSecrets",
     message: /names HIBP_KANON_API_TOKEN, but the preview platform .* has no such secret/,
     fix: "add it to the stage stack's preview sandbox, or remove it from monitor:preview.sandboxSecrets",
@@ -725,14 +750,18 @@ export const STACK_ROWS: StackRow[] = [
     stack: "stage",
     overrides: env("stage", { NIMBUS_SIDECAR_URL: "https://cirrus.example/monitor_cirrus/" }),
     key: "monitor:cirrus",
-    message: /runs a Cirrus sidecar, but NIMBUS_SIDECAR_URL is https:\/\/cirrus\.example\/monitor_cirrus\/, so the app would never call it/,
+    message:
+      /runs a Cirrus sidecar, but NIMBUS_SIDECAR_URL is https:\/\/cirrus\.example\/monitor_cirrus\/, so the app would never call it/,
     fix: "remove monitor:cirrus to use that hosted Cirrus, or set NIMBUS_SIDECAR_URL to http://localhost:8001",
   },
   {
     area: "Cirrus",
     refused: "a hosted Cirrus over plain http",
     stack: "pr-7",
-    overrides: { ...env("pr-7", { NIMBUS_SIDECAR_URL: "http://cirrus.example/" }), "monitor:preview": json({ ...previewOf(), cirrus: undefined }) },
+    overrides: {
+      ...env("pr-7", { NIMBUS_SIDECAR_URL: "http://cirrus.example/" }),
+      "monitor:preview": json({ ...previewOf(), cirrus: undefined }),
+    },
     key: "monitor:env.NIMBUS_SIDECAR_URL",
     message: /a hosted Cirrus is reached over the internet/,
     fix: "use https",
@@ -741,7 +770,10 @@ export const STACK_ROWS: StackRow[] = [
     area: "Cirrus",
     refused: "a Cirrus URL whose path lacks the trailing /",
     stack: "pr-7",
-    overrides: { ...env("pr-7", { NIMBUS_SIDECAR_URL: "https://cirrus.example/monitor_cirrus" }), "monitor:preview": json({ ...previewOf(), cirrus: undefined }) },
+    overrides: {
+      ...env("pr-7", { NIMBUS_SIDECAR_URL: "https://cirrus.example/monitor_cirrus" }),
+      "monitor:preview": json({ ...previewOf(), cirrus: undefined }),
+    },
     key: "monitor:env.NIMBUS_SIDECAR_URL",
     message: /would call \/monitor_cirrusv2\/features/,
     fix: 'end the path with "/"',
@@ -759,7 +791,12 @@ export const STACK_ROWS: StackRow[] = [
     area: "Cirrus",
     refused: "a sidecar image by tag",
     stack: "prod",
-    overrides: { "monitor:cirrus": json({ ...cirrusOf("prod"), image: "us-docker.pkg.dev/moz-fx-cirrus-prod/cirrus-prod/cirrus:sha-1a2b3c4" }) },
+    overrides: {
+      "monitor:cirrus": json({
+        ...cirrusOf("prod"),
+        image: "us-docker.pkg.dev/moz-fx-cirrus-prod/cirrus-prod/cirrus:sha-1a2b3c4",
+      }),
+    },
     key: "monitor:cirrus.image",
     message: /expected an image pinned by digest/,
     fix: "correct monitor:cirrus.image in Pulumi.prod.yaml",
@@ -1198,9 +1235,15 @@ const code = (text: string) => (text.includes("`") ? cell(text) : `\`${cell(text
 
 /** The README's troubleshooting table: every row, grouped by area in catalogue order. */
 export function troubleshootingTable(): string {
-  const lines = ["| area | refused | stack or script | key or input | fix (as the message says it) |", "|---|---|---|---|---|"];
+  const lines = [
+    "| area | refused | stack or script | key or input | fix (as the message says it) |",
+    "|---|---|---|---|---|",
+  ];
   for (const row of STACK_ROWS) {
-    const where = row.at === "plan" ? `\`${row.stack}\` (at plan)` : `\`${row.stack.length > 12 ? `${row.stack.slice(0, 8)}…` : row.stack}\``;
+    const where =
+      row.at === "plan"
+        ? `\`${row.stack}\` (at plan)`
+        : `\`${row.stack.length > 12 ? `${row.stack.slice(0, 8)}…` : row.stack}\``;
     lines.push(`| ${row.area} | ${cell(row.refused)} | ${where} | ${code(row.key)} | ${cell(row.fix)} |`);
   }
   for (const row of SCRIPT_ROWS) {

@@ -87,18 +87,24 @@ describe("config refusals name the stack, the key and the fix", () => {
 
   it.each([["lower_case"], ["1START"], ["WITH-DASH"], ["SPACE NAME"]])("refuses the env var name %j", (name) => {
     expect(refusal("pr-7", withEnv({ [name]: "x" }))).toMatch(
-      new RegExp(`monitor:env\\.${name.replace(/[-\s]/g, "\\$&")} in Pulumi\\.yaml .*is not an environment variable name: expected \\[A-Z_\\]\\[A-Z0-9_\\]\\*`),
+      new RegExp(
+        `monitor:env\\.${name.replace(/[-\s]/g, "\\$&")} in Pulumi\\.yaml .*is not an environment variable name: expected \\[A-Z_\\]\\[A-Z0-9_\\]\\*`,
+      ),
     );
   });
 
   it.each(["PORT", "K_SERVICE", "K_REVISION", "CLOUD_RUN_JOB"])("refuses %s, which Cloud Run sets", (name) => {
-    expect(refusal("pr-7", withEnv({ [name]: "1" }))).toMatch(new RegExp(`monitor:env\\.${name} .*set by Cloud Run itself\\. Fix: remove it`));
+    expect(refusal("pr-7", withEnv({ [name]: "1" }))).toMatch(
+      new RegExp(`monitor:env\\.${name} .*set by Cloud Run itself\\. Fix: remove it`),
+    );
   });
 
   it.each(["DATABASE_URL", "SERVER_URL", "NEXTAUTH_URL", "PG_HOST", "GCP_PUBSUB_TOPIC_NAME"])(
     "refuses %s, which the program computes",
     (name) => {
-      expect(refusal("pr-7", withEnv({ [name]: "x" }))).toMatch(new RegExp(`monitor:env\\.${name} .*computed by the program`));
+      expect(refusal("pr-7", withEnv({ [name]: "x" }))).toMatch(
+        new RegExp(`monitor:env\\.${name} .*computed by the program`),
+      );
     },
   );
 
@@ -110,7 +116,9 @@ describe("config refusals name the stack, the key and the fix", () => {
     ["FX_REMOTE_SETTINGS_WRITER_PASS", "abc"],
   ])("refuses the secret %s as a plain value", (name, value) => {
     expect(refusal("pr-7", withEnv({ [name]: value }))).toMatch(
-      new RegExp(`monitor:env\\.${name} .*names a secret and must not be a plain value\\. Fix: remove it and declare it as a secret`),
+      new RegExp(
+        `monitor:env\\.${name} .*names a secret and must not be a plain value\\. Fix: remove it and declare it as a secret`,
+      ),
     );
   });
 
@@ -120,11 +128,16 @@ describe("config refusals name the stack, the key and the fix", () => {
     ["OTEL_EXPORTER_OTLP_ENDPOINT", "https://user:pw@otel.example", "a URL with a password"],
     ["SENTRY_DSN", "-----BEGIN RSA PRIVATE KEY-----", "a private key"],
   ])("refuses a secret-looking value under %s", (name, value, why) => {
-    expect(refusal("pr-7", withEnv({ [name]: value }))).toMatch(new RegExp(`monitor:env\\.${name} .*looks like a credential.*${why}`));
+    expect(refusal("pr-7", withEnv({ [name]: value }))).toMatch(
+      new RegExp(`monitor:env\\.${name} .*looks like a credential.*${why}`),
+    );
   });
 
   it("accepts a Sentry DSN (a public key, no password) and REDIS_URL without a password", () => {
-    const spec = buildSpec("pr-7", withEnv({ SENTRY_DSN: "https://abc123@o1.ingest.sentry.io/42", REDIS_URL: "redis://redis:6379" }));
+    const spec = buildSpec(
+      "pr-7",
+      withEnv({ SENTRY_DSN: "https://abc123@o1.ingest.sentry.io/42", REDIS_URL: "redis://redis:6379" }),
+    );
     if (spec.kind !== "preview") throw new Error("expected a preview");
     expect(spec.env.SENTRY_DSN).toBe("https://abc123@o1.ingest.sentry.io/42");
   });
@@ -147,9 +160,13 @@ describe("config refusals name the stack, the key and the fix", () => {
   });
 
   it("refuses a sandbox secret that is also a plain value, or that the app does not read", () => {
-    const preview = JSON.stringify({ sandboxSecrets: ["OAUTH_CLIENT_SECRET", "HIBP_KANON_API_TOKEN", "S3_BUCKET", "OAUTH_CLIENT_SECRETT"] });
+    const preview = JSON.stringify({
+      sandboxSecrets: ["OAUTH_CLIENT_SECRET", "HIBP_KANON_API_TOKEN", "S3_BUCKET", "OAUTH_CLIENT_SECRETT"],
+    });
     const message = refusal("pr-7", { ...BASE, "monitor:preview": preview });
-    expect(message).toMatch(/monitor:preview\.sandboxSecrets in Pulumi\.yaml .*: S3_BUCKET is also a plain value in monitor:env\. Fix: keep one/);
+    expect(message).toMatch(
+      /monitor:preview\.sandboxSecrets in Pulumi\.yaml .*: S3_BUCKET is also a plain value in monitor:env\. Fix: keep one/,
+    );
     expect(message).toMatch(/OAUTH_CLIENT_SECRETT is not a variable the app reads \(a typo\?\)/);
   });
 
@@ -171,7 +188,11 @@ describe("config refusals name the stack, the key and the fix", () => {
   });
 
   it("refuses preview sizing out of range", () => {
-    const preview = JSON.stringify({ sandboxSecrets: ["OAUTH_CLIENT_SECRET", "HIBP_KANON_API_TOKEN"], maxInstances: 0, maxConcurrent: 500 });
+    const preview = JSON.stringify({
+      sandboxSecrets: ["OAUTH_CLIENT_SECRET", "HIBP_KANON_API_TOKEN"],
+      maxInstances: 0,
+      maxConcurrent: 500,
+    });
     const message = refusal("pr-7", { ...BASE, "monitor:preview": preview });
     expect(message).toMatch(/monitor:preview\.maxInstances in Pulumi\.yaml .*>=1/);
     expect(message).toMatch(/monitor:preview\.maxConcurrent in Pulumi\.yaml .*<=100/);
@@ -180,7 +201,9 @@ describe("config refusals name the stack, the key and the fix", () => {
   it("refuses a PR number whose names would break GCP's length limits", () => {
     const stack = `pr-${"9".repeat(20)}`;
     expect(refusal(stack, BASE)).toMatch(
-      new RegExp(`stack name "${stack}": service account id "monitor-${stack}-run" is 35 characters; GCP allows at most 30`),
+      new RegExp(
+        `stack name "${stack}": service account id "monitor-${stack}-run" is 35 characters; GCP allows at most 30`,
+      ),
     );
   });
 });

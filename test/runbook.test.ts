@@ -50,7 +50,9 @@ describe("docs/release.md names only what exists", () => {
   });
 
   it("every config key, and every field of one", () => {
-    const sources = ["infra/config-keys.ts", "infra/pipeline-spec.ts"].map((f) => readFileSync(join(ROOT, f), "utf8")).join("\n");
+    const sources = ["infra/config-keys.ts", "infra/pipeline-spec.ts"]
+      .map((f) => readFileSync(join(ROOT, f), "utf8"))
+      .join("\n");
     const named = matches(/\b((?:monitor|gcp):[A-Za-z]+(?:\.[A-Za-z]+)?)/g);
     expect(named).toContain("monitor:imageTag");
     for (const full of named) {
@@ -77,10 +79,26 @@ describe("docs/release.md covers every workflow a release goes through", () => {
   });
 
   it("every step and every failure the release process has", () => {
-    for (const heading of ["Preview", "Stage", "daily pre-release", "Review the diff", "1-click prod deploy", "Stage fixes", "Rollback", "Env-var and secret changes", "first deploy"]) {
+    for (const heading of [
+      "Preview",
+      "Stage",
+      "daily pre-release",
+      "Review the diff",
+      "1-click prod deploy",
+      "Stage fixes",
+      "Rollback",
+      "Env-var and secret changes",
+      "first deploy",
+    ]) {
       expect(RUNBOOK).toMatch(new RegExp(`^## \\d+\\. .*${heading}`, "im"));
     }
-    for (const failure of ["A stuck lock", "A failed migration", "A failed teardown", "A drift issue", "A preview over the cap"]) {
+    for (const failure of [
+      "A stuck lock",
+      "A failed migration",
+      "A failed teardown",
+      "A drift issue",
+      "A preview over the cap",
+    ]) {
       expect(RUNBOOK).toContain(`**${failure}**`);
     }
     expect(RUNBOOK).toContain("pulumi cancel");

@@ -76,9 +76,12 @@ async function runnerReport(
   const reported = new Set<unknown>();
   try {
     // As cmd/run/index.js does: only `.then(ok)`, so a failed program becomes an unhandled rejection.
-    void run({ _: [resolve(ROOT, "infra")] }, () => undefined, (err) => reported.add(err), (err) => reported.has(err)).then(
+    void run(
+      { _: [resolve(ROOT, "infra")] },
       () => undefined,
-    );
+      (err) => reported.add(err),
+      (err) => reported.has(err),
+    ).then(() => undefined);
     for (let waited = 0; logged.length === 0 && waited < 30_000; waited += 50) {
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -131,7 +134,10 @@ describe("refusals under Pulumi's own runner", () => {
 
   it("print an unknown stack name as its headline and the valid names", async () => {
     const printed = await runnerReport("pr-01", {}, () => undefined);
-    expectHeadlineOnly(printed, /^Stack "pr-01" is not a stack of the monitor project\. Valid stack names:\n {2}- pr-<N>/);
+    expectHeadlineOnly(
+      printed,
+      /^Stack "pr-01" is not a stack of the monitor project\. Valid stack names:\n {2}- pr-<N>/,
+    );
     expect(printed[0]).toMatch(/\nFix: select one with `pulumi stack select <name>`/);
   });
 

@@ -3,26 +3,46 @@ import { describe, expect, it } from "vitest";
 import { decideDrift, detailsDigest, driftTitle, main, renderBody, type DriftIssue } from "../scripts/drift-issue";
 import { captureConsole, fakeFetch, tempFile, type Call } from "./scripts-fakes";
 
-const DETAILS = "~ gcp:cloudrunv2/service:Service web update [diff: ~template]\nResources:\n    ~ 1 to update\nDuration: 12s\n";
+const DETAILS =
+  "~ gcp:cloudrunv2/service:Service web update [diff: ~template]\nResources:\n    ~ 1 to update\nDuration: 12s\n";
 const issue = (number: number, body = "", stack = "prod"): DriftIssue => ({ number, title: driftTitle(stack), body });
 
 describe("drift decisions", () => {
   it("opens one labelled issue with a fixed title when a stack drifts and none is open", () => {
-    const [action] = decideDrift({ drifted: true, stack: "prod", details: DETAILS, openIssues: [issue(3, "", "stage")] });
+    const [action] = decideDrift({
+      drifted: true,
+      stack: "prod",
+      details: DETAILS,
+      openIssues: [issue(3, "", "stage")],
+    });
     expect(action).toMatchObject({ kind: "create", title: "Drift detected in prod", labels: ["drift"] });
     expect(action.kind === "create" && action.body).toContain("~ gcp:cloudrunv2/service:Service web update");
   });
 
   it("updates the open issue (body and a comment) when the drift changed", () => {
-    const actions = decideDrift({ drifted: true, stack: "prod", details: DETAILS, openIssues: [issue(5, renderBody("prod", "older drift", undefined))], runUrl: "https://github.com/x/runs/9" });
-    expect(actions).toEqual([expect.objectContaining({ kind: "update", issue: 5, comment: "The drift in prod changed (https://github.com/x/runs/9); the description now shows the latest check." })]);
+    const actions = decideDrift({
+      drifted: true,
+      stack: "prod",
+      details: DETAILS,
+      openIssues: [issue(5, renderBody("prod", "older drift", undefined))],
+      runUrl: "https://github.com/x/runs/9",
+    });
+    expect(actions).toEqual([
+      expect.objectContaining({
+        kind: "update",
+        issue: 5,
+        comment: "The drift in prod changed (https://github.com/x/runs/9); the description now shows the latest check.",
+      }),
+    ]);
   });
 
   it("does nothing when the open issue already shows this drift, even if the timing line differs", () => {
     const body = renderBody("prod", DETAILS, undefined);
     const later = DETAILS.replace("Duration: 12s", "Duration: 15s");
     expect(detailsDigest(later)).toBe(detailsDigest(DETAILS));
-    expect(decideDrift({ drifted: true, stack: "prod", details: later, openIssues: [issue(5, body)] })).toEqual([{ kind: "none", why: "#5 already describes this drift" }]);
+    expect(decideDrift({ drifted: true, stack: "prod", details: later, openIssues: [issue(5, body)] })).toEqual([
+      { kind: "none", why: "#5 already describes this drift" },
+    ]);
   });
 
   it("closes the open issue with a comment when the stack no longer drifts, and does nothing when there is none", () => {
@@ -35,8 +55,16 @@ describe("drift decisions", () => {
   });
 
   it("folds duplicate open issues into the oldest", () => {
-    const actions = decideDrift({ drifted: true, stack: "stage", details: DETAILS, openIssues: [issue(9, "", "stage"), issue(4, "", "stage")] });
-    expect(actions.map((a) => [a.kind, "issue" in a ? a.issue : undefined])).toEqual([["close", 9], ["update", 4]]);
+    const actions = decideDrift({
+      drifted: true,
+      stack: "stage",
+      details: DETAILS,
+      openIssues: [issue(9, "", "stage"), issue(4, "", "stage")],
+    });
+    expect(actions.map((a) => [a.kind, "issue" in a ? a.issue : undefined])).toEqual([
+      ["close", 9],
+      ["update", 4],
+    ]);
   });
 
   it("keeps the output inside its code fence even when it contains backticks", () => {
@@ -48,13 +76,19 @@ describe("drift decisions", () => {
 describe("drift-issue main", () => {
   function api(open: object[]) {
     return fakeFetch((call: Call) => {
-      if (call.method === "GET" && call.url.pathname === "/repos/mozilla/monitor-delivery/issues") return { body: open };
+      if (call.method === "GET" && call.url.pathname === "/repos/mozilla/monitor-delivery/issues")
+        return { body: open };
       if (call.method === "POST" && call.url.pathname === "/repos/mozilla/monitor-delivery/issues")
         return { status: 201, body: { number: 11, html_url: "https://github.com/i/11", labels: [{ name: "drift" }] } };
       return { body: {} };
     });
   }
-  const env = (extra: Record<string, string>) => ({ GITHUB_TOKEN: "t", GITHUB_REPOSITORY: "mozilla/monitor-delivery", STACK: "prod", ...extra });
+  const env = (extra: Record<string, string>) => ({
+    GITHUB_TOKEN: "t",
+    GITHUB_REPOSITORY: "mozilla/monitor-delivery",
+    STACK: "prod",
+    ...extra,
+  });
 
   it("lists open drift issues (ignoring pull requests) and opens one from the details file", async () => {
     const details = tempFile("drift.txt");
@@ -79,10 +113,14 @@ describe("drift-issue main", () => {
 
   it("refuses a stack that is not checked for drift, a missing DRIFTED, and drift without details", async () => {
     const { fetch } = api([]);
-    await expect(main(env({ DRIFTED: "true", STACK: "pr-4" }), fetch)).rejects.toThrow('STACK "pr-4" is not checked for drift');
+    await expect(main(env({ DRIFTED: "true", STACK: "pr-4" }), fetch)).rejects.toThrow(
+      'STACK "pr-4" is not checked for drift',
+    );
     await expect(main(env({}), fetch)).rejects.toThrow("DRIFTED is not set");
     await expect(main(env({ DRIFTED: "yes" }), fetch)).rejects.toThrow('DRIFTED must be "true" or "false"');
     await expect(main(env({ DRIFTED: "true" }), fetch)).rejects.toThrow("DETAILS_FILE is not set");
-    await expect(main(env({ DRIFTED: "true", DETAILS_FILE: "/nonexistent/drift.txt" }), fetch)).rejects.toThrow("cannot be read (ENOENT)");
+    await expect(main(env({ DRIFTED: "true", DETAILS_FILE: "/nonexistent/drift.txt" }), fetch)).rejects.toThrow(
+      "cannot be read (ENOENT)",
+    );
   });
 });

@@ -18,8 +18,15 @@ export function fakeFetch(route: Route): { fetch: Fetch; calls: Call[] } {
   const calls: Call[] = [];
   const impl = async (input: string | URL | Request, init: RequestInit = {}) => {
     const url = new URL(String(input));
-    const headers = Object.fromEntries(Object.entries((init.headers ?? {}) as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]));
-    const call: Call = { method: init.method ?? "GET", url, headers, body: init.body ? JSON.parse(String(init.body)) : undefined };
+    const headers = Object.fromEntries(
+      Object.entries((init.headers ?? {}) as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]),
+    );
+    const call: Call = {
+      method: init.method ?? "GET",
+      url,
+      headers,
+      body: init.body ? JSON.parse(String(init.body)) : undefined,
+    };
     calls.push(call);
     const answer = route(call) ?? { status: 404, body: { message: "Not Found" } };
     return new Response(answer.body === undefined ? null : JSON.stringify(answer.body), {
@@ -27,7 +34,7 @@ export function fakeFetch(route: Route): { fetch: Fetch; calls: Call[] } {
       headers: { "content-type": "application/json", ...answer.headers },
     });
   };
-  return { fetch: impl as Fetch, calls };
+  return { fetch: impl, calls };
 }
 
 /** A fresh $GITHUB_OUTPUT-style file and a reader for it. */

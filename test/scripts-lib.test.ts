@@ -1,21 +1,36 @@
 import { describe, expect, it } from "vitest";
-import { UsageError, boolEnv, consoleLog, exitCodeFor, intEnv, optionalEnv, requireEnv, RefusedError } from "../scripts/lib/cli";
+import {
+  UsageError,
+  boolEnv,
+  consoleLog,
+  exitCodeFor,
+  intEnv,
+  optionalEnv,
+  requireEnv,
+  RefusedError,
+} from "../scripts/lib/cli";
 import { createGitHub } from "../scripts/lib/github";
 import { formatOutputs, writeOutputs } from "../scripts/lib/github-files";
 import { fakeFetch, tempFile } from "./scripts-fakes";
 
 describe("reading inputs from the environment", () => {
   it("names the variable and the fix, without echoing a malformed value", () => {
-    expect(() => requireEnv({}, "STACK", { hint: "Pass pr-<N>." })).toThrow(new UsageError("STACK is not set. Fix: Pass pr-<N>."));
+    expect(() => requireEnv({}, "STACK", { hint: "Pass pr-<N>." })).toThrow(
+      new UsageError("STACK is not set. Fix: Pass pr-<N>."),
+    );
     expect(() => requireEnv({ STACK: "   " }, "STACK")).toThrow("STACK is not set.");
-    expect(() => requireEnv({ HOOK: "secret value" }, "HOOK", { pattern: /^https:/, expected: "an https URL" })).toThrow(/^HOOK is not an https URL\. Fix: pass HOOK as an https URL\.$/);
+    expect(() =>
+      requireEnv({ HOOK: "secret value" }, "HOOK", { pattern: /^https:/, expected: "an https URL" }),
+    ).toThrow(/^HOOK is not an https URL\. Fix: pass HOOK as an https URL\.$/);
     expect(optionalEnv({ X: "" }, "X")).toBeUndefined();
   });
 
   it("bounds numbers and reads booleans as Actions renders them", () => {
     expect(intEnv({ N: "7" }, "N", { min: 1, max: 10 })).toBe(7);
     expect(intEnv({}, "N", { min: 1, max: 10, default: 3 })).toBe(3);
-    expect(() => intEnv({ N: "-1" }, "N", { min: 0, max: 10 })).toThrow('N must be a whole number from 0 to 10, got "-1".');
+    expect(() => intEnv({ N: "-1" }, "N", { min: 0, max: 10 })).toThrow(
+      'N must be a whole number from 0 to 10, got "-1".',
+    );
     expect(() => intEnv({ N: "1e3" }, "N", { min: 0, max: 10000 })).toThrow("whole number");
     expect(boolEnv({ D: "true" }, "D", false)).toBe(true);
     expect(boolEnv({}, "D", false)).toBe(false);
@@ -53,7 +68,9 @@ describe("step outputs", () => {
     writeOutputs({ GITHUB_OUTPUT: out.path }, { a: "1" });
     writeOutputs({ GITHUB_OUTPUT: out.path }, { b: "2" });
     expect(out.read()).toBe("a=1\nb=2\n");
-    expect(() => writeOutputs({}, { a: "1" })).toThrow("GITHUB_OUTPUT is not set. Fix: run this script as a step of a GitHub Actions job");
+    expect(() => writeOutputs({}, { a: "1" })).toThrow(
+      "GITHUB_OUTPUT is not set. Fix: run this script as a step of a GitHub Actions job",
+    );
   });
 });
 
@@ -62,10 +79,19 @@ describe("GitHub client", () => {
     const { fetch, calls } = fakeFetch((call) =>
       call.url.searchParams.get("page") === "2"
         ? { body: [{ n: 3 }] }
-        : { body: [{ n: 1 }, { n: 2 }], headers: { link: '<https://api.github.com/repos/o/r/issues?page=2&per_page=100>; rel="next", <https://api.github.com/repos/o/r/issues?page=2>; rel="last"' } },
+        : {
+            body: [{ n: 1 }, { n: 2 }],
+            headers: {
+              link: '<https://api.github.com/repos/o/r/issues?page=2&per_page=100>; rel="next", <https://api.github.com/repos/o/r/issues?page=2>; rel="last"',
+            },
+          },
     );
     const gh = createGitHub({ token: "tok", repository: "o/r", fetch });
-    expect(await gh.paginate("/repos/{owner}/{repo}/issues", { state: "open" }, (p) => p)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    expect(await gh.paginate("/repos/{owner}/{repo}/issues", { state: "open" }, (p) => p)).toEqual([
+      { n: 1 },
+      { n: 2 },
+      { n: 3 },
+    ]);
     expect(calls[0].url.href).toBe("https://api.github.com/repos/o/r/issues?per_page=100&state=open");
     expect(calls[0].headers).toMatchObject({ authorization: "Bearer tok", "x-github-api-version": "2022-11-28" });
   });

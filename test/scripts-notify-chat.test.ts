@@ -4,7 +4,13 @@ import { chatMessage, main } from "../scripts/notify-chat";
 import { captureConsole, fakeFetch, tempFile } from "./scripts-fakes";
 
 const HOOK = "https://hooks.slack.example/services/T000/B000/SECRETPART";
-const ENV = { CHAT_WEBHOOK_URL: HOOK, STATUS: "succeeded", ENVIRONMENT: "prod", TAG: "2024.09.01", RUN_URL: "https://github.com/x/actions/runs/1" };
+const ENV = {
+  CHAT_WEBHOOK_URL: HOOK,
+  STATUS: "succeeded",
+  ENVIRONMENT: "prod",
+  TAG: "2024.09.01",
+  RUN_URL: "https://github.com/x/actions/runs/1",
+};
 
 describe("chat notification", () => {
   it("is a no-op that says so when no webhook is configured", async () => {
@@ -18,7 +24,12 @@ describe("chat notification", () => {
   it("posts a JSON {text} with status, environment, tag and run link", async () => {
     const { fetch, calls } = fakeFetch(() => ({ body: "ok" }));
     const { out } = await captureConsole(() => main(ENV, fetch));
-    expect(calls[0]).toMatchObject({ method: "POST", body: { text: ":white_check_mark: Monitor 2024.09.01 to prod: deployed (<https://github.com/x/actions/runs/1|run>)" } });
+    expect(calls[0]).toMatchObject({
+      method: "POST",
+      body: {
+        text: ":white_check_mark: Monitor 2024.09.01 to prod: deployed (<https://github.com/x/actions/runs/1|run>)",
+      },
+    });
     expect(calls[0].headers["content-type"]).toBe("application/json");
     expect(out).not.toContain("SECRETPART");
   });
@@ -26,17 +37,23 @@ describe("chat notification", () => {
   it("never prints the webhook URL, also when the post fails", async () => {
     const { fetch } = fakeFetch(() => ({ status: 404, body: "no_service" }));
     const err = await main(ENV, fetch).catch((e) => e);
-    expect(err.message).toBe("The chat webhook answered 404; check the CHAT_WEBHOOK_URL secret is a current webhook URL.");
+    expect(err.message).toBe(
+      "The chat webhook answered 404; check the CHAT_WEBHOOK_URL secret is a current webhook URL.",
+    );
     const broken = await main({ ...ENV, CHAT_WEBHOOK_URL: "http://hooks.example/SECRETPART" }, fetch).catch((e) => e);
     expect(broken.message).not.toContain("SECRETPART");
-    const unreachable = await main(ENV, (async () => {
-      throw Object.assign(new TypeError("fetch failed"), { cause: { code: "ENOTFOUND", message: `getaddrinfo ENOTFOUND ${HOOK}` } });
-    }) as typeof fetch).catch((e) => e);
+    const unreachable = await main(ENV, async () => {
+      throw Object.assign(new TypeError("fetch failed"), {
+        cause: { code: "ENOTFOUND", message: `getaddrinfo ENOTFOUND ${HOOK}` },
+      });
+    }).catch((e) => e);
     expect(unreachable.message).toBe("Posting to the chat webhook failed (ENOTFOUND).");
   });
 
   it("escapes the characters chat markup gives meaning to", () => {
-    expect(chatMessage({ status: "failed", environment: "prod", tag: "<!channel>&" }).text).toBe(":x: Monitor &lt;!channel&gt;&amp; to prod: deploy FAILED");
+    expect(chatMessage({ status: "failed", environment: "prod", tag: "<!channel>&" }).text).toBe(
+      ":x: Monitor &lt;!channel&gt;&amp; to prod: deploy FAILED",
+    );
   });
 
   it("includes the release notes when given, and still posts when the notes file is missing", async () => {
@@ -44,7 +61,9 @@ describe("chat notification", () => {
     writeFileSync(notes.path, "## What's Changed\n* Fix <b> by @someone in #12\n");
     const { fetch, calls } = fakeFetch(() => ({ body: "ok" }));
     await captureConsole(() => main({ ...ENV, NOTES_FILE: notes.path }, fetch));
-    expect((calls[0].body as { text: string }).text).toMatch(/: deployed \(<[^>]+\|run>\)\n## What's Changed\n\* Fix &lt;b&gt; by @someone in #12$/);
+    expect((calls[0].body as { text: string }).text).toMatch(
+      /: deployed \(<[^>]+\|run>\)\n## What's Changed\n\* Fix &lt;b&gt; by @someone in #12$/,
+    );
     const { err } = await captureConsole(() => main({ ...ENV, NOTES_FILE: "/nonexistent/notes.md" }, fetch));
     expect(err).toContain("posting without release notes");
     expect(calls).toHaveLength(2);

@@ -5,7 +5,8 @@ import { fakeFetch, tempFile } from "./scripts-fakes";
 
 const SHA = "8e5e406f4007fca908480587cb9893c07090f58d";
 const jwt = (claims: object) =>
-  [{ alg: "RS256", typ: "JWT" }, claims].map((p) => Buffer.from(JSON.stringify(p)).toString("base64url")).join(".") + ".c2lnbmF0dXJl";
+  [{ alg: "RS256", typ: "JWT" }, claims].map((p) => Buffer.from(JSON.stringify(p)).toString("base64url")).join(".") +
+  ".c2lnbmF0dXJl";
 
 const CLAIMS = {
   repository: "mozilla/blurts-server", // the caller's repository
@@ -16,18 +17,29 @@ const CLAIMS = {
 
 describe("own commit from the OIDC claims", () => {
   it("takes the reusable workflow's repository and commit, not the caller's", () => {
-    expect(ownCommitFromClaims(decodeClaims(jwt(CLAIMS)))).toEqual({ repository: "mozilla/monitor-delivery", sha: SHA, ref: "refs/heads/main" });
+    expect(ownCommitFromClaims(decodeClaims(jwt(CLAIMS)))).toEqual({
+      repository: "mozilla/monitor-delivery",
+      sha: SHA,
+      ref: "refs/heads/main",
+    });
   });
 
   it("keeps a ref that is itself a SHA or a tag", () => {
-    const own = ownCommitFromClaims({ ...CLAIMS, job_workflow_ref: `mozilla/monitor-delivery/.github/workflows/deploy.yaml@${SHA}` });
+    const own = ownCommitFromClaims({
+      ...CLAIMS,
+      job_workflow_ref: `mozilla/monitor-delivery/.github/workflows/deploy.yaml@${SHA}`,
+    });
     expect(own).toMatchObject({ repository: "mozilla/monitor-delivery", ref: SHA });
   });
 
   it("refuses a token without the claims or with malformed ones", () => {
     expect(() => ownCommitFromClaims({ repository: "x/y" })).toThrow("no job_workflow_ref/job_workflow_sha claims");
-    expect(() => ownCommitFromClaims({ ...CLAIMS, job_workflow_ref: "mozilla/monitor-delivery@refs/heads/main" })).toThrow("is not owner/repo/.github/workflows/<file>@<ref>");
-    expect(() => ownCommitFromClaims({ ...CLAIMS, job_workflow_sha: "abc" })).toThrow('job_workflow_sha claim "abc" is not a 40-hex');
+    expect(() =>
+      ownCommitFromClaims({ ...CLAIMS, job_workflow_ref: "mozilla/monitor-delivery@refs/heads/main" }),
+    ).toThrow("is not owner/repo/.github/workflows/<file>@<ref>");
+    expect(() => ownCommitFromClaims({ ...CLAIMS, job_workflow_sha: "abc" })).toThrow(
+      'job_workflow_sha claim "abc" is not a 40-hex',
+    );
     expect(() => decodeClaims("not-a-jwt")).toThrow("not a JWT");
     expect(() => decodeClaims("a.bm90IGpzb24.c")).toThrow("payload is not a JSON object");
   });
@@ -58,7 +70,10 @@ describe("requesting the token", () => {
 
   it("refuses when the token service says no", async () => {
     const { fetch } = fakeFetch(() => ({ status: 403, body: {} }));
-    const env = { ACTIONS_ID_TOKEN_REQUEST_URL: "https://token.actions.example/abc", ACTIONS_ID_TOKEN_REQUEST_TOKEN: "t" };
+    const env = {
+      ACTIONS_ID_TOKEN_REQUEST_URL: "https://token.actions.example/abc",
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: "t",
+    };
     await expect(requestToken(env, fetch)).rejects.toThrow("answered 403 to the OIDC token request");
   });
 });

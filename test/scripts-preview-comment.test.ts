@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { PREVIEW_COMMENT_MARKER, describeMigration, escapeMarkdown, link, main, renderComment } from "../scripts/preview-comment";
+import {
+  PREVIEW_COMMENT_MARKER,
+  describeMigration,
+  escapeMarkdown,
+  link,
+  main,
+  renderComment,
+} from "../scripts/preview-comment";
 import { tempFile } from "./scripts-fakes";
 
 const DIGEST = `sha256:${"ab".repeat(32)}`;
@@ -15,8 +22,16 @@ describe("preview comment", () => {
   });
 
   it("deployed: the URL, the image digest, the migration result and the run", () => {
-    const body = renderComment({ ...base, state: "deployed", url: "https://monitor-pr-42-123.us-central1.run.app", digest: DIGEST, migration: "succeeded" });
-    expect(body).toContain("| URL | [https\\://monitor\\-pr\\-42\\-123\\.us\\-central1\\.run\\.app](https://monitor-pr-42-123.us-central1.run.app/) |");
+    const body = renderComment({
+      ...base,
+      state: "deployed",
+      url: "https://monitor-pr-42-123.us-central1.run.app",
+      digest: DIGEST,
+      migration: "succeeded",
+    });
+    expect(body).toContain(
+      "| URL | [https\\://monitor\\-pr\\-42\\-123\\.us\\-central1\\.run\\.app](https://monitor-pr-42-123.us-central1.run.app/) |",
+    );
     expect(body).toContain(`| Image | \`${DIGEST}\` |`);
     expect(body).toContain("| Migration | succeeded |");
     expect(body).toContain(`| Run | [workflow run](${RUN}) |`);
@@ -63,40 +78,67 @@ describe("untrusted text in the comment", () => {
   });
 
   it("renders a hostile migration result and failed step as text", () => {
-    const body = renderComment({ ...base, state: "deployed", url: "https://pr.example", digest: DIGEST, migration: "done\n<script>x</script> [click](https://evil)" });
+    const body = renderComment({
+      ...base,
+      state: "deployed",
+      url: "https://pr.example",
+      digest: DIGEST,
+      migration: "done\n<script>x</script> [click](https://evil)",
+    });
     expect(body).toContain("| Migration | done &lt;script&gt;x&lt;/script&gt; \\[click\\]\\(https\\://evil\\) |");
     const failed = renderComment({ ...base, state: "failed", failedStep: "**bold** @someone" });
     expect(failed).toContain("The step **\\*\\*bold\\*\\* @\u200bsomeone** failed");
   });
 
   it("does not show a digest that is not one", () => {
-    expect(renderComment({ ...base, state: "deployed", url: "https://pr.example", digest: "latest`injected" })).toContain("| Image | (unknown digest) |");
+    expect(
+      renderComment({ ...base, state: "deployed", url: "https://pr.example", digest: "latest`injected" }),
+    ).toContain("| Image | (unknown digest) |");
   });
 });
 
 describe("preview-comment main", () => {
   it("writes the body file from the environment", async () => {
     const file = tempFile("body.md");
-    const env = { STATE: "deployed", PR_NUMBER: "42", RUN_URL: RUN, URL: "https://pr.example", DIGEST, MIGRATION: "succeeded", BODY_FILE: file.path };
+    const env = {
+      STATE: "deployed",
+      PR_NUMBER: "42",
+      RUN_URL: RUN,
+      URL: "https://pr.example",
+      DIGEST,
+      MIGRATION: "succeeded",
+      BODY_FILE: file.path,
+    };
     expect(await main(env)).toBe(0);
     expect(file.read()).toMatch(new RegExp(`^${PREVIEW_COMMENT_MARKER}\\n### Preview of #42 is up`));
   });
 
   it("refuses an unknown state or a deployed comment without its URL and digest", async () => {
     const file = tempFile("body.md");
-    await expect(main({ STATE: "gone", PR_NUMBER: "42", RUN_URL: RUN, BODY_FILE: file.path })).rejects.toThrow("STATE must be one of deployed, destroyed, skipped, failed");
-    await expect(main({ STATE: "deployed", PR_NUMBER: "42", RUN_URL: RUN, BODY_FILE: file.path })).rejects.toThrow("URL is not set. Fix: Pass the stack's url output.");
-    await expect(main({ STATE: "deployed", PR_NUMBER: "42", RUN_URL: RUN, URL: "https://pr.example", DIGEST: "sha256:xyz", BODY_FILE: file.path })).rejects.toThrow(
-      "DIGEST is not an image digest sha256:<64 hex>",
+    await expect(main({ STATE: "gone", PR_NUMBER: "42", RUN_URL: RUN, BODY_FILE: file.path })).rejects.toThrow(
+      "STATE must be one of deployed, destroyed, skipped, failed",
     );
+    await expect(main({ STATE: "deployed", PR_NUMBER: "42", RUN_URL: RUN, BODY_FILE: file.path })).rejects.toThrow(
+      "URL is not set. Fix: Pass the stack's url output.",
+    );
+    await expect(
+      main({
+        STATE: "deployed",
+        PR_NUMBER: "42",
+        RUN_URL: RUN,
+        URL: "https://pr.example",
+        DIGEST: "sha256:xyz",
+        BODY_FILE: file.path,
+      }),
+    ).rejects.toThrow("DIGEST is not an image digest sha256:<64 hex>");
   });
 });
 
 describe("the migration result from the stack's output", () => {
   it("reads the JSON pulumi/actions passes for the object output, and keeps plain text as it is", () => {
-    expect(describeMigration('{"runs":true,"reason":"npm run db:migrate runs for deploy 7-1 before traffic moves"}')).toBe(
-      "ran and succeeded: npm run db:migrate runs for deploy 7-1 before traffic moves",
-    );
+    expect(
+      describeMigration('{"runs":true,"reason":"npm run db:migrate runs for deploy 7-1 before traffic moves"}'),
+    ).toBe("ran and succeeded: npm run db:migrate runs for deploy 7-1 before traffic moves");
     expect(describeMigration('{"runs":false,"reason":"the image is unchanged: no migration runs"}')).toBe(
       "did not run: the image is unchanged: no migration runs",
     );

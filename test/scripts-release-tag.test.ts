@@ -12,7 +12,9 @@ describe("next calendar tag", () => {
 
   it("adds .1 when today's tag exists, and one past the highest suffix after that", () => {
     expect(nextCalendarTag(["2024.09.02"], at("2024-09-02T10:00:00Z"))).toBe("2024.09.02.1");
-    expect(nextCalendarTag(["2024.09.02", "2024.09.02.1", "2024.09.02.2"], at("2024-09-02T10:00:00Z"))).toBe("2024.09.02.3");
+    expect(nextCalendarTag(["2024.09.02", "2024.09.02.1", "2024.09.02.2"], at("2024-09-02T10:00:00Z"))).toBe(
+      "2024.09.02.3",
+    );
   });
 
   it("goes past a gap rather than filling it, so one day's tags sort in the order they were cut", () => {
@@ -22,7 +24,12 @@ describe("next calendar tag", () => {
   });
 
   it("ignores tags that only look alike (other dates, prefixes, leading-zero suffixes)", () => {
-    expect(nextCalendarTag(["2024.09.01.7", "prod-2024.09.02", "2024.09.02.01", "2024.09.02-rc"], at("2024-09-02T10:00:00Z"))).toBe("2024.09.02");
+    expect(
+      nextCalendarTag(
+        ["2024.09.01.7", "prod-2024.09.02", "2024.09.02.01", "2024.09.02-rc"],
+        at("2024-09-02T10:00:00Z"),
+      ),
+    ).toBe("2024.09.02");
   });
 
   it("uses the UTC date: just after midnight UTC on Monday is Monday, whatever Friday released", () => {
@@ -70,19 +77,28 @@ describe("tag validation (TAG_RULES from shared-rules/image-tags.ts)", () => {
   });
 
   it("refuses the wrong form, naming the environment and what it expects", () => {
-    expect(() => validateTag("prod", "3f9c2ab")).toThrow('TAG "3f9c2ab" cannot be deployed to prod: expected a calendar tag YYYY.MM.DD');
+    expect(() => validateTag("prod", "3f9c2ab")).toThrow(
+      'TAG "3f9c2ab" cannot be deployed to prod: expected a calendar tag YYYY.MM.DD',
+    );
     expect(() => validateTag("prod", "2024.02.30")).toThrow("cannot be deployed to prod");
     expect(() => validateTag("stage", "2024.09.01")).toThrow("expected a short commit SHA");
   });
 
   it("refuses an environment it has no rule for", () => {
-    expect(() => validateTag("dev", "3f9c2ab")).toThrow('ENVIRONMENT "dev" is not one this workflow deploys. Fix: choose one of: stage, prod.');
+    expect(() => validateTag("dev", "3f9c2ab")).toThrow(
+      'ENVIRONMENT "dev" is not one this workflow deploys. Fix: choose one of: stage, prod.',
+    );
     expect(() => validateTag("constructor", "3f9c2ab")).toThrow("is not one this workflow deploys");
   });
 
   it("writes the validated tag as a step output", async () => {
     const out = tempFile("output");
-    await main(["validate"], { env: { ENVIRONMENT: "prod", TAG: "2024.09.01", GITHUB_OUTPUT: out.path }, now: new Date(), tags: () => [], log: () => undefined });
+    await main(["validate"], {
+      env: { ENVIRONMENT: "prod", TAG: "2024.09.01", GITHUB_OUTPUT: out.path },
+      now: new Date(),
+      tags: () => [],
+      log: () => undefined,
+    });
     expect(out.read()).toBe("tag=2024.09.01\n");
   });
 

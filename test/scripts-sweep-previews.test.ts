@@ -2,7 +2,14 @@ import { describe, expect, it } from "vitest";
 import { RefusedError } from "../scripts/lib/cli";
 import { createGitHub } from "../scripts/lib/github";
 import { destroyAndRemove, requirePreviewStack, type DestroyableStack } from "../scripts/destroy-preview";
-import { decideSweep, renderSummary, sweep, type StackInfo, type SweepBackend, type SweepDecision } from "../scripts/sweep-previews";
+import {
+  decideSweep,
+  renderSummary,
+  sweep,
+  type StackInfo,
+  type SweepBackend,
+  type SweepDecision,
+} from "../scripts/sweep-previews";
 import { fakeFetch } from "./scripts-fakes";
 
 const NOW = new Date("2024-09-10T12:00:00Z");
@@ -13,7 +20,10 @@ const stack = (name: string, ageDays?: number, extra: Partial<StackInfo> = {}): 
   resourceCount: 12,
   ...extra,
 });
-const decide = (stacks: StackInfo[], opts: { prs?: [number, "open" | "closed"][]; ttlDays?: number; cap?: number; failedBefore?: string[] } = {}) =>
+const decide = (
+  stacks: StackInfo[],
+  opts: { prs?: [number, "open" | "closed"][]; ttlDays?: number; cap?: number; failedBefore?: string[] } = {},
+) =>
   decideSweep({
     stacks,
     prs: new Map(opts.prs ?? stacks.map((s) => [Number(s.name.split("-")[1]), "open"] as [number, "open"])),
@@ -22,11 +32,19 @@ const decide = (stacks: StackInfo[], opts: { prs?: [number, "open" | "closed"][]
     cap: opts.cap ?? 10,
     failedBefore: new Set(opts.failedBefore ?? []),
   });
-const summary = (ds: SweepDecision[]) => Object.fromEntries(ds.map((d) => [d.stack.name, d.action === "destroy" ? `${d.reason}${d.retry ? "+retry" : ""}` : "keep"]));
+const summary = (ds: SweepDecision[]) =>
+  Object.fromEntries(
+    ds.map((d) => [d.stack.name, d.action === "destroy" ? `${d.reason}${d.retry ? "+retry" : ""}` : "keep"]),
+  );
 
 describe("sweeper decisions", () => {
   it("destroys the preview of a closed PR and keeps an open one", () => {
-    const ds = decide([stack("pr-1", 1), stack("pr-2", 1)], { prs: [[1, "closed"], [2, "open"]] });
+    const ds = decide([stack("pr-1", 1), stack("pr-2", 1)], {
+      prs: [
+        [1, "closed"],
+        [2, "open"],
+      ],
+    });
     expect(summary(ds)).toEqual({ "pr-1": "closed", "pr-2": "keep" });
     expect(ds[0].why).toBe("PR #1 is closed");
   });
@@ -39,16 +57,33 @@ describe("sweeper decisions", () => {
 
   it("enforces the cap by destroying the least recently updated first", () => {
     const stacks = [stack("pr-5", 1), stack("pr-3", 9), stack("pr-4", 2), stack("pr-6", 0.5), stack("pr-7", 5)];
-    expect(summary(decide(stacks, { cap: 3 }))).toEqual({ "pr-3": "over-cap", "pr-7": "over-cap", "pr-4": "keep", "pr-5": "keep", "pr-6": "keep" });
+    expect(summary(decide(stacks, { cap: 3 }))).toEqual({
+      "pr-3": "over-cap",
+      "pr-7": "over-cap",
+      "pr-4": "keep",
+      "pr-5": "keep",
+      "pr-6": "keep",
+    });
   });
 
   it("counts the cap after closed and TTL destroys, and counts a stack that never finished an update as the oldest", () => {
     const stacks = [stack("pr-1", 1, { lastUpdate: undefined }), stack("pr-2", 1), stack("pr-3", 2), stack("pr-4", 30)];
-    expect(summary(decide(stacks, { cap: 2 }))).toEqual({ "pr-1": "over-cap", "pr-2": "keep", "pr-3": "keep", "pr-4": "ttl" });
+    expect(summary(decide(stacks, { cap: 2 }))).toEqual({
+      "pr-1": "over-cap",
+      "pr-2": "keep",
+      "pr-3": "keep",
+      "pr-4": "ttl",
+    });
   });
 
   it("retries a stack whose destroy failed before: the failed destroy refreshed its last update, so TTL alone would miss it", () => {
-    const ds = decide([stack("pr-8", 0.01), stack("pr-9", 0.01, { resourceCount: 3 })], { failedBefore: ["pr-9"], prs: [[8, "open"], [9, "open"]] });
+    const ds = decide([stack("pr-8", 0.01), stack("pr-9", 0.01, { resourceCount: 3 })], {
+      failedBefore: ["pr-9"],
+      prs: [
+        [8, "open"],
+        [9, "open"],
+      ],
+    });
     expect(summary(ds)).toEqual({ "pr-8": "keep", "pr-9": "failed-before+retry" });
     // A retry that another rule also selects keeps that reason and is still reported as a retry.
     const closed = decide([stack("pr-9", 0.01)], { failedBefore: ["pr-9"], prs: [[9, "closed"]] });
@@ -57,7 +92,14 @@ describe("sweeper decisions", () => {
   });
 
   it("never selects stage, prod, pipeline or a name outside the project, whatever the TTL and cap", () => {
-    const stacks = [stack("stage", 400), stack("prod", 400), stack("pipeline", 400), stack("dev", 400), stack("pr-01", 400), stack("organization/monitor/prod", 400)];
+    const stacks = [
+      stack("stage", 400),
+      stack("prod", 400),
+      stack("pipeline", 400),
+      stack("dev", 400),
+      stack("pr-01", 400),
+      stack("organization/monitor/prod", 400),
+    ];
     const ds = decide(stacks, { ttlDays: 1, cap: 0, prs: [], failedBefore: stacks.map((s) => s.name) });
     expect(ds.every((d) => d.action === "keep")).toBe(true);
     expect(ds.map((d) => d.why)).toEqual([
@@ -71,7 +113,14 @@ describe("sweeper decisions", () => {
   });
 
   it("leaves a stack with an update in progress alone, but counts it toward the cap", () => {
-    const ds = decide([stack("pr-1", 20, { updateInProgress: true }), stack("pr-2", 1), stack("pr-3", 2)], { prs: [[1, "closed"], [2, "open"], [3, "open"]], cap: 2 });
+    const ds = decide([stack("pr-1", 20, { updateInProgress: true }), stack("pr-2", 1), stack("pr-3", 2)], {
+      prs: [
+        [1, "closed"],
+        [2, "open"],
+        [3, "open"],
+      ],
+      cap: 2,
+    });
     expect(summary(ds)).toEqual({ "pr-1": "keep", "pr-2": "keep", "pr-3": "over-cap" });
   });
 
@@ -82,9 +131,15 @@ describe("sweeper decisions", () => {
 
   it("reports every stack in a markdown table, failures included and escaped", () => {
     const ds = decide([stack("pr-1", 1), stack("stage", 1)], { prs: [[1, "closed"]] });
-    const md = renderSummary([{ decision: ds[0], result: "failed: boom | <b>x</b>\nmore" }, { decision: ds[1] }], { ttlDays: 14, cap: 10, dryRun: false });
+    const md = renderSummary([{ decision: ds[0], result: "failed: boom | <b>x</b>\nmore" }, { decision: ds[1] }], {
+      ttlDays: 14,
+      cap: 10,
+      dryRun: false,
+    });
     expect(md).toContain("| Stack | Last update | Resources | Decision | Why | Result |");
-    expect(md).toContain("| `pr-1` | 2024-09-09T12:00:00.000Z | 12 | destroy (closed) | PR #1 is closed | failed: boom \\| &lt;b>x&lt;/b> more |");
+    expect(md).toContain(
+      "| `pr-1` | 2024-09-09T12:00:00.000Z | 12 | destroy (closed) | PR #1 is closed | failed: boom \\| &lt;b>x&lt;/b> more |",
+    );
     expect(md).toContain("| `stage` |");
   });
 });
@@ -114,7 +169,12 @@ describe("destroying a preview", () => {
   it("retries with exponential backoff while the database still has connections", async () => {
     const { stack: s, calls } = fakeStack("pr-5", 2);
     const waits: number[] = [];
-    const took = await destroyAndRemove(s, { attempts: 5, baseDelayMs: 10_000, sleep: async (ms) => void waits.push(ms), log: () => undefined });
+    const took = await destroyAndRemove(s, {
+      attempts: 5,
+      baseDelayMs: 10_000,
+      sleep: async (ms) => void waits.push(ms),
+      log: () => undefined,
+    });
     expect(took).toBe(3);
     expect(waits).toEqual([10_000, 20_000]);
     expect(calls).toEqual(["destroy", "destroy", "destroy", "rm pr-5"]);
@@ -139,7 +199,9 @@ describe("destroying a preview", () => {
 
   it("gives up after the attempts with the last error, and says how to clear a stale lock", async () => {
     const { stack: s } = fakeStack("pr-5", 9, "error: the stack is currently locked by 1 lock(s).");
-    const err = await destroyAndRemove(s, { attempts: 3, sleep: async () => undefined, log: () => undefined }).catch((e) => e);
+    const err = await destroyAndRemove(s, { attempts: 3, sleep: async () => undefined, log: () => undefined }).catch(
+      (e) => e,
+    );
     expect(err).toBeInstanceOf(RefusedError);
     expect(err.message).toContain("Destroying pr-5 failed 3 times; last error:\nerror: the stack is currently locked");
     expect(err.message).toContain("`pulumi cancel --stack pr-5 --yes`");
@@ -147,7 +209,9 @@ describe("destroying a preview", () => {
 
   it("refuses anything but a preview stack by name", () => {
     expect(requirePreviewStack("pr-12")).toBe("pr-12");
-    expect(() => requirePreviewStack("prod")).toThrow('STACK "prod" is the prod stack; this only destroys previews (pr-<N>)');
+    expect(() => requirePreviewStack("prod")).toThrow(
+      'STACK "prod" is the prod stack; this only destroys previews (pr-<N>)',
+    );
     expect(() => requirePreviewStack("stage")).toThrow("is the stage stack");
     expect(() => requirePreviewStack("pipeline")).toThrow("is the pipeline stack");
     expect(() => requirePreviewStack("pr-0")).toThrow("is not a stack of the monitor project");
@@ -186,9 +250,19 @@ describe("a sweep run", () => {
   }
 
   it("destroys what the decisions select, reports a failure as an outcome, and never selects a long-lived stack", async () => {
-    const { b, selected, removed } = backend([stack("stage", 100), stack("pr-1", 1), stack("pr-2", 1), stack("pr-3", 1)], ["pr-3"], ["pr-2"]);
+    const { b, selected, removed } = backend(
+      [stack("stage", 100), stack("pr-1", 1), stack("pr-2", 1), stack("pr-3", 1)],
+      ["pr-3"],
+      ["pr-2"],
+    );
     const outcomes = await sweep(
-      { backend: b, github: github({ 1: "closed", 2: "closed", 3: "open" }), now: NOW, sleep: async () => undefined, log: () => undefined },
+      {
+        backend: b,
+        github: github({ 1: "closed", 2: "closed", 3: "open" }),
+        now: NOW,
+        sleep: async () => undefined,
+        log: () => undefined,
+      },
       { ttlDays: 14, cap: 10, dryRun: false },
     );
     expect(selected).toEqual(["pr-1", "pr-2", "pr-3"]);
@@ -203,7 +277,10 @@ describe("a sweep run", () => {
 
   it("destroys nothing in a dry run", async () => {
     const { b, selected } = backend([stack("pr-1", 1)], [], []);
-    const outcomes = await sweep({ backend: b, github: github({ 1: "closed" }), now: NOW, log: () => undefined }, { ttlDays: 14, cap: 10, dryRun: true });
+    const outcomes = await sweep(
+      { backend: b, github: github({ 1: "closed" }), now: NOW, log: () => undefined },
+      { ttlDays: 14, cap: 10, dryRun: true },
+    );
     expect(selected).toEqual([]);
     expect(outcomes[0].result).toBe("dry run: not destroyed");
   });

@@ -62,13 +62,17 @@ const CALLER_USES = new RegExp(
 );
 
 const jobLabel = (wf: WorkflowFile, jobId: string) => `${wf.path} jobs.${jobId}`;
-const runsScript = (job: Job, script: string) => (job.steps ?? []).some((s) => s.run && scriptsIn(s.run).includes(script));
-const hasAuth = (job: Job) => (job.steps ?? []).some((s) => s.uses && actionName(s.uses) === "google-github-actions/auth");
+const runsScript = (job: Job, script: string) =>
+  (job.steps ?? []).some((s) => s.run && scriptsIn(s.run).includes(script));
+const hasAuth = (job: Job) =>
+  (job.steps ?? []).some((s) => s.uses && actionName(s.uses) === "google-github-actions/auth");
 const reusableOf = (job: Job) => (job.uses ? workflowFile("infra", CALLER_USES.exec(job.uses)![1]) : undefined);
 
 describe("the set of workflow files", () => {
   it("is exactly the reusable workflows and this repository's CI here, and the five callers under workflows/app", () => {
-    expect(WORKFLOW_FILES.filter((w) => w.home === "infra").map((w) => w.file)).toEqual([...REUSABLE_FILES, ...OWN_CI_FILES].sort());
+    expect(WORKFLOW_FILES.filter((w) => w.home === "infra").map((w) => w.file)).toEqual(
+      [...REUSABLE_FILES, ...OWN_CI_FILES].sort(),
+    );
     expect(WORKFLOW_FILES.filter((w) => w.home === "app").map((w) => w.file)).toEqual(APP_CALLERS);
     expect(WORKFLOW_FILES).toHaveLength(15);
   });
@@ -97,7 +101,8 @@ describe.each(WORKFLOW_FILES.map((wf) => [wf.path, wf] as const))("%s", (_path, 
         ? jobsOf(reusable).some(([, j]) => (j.permissions as Record<string, string>)["id-token"] === "write")
         : hasAuth(job) || runsScript(job, "scripts/own-commit.ts");
       expect(perms["id-token"] === "write", `${jobLabel(wf, jobId)} id-token`).toBe(needsToken);
-      if (runsScript(job, "scripts/own-commit.ts")) expect(hasAuth(job), `${jobLabel(wf, jobId)} reads the claim only`).toBe(false);
+      if (runsScript(job, "scripts/own-commit.ts"))
+        expect(hasAuth(job), `${jobLabel(wf, jobId)} reads the claim only`).toBe(false);
     }
   });
 
@@ -149,14 +154,20 @@ describe.each(WORKFLOW_FILES.map((wf) => [wf.path, wf] as const))("%s", (_path, 
       if (!step.uses || actionName(step.uses) !== PULUMI_ACTION) continue;
       expect(step.with?.["pulumi-version"], jobLabel(wf, jobId)).toBe(PULUMI_CLI_VERSION);
       const before = job.steps!.slice(0, index);
-      expect(before.some((s) => s.run?.split("\n")[0].startsWith("npm ci")), `${jobLabel(wf, jobId)}: npm ci first`).toBe(true);
+      expect(
+        before.some((s) => s.run?.split("\n")[0].startsWith("npm ci")),
+        `${jobLabel(wf, jobId)}: npm ci first`,
+      ).toBe(true);
     }
   });
 
   it("authenticates to Google after checkout, with the environment's provider and service account", () => {
     for (const { jobId, job, step, index } of stepsOf(wf)) {
       if (!step.uses || actionName(step.uses) !== "google-github-actions/auth") continue;
-      expect(job.steps!.slice(0, index).some((s) => s.uses && actionName(s.uses) === "actions/checkout"), jobLabel(wf, jobId)).toBe(true);
+      expect(
+        job.steps!.slice(0, index).some((s) => s.uses && actionName(s.uses) === "actions/checkout"),
+        jobLabel(wf, jobId),
+      ).toBe(true);
       expect(step.with).toMatchObject({
         workload_identity_provider: `\${{ vars.${ENVIRONMENT_VARIABLES.workloadIdentityProvider} }}`,
         service_account: `\${{ vars.${ENVIRONMENT_VARIABLES.serviceAccount} }}`,
@@ -182,8 +193,10 @@ describe.each(WORKFLOW_FILES.map((wf) => [wf.path, wf] as const))("%s", (_path, 
 
   it("names only contract variables, environments and secrets", () => {
     for (const m of wf.text.matchAll(/\bvars\.([A-Za-z0-9_]+)/g)) expect(CONTRACT_VARS, wf.path).toContain(m[1]);
-    for (const m of wf.text.matchAll(/\bsecrets\.([A-Za-z0-9_]+)/g)) expect([CHAT_WEBHOOK_SECRET], wf.path).toContain(m[1]);
-    const allowed: readonly string[] = OWN_CI_FILES.includes(wf.file) || wf.file === REUSABLE_WORKFLOWS.drift ? INFRA_ENVIRONMENTS : DEPLOY_ENVIRONMENTS;
+    for (const m of wf.text.matchAll(/\bsecrets\.([A-Za-z0-9_]+)/g))
+      expect([CHAT_WEBHOOK_SECRET], wf.path).toContain(m[1]);
+    const allowed: readonly string[] =
+      OWN_CI_FILES.includes(wf.file) || wf.file === REUSABLE_WORKFLOWS.drift ? INFRA_ENVIRONMENTS : DEPLOY_ENVIRONMENTS;
     for (const [jobId, job] of jobsOf(wf)) {
       const env = environmentName(job);
       if (env && !env.startsWith("${{")) expect(allowed, jobLabel(wf, jobId)).toContain(env);
@@ -194,7 +207,9 @@ describe.each(WORKFLOW_FILES.map((wf) => [wf.path, wf] as const))("%s", (_path, 
     for (const { jobId, step } of stepsOf(wf)) {
       for (const script of scriptsIn(step.run ?? "")) {
         expect(SCRIPTS_RUN, jobLabel(wf, jobId)).toContain(script);
-        expect(step.run).toMatch(/(npx ts-node|\.\.\/node_modules\/\.bin\/ts-node) --transpile-only (\.\.\/)?scripts\//);
+        expect(step.run).toMatch(
+          /(npx ts-node|\.\.\/node_modules\/\.bin\/ts-node) --transpile-only (\.\.\/)?scripts\//,
+        );
       }
     }
   });
@@ -218,7 +233,10 @@ describe("reusable workflows check themselves out at the commit their OIDC token
     it("resolves its commit in an own-commit job from the default branch's script, reading only the claim", () => {
       const own = wf.workflow.jobs["own-commit"];
       expect(own.permissions).toEqual({ contents: "read", "id-token": "write" });
-      expect(own.outputs).toEqual({ sha: "${{ steps.own.outputs.sha }}", repository: "${{ steps.own.outputs.repository }}" });
+      expect(own.outputs).toEqual({
+        sha: "${{ steps.own.outputs.sha }}",
+        repository: "${{ steps.own.outputs.repository }}",
+      });
       const checkout = own.steps!.find((s) => s.uses && actionName(s.uses) === "actions/checkout")!;
       expect(checkout.with).toEqual({ repository: INFRA_REPOSITORY_PLACEHOLDER, "persist-credentials": false });
       expect(own.steps!.find((s) => s.id === "own")?.run).toBe("npx ts-node --transpile-only scripts/own-commit.ts");
@@ -258,7 +276,10 @@ describe("the app's callers", () => {
         const granted = job.permissions as Record<string, string>;
         for (const [, callee] of jobsOf(reusable)) {
           for (const [scope, level] of Object.entries(callee.permissions as Record<string, string>)) {
-            expect(granted[scope] === "write" || granted[scope] === level, `${jobLabel(wf, jobId)} ${scope} for ${reusable.file}`).toBe(true);
+            expect(
+              granted[scope] === "write" || granted[scope] === level,
+              `${jobLabel(wf, jobId)} ${scope} for ${reusable.file}`,
+            ).toBe(true);
           }
         }
       }
@@ -274,7 +295,8 @@ describe("the app's callers", () => {
         const inputs: Record<string, { required?: boolean }> = declared.inputs ?? {};
         const passed = Object.keys(job.with ?? {});
         for (const name of passed) expect(Object.keys(inputs), jobLabel(wf, jobId)).toContain(name);
-        for (const [name, spec] of Object.entries(inputs)) if (spec.required) expect(passed, jobLabel(wf, jobId)).toContain(name);
+        for (const [name, spec] of Object.entries(inputs))
+          if (spec.required) expect(passed, jobLabel(wf, jobId)).toContain(name);
         for (const name of Object.keys((job.secrets as Record<string, unknown>) ?? {})) {
           expect(Object.keys(declared.secrets ?? {}), jobLabel(wf, jobId)).toContain(name);
         }

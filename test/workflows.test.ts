@@ -6,12 +6,23 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { APP_FILES_DIR, ENVIRONMENT_VARIABLES, INFRA_REQUIRED_CHECKS, REUSABLE_WORKFLOWS } from "../infra/pipeline-contract";
+import {
+  APP_FILES_DIR,
+  ENVIRONMENT_VARIABLES,
+  INFRA_REQUIRED_CHECKS,
+  REUSABLE_WORKFLOWS,
+} from "../infra/pipeline-contract";
 import { ROOT } from "./harness";
 import { concurrencyOf, environmentName, pulumiOps, stepsOf, workflowFile, type Job } from "./workflow-files";
 
 const ops = (home: "infra" | "app", file: string) =>
-  pulumiOps(workflowFile(home, file)).map(({ jobId, command, stack, config, flags }) => ({ jobId, command, stack, config, flags }));
+  pulumiOps(workflowFile(home, file)).map(({ jobId, command, stack, config, flags }) => ({
+    jobId,
+    command,
+    stack,
+    config,
+    flags,
+  }));
 const job = (home: "infra" | "app", file: string, id: string): Job => workflowFile(home, file).workflow.jobs[id];
 const step = (j: Job, name: string) => {
   const found = j.steps?.find((s) => s.name === name || s.id === name);
@@ -48,7 +59,14 @@ describe("config preview on pull requests (config-preview.yml)", () => {
   it("runs only when stack files or program code change", () => {
     expect(Object.keys(wf.workflow.on)).toEqual(["pull_request"]);
     expect(wf.workflow.on.pull_request.paths).toEqual(
-      expect.arrayContaining(["Pulumi*.yaml", "infra/**", "stacks/**", "components/**", "policies/**", "package-lock.json"]),
+      expect.arrayContaining([
+        "Pulumi*.yaml",
+        "infra/**",
+        "stacks/**",
+        "components/**",
+        "policies/**",
+        "package-lock.json",
+      ]),
     );
   });
 
@@ -57,7 +75,13 @@ describe("config preview on pull requests (config-preview.yml)", () => {
     expect(j.strategy?.matrix).toEqual({ stack: ["stage", "prod"] });
     expect(j.permissions).toEqual({ contents: "read", "id-token": "write", "pull-requests": "write" });
     expect(ops("infra", "config-preview.yml")).toEqual([
-      { jobId: "preview", command: "preview", stack: "${{ matrix.stack }}", config: [], flags: ["diff", "policyPacks", "comment-on-pr"] },
+      {
+        jobId: "preview",
+        command: "preview",
+        stack: "${{ matrix.stack }}",
+        config: [],
+        flags: ["diff", "policyPacks", "comment-on-pr"],
+      },
     ]);
     const preview = j.steps!.find((s) => s.with?.command === "preview")!;
     expect(preview.with).toMatchObject({ policyPacks: "policies", "comment-on-pr": true, diff: true });
@@ -65,7 +89,9 @@ describe("config preview on pull requests (config-preview.yml)", () => {
   });
 
   it("skips PRs from forks and bots (no OIDC token) and lets a newer push cancel a preview (no lock is held)", () => {
-    expect(j.if).toBe("github.event.pull_request.head.repo.full_name == github.repository && !endsWith(github.actor, '[bot]')");
+    expect(j.if).toBe(
+      "github.event.pull_request.head.repo.full_name == github.repository && !endsWith(github.actor, '[bot]')",
+    );
     expect(concurrencyOf(wf.workflow.concurrency)).toEqual({ group: `config-preview-${PR}`, cancel: true });
   });
 });
@@ -76,7 +102,9 @@ describe("config apply on merge (config-apply.yml)", () => {
   it("runs on pushes to main that change what config preview previews", () => {
     expect(Object.keys(wf.workflow.on)).toEqual(["push"]);
     expect(wf.workflow.on.push.branches).toEqual(["main"]);
-    expect(wf.workflow.on.push.paths).toEqual(workflowFile("infra", "config-preview.yml").workflow.on.pull_request.paths);
+    expect(wf.workflow.on.push.paths).toEqual(
+      workflowFile("infra", "config-preview.yml").workflow.on.pull_request.paths,
+    );
   });
 
   it("ups stage keeping its image, then prod behind the prod environment, each in its stack's group", () => {
@@ -105,12 +133,21 @@ describe("drift (drift.yml)", () => {
 
   it("refreshes stage and prod as a preview that must show no changes, with the review identity", () => {
     expect(ops("infra", REUSABLE_WORKFLOWS.drift)).toEqual([
-      { jobId: "drift", command: "refresh", stack: "${{ matrix.stack }}", config: [], flags: ["preview-only", "expect-no-changes", "diff", "non-interactive"] },
+      {
+        jobId: "drift",
+        command: "refresh",
+        stack: "${{ matrix.stack }}",
+        config: [],
+        flags: ["preview-only", "expect-no-changes", "diff", "non-interactive"],
+      },
     ]);
     expect(j.strategy?.matrix).toEqual({ stack: ["stage", "prod"] });
     expect(environmentName(j)).toBe("review");
     expect(j.permissions).toEqual({ contents: "read", "id-token": "write", issues: "write" });
-    expect(j.concurrency, "a refresh preview takes no lock, and must not push a waiting deploy out of its group").toBeUndefined();
+    expect(
+      j.concurrency,
+      "a refresh preview takes no lock, and must not push a waiting deploy out of its group",
+    ).toBeUndefined();
   });
 
   it("opens, updates or closes the issue from the refresh's outcome, with its output as details", () => {
@@ -118,7 +155,11 @@ describe("drift (drift.yml)", () => {
     expect(refresh["continue-on-error"]).toBe(true);
     expect(refresh.shell, "bash -eo pipefail: tee must not hide pulumi's exit code").toBe("bash");
     const issue = step(j, "Open, update or close the drift issue");
-    expect(issue.env).toMatchObject({ DRIFTED: "${{ steps.refresh.outcome == 'failure' }}", STACK: "${{ matrix.stack }}", DETAILS_FILE: refresh.env!.DETAILS_FILE });
+    expect(issue.env).toMatchObject({
+      DRIFTED: "${{ steps.refresh.outcome == 'failure' }}",
+      STACK: "${{ matrix.stack }}",
+      DETAILS_FILE: refresh.env!.DETAILS_FILE,
+    });
     expect(issue.run).toBe("npx ts-node --transpile-only scripts/drift-issue.ts");
   });
 });
@@ -128,7 +169,13 @@ describe("preview up (preview-up.yml)", () => {
 
   it("ups pr-<N>, creating it, with the PR's checkout as appSource and the run as deployId", () => {
     expect(ops("infra", REUSABLE_WORKFLOWS.previewUp)).toEqual([
-      { jobId: "deploy", command: "up", stack: `pr-${PR}`, config: ["monitor:appSource", "monitor:deployId"], flags: ["upsert"] },
+      {
+        jobId: "deploy",
+        command: "up",
+        stack: `pr-${PR}`,
+        config: ["monitor:appSource", "monitor:deployId"],
+        flags: ["upsert"],
+      },
     ]);
     const up = step(j, "up");
     expect(parse(String(up.with!["config-map"]))).toEqual({
@@ -172,9 +219,13 @@ describe("preview destroy (preview-destroy.yml)", () => {
     ]);
     expect(environmentName(j)).toBe("preview");
     expect(concurrencyOf(j.concurrency)).toEqual({ group: `pulumi-pr-${PR}`, cancel: false });
-    expect(step(j, "Render the preview comment").env).toMatchObject({ STATE: "${{ steps.destroy.outcome == 'success' && 'destroyed' || 'failed' }}" });
+    expect(step(j, "Render the preview comment").env).toMatchObject({
+      STATE: "${{ steps.destroy.outcome == 'success' && 'destroyed' || 'failed' }}",
+    });
     expect(step(j, "Update the sticky preview comment").with).toMatchObject({ header: "monitor-preview" });
-    expect(step(j, "Install the Pulumi CLI").with, "the script drives the CLI through the Automation API").toEqual({ "pulumi-version": "3.265.0" });
+    expect(step(j, "Install the Pulumi CLI").with, "the script drives the CLI through the Automation API").toEqual({
+      "pulumi-version": "3.265.0",
+    });
   });
 });
 
@@ -185,7 +236,9 @@ describe("stage (deploy-stage.yml)", () => {
   it("builds and pushes the commit's image tagged with its short SHA", () => {
     expect(build.outputs).toEqual({ tag: "${{ steps.sha.outputs.short }}" });
     expect(step(build, "sha").run).toBe('echo "short=${GITHUB_SHA::7}" >> "$GITHUB_OUTPUT"');
-    expect(step(build, "Build and push").env).toEqual({ IMAGE: "${{ vars.IMAGE_REPOSITORY }}:${{ steps.sha.outputs.short }}" });
+    expect(step(build, "Build and push").env).toEqual({
+      IMAGE: "${{ vars.IMAGE_REPOSITORY }}:${{ steps.sha.outputs.short }}",
+    });
     expect(environmentName(build)).toBe("stage");
   });
 
@@ -200,7 +253,10 @@ describe("stage (deploy-stage.yml)", () => {
     });
     expect(deploy.environment).toEqual({ name: "stage", url: "${{ steps.up.outputs.url }}" });
     expect(concurrencyOf(deploy.concurrency)).toEqual({ group: "pulumi-stage", cancel: false });
-    expect(step(deploy, "Smoke check").env).toEqual({ URL: "${{ steps.up.outputs.url }}", COMMIT_SHA: "${{ github.sha }}" });
+    expect(step(deploy, "Smoke check").env).toEqual({
+      URL: "${{ steps.up.outputs.url }}",
+      COMMIT_SHA: "${{ github.sha }}",
+    });
   });
 });
 
@@ -212,18 +268,32 @@ describe("pre-release (pre-release.yml)", () => {
     expect(wf.workflow.on.workflow_call.inputs).toEqual({
       "target-ref": { description: expect.any(String), type: "string", required: false, default: "" },
     });
-    expect(ops("infra", REUSABLE_WORKFLOWS.preRelease)).toEqual([{ jobId: "release", command: "output", stack: "stage", config: [], flags: [] }]);
+    expect(ops("infra", REUSABLE_WORKFLOWS.preRelease)).toEqual([
+      { jobId: "release", command: "output", stack: "stage", config: [], flags: [] },
+    ]);
     expect(step(j, "stage").if).toBe("inputs.target-ref == ''");
-    expect(step(j, "commit").env).toEqual({ TARGET: "${{ inputs.target-ref != '' && 'HEAD' || steps.stage.outputs.imageTag }}" });
+    expect(step(j, "commit").env).toEqual({
+      TARGET: "${{ inputs.target-ref != '' && 'HEAD' || steps.stage.outputs.imageTag }}",
+    });
   });
 
   it("picks the next calendar tag from the app's tags, retags the same digest, then publishes the pre-release", () => {
     const names = j.steps!.map((s) => s.name ?? s.id ?? s.uses ?? s.run);
-    const order = ["Next calendar tag", "Tag the same digest with the release tag", "Publish the pre-release"].map((n) => names.indexOf(n));
+    const order = ["Next calendar tag", "Tag the same digest with the release tag", "Publish the pre-release"].map(
+      (n) => names.indexOf(n),
+    );
     expect(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1]))).toBe(true);
-    expect(step(j, "next")).toMatchObject({ "working-directory": "app", run: "../node_modules/.bin/ts-node --transpile-only ../scripts/release-tag.ts next" });
-    expect(j.steps!.find((s) => s.with?.path === "app")!.with).toMatchObject({ "fetch-depth": 0, ref: "${{ inputs.target-ref }}" });
-    expect(step(j, "Tag the same digest with the release tag").run).toBe('gcloud artifacts docker tags add "$SOURCE" "$RELEASE_IMAGE"');
+    expect(step(j, "next")).toMatchObject({
+      "working-directory": "app",
+      run: "../node_modules/.bin/ts-node --transpile-only ../scripts/release-tag.ts next",
+    });
+    expect(j.steps!.find((s) => s.with?.path === "app")!.with).toMatchObject({
+      "fetch-depth": 0,
+      ref: "${{ inputs.target-ref }}",
+    });
+    expect(step(j, "Tag the same digest with the release tag").run).toBe(
+      'gcloud artifacts docker tags add "$SOURCE" "$RELEASE_IMAGE"',
+    );
     const publish = step(j, "Publish the pre-release");
     expect(publish.run).toContain("--prerelease --generate-notes");
     expect(publish.run).toContain('--notes-start-tag "$NOTES_BASE"');
@@ -250,7 +320,10 @@ describe("1-click deploy (deploy.yml)", () => {
   it("validates the tag and, for prod, requires a green E2E run of the tag's commit before reviewers are asked", () => {
     expect(check.environment).toBeUndefined();
     expect(check.permissions).toEqual({ contents: "read", actions: "read" });
-    expect(step(check, "Validate the tag for the environment").env).toEqual({ ENVIRONMENT: "${{ inputs.environment }}", TAG: "${{ inputs.tag }}" });
+    expect(step(check, "Validate the tag for the environment").env).toEqual({
+      ENVIRONMENT: "${{ inputs.environment }}",
+      TAG: "${{ inputs.tag }}",
+    });
     const e2e = step(check, "Require a green E2E run against stage");
     expect(e2e.if).toBe("inputs.environment == 'prod'");
     expect(e2e.env).toMatchObject({ COMMIT_SHA: "${{ steps.app.outputs.commit }}" });
@@ -289,7 +362,9 @@ describe("1-click deploy (deploy.yml)", () => {
 describe("sweeper (sweep-previews.yml)", () => {
   it("destroys previews through the Automation API from the contract's variables, one sweep at a time", () => {
     const j = job("infra", REUSABLE_WORKFLOWS.sweeper, "sweep");
-    expect(ops("infra", REUSABLE_WORKFLOWS.sweeper)).toEqual([{ jobId: "sweep", command: "destroy", stack: "pr-*", config: [], flags: ["remove", "sweep"] }]);
+    expect(ops("infra", REUSABLE_WORKFLOWS.sweeper)).toEqual([
+      { jobId: "sweep", command: "destroy", stack: "pr-*", config: [], flags: ["remove", "sweep"] },
+    ]);
     expect(step(j, "Destroy closed, expired and surplus previews").env).toEqual({
       PREVIEW_TTL_DAYS: "${{ vars.PREVIEW_TTL_DAYS }}",
       PREVIEW_CAP: "${{ vars.PREVIEW_CAP }}",
@@ -308,11 +383,15 @@ describe("the app's callers (workflows/app)", () => {
     const wf = workflowFile("app", "preview.yml");
     expect(wf.workflow.on).toEqual({ pull_request: { types: ["opened", "synchronize", "reopened", "closed"] } });
     expect(concurrencyOf(wf.workflow.concurrency)).toEqual({ group: `preview-pr-${PR}`, cancel: false });
-    expect([call("preview.yml", "up"), call("preview.yml", "destroy")]).toEqual([REUSABLE_WORKFLOWS.previewUp, REUSABLE_WORKFLOWS.previewDestroy]);
+    expect([call("preview.yml", "up"), call("preview.yml", "destroy")]).toEqual([
+      REUSABLE_WORKFLOWS.previewUp,
+      REUSABLE_WORKFLOWS.previewDestroy,
+    ]);
   });
 
   it("preview: forks and bot-triggered runs get no credentials, only the skipped comment", () => {
-    const sameRepoHuman = "github.event.pull_request.head.repo.full_name == github.repository && !endsWith(github.actor, '[bot]')";
+    const sameRepoHuman =
+      "github.event.pull_request.head.repo.full_name == github.repository && !endsWith(github.actor, '[bot]')";
     expect(job("app", "preview.yml", "up").if).toBe(`github.event.action != 'closed' && ${sameRepoHuman}`);
     expect(job("app", "preview.yml", "destroy").if).toBe(`github.event.action == 'closed' && ${sameRepoHuman}`);
     const skipped = job("app", "preview.yml", "skipped");
@@ -344,7 +423,10 @@ describe("the app's callers (workflows/app)", () => {
   it("deploy: by hand, an environment choice of stage or prod and a tag, with the chat webhook", () => {
     const wf = workflowFile("app", "deploy.yml");
     expect(Object.keys(wf.workflow.on)).toEqual(["workflow_dispatch"]);
-    expect(wf.workflow.on.workflow_dispatch.inputs.environment).toMatchObject({ type: "choice", options: ["stage", "prod"] });
+    expect(wf.workflow.on.workflow_dispatch.inputs.environment).toMatchObject({
+      type: "choice",
+      options: ["stage", "prod"],
+    });
     expect(wf.workflow.on.workflow_dispatch.inputs.tag).toMatchObject({ type: "string", required: true });
     expect(job("app", "deploy.yml", "deploy").secrets).toEqual({ CHAT_WEBHOOK_URL: "${{ secrets.CHAT_WEBHOOK_URL }}" });
     expect(call("deploy.yml", "deploy")).toBe(REUSABLE_WORKFLOWS.deploy);
@@ -357,7 +439,8 @@ describe("the app's callers (workflows/app)", () => {
   });
 
   it("run no pulumi themselves: only the reusable workflows do", () => {
-    for (const file of ["preview.yml", "stage.yml", "pre-release.yml", "deploy.yml", "sweep-previews.yml"]) expect(ops("app", file)).toEqual([]);
+    for (const file of ["preview.yml", "stage.yml", "pre-release.yml", "deploy.yml", "sweep-previews.yml"])
+      expect(ops("app", file)).toEqual([]);
     expect(stepsOf(workflowFile("app", "preview.yml")).every(({ jobId }) => jobId === "skipped")).toBe(true);
   });
 });
@@ -366,7 +449,9 @@ describe("release notes (workflows/app/.github/release.yml)", () => {
   const config = parse(readFileSync(join(ROOT, APP_FILES_DIR, ".github/release.yml"), "utf8"));
 
   it("leave out the bots' pull requests from every category", () => {
-    expect(config.changelog.exclude.authors).toEqual(expect.arrayContaining(["dependabot[bot]", "github-actions[bot]", "mozilla-blender[bot]"]));
+    expect(config.changelog.exclude.authors).toEqual(
+      expect.arrayContaining(["dependabot[bot]", "github-actions[bot]", "mozilla-blender[bot]"]),
+    );
     for (const category of config.changelog.categories) expect(category.exclude?.authors ?? []).toEqual([]);
   });
 

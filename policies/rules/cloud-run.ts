@@ -1,8 +1,4 @@
-import {
-  type ResourceValidationArgs,
-  type ResourceValidationPolicy,
-  validateResourceOfType,
-} from "@pulumi/policy";
+import { type ResourceValidationArgs, type ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import * as cloudrunv2 from "@pulumi/gcp/cloudrunv2";
 import { DERIVED_VARIABLES, isSecretName, secretLookingValue } from "../shared-rules/app-env";
 import { PINNED_IMAGE } from "../shared-rules/image-tags";
@@ -106,7 +102,9 @@ export const cloudRunPublicInvoker: ResourceValidationPolicy = {
     const publicMembers = members.filter((m): m is string => typeof m === "string" && PUBLIC_MEMBERS.includes(m));
     if (args.props.role !== "roles/run.invoker" || publicMembers.length === 0) return;
     // `name` may be the full resource name (projects/.../services/<name>).
-    const name = String(args.props.name ?? "").split("/").pop()!;
+    const name = String(args.props.name ?? "")
+      .split("/")
+      .pop()!;
     const why = publicInvokerRefusal(stackOf(args.urn), target, name);
     if (why) reportViolation(`${args.name} lets ${publicMembers.join(", ")} invoke ${name}, but ${why}`);
   },
@@ -131,4 +129,3 @@ export const prodWebWarm: ResourceValidationPolicy = {
     }
   }),
 };
-

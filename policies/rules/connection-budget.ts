@@ -39,7 +39,9 @@ function processesOf(instance: PolicyResource, labels: Record<string, string>, a
     };
   }
   const clients = all.filter(
-    (r) => r.type in PROCESSES_OF && Object.values(r.propertyDependencies).some((deps) => deps.some((d) => d.urn === instance.urn)),
+    (r) =>
+      r.type in PROCESSES_OF &&
+      Object.values(r.propertyDependencies).some((deps) => deps.some((d) => d.urn === instance.urn)),
   );
   if (clients.length === 0) return { processes: 0, what: "no app processes" };
   const counts = clients.map((r) => ({ name: r.name, n: PROCESSES_OF[r.type](r.props) }));
@@ -63,13 +65,18 @@ export const connectionBudget: StackValidationPolicy = {
       const flag = (databaseFlags as Props[]).find((f) => f.name === "max_connections");
       const limit = positiveInteger(flag?.value);
       if (limit === undefined) {
-        report("has no max_connections flag of a positive integer: set it explicitly (the default moves with the tier)");
+        report(
+          "has no max_connections flag of a positive integer: set it explicitly (the default moves with the tier)",
+        );
         continue;
       }
       const pool = positiveInteger(labels[BUDGET_LABELS.pool]);
       const sized = processesOf(resource, labels, args.resources);
       if (pool === undefined || sized === undefined) {
-        const needs = labels.role === "preview-platform" ? `${BUDGET_LABELS.maxPreviews}, ${BUDGET_LABELS.maxInstancesPerPreview} and ` : "";
+        const needs =
+          labels.role === "preview-platform"
+            ? `${BUDGET_LABELS.maxPreviews}, ${BUDGET_LABELS.maxInstancesPerPreview} and `
+            : "";
         report(`needs the userLabels ${needs}${BUDGET_LABELS.pool}, as positive integers`);
         continue;
       }
@@ -83,4 +90,3 @@ export const connectionBudget: StackValidationPolicy = {
     }
   },
 };
-

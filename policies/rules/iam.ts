@@ -12,7 +12,9 @@ const LITERAL = String.raw`(?:"[^"]+"|'[^']+')`;
  */
 function comparesClaim(condition: string, claim: string): boolean {
   const whole = String.raw`${claim}(?![\w])`;
-  return new RegExp(String.raw`${whole}\s*(?:==\s*${LITERAL}|in\s*\[\s*${LITERAL})|${LITERAL}\s*==\s*${whole}`).test(condition);
+  return new RegExp(String.raw`${whole}\s*(?:==\s*${LITERAL}|in\s*\[\s*${LITERAL})|${LITERAL}\s*==\s*${whole}`).test(
+    condition,
+  );
 }
 
 /** True when a CEL condition compares the repository claim (name or id) with a non-empty literal. */
@@ -26,7 +28,10 @@ export function pinsWorkflow(condition: string): boolean {
 }
 
 /** Refuses a workload identity provider whose attributeCondition fails `holds`, with `refusal`'s message. */
-function providerCondition(holds: (condition: string) => boolean, refusal: (name: string, condition?: string) => string) {
+function providerCondition(
+  holds: (condition: string) => boolean,
+  refusal: (name: string, condition?: string) => string,
+) {
   return validateResourceOfType(iam.WorkloadIdentityPoolProvider, (provider, args, reportViolation) => {
     if (!holds(provider.attributeCondition ?? "")) reportViolation(refusal(args.name, provider.attributeCondition));
   });

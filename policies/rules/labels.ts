@@ -40,4 +40,3 @@ export const resourcesLabelled: ResourceValidationPolicy = {
     if (wrong.length > 0) reportViolation(`${args.name} needs the labels ${wrong.join(", ")}`);
   },
 };
-

@@ -47,4 +47,3 @@ export function longLived(args: ResourceValidationArgs): Extract<StackKind, { ki
 export function webServiceName(stack: StackKind): string {
   return `monitor-${stack.kind === "preview" ? `pr-${stack.pr}` : stack.kind}`;
 }
-
