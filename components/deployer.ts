@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
 import { PREVIEW_PLATFORM_NAMES } from "../infra/naming";
 import type { Grantee } from "./options";
-import { serviceAccount } from "./service-account";
+import { ServiceAccountIdentity } from "./service-account";
 
 /**
  * A CI identity: a service account that only GitHub tokens in the principalSets it admits may impersonate (no key
@@ -30,22 +30,9 @@ export interface DeployerArgs {
   readonly grants?: readonly ProjectGrant[];
 }
 
-export class Deployer extends pulumi.ComponentResource implements Grantee {
-  /** The component's name: what the bindings granted to it are named after. */
-  readonly key: string;
-  readonly email: pulumi.Output<string>;
-  /** `serviceAccount:<email>` */
-  readonly member: pulumi.Output<string>;
-  private readonly account: pulumi.Output<string>;
-
+export class Deployer extends ServiceAccountIdentity {
   constructor(name: string, args: DeployerArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("monitor:components:Deployer", name, {}, opts);
-    const { account, email, member } = serviceAccount(name, args, this);
-    this.key = name;
-    this.account = account.name;
-    this.email = email;
-    this.member = member;
-
+    super("monitor:components:Deployer", name, args, opts);
     for (const grant of args.grants ?? []) {
       new gcp.projects.IAMMember(
         // Named after the role, and its project where that is not the deployer's own (the review identity holds
@@ -68,11 +55,7 @@ export class Deployer extends pulumi.ComponentResource implements Grantee {
    * account. The binding lives on the account, so it holds in whichever project the pool is.
    */
   grantImpersonation(principalSet: Grantee): gcp.serviceaccount.IAMMember {
-    return new gcp.serviceaccount.IAMMember(
-      `${this.key}-wif-${principalSet.key}`,
-      { serviceAccountId: this.account, role: "roles/iam.workloadIdentityUser", member: principalSet.member },
-      { parent: this },
-    );
+    return this.grantOnAccount("wif", "roles/iam.workloadIdentityUser", principalSet);
   }
 }
 

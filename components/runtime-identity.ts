@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
 import type { Grantee } from "./options";
-import { serviceAccount } from "./service-account";
+import { ServiceAccountIdentity } from "./service-account";
 
 export interface RuntimeIdentityArgs {
   readonly project: pulumi.Input<string>;
@@ -20,20 +20,9 @@ export interface RuntimeIdentityArgs {
  * secrets, topics and jobs are granted by what owns them (`instance.grantConnect(identity)`,
  * `secrets.grantAccess(identity)`, ...), each binding named after this identity's key, its component name.
  */
-export class RuntimeIdentity extends pulumi.ComponentResource implements Grantee {
-  readonly key: string;
-  readonly email: pulumi.Output<string>;
-  /** `serviceAccount:<email>`, for IAM bindings. */
-  readonly member: pulumi.Output<string>;
-  private readonly accountName: pulumi.Output<string>;
-
+export class RuntimeIdentity extends ServiceAccountIdentity {
   constructor(name: string, args: RuntimeIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("monitor:components:RuntimeIdentity", name, {}, opts);
-    const { account, email, member } = serviceAccount(name, args, this);
-    this.key = name;
-    this.email = email;
-    this.member = member;
-    this.accountName = account.name;
+    super("monitor:components:RuntimeIdentity", name, args, opts);
     for (const [key, deployer] of Object.entries(args.deployers ?? {})) this.grantActAs({ key, member: deployer });
     this.registerOutputs({ email: this.email, member: this.member });
   }
@@ -44,10 +33,6 @@ export class RuntimeIdentity extends pulumi.ComponentResource implements Grantee
    * `roles/iam.serviceAccountUser` on this account alone, never project-wide. Named `<name>-act-as-<key>`.
    */
   grantActAs(deployer: Grantee): gcp.serviceaccount.IAMMember {
-    return new gcp.serviceaccount.IAMMember(
-      `${this.key}-act-as-${deployer.key}`,
-      { serviceAccountId: this.accountName, role: "roles/iam.serviceAccountUser", member: deployer.member },
-      { parent: this },
-    );
+    return this.grantOnAccount("act-as", "roles/iam.serviceAccountUser", deployer);
   }
 }

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
+import type { Grantee } from "./options";
 
 export interface ServiceAccountArgs {
   readonly project: pulumi.Input<string>;
@@ -10,14 +11,45 @@ export interface ServiceAccountArgs {
 }
 
 /**
- * The service account every identity component starts from (RuntimeIdentity for what runs, Deployer for what
- * deploys), with the two forms IAM bindings take of it.
+ * What every identity component is (RuntimeIdentity for what runs, Deployer for what deploys): one service account,
+ * the two forms IAM bindings take of it, and a Grantee whose key is the component's name. Subclasses add what they
+ * grant and call `registerOutputs`.
  */
-export function serviceAccount(name: string, args: ServiceAccountArgs, parent: pulumi.Resource) {
-  const account = new gcp.serviceaccount.Account(
-    name,
-    { project: args.project, accountId: args.accountId, displayName: args.description, description: args.description },
-    { parent },
-  );
-  return { account, email: account.email, member: pulumi.interpolate`serviceAccount:${account.email}` };
+export abstract class ServiceAccountIdentity extends pulumi.ComponentResource implements Grantee {
+  /** The component's name: what the bindings granted to this identity are named after. */
+  readonly key: string;
+  readonly email: pulumi.Output<string>;
+  /** `serviceAccount:<email>`, for IAM bindings. */
+  readonly member: pulumi.Output<string>;
+  /** `projects/<project>/serviceAccounts/<email>`: what a binding on the account itself names. */
+  private readonly accountName: pulumi.Output<string>;
+
+  protected constructor(type: string, name: string, args: ServiceAccountArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(type, name, {}, opts);
+    const account = new gcp.serviceaccount.Account(
+      name,
+      {
+        project: args.project,
+        accountId: args.accountId,
+        displayName: args.description,
+        description: args.description,
+      },
+      { parent: this },
+    );
+    this.key = name;
+    this.email = account.email;
+    this.member = pulumi.interpolate`serviceAccount:${account.email}`;
+    this.accountName = account.name;
+  }
+
+  /**
+   * A role on this account alone (it holds in whichever project the grantee is), named `<name>-<what>-<key>`.
+   */
+  protected grantOnAccount(what: string, role: string, grantee: Grantee): gcp.serviceaccount.IAMMember {
+    return new gcp.serviceaccount.IAMMember(
+      `${this.key}-${what}-${grantee.key}`,
+      { serviceAccountId: this.accountName, role, member: grantee.member },
+      { parent: this },
+    );
+  }
 }
