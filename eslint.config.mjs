@@ -68,5 +68,17 @@ export default defineConfig(
       "@typescript-eslint/no-unsafe-return": "off",
     },
   },
+  {
+    // CrossGuard hands a rule the resource's inputs as `any` (@pulumi/policy's `props: Record<string, any>`), behind
+    // a proxy that throws on values a preview does not know. Rules read them by path and treat any other shape as
+    // absent (`typeof x === "string"`, `?? []`), which is the check; restating every provider schema would not be.
+    files: ["policies/rules/**/*.ts", "policies/offline.ts"],
+    rules: {
+      "@typescript-eslint/no-unsafe-argument": "off",
+      "@typescript-eslint/no-unsafe-assignment": "off",
+      "@typescript-eslint/no-unsafe-member-access": "off",
+      "@typescript-eslint/no-unsafe-return": "off",
+    },
+  },
   prettier,
 );

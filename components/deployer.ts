@@ -11,7 +11,8 @@ import { serviceAccount } from "./service-account";
  */
 
 export interface ProjectGrant {
-  readonly project: pulumi.Input<string>;
+  /** A project id, not an Output: it names the binding. */
+  readonly project: string;
   readonly role: string;
   /** One line: what the deployer does that needs this role. */
   readonly why: string;

@@ -158,7 +158,7 @@ export class MonitorApp extends pulumi.ComponentResource {
       "secrets",
       {
         project: args.project,
-        secretIdOf: names.secretId,
+        secretIdOf: (variable) => names.secretId(variable),
         secrets: secretSources(database, args.secrets),
         labels,
         retain,

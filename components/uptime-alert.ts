@@ -50,7 +50,7 @@ export class UptimeAlert extends pulumi.ComponentResource {
     try {
       host = checkedHost(args.host);
     } catch (error) {
-      throw new Error(`UptimeAlert "${name}": ${(error as Error).message}`);
+      throw new Error(`UptimeAlert "${name}": ${(error as Error).message}`, { cause: error });
     }
     super("monitor:components:UptimeAlert", name, {}, opts);
 

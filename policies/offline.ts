@@ -9,6 +9,7 @@ import type {
 } from "@pulumi/policy";
 import type { Evaluation, Registration } from "../infra/engine/evaluate";
 import { policies as monitorPolicies } from "./rules";
+import type { Props } from "./rules/stack";
 
 /**
  * Runs the pack over an offline evaluation the way the Pulumi engine and @pulumi/policy's analyzer server would
@@ -108,12 +109,12 @@ function pathParts(path: string): string[] {
 }
 
 /** The inputs as the engine sends them: each unknown as the sentinel, the whole behind CrossGuard's proxy. */
-function propsOf(r: Registration): Record<string, any> {
-  const props = structuredClone(r.inputs) as Record<string, any>;
+function propsOf(r: Registration): Props {
+  const props = structuredClone(r.inputs) as Props;
   for (const path of r.unknownPaths ?? []) {
     const parts = pathParts(path);
     const last = parts.pop();
-    const holder = parts.reduce<any>((at, key) => at?.[key], props);
+    const holder = parts.reduce<Props | undefined>((at, key) => at?.[key], props);
     if (last !== undefined && holder && typeof holder === "object") holder[last] = crossGuard.unknownStringValue;
   }
   return crossGuard.unknownCheckingProxy(props);
@@ -129,6 +130,8 @@ function described(r: Registration) {
     name: r.name,
     opts: optionsOf(r),
     isType: (resourceClass: unknown) => isTypeOf(r.type, resourceClass),
+    // The SDK's asType is generic in the resource class it is given; the recorded props are what it returns.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- assignable to every instantiation of it
     asType: (resourceClass: unknown): any => (isTypeOf(r.type, resourceClass) ? props : undefined),
   };
 }

@@ -4,6 +4,7 @@ import { keepDeployedImage, lastDeployed, resolveImage } from "../components/ima
 import { LoadBalancer } from "../components/load-balancer";
 import { decideMigration } from "../components/migration-job";
 import { MonitorApp } from "../components/monitor-app";
+import { appArgsOf } from "./app-args";
 import { PostgresInstance } from "../components/postgres-instance";
 import { PreviewPlatform } from "../components/preview-platform";
 import { ENVIRONMENT_SERVICES, ProjectServices } from "../components/project-services";
@@ -86,15 +87,10 @@ export function environmentStack(spec: EnvironmentSpec) {
   const app = new MonitorApp(
     "app",
     {
-      project: spec.project,
-      region: spec.region,
-      names: spec.names,
-      labels: spec.labels,
+      ...appArgsOf(spec),
       title: `Monitor ${spec.stack}`,
       instance,
-      appEnv: spec.appEnv,
       url,
-      env: spec.env,
       secrets: {
         managed,
         values: Object.fromEntries(
@@ -109,10 +105,8 @@ export function environmentStack(spec: EnvironmentSpec) {
         worker: spec.worker,
       },
       schedules: spec.schedules,
-      service: spec.service,
       // Only through the load balancer, so Cloud Armor sees every request (the LB itself invokes as allUsers).
       ingress: "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER",
-      cirrus: spec.cirrus,
       release: release && { image: release.imageRef, migrationToken: release.migrationPlan.token },
     },
     inProject,

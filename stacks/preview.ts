@@ -3,6 +3,7 @@ import * as gcp from "../infra/gcp";
 import { buildPreviewImage, resolveImage } from "../components/image";
 import { decideMigration } from "../components/migration-job";
 import { MonitorApp } from "../components/monitor-app";
+import { appArgsOf } from "./app-args";
 import type { CloudSqlInstanceRef } from "../components/postgres-instance";
 import { PREVIEW_SERVICES, ProjectServices } from "../components/project-services";
 import {
@@ -52,17 +53,12 @@ export function previewStack(spec: PreviewSpec) {
   const app = new MonitorApp(
     "app",
     {
-      project: spec.project,
-      region: spec.region,
-      names: spec.names,
-      labels: spec.labels,
+      ...appArgsOf(spec),
       title: `Monitor preview for PR #${spec.pr}`,
       // A preview's one identity runs everything it has: the service and the migration.
       runtimeDescription: `Monitor preview for PR #${spec.pr}`,
       instance,
-      appEnv: spec.appEnv,
       url,
-      env: spec.env,
       secrets: {
         generated: spec.generatedSecrets,
         existing: Object.fromEntries(
@@ -74,8 +70,6 @@ export function previewStack(spec: PreviewSpec) {
       },
       // Nobody consumes a preview's breach notifications: it publishes to the platform's topic, in stage's project.
       breachAlerts: { publishTo: { project: platform.project, topic: platform.pubsubTopic } },
-      service: spec.service,
-      cirrus: spec.cirrus,
       release: { image: image.ref, migrationToken: migrationPlan.token },
       // Disposable: `pulumi destroy` (which never reruns the program) must be able to remove all of it.
       retain: false,

@@ -68,7 +68,7 @@ export const noBasicRoles: ResourceValidationPolicy = {
   // Mandatory: a deployer with editor or owner can change anything in its project, including who may deploy prod.
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
-    const role = args.props.role;
+    const role: unknown = args.props.role;
     if (typeof role !== "string" || !/IAM(Member|Binding)|Iam(Member|Binding)/.test(args.type)) {
       return args.notApplicable("not an IAM grant");
     }

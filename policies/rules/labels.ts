@@ -36,7 +36,10 @@ export const resourcesLabelled: ResourceValidationPolicy = {
     const labels = (labelsOf(args.props) ?? {}) as Record<string, unknown>;
     const wrong = Object.entries(requiredLabels(stack))
       .filter(([key, value]) => labels[key] !== value)
-      .map(([key, value]) => `${key}: "${value}"${labels[key] === undefined ? "" : ` (is "${String(labels[key])}")`}`);
+      .map(
+        ([key, value]) =>
+          `${key}: "${value}"${labels[key] === undefined ? "" : ` (is ${JSON.stringify(labels[key])})`}`,
+      );
     if (wrong.length > 0) reportViolation(`${args.name} needs the labels ${wrong.join(", ")}`);
   },
 };

@@ -6,7 +6,8 @@ import { type StackKind, parseStackName } from "../shared-rules/stack-name";
  * and a rule that concerns one environment says so itself; and values a preview may not know yet.
  */
 
-/** A resource's inputs as CrossGuard hands them over: untyped. */
+/** A resource's inputs as CrossGuard hands them over: untyped (its own `ResourceValidationArgs.props` is `any`). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the pack's input type, see eslint.config.mjs
 export type Props = Record<string, any>;
 
 /**
