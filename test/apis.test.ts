@@ -97,7 +97,7 @@ describe.each([
     for (const r of gcpResources) {
       expect(r.provider, `${r.type} ${r.name} uses the default provider`).toBe(provider.urn);
       for (const service of services())
-        expect(waitsFor(ev(), r, service), `${r.name} waits for ${service.inputs.service}`).toBe(true);
+        expect(waitsFor(ev(), r, service), `${r.name} waits for ${String(service.inputs.service)}`).toBe(true);
     }
   });
 

@@ -262,7 +262,8 @@ describe("BreachAlertsWorker", () => {
   it("refuses a runtime that does not name the subscription, which the consumer needs to start", async () => {
     await expect(
       planWorker(() => {
-        const { GCP_PUBSUB_SUBSCRIPTION_NAME: _dropped, ...env } = runtime().env;
+        const env = { ...runtime().env };
+        delete env.GCP_PUBSUB_SUBSCRIPTION_NAME;
         return { runtime: { ...runtime(), env } };
       }),
     ).rejects.toThrow(/runtime\.env lacks GCP_PUBSUB_SUBSCRIPTION_NAME/);

@@ -99,7 +99,10 @@ describe("grants as methods, each binding named after its grantee", () => {
   const registry = (grantees: Grantee[]) =>
     byName(() => {
       const images = imageRegistry();
-      for (const g of grantees) g === C ? images.grantPull(g) : images.grantPush(g);
+      for (const g of grantees) {
+        if (g === C) images.grantPull(g);
+        else images.grantPush(g);
+      }
     });
 
   it("ImageRegistry: grantPush and grantPull bind writer and reader on the repository, named <name>-push|pull-<key>", async () => {

@@ -19,7 +19,8 @@ const SIDECAR = cirrusSidecar({
   environmentName: "monitor-stage",
 });
 
-const ARGS: WebServiceArgs = {
+/** Every field but `retain`, so a test can plan the component's default retention. */
+const WITHOUT_RETAIN: WebServiceArgs = {
   region: REGION,
   serviceName: "monitor-stage",
   runtime: {
@@ -35,8 +36,8 @@ const ARGS: WebServiceArgs = {
   memory: "1Gi",
   concurrency: 80,
   labels: { app: "monitor" },
-  retain: false,
 };
+const ARGS: WebServiceArgs = { ...WITHOUT_RETAIN, retain: false };
 
 const planService = (args: WebServiceArgs) =>
   evaluateComponent(() => {
@@ -69,8 +70,7 @@ describe("WebService", () => {
   it("is retained by default, by Pulumi and by Cloud Run, and deletable when told", async () => {
     expect(one(plain, SERVICE).protect).toBe(false);
     expect(one(plain, SERVICE).inputs.deletionProtection).toBe(false);
-    const { retain: _default, ...rest } = ARGS;
-    const kept = await planService(rest);
+    const kept = await planService(WITHOUT_RETAIN);
     expect(one(kept, SERVICE).protect).toBe(true);
     expect(one(kept, SERVICE).inputs.deletionProtection).toBe(true);
   });

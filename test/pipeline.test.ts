@@ -84,7 +84,7 @@ function principalSetsOf(account: string): Array<[string, string]> {
     .filter((r) => String(r.inputs.serviceAccountId).endsWith(`/${account}`))
     .map((r) => {
       const match = /\/attribute\.([a-z0-9_]+)\/(.+)$/.exec(String(r.inputs.member));
-      if (!match) throw new Error(`not a single-attribute principalSet: ${r.inputs.member}`);
+      if (!match) throw new Error(`not a single-attribute principalSet: ${String(r.inputs.member)}`);
       return [match[1], match[2]];
     });
 }
@@ -407,7 +407,7 @@ describe("image registry", () => {
 
   it("is pushed to by previews and stage, read by prod, its Cloud Run agent and review", () => {
     const grants = ofType(evaluation, REGISTRY_GRANT).map(
-      (r) => `${String(r.inputs.member).replace("serviceAccount:", "")} ${r.inputs.role}`,
+      (r) => `${String(r.inputs.member).replace("serviceAccount:", "")} ${String(r.inputs.role)}`,
     );
     expect(grants.sort()).toEqual(
       [
@@ -441,7 +441,10 @@ describe("GitHub", () => {
     const policies = ofType(evaluation, DEPLOYMENT_POLICY).filter(
       (r) => r.inputs.repository === "blurts-server" && r.inputs.environment === "prod",
     );
-    expect(policies.map((r) => r.inputs.branchPattern ?? `tag ${r.inputs.tagPattern}`)).toEqual(["main", "tag 20*"]);
+    expect(policies.map((r) => r.inputs.branchPattern ?? `tag ${String(r.inputs.tagPattern)}`)).toEqual([
+      "main",
+      "tag 20*",
+    ]);
     const preview = envs("blurts-server").find((r) => r.inputs.environment === "preview")!;
     expect(preview.inputs.deploymentBranchPolicy).toBeUndefined();
   });

@@ -125,7 +125,7 @@ describe("the database on the shared instance", () => {
     const password = one(ev, USER).rawInputs.password;
     expect(version.secretPaths).toEqual(["secretData"]);
     expect(version.rawInputs.secretData).toBe(
-      `postgres://monitor_pr_123_app:${password}@/monitor_pr_123?host=%2Fcloudsql%2F${encodeURIComponent(CONNECTION)}`,
+      `postgres://monitor_pr_123_app:${String(password)}@/monitor_pr_123?host=%2Fcloudsql%2F${encodeURIComponent(CONNECTION)}`,
     );
     expect(String(password)).toMatch(/^[A-Za-z0-9]{32}$/);
   });
@@ -172,7 +172,7 @@ describe("the migration job", () => {
     expect([...container(job).commands, ...container(job).args]).toEqual(["npm", "run", "db:migrate"]);
     expect(job.inputs.runExecutionToken).toBe(executionToken(digest, undefined));
     expect(job.inputs.startExecutionToken).toBeUndefined();
-    expect(`${job.inputs.name}${job.inputs.runExecutionToken}`.length).toBeLessThan(63);
+    expect(`${String(job.inputs.name)}${String(job.inputs.runExecutionToken)}`.length).toBeLessThan(63);
   });
 
   it("connects like the service does: same env, same socket, same identity", () => {

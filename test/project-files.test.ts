@@ -47,7 +47,7 @@ describe("the program as the Pulumi CLI runs it", () => {
       {
         ...ts.sys,
         onUnRecoverableConfigFileDiagnostic: (d) => {
-          throw new Error(String(d.messageText));
+          throw new Error(ts.flattenDiagnosticMessageText(d.messageText, "\n"));
         },
       },
     );

@@ -25,7 +25,7 @@ describe("the catalogue", () => {
     expect(STACK_ROWS.length + SCRIPT_ROWS.length).toBeGreaterThanOrEqual(40);
     const ids = [
       ...STACK_ROWS.map(
-        (r) => `${r.stack} ${JSON.stringify(r.overrides)} ${r.remove} ${JSON.stringify(r.engine ?? {})}`,
+        (r) => `${r.stack} ${JSON.stringify(r.overrides)} ${r.remove?.join(",")} ${JSON.stringify(r.engine ?? {})}`,
       ),
       ...SCRIPT_ROWS.map((r) => `${r.script} ${JSON.stringify(r.env)}`),
     ];
@@ -89,9 +89,9 @@ describe.each(SCRIPT_ROWS.map((r) => [`${r.script}: ${r.refused}`, r] as const))
     const files = { GITHUB_OUTPUT: join(dir, "output"), GITHUB_STEP_SUMMARY: join(dir, "summary") };
     for (const file of Object.values(files)) writeFileSync(file, "");
     const calls: string[] = [];
-    const fetch = (async (url: string) => {
+    const fetch = ((url: string) => {
       calls.push(String(url));
-      throw new Error("no network in a refusal");
+      return Promise.reject(new Error("no network in a refusal"));
     }) as unknown as Fetch;
 
     const error: Error = await row.run({ ...files, ...row.env }, fetch).then(

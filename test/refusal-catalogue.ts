@@ -1125,7 +1125,7 @@ export const SCRIPT_ROWS: ScriptRow[] = [
     exit: 2,
     message: /URL is not the service's base URL/,
     fix: "Pass the stack's url output",
-    run: (env, fetch) => smokeCheck(env, { fetch, sleep: async () => undefined }),
+    run: (env, fetch) => smokeCheck(env, { fetch, sleep: () => Promise.resolve() }),
   },
   {
     area: "Workflow inputs",
@@ -1180,7 +1180,7 @@ export const SCRIPT_ROWS: ScriptRow[] = [
     exit: 2,
     message: /STATE must be one of deployed, destroyed, skipped, failed, got "gone"/,
     fix: "pass one of them",
-    run: async (env) => inputFromEnv(env),
+    run: (env) => Promise.resolve().then(() => inputFromEnv(env)),
   },
   {
     area: "Workflow inputs",
@@ -1191,7 +1191,7 @@ export const SCRIPT_ROWS: ScriptRow[] = [
     exit: 2,
     message: /PR_NUMBER is not a pull request number/,
     fix: "pass PR_NUMBER as a pull request number",
-    run: async (env) => inputFromEnv(env),
+    run: (env) => Promise.resolve().then(() => inputFromEnv(env)),
   },
   {
     area: "Workflow inputs",

@@ -183,7 +183,8 @@ describe("config refusals name the stack, the key and the fix", () => {
   });
 
   it("refuses a missing required key", () => {
-    const { ["gcp:project"]: _, ...config } = BASE;
+    const config = { ...BASE };
+    delete config["gcp:project"];
     expect(refusal("pr-7", config)).toMatch(/gcp:project in Pulumi\.yaml .*required but not set\. Fix: add it/);
   });
 

@@ -16,8 +16,8 @@ export type Route = (call: Call) => { status?: number; body?: unknown; headers?:
 /** A fetch that answers from `route` (404 when it returns nothing) and records every call. */
 export function fakeFetch(route: Route): { fetch: Fetch; calls: Call[] } {
   const calls: Call[] = [];
-  const impl = async (input: string | URL | Request, init: RequestInit = {}) => {
-    const url = new URL(String(input));
+  const answer = (input: string | URL | Request, init: RequestInit) => {
+    const url = new URL(input instanceof Request ? input.url : input);
     const headers = Object.fromEntries(
       Object.entries((init.headers ?? {}) as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]),
     );
@@ -25,16 +25,27 @@ export function fakeFetch(route: Route): { fetch: Fetch; calls: Call[] } {
       method: init.method ?? "GET",
       url,
       headers,
-      body: init.body ? JSON.parse(String(init.body)) : undefined,
+      body: jsonBody(init.body),
     };
     calls.push(call);
-    const answer = route(call) ?? { status: 404, body: { message: "Not Found" } };
-    return new Response(answer.body === undefined ? null : JSON.stringify(answer.body), {
-      status: answer.status ?? 200,
-      headers: { "content-type": "application/json", ...answer.headers },
+    const routed = route(call) ?? { status: 404, body: { message: "Not Found" } };
+    return new Response(routed.body === undefined ? null : JSON.stringify(routed.body), {
+      status: routed.status ?? 200,
+      headers: { "content-type": "application/json", ...routed.headers },
     });
   };
+  // Not async, nothing to await; the executor still turns a throw (a bad URL or body, a throwing route) into a
+  // rejection, as a real fetch reports its failures.
+  const impl = (input: string | URL | Request, init: RequestInit = {}) =>
+    new Promise<Response>((resolve) => resolve(answer(input, init)));
   return { fetch: impl, calls };
+}
+
+/** The scripts send JSON text; any other body is a fake this file does not cover, so it says so. */
+function jsonBody(body: RequestInit["body"]): unknown {
+  if (!body) return undefined;
+  if (typeof body !== "string") throw new Error(`fakeFetch reads JSON string bodies only, got ${typeof body}`);
+  return JSON.parse(body);
 }
 
 /** A fresh $GITHUB_OUTPUT-style file and a reader for it. */

@@ -42,11 +42,13 @@ describe("chat notification", () => {
     );
     const broken = await main({ ...ENV, CHAT_WEBHOOK_URL: "http://hooks.example/SECRETPART" }, fetch).catch((e) => e);
     expect(broken.message).not.toContain("SECRETPART");
-    const unreachable = await main(ENV, async () => {
-      throw Object.assign(new TypeError("fetch failed"), {
-        cause: { code: "ENOTFOUND", message: `getaddrinfo ENOTFOUND ${HOOK}` },
-      });
-    }).catch((e) => e);
+    const unreachable = await main(ENV, () =>
+      Promise.reject(
+        Object.assign(new TypeError("fetch failed"), {
+          cause: { code: "ENOTFOUND", message: `getaddrinfo ENOTFOUND ${HOOK}` },
+        }),
+      ),
+    ).catch((e) => e);
     expect(unreachable.message).toBe("Posting to the chat webhook failed (ENOTFOUND).");
   });
 

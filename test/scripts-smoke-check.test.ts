@@ -5,7 +5,7 @@ import { backoffDelay, heartbeatProblem, main, smokeCheck, versionProblem } from
 import { captureConsole, fakeFetch } from "./scripts-fakes";
 
 const SHA = "3f9c2ab0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6";
-const noSleep = async () => undefined;
+const noSleep = () => Promise.resolve();
 
 describe("smoke check verdicts", () => {
   it("wants a 200 heartbeat with success: true", () => {
@@ -48,7 +48,10 @@ describe("smoke check against the service", () => {
       attempts: 5,
       backoffMs: 1000,
       fetch,
-      sleep: async (ms) => void waits.push(ms),
+      sleep: (ms) => {
+        waits.push(ms);
+        return Promise.resolve();
+      },
       log: (l) => log.push(l),
     });
     expect(commit).toBe(SHA);

@@ -150,11 +150,16 @@ function fakeStack(name: string, failures = 0, error = "error deleting database:
   let left = failures;
   const s: DestroyableStack = {
     name,
-    destroy: async () => {
+    destroy: () => {
       calls.push("destroy");
-      if (left-- > 0) throw new Error(error);
+      return left-- > 0 ? Promise.reject(new Error(error)) : Promise.resolve();
     },
-    workspace: { removeStack: async (n) => void calls.push(`rm ${n}`) },
+    workspace: {
+      removeStack: (n) => {
+        calls.push(`rm ${n}`);
+        return Promise.resolve();
+      },
+    },
   };
   return { stack: s, calls };
 }
@@ -162,7 +167,7 @@ function fakeStack(name: string, failures = 0, error = "error deleting database:
 describe("destroying a preview", () => {
   it("destroys then removes the stack", async () => {
     const { stack: s, calls } = fakeStack("pr-5");
-    expect(await destroyAndRemove(s, { sleep: async () => undefined, log: () => undefined })).toBe(1);
+    expect(await destroyAndRemove(s, { sleep: () => Promise.resolve(), log: () => undefined })).toBe(1);
     expect(calls).toEqual(["destroy", "rm pr-5"]);
   });
 
@@ -172,7 +177,10 @@ describe("destroying a preview", () => {
     const took = await destroyAndRemove(s, {
       attempts: 5,
       baseDelayMs: 10_000,
-      sleep: async (ms) => void waits.push(ms),
+      sleep: (ms) => {
+        waits.push(ms);
+        return Promise.resolve();
+      },
       log: () => undefined,
     });
     expect(took).toBe(3);
@@ -185,21 +193,26 @@ describe("destroying a preview", () => {
     let rmFails = 1;
     const s: DestroyableStack = {
       name: "pr-5",
-      destroy: async () => void calls.push("destroy"),
+      destroy: () => {
+        calls.push("destroy");
+        return Promise.resolve();
+      },
       workspace: {
-        removeStack: async () => {
+        removeStack: () => {
           calls.push("rm");
-          if (rmFails-- > 0) throw new Error("'pr-5' still has resources; removal rejected");
+          return rmFails-- > 0
+            ? Promise.reject(new Error("'pr-5' still has resources; removal rejected"))
+            : Promise.resolve();
         },
       },
     };
-    await destroyAndRemove(s, { sleep: async () => undefined, log: () => undefined });
+    await destroyAndRemove(s, { sleep: () => Promise.resolve(), log: () => undefined });
     expect(calls).toEqual(["destroy", "rm", "rm"]);
   });
 
   it("gives up after the attempts with the last error, and says how to clear a stale lock", async () => {
     const { stack: s } = fakeStack("pr-5", 9, "error: the stack is currently locked by 1 lock(s).");
-    const err = await destroyAndRemove(s, { attempts: 3, sleep: async () => undefined, log: () => undefined }).catch(
+    const err = await destroyAndRemove(s, { attempts: 3, sleep: () => Promise.resolve(), log: () => undefined }).catch(
       (e) => e,
     );
     expect(err).toBeInstanceOf(RefusedError);
@@ -233,17 +246,23 @@ describe("a sweep run", () => {
     const selected: string[] = [];
     const removed: string[] = [];
     const b: SweepBackend = {
-      listStacks: async () => stacks,
-      lastDestroyFailed: async (name) => failedBefore.includes(name),
-      select: async (name) => {
+      listStacks: () => Promise.resolve(stacks),
+      lastDestroyFailed: (name) => Promise.resolve(failedBefore.includes(name)),
+      select: (name) => {
         selected.push(name);
-        return {
+        return Promise.resolve({
           name,
-          destroy: async () => {
-            if (failing.includes(name)) throw new Error("googleapi: Error 400: database has connections");
+          destroy: () =>
+            failing.includes(name)
+              ? Promise.reject(new Error("googleapi: Error 400: database has connections"))
+              : Promise.resolve(),
+          workspace: {
+            removeStack: (n: string) => {
+              removed.push(n);
+              return Promise.resolve();
+            },
           },
-          workspace: { removeStack: async (n: string) => void removed.push(n) },
-        };
+        });
       },
     };
     return { b, selected, removed };
@@ -260,7 +279,7 @@ describe("a sweep run", () => {
         backend: b,
         github: github({ 1: "closed", 2: "closed", 3: "open" }),
         now: NOW,
-        sleep: async () => undefined,
+        sleep: () => Promise.resolve(),
         log: () => undefined,
       },
       { ttlDays: 14, cap: 10, dryRun: false },

@@ -46,7 +46,7 @@ export interface Job {
 
 export interface Workflow {
   readonly name?: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each trigger's block has its own shape; the suites read into them as the YAML has it
+  // `any`: each trigger's block has its own shape; the suites read into them as the YAML has it.
   readonly on: Record<string, any>;
   readonly permissions?: unknown;
   readonly concurrency?: Job["concurrency"];
