@@ -21,21 +21,27 @@ export default defineConfig(
   {
     languageOptions: {
       parserOptions: {
-        // The TypeScript language service finds each file's tsconfig (the root one, or infra/'s and policies/'s),
-        // as an editor would; the few config files outside every tsconfig get a default project.
-        projectService: { allowDefaultProject: ["*.mjs", "*.mts", "test/*.mjs", "infra/engine/*.js", "policies/*.js"] },
+        // One program, the root tsconfig's, which includes every TypeScript file (infra/'s and policies/'s own
+        // tsconfigs exist for the Pulumi runners and cover a subset): the language service would build one per
+        // tsconfig, each loading @pulumi/gcp's declarations again, for about a third more of npm test's CPU.
+        project: ["./tsconfig.json"],
         tsconfigRootDir: import.meta.dirname,
       },
     },
   },
   {
     // The plugin's package exports its rules only (no preset): both, as errors. Outputs live in TypeScript only.
-    files: ["**/*.ts", "**/*.mts"],
+    files: ["**/*.ts"],
     plugins: { "@pulumi": pulumi },
     rules: {
       "@pulumi/no-output-in-template-literal": "error",
       "@pulumi/no-output-instance-in-template-literal": "error",
     },
+  },
+  {
+    // The tool configs and the test runner (ES modules outside the TypeScript program): syntax rules only.
+    files: ["**/*.mjs", "**/*.mts"],
+    extends: [tseslint.configs.disableTypeChecked],
   },
   {
     rules: {
