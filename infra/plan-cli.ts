@@ -14,6 +14,7 @@ import { evaluate } from "./engine/evaluate";
 import { parityReport, renderParity } from "./engine/parity";
 import { pipelineReport, renderPipelineReport } from "./engine/pipeline-report";
 import { renderText, toPlan } from "./engine/render";
+import type { Policies } from "@pulumi/policy";
 import { type PolicyReport, analyze } from "../policies/offline";
 import { parseStackName } from "../shared-rules/stack-name";
 
@@ -57,12 +58,13 @@ export interface PlanResult {
   refused: boolean;
 }
 
-export async function plan(args: Args, root: string): Promise<PlanResult> {
+/** `policies`: the pack to judge the plan by (the monitor pack unless a caller brings its own, as the suites do). */
+export async function plan(args: Args, root: string, policies?: Policies): Promise<PlanResult> {
   const kind = parseStackName(args.stack).kind;
   const { config, secretKeys } = loadStackConfig(root, args.stack, args.overrides);
   const evaluation = await evaluate(args.stack, { config, secretKeys, fresh: args.fresh });
   const result = toPlan(evaluation);
-  const report = analyze(evaluation);
+  const report = analyze(evaluation, policies);
   const { violations, couldNotRun } = report;
   const refused = [...violations, ...couldNotRun].some((v) => v.enforcementLevel === "mandatory");
   const parity = kind === "stage" || kind === "prod" ? parityReport(root) : undefined;

@@ -1,26 +1,24 @@
 import type { Policies } from "@pulumi/policy";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { plan } from "../infra/plan-cli";
 import { ROOT } from "./harness";
 
 // A pack with a rule that reads a value a first preview does not know (as a careless edit to a rule would):
 // CrossGuard would report it as an advisory "can't run" and pass; the plan lists it apart and refuses.
-vi.mock("../policies/rules", (): { policies: Policies } => ({
-  policies: [
-    {
-      name: "reads-unknown-members",
-      description: "test rule",
-      enforcementLevel: "mandatory",
-      validateResource: (args, report) => {
-        if (args.type === "gcp:projects/iAMMember:IAMMember" && args.props.member === "allUsers") report("public");
-      },
+const PACK: Policies = [
+  {
+    name: "reads-unknown-members",
+    description: "test rule",
+    enforcementLevel: "mandatory",
+    validateResource: (args, report) => {
+      if (args.type === "gcp:projects/iAMMember:IAMMember" && args.props.member === "allUsers") report("public");
     },
-  ],
-}));
+  },
+];
 
 describe("npm run plan --fresh with a policy that cannot decide", () => {
   it("lists it as could not run, not as passed, and refuses the plan", async () => {
-    const { text, refused } = await plan({ stack: "pr-123", json: false, fresh: true, overrides: {} }, ROOT);
+    const { text, refused } = await plan({ stack: "pr-123", json: false, fresh: true, overrides: {} }, ROOT, PACK);
     expect(refused).toBe(true);
     expect(text).not.toMatch(/all passed/);
     expect(text).toMatch(
@@ -29,7 +27,7 @@ describe("npm run plan --fresh with a policy that cannot decide", () => {
   });
 
   it("lists it under policiesNotRun in --json", async () => {
-    const { text } = await plan({ stack: "pr-123", json: true, fresh: true, overrides: {} }, ROOT);
+    const { text } = await plan({ stack: "pr-123", json: true, fresh: true, overrides: {} }, ROOT, PACK);
     const parsed = JSON.parse(text);
     expect(parsed.policyViolations).toEqual([]);
     expect(parsed.policiesNotRun).toEqual([
@@ -43,7 +41,7 @@ describe("npm run plan --fresh with a policy that cannot decide", () => {
   });
 
   it("decides in a plain plan, where the member is known", async () => {
-    const { text, refused } = await plan({ stack: "pr-123", json: false, fresh: false, overrides: {} }, ROOT);
+    const { text, refused } = await plan({ stack: "pr-123", json: false, fresh: false, overrides: {} }, ROOT, PACK);
     expect(refused).toBe(false);
     expect(text).toMatch(/\nPolicies: all passed\.$/);
   });
