@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
 import * as random from "@pulumi/random";
-import { type Retention, retains } from "./options";
+import { type Retention, retains, deletionPolicyFor } from "./options";
 
 export interface AppDatabaseArgs extends Retention {
   /** Project and name of the Cloud SQL instance the database lives on. */
@@ -48,7 +48,7 @@ export class AppDatabase extends pulumi.ComponentResource {
         project: args.project,
         instance: args.instance,
         name: args.databaseName,
-        deletionPolicy: protect ? "PREVENT" : "DELETE",
+        deletionPolicy: deletionPolicyFor(protect),
       },
       { parent: this, dependsOn: [user], protect },
     );

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
-import { type Grantee, type Retention, retains, waitsFor } from "./options";
+import { type Grantee, type Retention, retains, waitsFor, deletionPolicyFor } from "./options";
 
 export interface BreachNotificationsArgs extends Retention {
   readonly project: pulumi.Input<string>;
@@ -64,7 +64,7 @@ export class BreachNotifications extends pulumi.ComponentResource {
     // undelivered alerts. PREVENT is the provider's guard beside Pulumi's protect.
     const retain = retains(args);
     const kept = { protect: retain };
-    const deletionPolicy = retain ? "PREVENT" : "DELETE";
+    const deletionPolicy = deletionPolicyFor(retain);
 
     const topic = new gcp.pubsub.Topic(
       name,

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
 import type * as inputs from "@pulumi/gcp/types/input";
-import { type Grantee, type Retention, retains } from "./options";
+import { type Grantee, type Retention, retains, deletionPolicyFor } from "./options";
 
 /**
  * The Artifact Registry repository the app's images are pushed to and deployed from (by digest), with cleanup
@@ -80,7 +80,7 @@ export class ImageRegistry extends pulumi.ComponentResource {
         cleanupPolicyDryRun: false,
         cleanupPolicies: cleanupPolicies(args.prImageTtlDays, args.untaggedTtlDays),
         labels: args.labels,
-        deletionPolicy: retain ? "PREVENT" : "DELETE",
+        deletionPolicy: deletionPolicyFor(retain),
       },
       { parent: this, protect: retain },
     );

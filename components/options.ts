@@ -17,6 +17,14 @@ export function retains(args: Retention): boolean {
 }
 
 /**
+ * The provider's `deletionPolicy` for what `retain` decides: PREVENT fails any delete (a destroy, a replacement) in
+ * the provider itself, beside Pulumi's protect; DELETE lets a disposable stack go.
+ */
+export function deletionPolicyFor(retain: boolean): "PREVENT" | "DELETE" {
+  return retain ? "PREVENT" : "DELETE";
+}
+
+/**
  * Options for the child that does a component's work. A component's `dependsOn` orders the component, not the
  * children it creates, so the resource that must wait takes the component's `dependsOn` through here.
  */

@@ -3,7 +3,7 @@ import * as gcp from "../infra/gcp";
 import { cronProblem } from "../shared-rules/cron";
 import { checkScript } from "./app-runtime";
 import { type AppJobCommon, appJob } from "./app-job";
-import { type Grantee, retains, waitsFor } from "./options";
+import { type Grantee, retains, waitsFor, deletionPolicyFor } from "./options";
 
 export interface ScheduledJobArgs extends AppJobCommon {
   /** Both the job's and its trigger's: the trigger's URL names it. */
@@ -66,7 +66,7 @@ export class ScheduledJob extends pulumi.ComponentResource {
         description: `Runs npm run ${args.script} (Cloud Run job ${args.jobName})`,
         schedule: args.schedule,
         // The provider's guard beside Pulumi's protect: a retained trigger is refused deletion by both.
-        deletionPolicy: retain ? "PREVENT" : "DELETE",
+        deletionPolicy: deletionPolicyFor(retain),
         // Explicit, so that a schedule never shifts with daylight saving time.
         timeZone: "Etc/UTC",
         httpTarget: {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
-import { type Grantee, type Retention, retains } from "./options";
+import { type Grantee, type Retention, retains, deletionPolicyFor } from "./options";
 
 /**
  * Where every stack's Pulumi state lives (`pulumi login gs://<bucket>`) and the KMS keys its secrets are encrypted
@@ -88,7 +88,7 @@ export class StateBackend extends pulumi.ComponentResource {
     super("monitor:components:StateBackend", name, {}, opts);
     // Every stack's state and the keys its secrets decrypt with: losing either loses every stack.
     const retain = retains(args);
-    const deletionPolicy = retain ? "PREVENT" : "DELETE";
+    const deletionPolicy = deletionPolicyFor(retain);
     const bucket = new gcp.storage.Bucket(
       `${name}-bucket`,
       {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
-import { type Retention, retains } from "./options";
+import { type Retention, retains, deletionPolicyFor } from "./options";
 
 /**
  * GitHub Actions' OIDC tokens, as Google's workload identity federation sees them: one pool and one GitHub provider
@@ -153,7 +153,7 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
         workloadIdentityPoolId: args.poolId ?? "github-actions",
         displayName: "GitHub Actions",
         description: "Monitor's deploy workflows (managed by the pipeline stack)",
-        deletionPolicy: retain ? "PREVENT" : "DELETE",
+        deletionPolicy: deletionPolicyFor(retain),
       },
       { parent: this, protect: retain },
     );
