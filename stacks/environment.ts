@@ -4,7 +4,6 @@ import { keepDeployedImage, lastDeployed, resolveImage } from "../components/ima
 import { LoadBalancer } from "../components/load-balancer";
 import { decideMigration } from "../components/migration-job";
 import { MonitorApp } from "../components/monitor-app";
-import { appArgsOf } from "./app-args";
 import { PostgresInstance } from "../components/postgres-instance";
 import { PreviewPlatform } from "../components/preview-platform";
 import { ENVIRONMENT_SERVICES, ProjectServices } from "../components/project-services";
@@ -15,6 +14,7 @@ import { deployerEmail } from "../infra/pipeline-contract";
 import type { EnvironmentSpec } from "../infra/spec";
 import { BUDGET_LABELS } from "../shared-rules/connection-budget";
 import { Refusal } from "../shared-rules/refusal";
+import { appArgsOf } from "./app-args";
 
 /**
  * `stage` and `prod`: the running Monitor. This wires the platform (APIs, the instance, the preview platform on

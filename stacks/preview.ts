@@ -3,7 +3,6 @@ import * as gcp from "../infra/gcp";
 import { buildPreviewImage, resolveImage } from "../components/image";
 import { decideMigration } from "../components/migration-job";
 import { MonitorApp } from "../components/monitor-app";
-import { appArgsOf } from "./app-args";
 import type { CloudSqlInstanceRef } from "../components/postgres-instance";
 import { PREVIEW_SERVICES, ProjectServices } from "../components/project-services";
 import {
@@ -14,6 +13,7 @@ import {
 } from "../infra/platform";
 import type { PreviewSpec } from "../infra/spec";
 import { Refusal } from "../shared-rules/refusal";
+import { appArgsOf } from "./app-args";
 
 /**
  * `pr-<N>`: one pull request's preview on the platform the stage stack owns: this wires the platform, the image
