@@ -11,7 +11,7 @@ import tseslint from "typescript-eslint";
 export default defineConfig(
   {
     // Generated or installed, not written here. (node_modules/ at any depth is ignored by ESLint itself.)
-    ignores: ["policies/shared-rules/", "policies/node_modules/", "coverage/", ".pulumi/"],
+    ignores: ["policies/shared-rules/", "coverage/", ".pulumi/"],
   },
   {
     linterOptions: { reportUnusedDisableDirectives: "error" },

@@ -9,6 +9,12 @@ import { ROOT } from "./harness";
 const run = promisify(execFile);
 const PACK = join(ROOT, "policies");
 
+/** The node_modules directory the pack's dependencies resolve from, as Node resolves them from policies/. */
+function packDependencies(): string {
+  const policy = require.resolve("@pulumi/policy/package.json", { paths: [PACK] });
+  return dirname(dirname(dirname(policy)));
+}
+
 /** What `pulumi policy publish` uploads: `npm pack` of policies/, nothing else of the repository. */
 let packed: string[] = [];
 beforeAll(async () => {
@@ -73,12 +79,23 @@ describe("the policy pack is self-contained (pulumi policy publish uploads polic
     ].join("\n");
     const { stdout } = await run(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], {
       cwd: copy,
-      // The copy has no node_modules: its npm dependencies come from an install of policies/ alone.
-      env: { ...process.env, NODE_PATH: join(PACK, "node_modules"), TS_NODE_PROJECT: join(copy, "tsconfig.json") },
+      // The copy has no node_modules: its npm dependencies come from where the pack's own resolve (the workspace's
+      // install hoists them to the root), and nothing of the repository but the packed files is reachable.
+      env: { ...process.env, NODE_PATH: packDependencies(), TS_NODE_PROJECT: join(copy, "tsconfig.json") },
     });
     const result = JSON.parse(stdout.trim().split("\n").pop()!);
     expect(result.count).toBe(16);
     expect(result.found).toEqual(["k creates a service account key: use workload identity federation instead"]);
+  });
+
+  it("lists every dependency it needs at the version the workspace installs (an install of the published pack reads them)", () => {
+    const manifest = JSON.parse(readFileSync(join(PACK, "package.json"), "utf8"));
+    const installed = Object.keys(manifest.dependencies).map((name) => {
+      const path = require.resolve(`${name}/package.json`, { paths: [PACK] });
+      // @pulumi/policy's own package.json says "v1.21.0".
+      return [name, String(JSON.parse(readFileSync(path, "utf8")).version).replace(/^v/, "")];
+    });
+    expect(Object.fromEntries(installed)).toEqual(manifest.dependencies);
   });
 
   it("declares itself to the Pulumi CLI as a Node.js pack", () => {
