@@ -2,10 +2,10 @@
  * Every refusal the program and its workflow scripts make, one row each: what is refused, where, the key or input
  * the message names, and the fix it gives. test/refusal-catalogue.test.ts proves each row against the real program
  * (the message names the stack or input, the key and the fix, and nothing was registered or sent), and checks that
- * the README's troubleshooting table is exactly `troubleshootingTable()`.
+ * docs/troubleshooting.md's table is exactly `troubleshootingTable()`.
  *
  * After adding or changing a row: `npx ts-node --transpile-only test/refusal-catalogue.ts` prints the table to
- * paste between the README's `refusal-catalogue` markers.
+ * paste between docs/troubleshooting.md's `refusal-catalogue` markers.
  */
 import { tmpdir } from "node:os";
 import { loadStackConfig } from "../infra/engine/config-files";
@@ -27,13 +27,13 @@ import { ROOT } from "./harness";
 export type Fetch = typeof fetch;
 
 interface Row {
-  /** Groups the README's table. */
+  /** Groups the troubleshooting table. */
   area: string;
   /** What is refused, in a few words. */
   refused: string;
   /** What the message must say (beyond the key and the fix). */
   message: RegExp;
-  /** Text of the message after `Fix:`, as the README shows it. */
+  /** Text of the message after `Fix:`, as the table shows it. */
   fix: string;
 }
 
@@ -893,7 +893,7 @@ export const STACK_ROWS: StackRow[] = [
     remove: ["monitor:pipeline"],
     key: "monitor:pipeline",
     message: /required for the pipeline stack \(repositories, projects, state, reviewers\)/,
-    fix: "add it (see the README's Pipeline section)",
+    fix: "add it (see docs/pipeline.md)",
   },
   {
     area: "Pipeline",
@@ -1233,7 +1233,7 @@ export const SCRIPT_ROWS: ScriptRow[] = [
 const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n\s*/g, " ");
 const code = (text: string) => (text.includes("`") ? cell(text) : `\`${cell(text)}\``);
 
-/** The README's troubleshooting table: every row, grouped by area in catalogue order. */
+/** docs/troubleshooting.md's table: every row, grouped by area in catalogue order. */
 export function troubleshootingTable(): string {
   const lines = [
     "| area | refused | stack or script | key or input | fix (as the message says it) |",
