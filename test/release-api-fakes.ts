@@ -8,7 +8,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "./harness";
-import { fakeFetch, type Call } from "./scripts-fakes";
+import { main as listPulls } from "../scripts/release-pulls";
+import { captureConsole, fakeFetch, tempFile, type Call } from "./scripts-fakes";
 
 const DIR = join(ROOT, "test/fixtures/release-api");
 // Recorded API bodies: read as the API's untyped JSON.
@@ -45,4 +46,16 @@ export function releaseApi(overrides: { latest?: { status: number; body: unknown
     }
     return undefined;
   });
+}
+
+/** The release's pull requests as scripts/release-pulls.ts writes them from the recorded API answers: a PULLS_FILE. */
+export async function recordedPullsFile(): Promise<string> {
+  const out = tempFile("pulls.json");
+  await captureConsole(() =>
+    listPulls(
+      { GITHUB_TOKEN: "t", GITHUB_REPOSITORY: "mozilla/blurts-server", TAG, PULLS_FILE: out.path },
+      releaseApi().fetch,
+    ),
+  );
+  return out.path;
 }

@@ -4,8 +4,7 @@ import { JIRA_SECRETS } from "../infra/pipeline-contract";
 import { RefusedError, UsageError } from "../scripts/lib/cli";
 import { main } from "../scripts/jira-shipped";
 import { main as qaLedger } from "../scripts/qa-ledger";
-import { main as listPulls } from "../scripts/release-pulls";
-import { TAG, releaseApi } from "./release-api-fakes";
+import { TAG, recordedPullsFile } from "./release-api-fakes";
 import { captureConsole, fakeFetch, tempFile, type Call } from "./scripts-fakes";
 
 const TOKEN = "ATATT3xFfGF0-secret-token";
@@ -14,14 +13,9 @@ const RELEASE_URL = `https://github.com/mozilla/blurts-server/releases/tag/${TAG
 
 /** The release body as the deploy reads it: the ledger rendered from the recorded API answers, all checked. */
 async function releaseBody(): Promise<string> {
-  const pulls = tempFile("pulls.json");
-  await listPulls(
-    { GITHUB_TOKEN: "t", GITHUB_REPOSITORY: "mozilla/blurts-server", TAG, PULLS_FILE: pulls.path },
-    releaseApi().fetch,
-  );
   const body = tempFile("body.md");
   await qaLedger(["render"], {
-    env: { PULLS_FILE: pulls.path, BODY_FILE: body.path },
+    env: { PULLS_FILE: await recordedPullsFile(), BODY_FILE: body.path },
     log: () => undefined,
     warn: () => undefined,
   });
@@ -124,12 +118,17 @@ describe("the Jira tickets a prod deploy shipped", () => {
   });
 
   it("is called wrongly with half the credentials, before it writes or sends anything", async () => {
-    const { result, output, summary, calls } = await ship({ JIRA_API_TOKEN: TOKEN });
-    expect(result).toBeInstanceOf(UsageError);
-    expect((result as Error).message).toBe(
-      `${JIRA_SECRETS.user} is empty while ${JIRA_SECRETS.token} is set. Fix: set both secrets (the Atlassian account's email and its API token), or neither.`,
-    );
-    expect([output, summary, calls]).toEqual(["", "", []]);
+    for (const [given, missing, set] of [
+      [{ JIRA_API_TOKEN: TOKEN }, JIRA_SECRETS.user, JIRA_SECRETS.token],
+      [{ JIRA_USER_EMAIL: EMAIL }, JIRA_SECRETS.token, JIRA_SECRETS.user],
+    ] as const) {
+      const { result, output, summary, calls } = await ship(given);
+      expect(result).toBeInstanceOf(UsageError);
+      expect((result as Error).message).toBe(
+        `${missing} is empty while ${set} is set. Fix: set both secrets (the Atlassian account's email and its API token), or neither.`,
+      );
+      expect([output, summary, calls]).toEqual(["", "", []]);
+    }
   });
 
   it("lists no ticket for a release whose ledger links none", async () => {

@@ -3,8 +3,7 @@ import { describe, expect, it } from "vitest";
 import { RefusedError, UsageError, exitCodeFor } from "../scripts/lib/cli";
 import { DEFAULT_JIRA_BROWSE_URL } from "../scripts/lib/jira";
 import { LEDGER_END, LEDGER_START, ledgerTickets, main, parseBody, withoutLedger } from "../scripts/qa-ledger";
-import { main as listPulls } from "../scripts/release-pulls";
-import { TAG, TWO_PAGE_COMMIT, fixture, releaseApi } from "./release-api-fakes";
+import { TWO_PAGE_COMMIT, fixture, recordedPullsFile } from "./release-api-fakes";
 import { tempFile } from "./scripts-fakes";
 
 const JIRA = { projectKeys: ["MNTOR"], browseUrl: DEFAULT_JIRA_BROWSE_URL };
@@ -20,14 +19,7 @@ const GENERATED_NOTES = [
 ].join("\n");
 
 /** The release's pull requests as scripts/release-pulls.ts writes them from the recorded API answers. */
-async function recordedPulls(): Promise<string> {
-  const out = tempFile("pulls.json");
-  await listPulls(
-    { GITHUB_TOKEN: "t", GITHUB_REPOSITORY: "mozilla/blurts-server", TAG, PULLS_FILE: out.path },
-    releaseApi().fetch,
-  );
-  return out.read();
-}
+const recordedPulls = async () => readFileSync(await recordedPullsFile(), "utf8");
 
 /** A merged pull request in the API's shape, from a recorded one with some fields replaced (no ticket by default). */
 function pull(number: number, fields: Record<string, any> = {}) {
