@@ -46,6 +46,9 @@ describe("the catalogue", () => {
       "preview-comment",
       "require-e2e",
       "own-commit",
+      "qa-ledger",
+      "release-pulls",
+      "jira-shipped",
     ]) {
       expect(scripts).toContain(`scripts/${name}.ts`);
     }

@@ -7,7 +7,9 @@
  * After adding or changing a row: `npx ts-node --transpile-only test/refusal-catalogue.ts` prints the table to
  * paste between docs/troubleshooting.md's `refusal-catalogue` markers.
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { loadStackConfig } from "../infra/engine/config-files";
 import { mockPreviewPlatform } from "../infra/engine/mocks";
 import type { EvaluateOptions } from "../infra/engine/evaluate";
@@ -15,9 +17,12 @@ import { INFRA_COMMIT_PLACEHOLDER } from "../infra/pipeline-contract";
 import type { Env } from "../scripts/lib/cli";
 import { main as destroyPreview } from "../scripts/destroy-preview";
 import { main as driftIssue } from "../scripts/drift-issue";
+import { main as jiraShipped } from "../scripts/jira-shipped";
 import { main as notifyChat } from "../scripts/notify-chat";
 import { requestToken } from "../scripts/own-commit";
 import { inputFromEnv } from "../scripts/preview-comment";
+import { main as qaLedger } from "../scripts/qa-ledger";
+import { main as releasePulls } from "../scripts/release-pulls";
 import { main as releaseTag } from "../scripts/release-tag";
 import { main as requireE2e } from "../scripts/require-e2e";
 import { main as smokeCheck } from "../scripts/smoke-check";
@@ -993,6 +998,13 @@ export const STACK_ROWS: StackRow[] = [
 const releaseIo = (env: Env) => ({ env, now: new Date("2024-09-02T00:10:00Z"), tags: () => [], log: () => undefined });
 const GITHUB = { GITHUB_TOKEN: "t", GITHUB_REPOSITORY: "mozilla/blurts-server" };
 const SHA = "3f9c2ab0123456789abcdef0123456789abcdef0";
+const qaLedgerIo = (env: Env) => ({ env, log: () => undefined, warn: () => undefined });
+/** A file a workflow step would have written (a release body, a list of pull requests). */
+function inputFile(name: string, content: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), "refusal-catalogue-")), name);
+  writeFileSync(path, content);
+  return path;
+}
 
 export const SCRIPT_ROWS: ScriptRow[] = [
   {
@@ -1225,6 +1237,87 @@ export const SCRIPT_ROWS: ScriptRow[] = [
     message: /are not set, so this job cannot get an OIDC token/,
     fix: "give the job `permissions: id-token: write`",
     run: (env, fetch) => requestToken(env, fetch),
+  },
+  {
+    area: "Workflow inputs",
+    refused: "a prod deploy while QA boxes are unchecked",
+    script: "scripts/qa-ledger.ts check",
+    env: {
+      BODY_FILE: inputFile(
+        "release-body.md",
+        "<!-- qa-ledger:start -->\n- [x] #6740 Index fxa_uid by @mansaj · no ticket\n- [ ] #6753 Mntor 5299 by @codemist · no ticket\n<!-- qa-ledger:end -->\n",
+      ),
+    },
+    input: "BODY_FILE",
+    exit: 1,
+    message: /The QA ledger in BODY_FILE has 1 of 2 item\(s\) unchecked:\n {2}- #6753 Mntor 5299 by @codemist/,
+    fix: "ask QA to verify them on stage and check their boxes in the pre-release",
+    run: (env) => qaLedger(["check"], qaLedgerIo(env)),
+  },
+  {
+    area: "Workflow inputs",
+    refused: "a release without a QA ledger",
+    script: "scripts/qa-ledger.ts check",
+    env: { BODY_FILE: inputFile("release-body.md", "## What's Changed\n* Mntor 5299 by @codemist in #6753\n") },
+    input: "BODY_FILE",
+    exit: 2,
+    message: /BODY_FILE has no QA ledger/,
+    fix: "run the app's Pre-release workflow by hand with ledger_tag set to this tag",
+    run: (env) => qaLedger(["check"], qaLedgerIo(env)),
+  },
+  {
+    area: "Workflow inputs",
+    refused: "pull requests that are not the API's array",
+    script: "scripts/qa-ledger.ts render",
+    env: { PULLS_FILE: inputFile("pulls.json", '{"total_count": 1}'), BODY_FILE: "/nonexistent/body.md" },
+    input: "PULLS_FILE",
+    exit: 2,
+    message: /PULLS_FILE is not a JSON array of pull requests/,
+    fix: "write it with scripts/release-pulls.ts in an earlier step",
+    run: (env) => qaLedger(["render"], qaLedgerIo(env)),
+  },
+  {
+    area: "Workflow inputs",
+    refused: "a ledger for a tag that is not a calendar tag",
+    script: "scripts/release-pulls.ts",
+    env: { TAG: "main", PULLS_FILE: "/nonexistent/pulls.json", ...GITHUB },
+    input: "TAG",
+    exit: 2,
+    message: /TAG is not a calendar tag/,
+    fix: "Pass the pre-release's tag",
+    run: (env, fetch) => releasePulls(env, fetch),
+  },
+  {
+    area: "Workflow inputs",
+    refused: "a Jira token without its account",
+    script: "scripts/jira-shipped.ts",
+    env: {
+      JIRA_API_TOKEN: "token",
+      TAG: "2024.09.01",
+      BODY_FILE: inputFile("release-body.md", "<!-- qa-ledger:start -->\n<!-- qa-ledger:end -->\n"),
+    },
+    input: "JIRA_USER_EMAIL",
+    exit: 2,
+    message: /JIRA_USER_EMAIL is empty while JIRA_API_TOKEN is set/,
+    fix: "set both secrets (the Atlassian account's email and its API token), or neither",
+    run: (env, fetch) => jiraShipped(env, fetch),
+  },
+  {
+    area: "Workflow inputs",
+    refused: "shipped tickets that are not ticket keys",
+    script: "scripts/notify-chat.ts",
+    env: {
+      CHAT_WEBHOOK_URL: "https://chat.example/hook",
+      STATUS: "succeeded",
+      ENVIRONMENT: "prod",
+      TAG: "2024.09.01",
+      JIRA_TICKETS: "MNTOR-1 <!channel>",
+    },
+    input: "JIRA_TICKETS",
+    exit: 2,
+    message: /JIRA_TICKETS is not a list of MNTOR ticket keys/,
+    fix: "pass the jira-shipped step's tickets output",
+    run: (env, fetch) => notifyChat(env, fetch),
   },
 ];
 
