@@ -112,13 +112,17 @@ describe("1. images resolve with Google credentials alone", () => {
     [
       "stage",
       { "monitor:appSource": "/tmp" },
-      /monitor:appSource in Pulumi\.stage\.yaml: only previews take this key \(stage never builds; it deploys a tag\)\. Fix: remove it/,
+      /monitor:appSource in Pulumi\.stage\.yaml: not read by stage, so it would be silently ignored \(read by previews \(pr-<N>\)\)\. Fix: remove it from Pulumi\.stage\.yaml/,
     ],
-    ["pr-5", { "monitor:appSource": "app" }, /monitor:appSource in Pulumi\.yaml .*: expected an absolute path/],
+    [
+      "pr-5",
+      { "monitor:appSource": "app" },
+      /^[^\n]*\n {2}- monitor:appSource \(from --config\): expected an absolute path[^\n]*$/,
+    ],
     [
       "pr-5",
       { "monitor:appSource": tmpdir() },
-      /monitor:appSource in Pulumi\.yaml .*: no Dockerfile in ".*": expected the path of a checkout of the app/,
+      /monitor:appSource \(from --config\): no Dockerfile in ".*": expected the path of a checkout of the app/,
     ],
     [
       "prod",
@@ -361,7 +365,7 @@ describe("5. an environment's first deploy is two steps", () => {
       { "monitor:bootstrap": "true", "monitor:deployId": "1-1" },
       /monitor:deployId: a bootstrap deploys no image/,
     ],
-    ["pr-4", { "monitor:bootstrap": "true" }, /monitor:bootstrap in Pulumi\.yaml .*: previews do not take this key/],
+    ["pr-4", { "monitor:bootstrap": "true" }, /monitor:bootstrap \(from --config\): not read by previews/],
     ["stage", { "monitor:bootstrap": "yes" }, /monitor:bootstrap in Pulumi\.stage\.yaml: expected true or false/],
   ])("refuses %s with %j", async (stack, overrides, message) => {
     const { error, registrations } = await refusedStack(stack, overrides);
