@@ -5,6 +5,7 @@ import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { environmentStack } from "../stacks/environment";
 import { pipelineStack } from "../stacks/pipeline";
 import { previewStack } from "../stacks/preview";
+import { previewsStack } from "../stacks/previews";
 import { REPOSITORY_ROOT, readConfigSources } from "./config/files";
 import { buildSpec } from "./spec";
 
@@ -22,6 +23,8 @@ export function buildStack(): Record<string, unknown> {
   switch (spec.kind) {
     case "preview":
       return previewStack(spec);
+    case "previews":
+      return previewsStack(spec);
     case "stage":
     case "prod":
       return environmentStack(spec);

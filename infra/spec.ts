@@ -6,7 +6,8 @@ import { type ReadKeys, type Values, readKeys } from "./config-keys";
 import { TAG_RULES } from "../shared-rules/image-tags";
 import { cpuMemoryProblem } from "../shared-rules/cloud-run-limits";
 import type { ServiceSizing, WorkerSizing } from "../shared-rules/sizing";
-import { type Labels, type Names, labelsFor, nameLimitViolations, namesFor } from "./naming";
+import { type Labels, type Names, PREVIEW_PLATFORM_NAMES, labelsFor, nameLimitViolations, namesFor } from "./naming";
+import { artifactRegistryPath } from "../shared-rules/artifact-registry";
 import { type PipelineSpec, pipelineSpec } from "./pipeline-spec";
 import { type StackKind, parseStackName } from "../shared-rules/stack-name";
 import { checkProdValues, checkRequired, checkSecretName } from "./config/app-env-checks";
@@ -32,14 +33,18 @@ export interface ImageSpec {
 export type { ServiceSizing, WorkerSizing } from "../shared-rules/sizing";
 
 export interface PreviewSettings {
-  /** Stack whose outputs describe the preview platform; unset: this project's `stage`. */
+  /** Stack whose outputs describe the preview platform; unset: this project's `previews`. */
   platformStack?: string;
   /** Connection name (`project:region:instance`) to use instead of the platform's shared instance. */
   instanceConnectionName?: string;
-  /** Secrets every preview reads from the platform's sandbox (owned by stage), by variable name. */
+  /** Where the previews' CI identities live (the preview deployer, the platform's deployer): not the previews project. */
+  identityProject?: string;
+  /** Secrets every preview reads from the platform's sandbox (owned by the previews stack), by variable name. */
   sandboxSecrets: string[];
-  /** How many previews may run at once: the platform sizes the shared instance for it, the sweeper enforces it. */
-  maxConcurrent: number;
+  /** Previews that may exist at once (each holds an identity and grants): the sweeper destroys the oldest beyond it. */
+  maxOpen: number;
+  /** Previews that may hold database connections at once: the shared instance is sized for them, admission counts them. */
+  maxActive: number;
   /** The sweeper destroys a preview not updated for this many days. */
   ttlDays: number;
   /** Upper bound of each preview's Cloud Run instances. */
@@ -121,11 +126,24 @@ export interface EnvironmentSpec extends CommonSpec {
   schedules: Schedules;
   worker: WorkerSizing;
   alerts: { notificationChannels: string[] };
-  /** Stage only: the platform previews share, sized from the project-level preview settings. */
-  previewPlatform?: PreviewSettings;
 }
 
-export type StackSpec = PreviewSpec | EnvironmentSpec | PipelineSpec;
+/**
+ * `previews`: the platform every preview shares, in a GCP project of its own (the shared instance, the topic,
+ * the sandbox secrets), sized from the project-level preview settings that the previews themselves read.
+ */
+export interface PreviewsSpec {
+  kind: "previews";
+  stack: "previews";
+  project: string;
+  region: string;
+  labels: Labels;
+  /** The registry previews push to (project-level monitor:imageRepository): in this project, the platform's. */
+  image: { repository: string };
+  preview: PreviewSettings;
+}
+
+export type StackSpec = PreviewSpec | PreviewsSpec | EnvironmentSpec | PipelineSpec;
 export type { PipelineSpec } from "./pipeline-spec";
 
 export { ConfigError } from "./config/config-error";
@@ -193,14 +211,17 @@ export function buildSpec(
   sources ??= readConfigSources(REPOSITORY_ROOT, stack.stack);
   const origins = new Origins(stack, config, sources);
   const problems: string[] = [];
-  const read = readKeys(stack, config, origins, problems);
-  checkCrossedEnvironments(stack, config, sources, origins, problems);
+  const keys = readKeys(stack, config, origins, problems);
+  const crossed = checkCrossedEnvironments(stack, config, sources, keys.refused, origins, problems);
+  const read: ReadKeys = { ...keys, refused: new Set([...keys.refused, ...crossed]) };
   const spec =
     stack.kind === "preview"
       ? previewSpec(stack, read, origins, problems)
-      : stack.kind === "pipeline"
-        ? pipelineSpec(stack, read.values, secretKeys, origins.of("monitor:pipeline"), problems)
-        : environmentSpec(stack, read, secretKeys, origins, problems);
+      : stack.kind === "previews"
+        ? previewsSpec(stack, read, origins, problems)
+        : stack.kind === "pipeline"
+          ? pipelineSpec(stack, read.values, secretKeys, origins.of("monitor:pipeline"), problems)
+          : environmentSpec(stack, read, secretKeys, origins, problems);
   if (problems.length > 0) throw new ConfigError(stack.stack, problems);
   return spec;
 }
@@ -293,6 +314,56 @@ function previewSpec(
     preview,
     generatedSecrets,
     cirrus,
+  };
+}
+
+function previewsSpec(
+  stack: Extract<StackKind, { kind: "previews" }>,
+  { values, refused }: ReadKeys,
+  origins: Origins,
+  problems: string[],
+): PreviewsSpec {
+  const preview = previewSettingsOf(values);
+  // A refused monitor:preview reads as its defaults: its own problems say it all.
+  if (!refused.has("monitor:preview")) {
+    for (const name of preview.sandboxSecrets) {
+      checkSecretName(name, {}, origins.at("monitor:preview.sandboxSecrets"), problems);
+    }
+    if (preview.identityProject === undefined) {
+      problems.push(
+        `${origins.at("monitor:preview.identityProject")}: required by the previews platform (it grants the preview ` +
+          "deployer living there). Fix: add it, e.g. identityProject: moz-fx-monitor-nonprod",
+      );
+    } else if (preview.identityProject === values["gcp:project"]) {
+      problems.push(
+        `${origins.at("monitor:preview.identityProject")} is the previews project (${origins.at("gcp:project")}) ` +
+          "itself: its service accounts are the previews' own (one per open preview, 100 per project). Fix: name " +
+          "the project the previews' CI identities live in (the stage project)",
+      );
+    }
+  }
+  const repository = values["monitor:imageRepository"];
+  const registry = artifactRegistryPath(repository ?? "");
+  // Against a refused project, the registry's problem would be that one again.
+  if (
+    registry &&
+    !refused.has("gcp:project") &&
+    (registry.project !== values["gcp:project"] || registry.repositoryId !== PREVIEW_PLATFORM_NAMES.registry)
+  ) {
+    problems.push(
+      `${origins.at("monitor:imageRepository")}: ${repository} is not the previews' own registry, so the preview ` +
+        "deployer would push PR images where stage and prod deploy from. Fix: use " +
+        `<location>-docker.pkg.dev/${values["gcp:project"]}/${PREVIEW_PLATFORM_NAMES.registry}/<image>`,
+    );
+  }
+  return {
+    kind: "previews",
+    stack: stack.stack,
+    project: values["gcp:project"],
+    region: values["gcp:region"],
+    labels: labelsFor(stack),
+    image: { repository },
+    preview,
   };
 }
 
@@ -444,7 +515,6 @@ function environmentSpec(
     schedules,
     worker: workerSizing,
     alerts: { notificationChannels },
-    previewPlatform: kind === "stage" ? previewSettingsOf(values) : undefined,
     cirrus,
   };
 }

@@ -62,18 +62,18 @@ describe("Cloud SQL tiers (shared-rules/cloud-sql.ts)", () => {
     expect(problems("prod", { "monitor:database": JSON.stringify({ tier: "db-custom-3-7680" }) })).toEqual([
       expect.stringMatching(/^monitor:database\.tier in Pulumi\.prod\.yaml: db-custom-3-7680 has 3 vCPUs/),
     ]);
-    const preview = { ...JSON.parse(loadStackConfig(ROOT, "stage").config["monitor:preview"]) };
+    const preview = { ...JSON.parse(loadStackConfig(ROOT, "previews").config["monitor:preview"]) };
     expect(
-      problems("stage", { "monitor:preview": JSON.stringify({ ...preview, instanceTier: "db-custom-1-3000" }) }),
+      problems("previews", { "monitor:preview": JSON.stringify({ ...preview, instanceTier: "db-custom-4-3000" }) }),
     ).toEqual([
-      expect.stringMatching(/^monitor:preview\.instanceTier in Pulumi\.stage\.yaml: .*not a multiple of 256/),
+      expect.stringMatching(/^monitor:preview\.instanceTier in Pulumi\.previews\.yaml: .*not a multiple of 256/),
     ]);
   });
 });
 
 describe("regions (shared-rules/gcp-regions.ts)", () => {
   it("holds every region the committed stacks run in, and no name twice", () => {
-    for (const stack of ["pr-1", "stage", "prod", "pipeline"]) {
+    for (const stack of ["pr-1", "previews", "stage", "prod", "pipeline"]) {
       expect(GCP_REGIONS).toContain(loadStackConfig(ROOT, stack).config["gcp:region"]);
     }
     expect(new Set(GCP_REGIONS).size).toBe(GCP_REGIONS.length);
@@ -263,8 +263,11 @@ describe("crossed environments (infra/config/crossed-environments.ts)", () => {
     const prodFile = Object.fromEntries(Object.entries(sources.stacks.prod).filter(([key]) => key !== "gcp:project"));
     const inherits = { ...sources, stacks: { ...sources.stacks, prod: prodFile } };
     expect(problems("pr-3", {}, inherits)).toEqual([]);
-    expect(problems("prod", { "gcp:project": "moz-fx-monitor-nonprod" }, inherits)).toEqual([
-      expect.stringMatching(/^gcp:project in Pulumi\.yaml: moz-fx-monitor-nonprod is previews \(pr-<N>\)'s/),
+    // Prod without its own gcp:project runs in Pulumi.yaml's, the previews' project.
+    expect(problems("prod", { "gcp:project": "moz-fx-monitor-previews" }, inherits)).toEqual([
+      expect.stringMatching(
+        /^gcp:project in Pulumi\.yaml: moz-fx-monitor-previews is previews \(pr-<N>\)'s \(Pulumi\.yaml\) and the previews platform's \(Pulumi\.previews\.yaml\) project/,
+      ),
     ]);
   });
 });

@@ -2,10 +2,10 @@
  * Every refusal the program and its workflow scripts make, one row each: what is refused, where, the key or input
  * the message names, and the fix it gives. test/refusal-catalogue.test.ts proves each row against the real program
  * (the message names the stack or input, the key and the fix, and nothing was registered or sent), and checks that
- * the README's troubleshooting table is exactly `troubleshootingTable()`.
+ * docs/troubleshooting.md's table is exactly `troubleshootingTable()`.
  *
  * After adding or changing a row: `npx ts-node --transpile-only test/refusal-catalogue.ts` prints the table to
- * paste between the README's `refusal-catalogue` markers.
+ * paste between docs/troubleshooting.md's `refusal-catalogue` markers.
  */
 import { tmpdir } from "node:os";
 import { loadStackConfig } from "../infra/engine/config-files";
@@ -27,13 +27,13 @@ import { ROOT } from "./harness";
 export type Fetch = typeof fetch;
 
 interface Row {
-  /** Groups the README's table. */
+  /** Groups the troubleshooting table. */
   area: string;
   /** What is refused, in a few words. */
   refused: string;
   /** What the message must say (beyond the key and the fix). */
   message: RegExp;
-  /** Text of the message after `Fix:`, as the README shows it. */
+  /** Text of the message after `Fix:`, as the table shows it. */
   fix: string;
 }
 
@@ -114,7 +114,7 @@ export const STACK_ROWS: StackRow[] = [
     stack,
     key: "stack name",
     message:
-      /is not a stack of the monitor project\. Valid stack names:\n {2}- pr-<N>.*\n {2}- stage\n {2}- prod\n {2}- pipeline/,
+      /is not a stack of the monitor project\. Valid stack names:\n {2}- pr-<N>.*\n {2}- previews .*\n {2}- stage\n {2}- prod\n {2}- pipeline/,
     fix: "select one with `pulumi stack select <name>`",
   })),
   {
@@ -187,8 +187,8 @@ export const STACK_ROWS: StackRow[] = [
     stack: "pr-7",
     files: {
       "Pulumi.yaml": edit(
-        "default: us-docker.pkg.dev/moz-fx-monitor-nonprod/monitor-nonprod/blurts-server",
-        "default: us-docker.pkg.dev/moz-fx-monitor-nonprod/monitor-nonprod/blurts-server:v1",
+        "default: us-docker.pkg.dev/moz-fx-monitor-previews/monitor-previews/blurts-server",
+        "default: us-docker.pkg.dev/moz-fx-monitor-previews/monitor-previews/blurts-server:v1",
       ),
     },
     key: "monitor:imageRepository",
@@ -505,7 +505,7 @@ export const STACK_ROWS: StackRow[] = [
     },
     key: "monitor:preview.sandboxSecrets",
     message: /names HIBP_KANON_API_TOKEN, but the preview platform .* has no such secret/,
-    fix: "add it to the stage stack's preview sandbox, or remove it from monitor:preview.sandboxSecrets",
+    fix: "apply the previews stack (it creates the sandbox secrets monitor:preview.sandboxSecrets names), or remove it from monitor:preview.sandboxSecrets",
   },
   {
     area: "Secrets",
@@ -616,10 +616,10 @@ export const STACK_ROWS: StackRow[] = [
     area: "Sizes",
     refused: "preview instances or concurrency out of range",
     stack: "pr-7",
-    files: { "Pulumi.yaml": edit("maxConcurrent: 10", "maxConcurrent: 500") },
-    key: "monitor:preview.maxConcurrent",
+    files: { "Pulumi.yaml": edit("maxOpen: 100", "maxOpen: 500") },
+    key: "monitor:preview.maxOpen",
     message: /expected number to be <=100/,
-    fix: "correct monitor:preview.maxConcurrent in Pulumi.yaml",
+    fix: "correct monitor:preview.maxOpen in Pulumi.yaml",
   },
   {
     area: "Sizes",
@@ -690,17 +690,17 @@ export const STACK_ROWS: StackRow[] = [
   {
     area: "Regions and tiers",
     refused: "a preview instance tier of a shape Cloud SQL does not offer",
-    stack: "stage",
-    overrides: { "monitor:preview": json({ ...previewOf(), instanceTier: "db-custom-3-3840" }) },
+    stack: "previews",
+    files: { "Pulumi.yaml": edit("instanceTier: db-custom-4-16384", "instanceTier: db-custom-3-16384") },
     key: "monitor:preview.instanceTier",
-    message: /db-custom-3-3840 has 3 vCPUs/,
-    fix: "correct monitor:preview.instanceTier in Pulumi.stage.yaml",
+    message: /db-custom-3-16384 has 3 vCPUs/,
+    fix: "correct monitor:preview.instanceTier in Pulumi.yaml",
   },
   {
     area: "Regions and tiers",
     refused: "a project id GCP would refuse",
     stack: "pr-7",
-    files: { "Pulumi.yaml": edit("gcp:project: moz-fx-monitor-nonprod", "gcp:project: Monitor") },
+    files: { "Pulumi.yaml": edit("gcp:project: moz-fx-monitor-previews", "gcp:project: Monitor") },
     key: "gcp:project",
     message: /expected a GCP project id/,
     fix: "correct gcp:project in Pulumi.yaml",
@@ -736,11 +736,11 @@ export const STACK_ROWS: StackRow[] = [
   {
     area: "Regions and tiers",
     refused: "a preview instance tier that is not a Cloud SQL tier",
-    stack: "stage",
+    stack: "previews",
     overrides: { "monitor:preview": json({ ...previewOf(), instanceTier: "n1-standard-1" }) },
     key: "monitor:preview.instanceTier",
-    message: /expected a Cloud SQL tier such as db-custom-1-3840/,
-    fix: "correct monitor:preview.instanceTier in Pulumi.stage.yaml",
+    message: /expected a Cloud SQL tier such as db-custom-4-16384/,
+    fix: "correct monitor:preview.instanceTier in Pulumi.previews.yaml",
   },
   {
     area: "Regions and tiers",
@@ -871,7 +871,7 @@ export const STACK_ROWS: StackRow[] = [
     overrides: { "gcp:project": "moz-fx-monitor-nonprod" },
     key: "gcp:project",
     message:
-      /moz-fx-monitor-nonprod is previews \(pr-<N>\)'s \(Pulumi\.yaml\) and stage's \(Pulumi\.stage\.yaml\) project, on the other side of the prod\/nonprod line from prod/,
+      /moz-fx-monitor-nonprod is stage's \(Pulumi\.stage\.yaml\) project, on the other side of the prod\/nonprod line/,
     fix: "give prod its own project",
   },
   {
@@ -891,6 +891,36 @@ export const STACK_ROWS: StackRow[] = [
     key: "gcp:project",
     message: /moz-fx-monitor-prod is prod's \(Pulumi\.prod\.yaml\) project/,
     fix: "give stage its own project",
+  },
+  {
+    area: "Crossed environments",
+    refused: "prod on the previews' project",
+    stack: "prod",
+    overrides: { "gcp:project": "moz-fx-monitor-previews" },
+    key: "gcp:project",
+    message:
+      /moz-fx-monitor-previews is previews \(pr-<N>\)'s \(Pulumi\.yaml\) and the previews platform's \(Pulumi\.previews\.yaml\) project/,
+    fix: "give prod its own project",
+  },
+  {
+    area: "Crossed environments",
+    refused: "the previews platform on prod's project",
+    stack: "previews",
+    files: { "Pulumi.previews.yaml": edit("gcp:project: moz-fx-monitor-previews", "gcp:project: moz-fx-monitor-prod") },
+    key: "gcp:project",
+    message:
+      /moz-fx-monitor-prod is prod's \(Pulumi\.prod\.yaml\) project, on the other side of the prod\/nonprod line from previews/,
+    fix: "give previews its own project",
+  },
+  {
+    area: "Crossed environments",
+    refused: "an app's key in Pulumi.previews.yaml",
+    stack: "previews",
+    files: { "Pulumi.previews.yaml": append("  monitor:env:\n    NODE_ENV: production") },
+    key: "monitor:env",
+    message:
+      /monitor:env in Pulumi\.previews\.yaml: not read by the previews platform, so it would be silently ignored/,
+    fix: "remove it from Pulumi.previews.yaml (it belongs in Pulumi.yaml, Pulumi.stage.yaml or Pulumi.prod.yaml)",
   },
   {
     area: "Crossed environments",
@@ -1198,7 +1228,7 @@ export const STACK_ROWS: StackRow[] = [
     remove: ["monitor:pipeline"],
     key: "monitor:pipeline",
     message: /required for the pipeline stack \(repositories, projects, state, reviewers\)/,
-    fix: "add it (see the README's Pipeline section)",
+    fix: "add it (see docs/pipeline.md)",
   },
   {
     area: "Pipeline",
@@ -1538,7 +1568,7 @@ export const SCRIPT_ROWS: ScriptRow[] = [
 const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n\s*/g, " ");
 const code = (text: string) => (text.includes("`") ? cell(text) : `\`${cell(text)}\``);
 
-/** The README's troubleshooting table: every row, grouped by area in catalogue order. */
+/** docs/troubleshooting.md's table: every row, grouped by area in catalogue order. */
 export function troubleshootingTable(): string {
   const lines = [
     "| area | refused | stack or script | key or input | fix (as the message says it) |",

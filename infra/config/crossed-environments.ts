@@ -20,27 +20,42 @@ function valueOfKind(kind: KindName, key: string, sources: ConfigSources): strin
   return stack ? sources.stacks[stack]?.[key] : sources.project[key];
 }
 
+/** Whether stacks of `kind` read `key` (every provider key counts: a provider reads it). */
+function readBy(kind: KindName, key: string): boolean {
+  return !key.startsWith("monitor:") || KINDS[kind].reads.includes(key);
+}
+
+/**
+ * `refused`: keys already refused, which say nothing more (one mistake, one message). Returns the keys it refuses,
+ * so that what depends on them says nothing more either.
+ */
 export function checkCrossedEnvironments(
   stack: StackKind,
   config: Readonly<Record<string, string | undefined>>,
   sources: ConfigSources,
+  refused: ReadonlySet<string>,
   origins: Origins,
   problems: string[],
-): void {
+): string[] {
+  const crossed: string[] = [];
   const side = KINDS[stack.kind].environment;
-  if (!side) return;
+  if (!side) return crossed;
   for (const [key, what] of Object.entries(PLACE_KEYS)) {
     const value = config[key];
-    if (value === undefined) continue;
+    if (value === undefined || refused.has(key) || !readBy(stack.kind, key)) continue;
     const others = (Object.keys(KINDS) as KindName[]).filter((kind) => {
       const otherSide = KINDS[kind].environment;
-      return otherSide !== undefined && otherSide !== side && valueOfKind(kind, key, sources) === value;
+      return (
+        otherSide !== undefined && otherSide !== side && readBy(kind, key) && valueOfKind(kind, key, sources) === value
+      );
     });
     if (others.length === 0) continue;
+    crossed.push(key);
     const whose = others.map((kind) => `${KINDS[kind].label}'s (${fileOfKind(kind)})`).join(" and ");
     problems.push(
       `${origins.at(key)}: ${value} is ${whose} ${what}, on the other side of the prod/nonprod line from ` +
         `${stack.stack}, which would then deploy into it. Fix: give ${stack.stack} its own ${what}`,
     );
   }
+  return crossed;
 }

@@ -11,7 +11,7 @@ export type KindName = StackKind["kind"];
 export interface KindRow {
   /** How a message names stacks of this kind. */
   readonly label: string;
-  /** The name of this kind's one stack, whose file is `Pulumi.<stack>.yaml`; undefined for previews (many, no file). */
+  /** The name of this kind's one stack, whose file is `Pulumi.<stack>.yaml`; undefined for pr-<N> (many, no file). */
   readonly stack?: string;
   /** The `monitor:` keys its program reads. Project-level values of any other key reach it and are ignored. */
   readonly reads: readonly string[];
@@ -55,14 +55,15 @@ export const KINDS: Readonly<Record<KindName, KindRow>> = {
     providers: ["gcp", "docker"],
     environment: "nonprod",
   },
-  stage: {
-    label: "stage",
-    stack: "stage",
-    // monitor:preview: stage owns the platform previews share, sized from it.
-    reads: [...ENVIRONMENT, "monitor:preview"],
+  previews: {
+    label: "the previews platform",
+    stack: "previews",
+    // monitor:imageRepository: the registry previews push to; monitor:preview: the platform's size and secrets.
+    reads: ["monitor:imageRepository", "monitor:preview"],
     providers: ["gcp"],
     environment: "nonprod",
   },
+  stage: { label: "stage", stack: "stage", reads: ENVIRONMENT, providers: ["gcp"], environment: "nonprod" },
   prod: { label: "prod", stack: "prod", reads: ENVIRONMENT, providers: ["gcp"], environment: "prod" },
   pipeline: {
     label: "the pipeline stack",
