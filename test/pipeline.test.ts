@@ -346,7 +346,7 @@ describe("state backend", () => {
       );
     const objects = "projects/_/buckets/moz-fx-monitor-pulumi-state/objects/.pulumi";
     expect(writes(emails.preview)).toContain(`"${objects}/stacks/monitor/pr-"`);
-    expect(writes(emails.preview)).toContain(`"${objects}/locks/monitor/pr-"`);
+    expect(writes(emails.preview)).toContain(`"${objects}/locks/organization/monitor/pr-"`);
     expect(writes(emails.preview)).not.toMatch(/monitor\/(stage|prod)/);
     expect(writes(emails.stage)).toContain(`"${objects}/stacks/monitor/stage.json"`);
     expect(writes(emails.stage)).toContain(`"${objects}/history/monitor/stage/"`);
