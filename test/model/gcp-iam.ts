@@ -146,6 +146,8 @@ function holderOf(r: Registration): string | undefined {
       return `serviceAccount:${i.serviceAccountId.split("/serviceAccounts/")[1]}`;
     case "gcp:pubsub/topicIAMMember:TopicIAMMember":
       return `topic:projects/${i.project}/topics/${i.topic}`;
+    case "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember":
+      return `subscription:projects/${i.project}/subscriptions/${i.subscription}`;
     case "gcp:cloudrunv2/serviceIamMember:ServiceIamMember":
       return `run:projects/${i.project}/locations/${i.location}/services/${i.name}`;
     case "gcp:cloudrunv2/jobIamMember:JobIamMember":

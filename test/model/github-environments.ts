@@ -41,8 +41,7 @@ export function githubSettings(pipeline: Evaluation): GithubSettings {
   >();
   const key = (repository: string, name: string) => `${repository}/${name}`;
   const repositoryVariables: Record<string, Record<string, string>> = {};
-  const inputsOf = (type: string) =>
-    pipeline.registrations.filter((r) => r.type === type).map((r) => r.inputs);
+  const inputsOf = (type: string) => pipeline.registrations.filter((r) => r.type === type).map((r) => r.inputs);
   for (const i of inputsOf("github:index/repositoryEnvironment:RepositoryEnvironment")) {
     const dbp = i.deploymentBranchPolicy as { protectedBranches: boolean; customBranchPolicies: boolean } | undefined;
     const reviewers = (i.reviewers as { users?: number[]; teams?: number[] }[] | undefined) ?? [];

@@ -20,6 +20,7 @@
  * - `stack rm` (backend.go:1062, state.go:409) locks, reads the checkpoint, copies it to `.json.bak` and deletes it,
  *   deletes the tags file and everything under the stack's history prefix.
  * - `stack ls` (backend.go:926) lists `.pulumi/stacks/<project>/` and reads every stack's checkpoint.
+ * - `stack history` lists the stack's history prefix and reads each record (state.go:575).
  * - A StackReference (backend.go:412-422) and `stack output` read the other stack's checkpoint and open its secrets.
  *
  * Secrets: opening a checkpoint opens its secrets manager (pkg/resource/stack/deployment.go:633
@@ -67,6 +68,7 @@ export type Operation =
   | "stack output"
   | "stack reference"
   | "stack ls"
+  | "stack history"
   | "cancel";
 
 export const OPERATIONS: readonly Operation[] = [
@@ -83,6 +85,7 @@ export const OPERATIONS: readonly Operation[] = [
   "stack output",
   "stack reference",
   "stack ls",
+  "stack history",
   "cancel",
 ];
 
@@ -234,6 +237,16 @@ export function backendAccess(operation: Operation, stack: string, options: Oper
             object: stackObjects(o).checkpoint,
             why: "ListStacks reads every stack's checkpoint (backend.go:926)",
           })),
+        ],
+        keys: [],
+      };
+    case "stack history":
+      return {
+        objects: [
+          ...opened,
+          ...find(s),
+          { verb: "list", prefix: s.historyDir, why: "getHistory lists the history (state.go:575)" },
+          { verb: "get", object: s.history, why: "getHistory reads each update record (state.go:575)" },
         ],
         keys: [],
       };
