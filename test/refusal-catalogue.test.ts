@@ -8,7 +8,7 @@ import { exitCodeFor } from "../scripts/lib/cli";
 import { ROOT, refusedStack } from "./harness";
 import { type Fetch, SCRIPT_ROWS, STACK_ROWS, troubleshootingTable } from "./refusal-catalogue";
 
-// The one place that lists every refusal: each row is proven against the real program or script, and the README's
+// The one place that lists every refusal: each row is proven against the real program or script, and docs/troubleshooting.md's
 // troubleshooting table is this catalogue.
 
 /** The message names `key`, and the problem that names it (from its line on) has a `Fix:` that says `fix`. */
@@ -108,11 +108,11 @@ describe.each(SCRIPT_ROWS.map((r) => [`${r.script}: ${r.refused}`, r] as const))
   });
 });
 
-describe("the README's troubleshooting section", () => {
+describe("docs/troubleshooting.md", () => {
   it("is the catalogue's table (regenerate it with `npx ts-node --transpile-only test/refusal-catalogue.ts`)", () => {
-    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-    const section = /<!-- refusal-catalogue:start -->\n([^]*?)\n<!-- refusal-catalogue:end -->/.exec(readme);
-    expect(section, "README.md has the refusal-catalogue markers").not.toBeNull();
+    const page = readFileSync(join(ROOT, "docs", "troubleshooting.md"), "utf8");
+    const section = /<!-- refusal-catalogue:start -->\n([^]*?)\n<!-- refusal-catalogue:end -->/.exec(page);
+    expect(section, "docs/troubleshooting.md has the refusal-catalogue markers").not.toBeNull();
     expect(section![1]).toBe(troubleshootingTable());
   });
 });

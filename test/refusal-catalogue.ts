@@ -2,10 +2,10 @@
  * Every refusal the program and its workflow scripts make, one row each: what is refused, where, the key or input
  * the message names, and the fix it gives. test/refusal-catalogue.test.ts proves each row against the real program
  * (the message names the stack or input, the key and the fix, and nothing was registered or sent), and checks that
- * the README's troubleshooting table is exactly `troubleshootingTable()`.
+ * docs/troubleshooting.md's table is exactly `troubleshootingTable()`.
  *
  * After adding or changing a row: `npx ts-node --transpile-only test/refusal-catalogue.ts` prints the table to
- * paste between the README's `refusal-catalogue` markers.
+ * paste between docs/troubleshooting.md's `refusal-catalogue` markers.
  */
 import { tmpdir } from "node:os";
 import { loadStackConfig } from "../infra/engine/config-files";
@@ -27,13 +27,13 @@ import { ROOT } from "./harness";
 export type Fetch = typeof fetch;
 
 interface Row {
-  /** Groups the README's table. */
+  /** Groups the troubleshooting table. */
   area: string;
   /** What is refused, in a few words. */
   refused: string;
   /** What the message must say (beyond the key and the fix). */
   message: RegExp;
-  /** Text of the message after `Fix:`, as the README shows it. */
+  /** Text of the message after `Fix:`, as the table shows it. */
   fix: string;
 }
 
@@ -101,7 +101,7 @@ export const STACK_ROWS: StackRow[] = [
     stack,
     key: "stack name",
     message:
-      /is not a stack of the monitor project\. Valid stack names:\n {2}- pr-<N>.*\n {2}- stage\n {2}- prod\n {2}- pipeline/,
+      /is not a stack of the monitor project\. Valid stack names:\n {2}- pr-<N>.*\n {2}- previews .*\n {2}- stage\n {2}- prod\n {2}- pipeline/,
     fix: "select one with `pulumi stack select <name>`",
   })),
   {
@@ -394,7 +394,7 @@ export const STACK_ROWS: StackRow[] = [
     },
     key: "monitor:preview.sandboxSecrets",
     message: /names HIBP_KANON_API_TOKEN, but the preview platform .* has no such secret/,
-    fix: "add it to the stage stack's preview sandbox, or remove it from monitor:preview.sandboxSecrets",
+    fix: "apply the previews stack (it creates the sandbox secrets monitor:preview.sandboxSecrets names), or remove it from monitor:preview.sandboxSecrets",
   },
   {
     area: "Secrets",
@@ -505,10 +505,10 @@ export const STACK_ROWS: StackRow[] = [
     area: "Sizes",
     refused: "preview instances or concurrency out of range",
     stack: "pr-7",
-    overrides: { "monitor:preview": json({ ...previewOf(), maxConcurrent: 500 }) },
-    key: "monitor:preview.maxConcurrent",
+    overrides: { "monitor:preview": json({ ...previewOf(), maxOpen: 500 }) },
+    key: "monitor:preview.maxOpen",
     message: /expected number to be <=100/,
-    fix: "correct monitor:preview.maxConcurrent in Pulumi.yaml",
+    fix: "correct monitor:preview.maxOpen in Pulumi.yaml",
   },
   {
     area: "Sizes",
@@ -570,11 +570,11 @@ export const STACK_ROWS: StackRow[] = [
   {
     area: "Regions and tiers",
     refused: "a preview instance tier that is not a Cloud SQL tier",
-    stack: "stage",
+    stack: "previews",
     overrides: { "monitor:preview": json({ ...previewOf(), instanceTier: "n1-standard-1" }) },
     key: "monitor:preview.instanceTier",
-    message: /expected a Cloud SQL tier such as db-custom-1-3840/,
-    fix: "correct monitor:preview.instanceTier in Pulumi.stage.yaml",
+    message: /expected a Cloud SQL tier such as db-custom-4-16384/,
+    fix: "correct monitor:preview.instanceTier in Pulumi.previews.yaml",
   },
   {
     area: "Regions and tiers",
@@ -893,7 +893,7 @@ export const STACK_ROWS: StackRow[] = [
     remove: ["monitor:pipeline"],
     key: "monitor:pipeline",
     message: /required for the pipeline stack \(repositories, projects, state, reviewers\)/,
-    fix: "add it (see the README's Pipeline section)",
+    fix: "add it (see docs/pipeline.md)",
   },
   {
     area: "Pipeline",
@@ -1233,7 +1233,7 @@ export const SCRIPT_ROWS: ScriptRow[] = [
 const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n\s*/g, " ");
 const code = (text: string) => (text.includes("`") ? cell(text) : `\`${cell(text)}\``);
 
-/** The README's troubleshooting table: every row, grouped by area in catalogue order. */
+/** docs/troubleshooting.md's table: every row, grouped by area in catalogue order. */
 export function troubleshootingTable(): string {
   const lines = [
     "| area | refused | stack or script | key or input | fix (as the message says it) |",

@@ -105,7 +105,7 @@ export function repositories(): { app: Repository; infra: Repository } {
 }
 
 /** The stacks that always exist (the rest are previews). */
-export const LONG_STACKS = ["pipeline", "stage", "prod"] as const;
+export const LONG_STACKS = ["pipeline", "previews", "stage", "prod"] as const;
 
 let world: Promise<World> | undefined;
 
@@ -113,7 +113,7 @@ let world: Promise<World> | undefined;
 export function loadWorld(): Promise<World> {
   world ??= (async () => {
     const pipeline = await evaluateStack("pipeline", { "monitor:infraCommit": INFRA_COMMIT });
-    const names = ["stage", "prod", PREVIEW_STACK];
+    const names = ["previews", "stage", "prod", PREVIEW_STACK];
     // One at a time: the mock runtime is process-global (infra/engine/evaluate.ts).
     const stacks: Record<string, StackFacts> = {};
     for (const name of names) stacks[name] = await stackFacts(name);
