@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { workflowFile } from "./workflow-files";
 import { asString, conditionHolds, evaluateExpression, render } from "./model/github-expressions";
 import { scriptEnv, scriptPulumiCalls } from "./model/script-env";
-import { callersOf, envCheck, jobModel, needsRefs } from "./model/workflows";
+import { callersOf, envCheck, jobModel, needsRefs, pulumiCalls } from "./model/workflows";
 
 describe("GitHub expressions (github/docs expressions.md)", () => {
   const context = {
@@ -63,6 +63,19 @@ describe("the workflow files as jobs", () => {
     const deploy = jobModel(".github/workflows/preview-up.yml", "deploy");
     expect(deploy.starts.map((s) => s.event)).toEqual(["pull_request"]);
     expect(deploy.idToken).toBe(true);
+  });
+
+  it("reads a CLI run: line's operation, its stack from the step's env, and its --exclude globs", () => {
+    const run =
+      'pulumi refresh --stack "$STACK" --preview-only --exclude "**gcp:secretmanager/secretVersion:SecretVersion::*"';
+    expect(pulumiCalls({ run }, { STACK: "stage" })).toEqual([
+      {
+        operations: ["refresh --preview-only"],
+        stack: "stage",
+        with: {},
+        excludes: ["**gcp:secretmanager/secretVersion:SecretVersion::*"],
+      },
+    ]);
   });
 
   it("a needs.*.outputs.* reference exists only when the job is needed and declares the output", () => {

@@ -169,6 +169,9 @@ function jobText(job: Job): string {
   return JSON.stringify(job);
 }
 
+/** A Secret Manager version's type token: refreshing one reads its payload. */
+const SECRET_VERSION = "gcp:secretmanager/secretVersion:SecretVersion";
+
 const OBJECT_PERMISSION: Record<string, Permission> = {
   get: "storage.objects.get",
   list: "storage.objects.list",
@@ -308,7 +311,7 @@ class Walk {
         const w = Object.fromEntries(Object.entries(call.with).map(([k, v]) => [k, render(v, ctx)]));
         const stacks =
           call.stack === "pr-*" ? this.c.existing.filter((s) => /^pr-\d+$/.test(s)) : [render(call.stack, ctx)];
-        for (const stack of stacks) this.pulumi(label, call.operations, stack, w, env, identity);
+        for (const stack of stacks) this.pulumi(label, call.operations, stack, w, env, identity, call.excludes ?? []);
       }
       for (const r of registryCalls(step)) this.registry(label, r, env, identity);
     }
@@ -385,6 +388,7 @@ class Walk {
     w: Record<string, string>,
     env: Record<string, string>,
     identity: string | undefined,
+    excludes: readonly string[],
   ) {
     const where = `${label} (${stack})`;
     if (!identity) {
@@ -443,7 +447,7 @@ class Walk {
       if (op === "up" || op === "preview" || op === "refresh" || op === "refresh --preview-only" || op === "destroy") {
         // The program's StackReferences read the other stacks during the operation.
         if (op !== "destroy") this.pulumiReferences(where, stack, identity);
-        if (op.startsWith("refresh")) {
+        if (op.startsWith("refresh") && !excludes.some((g) => g.includes(SECRET_VERSION))) {
           for (const version of factsOf(this.w, stack).secretVersions) {
             // Reading a SecretVersion reads its payload: "Error reading SecretVersion: googleapi: Error 403:
             // Permission 'secretmanager.versions.access' denied" (GoogleCloudPlatform/terraform-gcp-datadog-integration#2).

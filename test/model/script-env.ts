@@ -139,15 +139,20 @@ export function scriptEnv(script: string): EnvRead[] {
   return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** What a script does with Pulumi through the Automation API, found by the calls it makes. */
+/** A script's text with the scripts it imports (sweep-previews destroys through destroy-preview's functions). */
+function withImports(file: string): string {
+  const text = readFileSync(join(ROOT, file), "utf8");
+  const imported = [...text.matchAll(/from "\.\/([a-z0-9-]+)"/g)].map((m) => withImports(`scripts/${m[1]}.ts`));
+  return [text, ...imported].join("\n");
+}
+
+/**
+ * What a script does with Pulumi, found by the calls it makes: the Automation API's methods, or the CLI's arguments
+ * as an array (`["refresh", "--stack", stack, "--preview-only", ...]`, spawned).
+ */
 export function scriptPulumiCalls(script: string): string[] {
-  const read = (file: string): string => {
-    const text = readFileSync(join(ROOT, file), "utf8");
-    // The scripts it imports (sweep-previews destroys through destroy-preview's functions).
-    const imported = [...text.matchAll(/from "\.\/([a-z0-9-]+)"/g)].map((m) => read(`scripts/${m[1]}.ts`));
-    return [text, ...imported].join("\n");
-  };
-  const text = read(script);
+  const text = withImports(script);
+  if (/\[\s*"refresh",[^\]]*"--preview-only"/.test(text)) return ["refresh --preview-only"];
   const calls: [RegExp, string][] = [
     [/\.listStacks\(/, "stack ls"],
     [/\bselectStack\(|Stack\.select\(/, "select"],
@@ -159,4 +164,18 @@ export function scriptPulumiCalls(script: string): string[] {
     [/\.outputs\(/, "stack output"],
   ];
   return calls.filter(([re]) => re.test(text)).map(([, op]) => op);
+}
+
+/**
+ * The `--exclude` URN globs a script passes to the CLI (a string literal, or a constant of the script's), which the
+ * engine matches against each resource's URN (pulumi/pulumi pkg/engine deployment.go getMatcher).
+ */
+export function scriptExcludes(script: string): string[] {
+  const text = withImports(script);
+  return [...text.matchAll(/"--exclude",\s*(?:"([^"]+)"|([A-Z][A-Z0-9_]*))/g)].flatMap(([, literal, name]) => {
+    if (literal) return [literal];
+    const value = new RegExp(`const ${name} = "([^"]+)"`).exec(text)?.[1];
+    if (!value) throw new Error(`${script}: --exclude ${name} is not a string constant the model can read`);
+    return [value];
+  });
 }

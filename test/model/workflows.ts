@@ -23,7 +23,7 @@ import {
   scriptsIn,
 } from "../workflow-files";
 import { type EventName } from "./github-claims";
-import { type Need, scriptEnv, scriptPulumiCalls } from "./script-env";
+import { type Need, scriptEnv, scriptExcludes, scriptPulumiCalls } from "./script-env";
 
 export interface Start {
   readonly event: EventName;
@@ -60,6 +60,8 @@ export interface PulumiCall {
   readonly with: Readonly<Record<string, string>>;
   /** Through a script (the Automation API), as opposed to pulumi/actions or the CLI. */
   readonly script?: string;
+  /** `--exclude` URN globs: resources the operation leaves alone. */
+  readonly excludes?: readonly string[];
 }
 
 /** What a step does to the image registry: push a tag, add a tag to a pushed digest, or read a manifest. */
@@ -185,7 +187,8 @@ function cliCalls(run: string, env: Record<string, string>): PulumiCall[] {
     .map(([, op, rest]) => {
       const flags = [...rest.matchAll(/--(preview-only|remove)\b/g)].map((m) => ` --${m[1]}`).join("");
       const arg = /--stack[ =]"?\$?\{?([A-Za-z0-9_-]+)\}?"?/.exec(rest)?.[1] ?? "";
-      return { operations: [`${op}${flags}`], stack: env[arg] ?? arg, with: {} };
+      const excludes = [...rest.matchAll(/--exclude[ =]["']?([^"'\s]+)/g)].map((m) => m[1]);
+      return { operations: [`${op}${flags}`], stack: env[arg] ?? arg, with: {}, excludes };
     });
 }
 
@@ -210,7 +213,9 @@ export function pulumiCalls(step: Step, env: Record<string, string>): PulumiCall
     out.push(...cliCalls(step.run, env));
     for (const script of scriptsIn(step.run)) {
       const operations = scriptPulumiCalls(script);
-      if (operations.length > 0) out.push({ operations, stack: env.STACK ?? "pr-*", with: {}, script });
+      if (operations.length > 0) {
+        out.push({ operations, stack: env.STACK ?? "pr-*", with: {}, script, excludes: scriptExcludes(script) });
+      }
     }
   }
   return out;
