@@ -218,10 +218,25 @@ export function pipelineStack(
   registry.grantPull(reviewer);
   for (const project of new Set(DEPLOY_ENVIRONMENTS.map((e) => spec.projects[e]))) {
     if (project === spec.registry.project) continue;
-    registry.grantPull({
-      key: `run-agent-${project}`,
-      member: pulumi.interpolate`serviceAccount:service-${projectNumber(project)}@serverless-robot-prod.iam.gserviceaccount.com`,
-    });
+    // Cloud Run's service agent (service-<n>@serverless-robot-prod) exists only once run.googleapis.com is enabled
+    // in its project ("Service agents are created when the API is enabled", https://cloud.google.com/iam/docs/service-agents),
+    // and IAM refuses a binding to an account that does not exist. The pipeline is applied before the environment
+    // stack (which enables the API too) ever ran, so it enables the API itself and the grant waits for it.
+    // Not gcp.projects.ServiceIdentity: its docs (@pulumi/gcp 9.37 projects/serviceIdentity.d.ts) call it a beta
+    // resource that works only for "the APIs that Google has configured with a Service Identity", to be checked with
+    // `gcloud beta services identity create`, which run.googleapis.com is not documented to support.
+    const runApi = new gcp.projects.Service(
+      `run-api-${project}`,
+      { project, service: "run.googleapis.com", disableOnDestroy: false, disableDependentServices: false },
+      inProject(project),
+    );
+    registry.grantPull(
+      {
+        key: `run-agent-${project}`,
+        member: pulumi.interpolate`serviceAccount:service-${projectNumber(project)}@serverless-robot-prod.iam.gserviceaccount.com`,
+      },
+      [runApi],
+    );
   }
 
   // --- GitHub: what each environment's jobs read, who may deploy, and the app's callers.
