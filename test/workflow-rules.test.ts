@@ -44,6 +44,7 @@ const PINNED: Record<string, { sha: string; version: string }> = {
 export const SCRIPTS_RUN = [
   "scripts/destroy-preview.ts",
   "scripts/drift-issue.ts",
+  "scripts/drift-refresh.ts",
   "scripts/notify-chat.ts",
   "scripts/own-commit.ts",
   "scripts/preview-comment.ts",

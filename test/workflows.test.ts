@@ -12,6 +12,7 @@ import {
   INFRA_REQUIRED_CHECKS,
   REUSABLE_WORKFLOWS,
 } from "../infra/pipeline-contract";
+import { refreshArgs } from "../scripts/drift-refresh";
 import { ROOT } from "./harness";
 import { concurrencyOf, environmentName, pulumiOps, stepsOf, workflowFile, type Job } from "./workflow-files";
 
@@ -130,16 +131,12 @@ describe("drift (drift.yml)", () => {
     expect(wf.workflow.on.schedule).toEqual([{ cron: "30 6 * * *" }]);
   });
 
-  it("refreshes stage and prod as a preview that must show no changes, with the review identity", () => {
-    expect(ops("infra", REUSABLE_WORKFLOWS.drift)).toEqual([
-      {
-        jobId: "drift",
-        command: "refresh",
-        stack: "${{ matrix.stack }}",
-        config: [],
-        flags: ["preview-only", "expect-no-changes", "diff", "non-interactive"],
-      },
-    ]);
+  it("refreshes stage and prod as a preview that must show no changes, with the review identity, in a script", () => {
+    expect(ops("infra", REUSABLE_WORKFLOWS.drift)).toEqual([]);
+    expect(step(j, "refresh").run).toBe("npx ts-node --transpile-only scripts/drift-refresh.ts");
+    expect(refreshArgs("stage")).toEqual(
+      expect.arrayContaining(["refresh", "--stack", "stage", "--preview-only", "--expect-no-changes"]),
+    );
     expect(j.strategy?.matrix).toEqual({ stack: ["stage", "prod"] });
     expect(environmentName(j)).toBe("review");
     expect(j.permissions).toEqual({ contents: "read", "id-token": "write", issues: "write" });
@@ -149,13 +146,14 @@ describe("drift (drift.yml)", () => {
     ).toBeUndefined();
   });
 
-  it("opens, updates or closes the issue from the refresh's outcome, with its output as details", () => {
+  it("files the issue only from what the refresh found: a failed check fails the job before the issue step", () => {
     const refresh = step(j, "refresh");
-    expect(refresh["continue-on-error"]).toBe(true);
-    expect(refresh.shell, "bash -eo pipefail: tee must not hide pulumi's exit code").toBe("bash");
+    expect(refresh["continue-on-error"], "an error must fail the job, never read as drift").toBeUndefined();
+    expect(refresh.env).toMatchObject({ STACK: "${{ matrix.stack }}" });
     const issue = step(j, "Open, update or close the drift issue");
+    expect(issue.if, "runs only when the refresh step succeeded").toBeUndefined();
     expect(issue.env).toMatchObject({
-      DRIFTED: "${{ steps.refresh.outcome == 'failure' }}",
+      DRIFTED: "${{ steps.refresh.outputs.drifted }}",
       STACK: "${{ matrix.stack }}",
       DETAILS_FILE: refresh.env!.DETAILS_FILE,
     });
