@@ -9,12 +9,22 @@ import { join } from "node:path";
 import {
   APP_FILES_DIR,
   ENVIRONMENT_VARIABLES,
+  APP_REQUIRED_CHECKS,
   INFRA_REQUIRED_CHECKS,
+  PREVIEW_CHECK,
   REUSABLE_WORKFLOWS,
 } from "../infra/pipeline-contract";
 import { refreshArgs } from "../scripts/drift-refresh";
 import { ROOT } from "./harness";
-import { concurrencyOf, environmentName, pulumiOps, stepsOf, workflowFile, type Job } from "./workflow-files";
+import {
+  concurrencyOf,
+  environmentName,
+  evaluateIf,
+  pulumiOps,
+  stepsOf,
+  workflowFile,
+  type Job,
+} from "./workflow-files";
 
 const ops = (home: "infra" | "app", file: string) =>
   pulumiOps(workflowFile(home, file)).map(({ jobId, command, stack, config, flags }) => ({
@@ -390,7 +400,6 @@ describe("the app's callers (workflows/app)", () => {
     const sameRepoHuman =
       "github.event.pull_request.head.repo.full_name == github.repository && !endsWith(github.actor, '[bot]')";
     expect(job("app", "preview.yml", "up").if).toBe(`github.event.action != 'closed' && ${sameRepoHuman}`);
-    expect(job("app", "preview.yml", "destroy").if).toBe(`github.event.action == 'closed' && ${sameRepoHuman}`);
     const skipped = job("app", "preview.yml", "skipped");
     expect(skipped.if).toBe(
       "github.event.action != 'closed' && (github.event.pull_request.head.repo.full_name != github.repository || endsWith(github.actor, '[bot]'))",
@@ -438,7 +447,95 @@ describe("the app's callers (workflows/app)", () => {
   it("run no pulumi themselves: only the reusable workflows do", () => {
     for (const file of ["preview.yml", "stage.yml", "pre-release.yml", "deploy.yml", "sweep-previews.yml"])
       expect(ops("app", file)).toEqual([]);
-    expect(stepsOf(workflowFile("app", "preview.yml")).every(({ jobId }) => jobId === "skipped")).toBe(true);
+    expect(
+      stepsOf(workflowFile("app", "preview.yml")).every(({ jobId }) => ["skipped", "deploy-previews"].includes(jobId)),
+    ).toBe(true);
+  });
+
+  it("preview: destroys on close whoever closes (merge queue, a maintainer, a bot), skipping only runs with no token (issue 14, item 7)", () => {
+    const destroy = job("app", "preview.yml", "destroy");
+    expect(destroy.if).toBe(
+      "github.event.action == 'closed' && github.event.pull_request.head.repo.full_name == github.repository && " +
+        "github.actor != 'dependabot[bot]'",
+    );
+    const closedBy = (actor: string, headRepo = "mozilla/blurts-server") =>
+      evaluateIf(destroy.if!, {
+        github: {
+          actor,
+          repository: "mozilla/blurts-server",
+          event: { action: "closed", pull_request: { head: { repo: { full_name: headRepo } } } },
+        },
+      });
+    expect(closedBy("github-merge-queue[bot]")).toBe(true);
+    expect(closedBy("renovate[bot]")).toBe(true);
+    expect(closedBy("a-maintainer")).toBe(true);
+    expect(closedBy("dependabot[bot]"), "no OIDC token: the sweeper cleans up").toBe(false);
+    expect(closedBy("a-maintainer", "someone/blurts-server"), "a fork: no OIDC token").toBe(false);
+    expect(destroy.if, "no blanket skip of every [bot]").not.toContain("endsWith(github.actor, '[bot]')");
+  });
+});
+
+/**
+ * The checks mozilla/blurts-server's own workflows report on a pull request to main, read with `fetch` at
+ * 3b6c89004050c9e5af9220c05d9ec74c700e643b: workflow file → the job's check name (its `name:`, else its id).
+ */
+const APP_OWN_CHECKS: Record<string, string[]> = {
+  "lint.yaml": ["npm-lint"],
+  "build.yaml": ["npm-build"],
+  "unittests.yaml": ["unit-tests"],
+  "functional_tests_pr.yml": ["functional-tests"],
+  "docker_check.yml": ["Build Docker image"],
+  "conflicts.yml": ["detect-unresolved-conflicts"],
+  "test_integrations.yml": ["test-integrations"],
+  "glean-probe-scraper.yml": ["glean-probe-scraper"],
+  "reference_linter.yaml": ["l10n-lint"],
+};
+
+/**
+ * The check names a caller file reports on a pull request: a plain job by its name or id; a job calling a reusable
+ * workflow as "<caller> / <called>" for each called job, which exists only when the caller job runs.
+ */
+interface ReportedCheck {
+  readonly name: string;
+  readonly onlyWhenCallerRuns: boolean;
+}
+function reportedChecks(file: string): ReportedCheck[] {
+  const wf = workflowFile("app", file);
+  return Object.entries(wf.workflow.jobs).flatMap(([id, j]): ReportedCheck[] => {
+    const name = j.name ?? id;
+    if (!j.uses) return [{ name, onlyWhenCallerRuns: false }];
+    const called = workflowFile("infra", j.uses.replace(/^.*\/\.github\/workflows\/|@.*$/g, ""));
+    return Object.entries(called.workflow.jobs).map(([cid, cj]) => ({
+      name: `${name} / ${cj.name ?? cid}`,
+      onlyWhenCallerRuns: true,
+    }));
+  });
+}
+
+describe("required checks of the app's default branch (issue 14, item 3)", () => {
+  const ours = reportedChecks("preview.yml");
+
+  it("are check names some workflow really reports on every pull request, or no PR could merge", () => {
+    const reported = new Set([...Object.values(APP_OWN_CHECKS).flat(), ...ours.map((c) => c.name)]);
+    for (const check of APP_REQUIRED_CHECKS) expect(reported, check).toContain(check);
+    expect(APP_REQUIRED_CHECKS).toEqual(
+      expect.arrayContaining(["npm-lint", "npm-build", "unit-tests", "functional-tests"]),
+    );
+  });
+
+  it("include the preview as a plain job that reports on every PR event, never a name that a skipped caller leaves pending", () => {
+    const preview = ours.find((c) => c.name === PREVIEW_CHECK);
+    expect(preview, "reported by preview.yml").toBeDefined();
+    expect(preview!.onlyWhenCallerRuns).toBe(false);
+    expect(ours.find((c) => c.name === "up / Deploy the preview")?.onlyWhenCallerRuns, "what it would have been").toBe(
+      true,
+    );
+    const gate = job("app", "preview.yml", "deploy-previews");
+    expect(gate.needs).toBe("up");
+    // !cancelled(): it runs when `up` was skipped (fork, bot), and fails only on the preview's failure.
+    expect(gate.if).toBe("${{ !cancelled() && github.event.action != 'closed' }}");
+    expect(gate.steps!.map((st) => st.if)).toEqual(["needs.up.result == 'failure' || needs.up.result == 'cancelled'"]);
+    expect(gate.permissions).toEqual({});
   });
 });
 
