@@ -49,6 +49,15 @@ export const REPOSITORY_VARIABLES = {
 export const CHAT_WEBHOOK_SECRET = "CHAT_WEBHOOK_URL";
 
 /**
+ * Actions secrets of the app repository the image builds read (scripts/build-image.ts), as the app's own build
+ * does: the Sentry DSN compiled into the client and the token that uploads source maps. Repository secrets: the
+ * caller job that passes them runs in no environment (a caller cannot pass environment secrets, docs.github.com,
+ * "Reuse workflows": "Environment secrets cannot be passed from the caller workflow"). Set by hand, not by the
+ * pipeline stack: they are Sentry's, not this program's.
+ */
+export const APP_BUILD_SECRETS = ["SENTRY_DSN", "SENTRY_AUTH_TOKEN"] as const;
+
+/**
  * Reusable workflows (`on: workflow_call`) of this repository, by what they do. Only jobs running one of these, at
  * the commit the pipeline stack was applied from or on this repository's main, get deploy credentials (the
  * workload identity condition pins the OIDC `job_workflow_ref` claim to them).

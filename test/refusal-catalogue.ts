@@ -13,6 +13,7 @@ import { mockPreviewPlatform } from "../infra/engine/mocks";
 import type { EvaluateOptions } from "../infra/engine/evaluate";
 import { INFRA_COMMIT_PLACEHOLDER } from "../infra/pipeline-contract";
 import type { Env } from "../scripts/lib/cli";
+import { main as buildImage } from "../scripts/build-image";
 import { main as destroyPreview } from "../scripts/destroy-preview";
 import { main as driftIssue } from "../scripts/drift-issue";
 import { main as notifyChat } from "../scripts/notify-chat";
@@ -993,6 +994,18 @@ export const STACK_ROWS: StackRow[] = [
 const releaseIo = (env: Env) => ({ env, now: new Date("2024-09-02T00:10:00Z"), tags: () => [], log: () => undefined });
 const GITHUB = { GITHUB_TOKEN: "t", GITHUB_REPOSITORY: "mozilla/blurts-server" };
 const SHA = "3f9c2ab0123456789abcdef0123456789abcdef0";
+const BUILD = {
+  APP_DIR: "app",
+  COMMIT_SHA: SHA,
+  IMAGE_REPOSITORY: "us-docker.pkg.dev/moz-fx-monitor-nonprod/monitor-nonprod/blurts-server",
+  VERSION: "main",
+  GITHUB_SERVER_URL: "https://github.com",
+  GITHUB_REPOSITORY: "mozilla/blurts-server",
+  GITHUB_RUN_ID: "1",
+};
+/** git as it answers for a commit the clone does not have; nothing else is run. */
+const noGit = (): Promise<string> => Promise.reject(new Error("fatal: not a tree object"));
+const QUIET = { info: () => {}, warn: () => {}, error: () => {} };
 
 export const SCRIPT_ROWS: ScriptRow[] = [
   {
@@ -1225,6 +1238,28 @@ export const SCRIPT_ROWS: ScriptRow[] = [
     message: /are not set, so this job cannot get an OIDC token/,
     fix: "give the job `permissions: id-token: write`",
     run: (env, fetch) => requestToken(env, fetch),
+  },
+  {
+    area: "Workflow inputs",
+    refused: "an image repository outside Artifact Registry",
+    script: "scripts/build-image.ts",
+    env: { ...BUILD, IMAGE_REPOSITORY: "docker.io/mozilla/blurts-server" },
+    input: "IMAGE_REPOSITORY",
+    exit: 2,
+    message: /IMAGE_REPOSITORY is not an Artifact Registry image path/,
+    fix: "set vars.IMAGE_REPOSITORY of the environment",
+    run: (env) => buildImage(env, noGit, QUIET),
+  },
+  {
+    area: "Workflow inputs",
+    refused: "building a commit the app's checkout lacks",
+    script: "scripts/build-image.ts",
+    env: BUILD,
+    input: "COMMIT_SHA",
+    exit: 1,
+    message: /COMMIT_SHA 3f9c2ab0123456789abcdef0123456789abcdef0 is not in the app's checkout/,
+    fix: "check out COMMIT_SHA into APP_DIR before this step",
+    run: (env) => buildImage(env, noGit, QUIET),
   },
 ];
 

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import {
+  APP_BUILD_SECRETS,
   CHAT_WEBHOOK_SECRET,
   DEPLOY_ENVIRONMENTS,
   ENVIRONMENT_VARIABLES,
@@ -42,6 +43,7 @@ const PINNED: Record<string, { sha: string; version: string }> = {
 
 /** Every script a workflow runs; the lead checks each exists under scripts/ after the merge. */
 export const SCRIPTS_RUN = [
+  "scripts/build-image.ts",
   "scripts/destroy-preview.ts",
   "scripts/drift-issue.ts",
   "scripts/drift-refresh.ts",
@@ -195,7 +197,7 @@ describe.each(WORKFLOW_FILES.map((wf) => [wf.path, wf] as const))("%s", (_path, 
   it("names only contract variables, environments and secrets", () => {
     for (const m of wf.text.matchAll(/\bvars\.([A-Za-z0-9_]+)/g)) expect(CONTRACT_VARS, wf.path).toContain(m[1]);
     for (const m of wf.text.matchAll(/\bsecrets\.([A-Za-z0-9_]+)/g))
-      expect([CHAT_WEBHOOK_SECRET], wf.path).toContain(m[1]);
+      expect([CHAT_WEBHOOK_SECRET, ...APP_BUILD_SECRETS], wf.path).toContain(m[1]);
     const allowed: readonly string[] =
       OWN_CI_FILES.includes(wf.file) || wf.file === REUSABLE_WORKFLOWS.drift ? INFRA_ENVIRONMENTS : DEPLOY_ENVIRONMENTS;
     for (const [jobId, job] of jobsOf(wf)) {

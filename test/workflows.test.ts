@@ -240,11 +240,26 @@ describe("stage (deploy-stage.yml)", () => {
   const build = job("infra", REUSABLE_WORKFLOWS.stage, "build");
   const deploy = job("infra", REUSABLE_WORKFLOWS.stage, "deploy");
 
-  it("builds and pushes the commit's image tagged with its short SHA", () => {
-    expect(build.outputs).toEqual({ tag: "${{ steps.sha.outputs.short }}" });
-    expect(step(build, "sha").run).toBe('echo "short=${GITHUB_SHA::7}" >> "$GITHUB_OUTPUT"');
-    expect(step(build, "Build and push").env).toEqual({
-      IMAGE: "${{ vars.IMAGE_REPOSITORY }}:${{ steps.sha.outputs.short }}",
+  it("builds and pushes the commit's image tagged with its short SHA, with Sentry as the app's own build (issue 14, item 10)", () => {
+    expect(build.outputs).toEqual({ tag: "${{ steps.build.outputs.tag }}" });
+    expect(step(build, "Build and push")).toMatchObject({
+      run: "npx ts-node --transpile-only scripts/build-image.ts",
+      env: {
+        APP_DIR: "app",
+        COMMIT_SHA: "${{ github.sha }}",
+        VERSION: "${{ github.ref_name }}",
+        IMAGE_REPOSITORY: "${{ vars.IMAGE_REPOSITORY }}",
+        SENTRY_DSN: "${{ secrets.SENTRY_DSN }}",
+        SENTRY_AUTH_TOKEN: "${{ secrets.SENTRY_AUTH_TOKEN }}",
+      },
+    });
+    expect(workflowFile("infra", REUSABLE_WORKFLOWS.stage).workflow.on.workflow_call.secrets).toEqual({
+      SENTRY_DSN: { required: true },
+      SENTRY_AUTH_TOKEN: { required: true },
+    });
+    expect(job("app", "stage.yml", "stage").secrets).toEqual({
+      SENTRY_DSN: "${{ secrets.SENTRY_DSN }}",
+      SENTRY_AUTH_TOKEN: "${{ secrets.SENTRY_AUTH_TOKEN }}",
     });
     expect(environmentName(build)).toBe("stage");
   });
@@ -305,6 +320,25 @@ describe("pre-release (pre-release.yml)", () => {
     expect(publish.run).toContain("--prerelease --generate-notes");
     expect(publish.run).toContain('--notes-start-tag "$NOTES_BASE"');
     expect(step(j, "Next calendar tag").env).toMatchObject({ LATEST_RELEASE: "${{ steps.latest.outputs.tag }}" });
+  });
+
+  it("builds a commit stage never built as stage builds: Sentry and the migration record (issue 14, items 10 and 12)", () => {
+    expect(step(j, "Build and push the commit's image")).toMatchObject({
+      if: "steps.existing.outcome == 'failure'",
+      run: "npx ts-node --transpile-only scripts/build-image.ts",
+      env: {
+        APP_DIR: "app",
+        COMMIT_SHA: "${{ steps.commit.outputs.commit }}",
+        VERSION: "${{ steps.next.outputs.tag }}",
+        SENTRY_DSN: "${{ secrets.SENTRY_DSN }}",
+        SENTRY_AUTH_TOKEN: "${{ secrets.SENTRY_AUTH_TOKEN }}",
+      },
+    });
+    expect(Object.keys(wf.workflow.on.workflow_call.secrets)).toEqual(["SENTRY_DSN", "SENTRY_AUTH_TOKEN"]);
+    expect(job("app", "pre-release.yml", "pre-release").secrets).toEqual({
+      SENTRY_DSN: "${{ secrets.SENTRY_DSN }}",
+      SENTRY_AUTH_TOKEN: "${{ secrets.SENTRY_AUTH_TOKEN }}",
+    });
   });
 
   it("runs one at a time in the stage environment, allowed to write tags and releases", () => {

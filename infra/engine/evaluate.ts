@@ -9,7 +9,7 @@ import { deserializeProperties, specialSecretSig, specialSigKey } from "@pulumi/
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import * as state from "@pulumi/pulumi/runtime/state";
 import { PREVIEW_PLATFORM_OUTPUT } from "../platform";
-import { createMocks, mockDigest, mockPreviewPlatform } from "./mocks";
+import { createMocks, mockDigest, mockMigrationHead, mockPreviewPlatform } from "./mocks";
 
 /**
  * The offline engine: runs the real program for one stack in-process under Pulumi's mock runtime and records
@@ -281,6 +281,7 @@ function defaultStackOutputs(config: Record<string, string>, self: string, fresh
       imageDigest: mockDigest(`${repository}:${DEPLOYED_TAGS[stack]}`),
       imageBuildTime: DEPLOYED_BUILD_TIMES[stack],
       migrationToken: mockDigest(`migration of ${DEPLOYED_TAGS[stack]}`).slice("sha256:".length, "sha256:".length + 12),
+      migrationHead: mockMigrationHead(DEPLOYED_BUILD_TIMES[stack]),
     };
     if (stack !== "stage") return deployed;
     const preview = JSON.parse(config["monitor:preview"] ?? "{}") as { sandboxSecrets?: string[] };
