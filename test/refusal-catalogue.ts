@@ -22,6 +22,7 @@ import { inputFromEnv } from "../scripts/preview-comment";
 import { main as releaseTag } from "../scripts/release-tag";
 import { main as requireE2e } from "../scripts/require-e2e";
 import { main as smokeCheck } from "../scripts/smoke-check";
+import { main as stageOrder } from "../scripts/stage-order";
 import { main as sweepPreviews } from "../scripts/sweep-previews";
 import { ROOT } from "./harness";
 
@@ -1260,6 +1261,17 @@ export const SCRIPT_ROWS: ScriptRow[] = [
     message: /COMMIT_SHA 3f9c2ab0123456789abcdef0123456789abcdef0 is not in the app's checkout/,
     fix: "check out COMMIT_SHA into APP_DIR before this step",
     run: (env) => buildImage(env, noGit, QUIET),
+  },
+  {
+    area: "Workflow inputs",
+    refused: "stage's deployed tag that is no short SHA",
+    script: "scripts/stage-order.ts",
+    env: { COMMIT_SHA: SHA, DEPLOYED: "2024.09.01", ...GITHUB },
+    input: "DEPLOYED",
+    exit: 2,
+    message: /DEPLOYED is not a short commit SHA/,
+    fix: "pass stage's imageTag output",
+    run: (env, fetch) => stageOrder(env, fetch),
   },
 ];
 

@@ -53,6 +53,7 @@ export const SCRIPTS_RUN = [
   "scripts/release-tag.ts",
   "scripts/require-e2e.ts",
   "scripts/smoke-check.ts",
+  "scripts/stage-order.ts",
   "scripts/sweep-previews.ts",
 ];
 

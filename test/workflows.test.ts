@@ -14,6 +14,7 @@ import {
   PREVIEW_CHECK,
   REUSABLE_WORKFLOWS,
 } from "../infra/pipeline-contract";
+import { runningTag } from "../components/image-registry";
 import { refreshArgs } from "../scripts/drift-refresh";
 import { ROOT } from "./harness";
 import {
@@ -266,6 +267,7 @@ describe("stage (deploy-stage.yml)", () => {
 
   it("ups stage with monitor:imageTag=<short sha> and this run's deploy id in the stage group, then smoke-checks the commit", () => {
     expect(ops("infra", REUSABLE_WORKFLOWS.stage)).toEqual([
+      { jobId: "deploy", command: "output", stack: "stage", config: [], flags: [] },
       { jobId: "deploy", command: "up", stack: "stage", config: ["monitor:imageTag", "monitor:deployId"], flags: [] },
     ]);
     expect(parse(String(step(deploy, "up").with!["config-map"]))).toEqual({
@@ -278,6 +280,38 @@ describe("stage (deploy-stage.yml)", () => {
     expect(step(deploy, "Smoke check").env).toEqual({
       URL: "${{ steps.up.outputs.url }}",
       COMMIT_SHA: "${{ github.sha }}",
+    });
+  });
+
+  it("builds every merge: no concurrency group holds the build, in the caller or here (issue 14, item 9)", () => {
+    // A group keeps one pending run and cancels the older pending ones (docs.github.com, "Control the concurrency
+    // of workflows and jobs"): a group around the build would leave merges unbuilt.
+    expect(workflowFile("app", "stage.yml").workflow.concurrency).toBeUndefined();
+    expect(workflowFile("infra", REUSABLE_WORKFLOWS.stage).workflow.concurrency).toBeUndefined();
+    expect(build.concurrency).toBeUndefined();
+    expect(job("app", "stage.yml", "stage").concurrency).toBeUndefined();
+  });
+
+  it("deploys only when stage does not already run a newer merge, and then tags what stage runs (issue 14, items 9 and 14)", () => {
+    const steps = deploy.steps!;
+    const order = step(deploy, "order");
+    expect(order).toMatchObject({
+      run: "npx ts-node --transpile-only scripts/stage-order.ts",
+      env: {
+        COMMIT_SHA: "${{ github.sha }}",
+        DEPLOYED: "${{ steps.deployed.outputs.imageTag }}",
+        GITHUB_TOKEN: "${{ github.token }}",
+      },
+    });
+    expect(steps.indexOf(step(deploy, "deployed"))).toBeLessThan(steps.indexOf(order));
+    // Every step after the decision that changes stage or says it changed waits for it.
+    for (const s of steps.slice(steps.indexOf(order) + 1)) expect(s.if).toBe("steps.order.outputs.deploy == 'true'");
+    expect(step(deploy, "Tag the digest stage runs running-stage")).toMatchObject({
+      env: {
+        SOURCE: "${{ vars.IMAGE_REPOSITORY }}@${{ steps.up.outputs.imageDigest }}",
+        RUNNING: `\${{ vars.IMAGE_REPOSITORY }}:${runningTag("stage")}`,
+      },
+      run: 'gcloud artifacts docker tags add "$SOURCE" "$RUNNING"',
     });
   });
 });
@@ -398,6 +432,18 @@ describe("1-click deploy (deploy.yml)", () => {
     for (const s of notify) expect(s.env?.CHAT_WEBHOOK_URL).toBe("${{ secrets.CHAT_WEBHOOK_URL }}");
     expect(JSON.stringify(deploy.env ?? {}), "the webhook reaches the notify steps only").not.toContain("secrets.");
   });
+
+  it("tags the digest a stage deploy runs running-stage, so the registry's cleanup keeps it (issue 14, item 14)", () => {
+    expect(step(deploy, "Tag the digest stage runs running-stage")).toEqual({
+      name: "Tag the digest stage runs running-stage",
+      if: "inputs.environment == 'stage'",
+      env: {
+        SOURCE: "${{ vars.IMAGE_REPOSITORY }}@${{ steps.up.outputs.imageDigest }}",
+        RUNNING: `\${{ vars.IMAGE_REPOSITORY }}:${runningTag("stage")}`,
+      },
+      run: 'gcloud artifacts docker tags add "$SOURCE" "$RUNNING"',
+    });
+  });
 });
 
 describe("sweeper (sweep-previews.yml)", () => {
@@ -445,10 +491,9 @@ describe("the app's callers (workflows/app)", () => {
     expect(sticky.with).toMatchObject({ header: "monitor-preview" });
   });
 
-  it("stage: on push to main, runs in push order", () => {
+  it("stage: on push to main", () => {
     const wf = workflowFile("app", "stage.yml");
     expect(wf.workflow.on).toEqual({ push: { branches: ["main"] } });
-    expect(concurrencyOf(wf.workflow.concurrency)).toEqual({ group: "stage-main", cancel: false });
     expect(call("stage.yml", "stage")).toBe(REUSABLE_WORKFLOWS.stage);
   });
 
