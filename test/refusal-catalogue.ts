@@ -103,7 +103,7 @@ export const STACK_ROWS: StackRow[] = [
     stack,
     key: "stack name",
     message:
-      /is not a stack of the monitor project\. Valid stack names:\n {2}- pr-<N>.*\n {2}- stage\n {2}- prod\n {2}- pipeline/,
+      /is not a stack of the monitor project\. Valid stack names:\n {2}- pr-<N>.*\n {2}- previews .*\n {2}- stage\n {2}- prod\n {2}- pipeline/,
     fix: "select one with `pulumi stack select <name>`",
   })),
   {
@@ -396,7 +396,7 @@ export const STACK_ROWS: StackRow[] = [
     },
     key: "monitor:preview.sandboxSecrets",
     message: /names HIBP_KANON_API_TOKEN, but the preview platform .* has no such secret/,
-    fix: "add it to the stage stack's preview sandbox, or remove it from monitor:preview.sandboxSecrets",
+    fix: "apply the previews stack (it creates the sandbox secrets monitor:preview.sandboxSecrets names), or remove it from monitor:preview.sandboxSecrets",
   },
   {
     area: "Secrets",
@@ -507,10 +507,10 @@ export const STACK_ROWS: StackRow[] = [
     area: "Sizes",
     refused: "preview instances or concurrency out of range",
     stack: "pr-7",
-    overrides: { "monitor:preview": json({ ...previewOf(), maxConcurrent: 500 }) },
-    key: "monitor:preview.maxConcurrent",
+    overrides: { "monitor:preview": json({ ...previewOf(), maxOpen: 500 }) },
+    key: "monitor:preview.maxOpen",
     message: /expected number to be <=100/,
-    fix: "correct monitor:preview.maxConcurrent in Pulumi.yaml",
+    fix: "correct monitor:preview.maxOpen in Pulumi.yaml",
   },
   {
     area: "Sizes",
@@ -572,11 +572,11 @@ export const STACK_ROWS: StackRow[] = [
   {
     area: "Regions and tiers",
     refused: "a preview instance tier that is not a Cloud SQL tier",
-    stack: "stage",
+    stack: "previews",
     overrides: { "monitor:preview": json({ ...previewOf(), instanceTier: "n1-standard-1" }) },
     key: "monitor:preview.instanceTier",
-    message: /expected a Cloud SQL tier such as db-custom-1-3840/,
-    fix: "correct monitor:preview.instanceTier in Pulumi.stage.yaml",
+    message: /expected a Cloud SQL tier such as db-custom-4-16384/,
+    fix: "correct monitor:preview.instanceTier in Pulumi.previews.yaml",
   },
   {
     area: "Regions and tiers",
