@@ -11,6 +11,7 @@ import {
   INFRA_COMMIT_PLACEHOLDER,
   INFRA_ENVIRONMENTS,
   INFRA_REPOSITORY_PLACEHOLDER,
+  PREVIEW_ENVIRONMENT_PREFIX,
   PULUMI_CLI_VERSION,
   REPOSITORY_VARIABLES,
   REUSABLE_WORKFLOWS,
@@ -58,6 +59,13 @@ export const SCRIPTS_RUN = [
 ];
 
 const REUSABLE_FILES: string[] = Object.values(REUSABLE_WORKFLOWS);
+const PREVIEW_FILES: string[] = [
+  REUSABLE_WORKFLOWS.previewUp,
+  REUSABLE_WORKFLOWS.previewDestroy,
+  REUSABLE_WORKFLOWS.sweeper,
+];
+/** A preview's own environment (pipeline-contract.ts PREVIEW_ENVIRONMENT_PREFIX). */
+const PER_PR_ENVIRONMENT = `${PREVIEW_ENVIRONMENT_PREFIX}\${{ github.event.pull_request.number }}`;
 const OWN_CI_FILES = ["ci.yml", "config-apply.yml", "config-preview.yml"];
 const APP_CALLERS = ["deploy.yml", "pre-release.yml", "preview.yml", "stage.yml", "sweep-previews.yml"];
 const CONTRACT_VARS: string[] = [...Object.values(ENVIRONMENT_VARIABLES), ...Object.values(REPOSITORY_VARIABLES)];
@@ -172,10 +180,13 @@ describe.each(WORKFLOW_FILES.map((wf) => [wf.path, wf] as const))("%s", (_path, 
         job.steps!.slice(0, index).some((s) => s.uses && actionName(s.uses) === "actions/checkout"),
         jobLabel(wf, jobId),
       ).toBe(true);
+      // The previews' jobs run in `preview-<N>` (created on first use, no variables) or the sweeper's `preview`:
+      // their identity is the repository's PREVIEW_* variables.
+      const previews = PREVIEW_FILES.includes(wf.file);
       expect(step.with).toMatchObject({
-        workload_identity_provider: `\${{ vars.${ENVIRONMENT_VARIABLES.workloadIdentityProvider} }}`,
-        service_account: `\${{ vars.${ENVIRONMENT_VARIABLES.serviceAccount} }}`,
-        project_id: `\${{ vars.${ENVIRONMENT_VARIABLES.project} }}`,
+        workload_identity_provider: `\${{ vars.${previews ? REPOSITORY_VARIABLES.previewWorkloadIdentityProvider : ENVIRONMENT_VARIABLES.workloadIdentityProvider} }}`,
+        service_account: `\${{ vars.${previews ? REPOSITORY_VARIABLES.previewServiceAccount : ENVIRONMENT_VARIABLES.serviceAccount} }}`,
+        project_id: `\${{ vars.${previews ? REPOSITORY_VARIABLES.previewProject : ENVIRONMENT_VARIABLES.project} }}`,
       });
       expect(step.with?.credentials_json, "no keys").toBeUndefined();
       expect(environmentName(job), `${jobLabel(wf, jobId)}: the variables live in an environment`).toBeDefined();
@@ -203,7 +214,8 @@ describe.each(WORKFLOW_FILES.map((wf) => [wf.path, wf] as const))("%s", (_path, 
       OWN_CI_FILES.includes(wf.file) || wf.file === REUSABLE_WORKFLOWS.drift ? INFRA_ENVIRONMENTS : DEPLOY_ENVIRONMENTS;
     for (const [jobId, job] of jobsOf(wf)) {
       const env = environmentName(job);
-      if (env && !env.startsWith("${{")) expect(allowed, jobLabel(wf, jobId)).toContain(env);
+      if (env === PER_PR_ENVIRONMENT) expect(PREVIEW_FILES, jobLabel(wf, jobId)).toContain(wf.file);
+      else if (env && !env.startsWith("${{")) expect(allowed, jobLabel(wf, jobId)).toContain(env);
     }
   });
 

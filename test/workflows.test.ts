@@ -12,6 +12,8 @@ import {
   APP_REQUIRED_CHECKS,
   INFRA_REQUIRED_CHECKS,
   PREVIEW_CHECK,
+  PREVIEW_ENVIRONMENT_PREFIX,
+  REPOSITORY_VARIABLES,
   REUSABLE_WORKFLOWS,
 } from "../infra/pipeline-contract";
 import { runningTag } from "../components/image-registry";
@@ -190,14 +192,17 @@ describe("preview up (preview-up.yml)", () => {
       "monitor:appSource": { value: "${{ github.workspace }}/app", secret: false },
       "monitor:deployId": { value: "${{ github.run_id }}-${{ github.run_attempt }}", secret: false },
     });
-    expect(up.with!["secrets-provider"]).toBe(`\${{ vars.${ENVIRONMENT_VARIABLES.secretsProvider} }}`);
+    // A new pr-<N> is created with the preview key (pulumi/actions' secrets-provider applies only at creation).
+    expect(up.with!["secrets-provider"]).toBe(`\${{ vars.${REPOSITORY_VARIABLES.previewSecretsProvider} }}`);
+    expect(up.with!["cloud-url"]).toBe(`\${{ vars.${REPOSITORY_VARIABLES.previewBackendUrl} }}`);
     const app = j.steps!.find((s) => s.with?.path === "app")!;
     expect(app.with).toMatchObject({ ref: "${{ github.event.pull_request.head.sha }}" });
     expect(app.with!.repository, "the caller's (app) repository").toBeUndefined();
   });
 
-  it("runs in the preview environment, deployed at the stack's URL, one group per PR", () => {
-    expect(j.environment).toEqual({ name: "preview", url: "${{ steps.up.outputs.url }}" });
+  it("runs in the PR's own environment preview-<N>, deployed at the stack's URL, one group per PR (issue 14, item 8)", () => {
+    // A shared environment would keep only the newest PR's deployment active.
+    expect(j.environment).toEqual({ name: `${PREVIEW_ENVIRONMENT_PREFIX}${PR}`, url: "${{ steps.up.outputs.url }}" });
     expect(concurrencyOf(j.concurrency)).toEqual({ group: `pulumi-pr-${PR}`, cancel: false });
     expect(j.permissions).toEqual({ contents: "read", "id-token": "write", "pull-requests": "write" });
     expect(job("infra", REUSABLE_WORKFLOWS.previewUp, "own-commit").permissions).toEqual(OWN_COMMIT_PERMISSIONS);
@@ -218,6 +223,36 @@ describe("preview up (preview-up.yml)", () => {
   });
 });
 
+describe("the previews' jobs (issue 14, item 8)", () => {
+  const previewJobs = [
+    [REUSABLE_WORKFLOWS.previewUp, "deploy"],
+    [REUSABLE_WORKFLOWS.previewDestroy, "destroy"],
+    [REUSABLE_WORKFLOWS.sweeper, "sweep"],
+  ] as const;
+
+  it.each(previewJobs)(
+    "%s authenticates as the preview deployer in the previews project, from the repository's PREVIEW_* variables",
+    (file, id) => {
+      const j = job("infra", file, id);
+      const auth = j.steps!.find((s) => s.uses?.startsWith("google-github-actions/auth@"))!;
+      expect(auth.with).toMatchObject({
+        workload_identity_provider: `\${{ vars.${REPOSITORY_VARIABLES.previewWorkloadIdentityProvider} }}`,
+        service_account: `\${{ vars.${REPOSITORY_VARIABLES.previewServiceAccount} }}`,
+        project_id: `\${{ vars.${REPOSITORY_VARIABLES.previewProject} }}`,
+      });
+      // `preview-<N>` is created on first use and carries no variables: an environment variable would be empty.
+      const text = JSON.stringify(j);
+      for (const name of Object.values(ENVIRONMENT_VARIABLES)) expect(text).not.toContain(`vars.${name} `);
+    },
+  );
+
+  it("pushes the preview's image to the previews' registry, logging in to its host", () => {
+    expect(step(job("infra", REUSABLE_WORKFLOWS.previewUp, "deploy"), "registry").env).toEqual({
+      IMAGE_REPOSITORY: `\${{ vars.${REPOSITORY_VARIABLES.previewImageRepository} }}`,
+    });
+  });
+});
+
 describe("preview destroy (preview-destroy.yml)", () => {
   const j = job("infra", REUSABLE_WORKFLOWS.previewDestroy, "destroy");
 
@@ -225,7 +260,7 @@ describe("preview destroy (preview-destroy.yml)", () => {
     expect(ops("infra", REUSABLE_WORKFLOWS.previewDestroy)).toEqual([
       { jobId: "destroy", command: "destroy", stack: `pr-${PR}`, config: [], flags: ["remove", "retry"] },
     ]);
-    expect(environmentName(j)).toBe("preview");
+    expect(environmentName(j)).toBe(`${PREVIEW_ENVIRONMENT_PREFIX}${PR}`);
     expect(concurrencyOf(j.concurrency)).toEqual({ group: `pulumi-pr-${PR}`, cancel: false });
     expect(step(j, "Render the preview comment").env).toMatchObject({
       STATE: "${{ steps.destroy.outcome == 'success' && 'destroyed' || 'failed' }}",
@@ -456,8 +491,9 @@ describe("sweeper (sweep-previews.yml)", () => {
       PREVIEW_TTL_DAYS: "${{ vars.PREVIEW_TTL_DAYS }}",
       PREVIEW_CAP: "${{ vars.PREVIEW_CAP }}",
       GITHUB_TOKEN: "${{ github.token }}",
-      PULUMI_BACKEND_URL: "${{ vars.PULUMI_BACKEND_URL }}",
+      PULUMI_BACKEND_URL: `\${{ vars.${REPOSITORY_VARIABLES.previewBackendUrl} }}`,
     });
+    // Its own environment (main only): it has no PR; the previews' variables are the repository's.
     expect(environmentName(j)).toBe("preview");
     expect(j.permissions).toEqual({ contents: "read", "id-token": "write", "pull-requests": "read" });
   });
