@@ -137,6 +137,7 @@ export function environmentStack(spec: EnvironmentSpec) {
     imageDigest: image.digest,
     imageBuildTime: image.buildTime,
     migrationToken: migrationPlan.token,
+    migrationHead: migrationPlan.databaseHead,
     migration: migrationPlan.apply(({ runs, reason }) => ({ runs, reason })),
     ...base,
     migrationJobName: app.migrationJobName,
@@ -175,9 +176,16 @@ function releaseOf(spec: EnvironmentSpec, owed: pulumi.Output<OwedVersion[]>, in
     ? resolveImage({ repository: spec.image.repository, tag: spec.image.tag }, inProject)
     : keepDeployedImage(spec.image.repository, deployed);
   const migrationPlan = pulumi
-    .all([image.digest, image.buildTime, deployed])
-    .apply(([digest, buildTime, previous]) =>
-      decideMigration({ digest, buildTime, deployId: spec.deployId, keep: spec.image.tag === undefined, previous }),
+    .all([image.digest, image.buildTime, image.migrationHead, deployed])
+    .apply(([digest, buildTime, migrationHead, previous]) =>
+      decideMigration({
+        digest,
+        buildTime,
+        migrationHead,
+        deployId: spec.deployId,
+        keep: spec.image.tag === undefined,
+        previous,
+      }),
     );
   const imageRef = pulumi.all([image.ref, owed]).apply(([ref, missing]) => {
     if (missing.length > 0) {

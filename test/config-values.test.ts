@@ -11,7 +11,7 @@ import { APP_VARIABLES } from "../shared-rules/app-env";
 import { appValueProblem } from "../shared-rules/app-values";
 import { tierProblem } from "../shared-rules/cloud-sql";
 import { GCP_REGIONS, regionProblem } from "../shared-rules/gcp-regions";
-import { ROOT } from "./harness";
+import { ROOT, lineIn } from "./harness";
 
 // Inputs that plan today and would fail later, at GCP or in the app: the rules at their edges. The refusal
 // catalogue (test/refusal-catalogue.ts) proves one row of each end to end.
@@ -210,7 +210,10 @@ describe("YAML the CLI (YAML 1.1) and the plan (YAML 1.2) would read differently
     }
     const { config, secretKeys } = loadStackConfig(ROOT, "prod");
     await expect(evaluate("prod", { config, secretKeys, root: dir, program: buildStack })).rejects.toThrow(
-      /^Stack "prod" has invalid configuration:\n {2}- Pulumi\.prod\.yaml line 14, monitor:env\.ADMINS: ADMINS is given twice/,
+      new RegExp(
+        `^Stack "prod" has invalid configuration:\\n {2}- Pulumi\\.prod\\.yaml line ${lineIn("Pulumi.prod.yaml", "    ADMINS:") + 1}, ` +
+          "monitor:env\\.ADMINS: ADMINS is given twice",
+      ),
     );
   });
 });

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { decideMigration, executionToken } from "../components/migration-job";
 import { loadStackConfig } from "../infra/engine/config-files";
 import { DEPLOYED_BUILD_TIMES, DEPLOYED_TAGS, type Evaluation, evaluate } from "../infra/engine/evaluate";
-import { mockDigest, mockPreviewPlatform } from "../infra/engine/mocks";
+import { mockDigest, mockMigrationHead, mockPreviewPlatform } from "../infra/engine/mocks";
 import { runPolicies } from "../policies/offline";
 import { maxConnectionsFor } from "../shared-rules/connection-budget";
 import {
@@ -195,11 +195,22 @@ describe("4. every deploy that migrates gets its own execution", () => {
   });
 
   it("decides: a new image migrates, a re-run of the same deploy does not, a retry does, a rollback does not", () => {
-    const previous = { digest: D, buildTime: "2024-09-01T00:00:00Z", migrationToken: executionToken(D, "100-1") };
-    const newer = { digest: mockDigest("newer"), buildTime: "2024-09-02T00:00:00Z" };
-    expect(decideMigration({ ...newer, deployId: "200-1", keep: false, previous })).toMatchObject({
+    const previous = {
+      digest: D,
+      buildTime: "2024-09-01T00:00:00Z",
+      migrationToken: executionToken(D, "100-1"),
+      migrationHead: "20240901000000_b.js",
+    };
+    const newer = {
+      digest: mockDigest("newer"),
+      buildTime: "2024-09-02T00:00:00Z",
+      migrationHead: "20240902000000_c.js",
+    };
+    expect(decideMigration({ ...newer, deployId: "200-1", keep: false, previous })).toEqual({
       runs: true,
       token: executionToken(newer.digest, "200-1"),
+      reason: "npm run db:migrate runs for deploy 200-1 before traffic moves",
+      databaseHead: "20240902000000_c.js",
     });
     expect(decideMigration({ digest: D, deployId: "100-1", keep: false, previous })).toMatchObject({
       runs: false,
@@ -210,13 +221,74 @@ describe("4. every deploy that migrates gets its own execution", () => {
       token: previous.migrationToken,
       runs: false,
       reason: "the image is unchanged: no migration runs",
+      databaseHead: previous.migrationHead,
     });
+    const older = {
+      digest: mockDigest("older"),
+      buildTime: "2024-08-30T00:00:00Z",
+      migrationHead: "20240830000000_a.js",
+    };
+    expect(decideMigration({ ...older, deployId: "300-1", keep: false, previous })).toEqual({
+      runs: false,
+      token: previous.migrationToken,
+      reason: expect.stringMatching(
+        /^this image's newest migration \(20240830000000_a\.js\) is older than the database's/,
+      ),
+      // The database keeps the newer migrations: the next deploy compares with them, not with this image.
+      databaseHead: previous.migrationHead,
+    });
+  });
+
+  it("decides by migration set, not build time: a fix built later from a release branch runs no migration (issue 14, item 12)", () => {
+    // main applied 20240905..._d.js; the fix was cut from the release before it and built after everything else.
+    const previous = {
+      digest: D,
+      buildTime: "2024-09-05T00:00:00Z",
+      migrationToken: executionToken(D, "100-1"),
+      migrationHead: "20240905000000_d.js",
+    };
+    const fix = { digest: mockDigest("fix"), buildTime: "2024-09-06T00:00:00Z", migrationHead: "20240901000000_b.js" };
+    expect(decideMigration({ ...fix, deployId: "400-1", keep: false, previous })).toMatchObject({
+      runs: false,
+      token: previous.migrationToken,
+      databaseHead: "20240905000000_d.js",
+    });
+    // The same set (main's next merge after the fix, or a rollback to a release with the same migrations) migrates:
+    // knex applies nothing it has, and anything merged with an older timestamp it does not have yet.
+    const same = {
+      digest: mockDigest("same"),
+      buildTime: "2024-09-04T00:00:00Z",
+      migrationHead: "20240905000000_d.js",
+    };
+    expect(decideMigration({ ...same, deployId: "500-1", keep: false, previous })).toMatchObject({ runs: true });
+  });
+
+  it("falls back to build time only for images that record no migration set (built before the record existed)", () => {
+    const previous = { digest: D, buildTime: "2024-09-01T00:00:00Z", migrationToken: executionToken(D, "100-1") };
     const older = { digest: mockDigest("older"), buildTime: "2024-08-30T00:00:00Z" };
     expect(decideMigration({ ...older, deployId: "300-1", keep: false, previous })).toMatchObject({
       runs: false,
       token: previous.migrationToken,
-      reason: expect.stringMatching(/^rollback: .*newer migrations stay applied$/),
+      reason: expect.stringMatching(/^rollback: .*records no migration set; .*newer migrations stay applied$/),
     });
+    const later = { digest: mockDigest("later"), buildTime: "2024-09-02T00:00:00Z" };
+    expect(decideMigration({ ...later, deployId: "300-1", keep: false, previous })).toMatchObject({ runs: true });
+  });
+
+  it("stage keeps its migrations when a release-branch fix built after main's last merge is deployed to it", async () => {
+    // The fix (abc1234) is built in 2025 by the engine's clock, after what stage runs; what stage's database has is
+    // newer than anything the fix carries.
+    const { config, secretKeys } = loadStackConfig(ROOT, "stage", {
+      "monitor:imageTag": "abc1234",
+      "monitor:deployId": "9876543210-3",
+    });
+    const running = await evaluateStack("stage");
+    const stageOutputs: Record<string, unknown> = { ...outputs(running), migrationHead: "29991231000000_main_only.js" };
+    const ev = await evaluate("stage", { config, secretKeys, stackOutputs: () => stageOutputs });
+    expect(one(ev, JOB, "migration").inputs.runExecutionToken).toBe(stageOutputs.migrationToken);
+    expect(outputs(ev).migration).toMatchObject({ runs: false });
+    expect(outputs(ev).migration.reason).toContain("older than the database's (29991231000000_main_only.js)");
+    expect(outputs(ev).migrationHead).toBe("29991231000000_main_only.js");
   });
 
   it("stage runs the migration of a new image under the deploy's own token", async () => {
@@ -237,8 +309,9 @@ describe("4. every deploy that migrates gets its own execution", () => {
     expect(outputs(ev).migration).toEqual({
       runs: false,
       reason:
-        `rollback: this image was built 2024-08-30T00:00:00Z, before the running one (${DEPLOYED_BUILD_TIMES.prod}); ` +
-        "no migration runs and newer migrations stay applied",
+        `this image's newest migration (${mockMigrationHead("2024-08-30T00:00:00Z")}) is older than the database's ` +
+        `(${mockMigrationHead(DEPLOYED_BUILD_TIMES.prod)}): a rollback or a release-branch fix. No migration runs ` +
+        "(knex would refuse the missing files); newer migrations stay applied",
     });
     // The rolled-back image is what runs.
     expect(containerImage(ev)).toBe(`${PROD_REPO}@${mockDigest(`${PROD_REPO}:2024.08.30`)}`);

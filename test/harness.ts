@@ -1,4 +1,5 @@
-import { resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { type StackConfig, loadStackConfig } from "../infra/engine/config-files";
 import { type Evaluation, type Registration, evaluate } from "../infra/engine/evaluate";
 import { buildStack } from "../infra/program";
@@ -155,4 +156,11 @@ export function secretValues(evaluation: Evaluation): string[] {
     }
   }
   return values;
+}
+
+/** The 1-based line of a committed file where `text` first appears, so that rows follow the file as it grows. */
+export function lineIn(file: string, text: string): number {
+  const index = readFileSync(join(ROOT, file), "utf8").indexOf(text);
+  if (index < 0) throw new Error(`${file} no longer has ${JSON.stringify(text)}`);
+  return readFileSync(join(ROOT, file), "utf8").slice(0, index).split("\n").length;
 }

@@ -15,6 +15,7 @@ import { mockPreviewPlatform } from "../infra/engine/mocks";
 import type { EvaluateOptions } from "../infra/engine/evaluate";
 import { INFRA_COMMIT_PLACEHOLDER } from "../infra/pipeline-contract";
 import type { Env } from "../scripts/lib/cli";
+import { main as buildImage } from "../scripts/build-image";
 import { main as destroyPreview } from "../scripts/destroy-preview";
 import { main as driftIssue } from "../scripts/drift-issue";
 import { main as jiraShipped } from "../scripts/jira-shipped";
@@ -26,8 +27,9 @@ import { main as releasePulls } from "../scripts/release-pulls";
 import { main as releaseTag } from "../scripts/release-tag";
 import { main as requireE2e } from "../scripts/require-e2e";
 import { main as smokeCheck } from "../scripts/smoke-check";
+import { main as stageOrder } from "../scripts/stage-order";
 import { main as sweepPreviews } from "../scripts/sweep-previews";
-import { ROOT } from "./harness";
+import { ROOT, lineIn } from "./harness";
 
 export type Fetch = typeof fetch;
 
@@ -104,6 +106,8 @@ function edit(find: string, replace: string): (text: string) => string {
     return text.replace(find, replace);
   };
 }
+
+const SES_LINE = lineIn("Pulumi.prod.yaml", "    SES_CONFIG_SET: monitor-prod\n");
 
 /** Lines added at the end of a stack file's `config:` (its last top-level block). */
 const append = (lines: string) => (text: string) => `${text.trimEnd()}\n${lines}\n`;
@@ -977,8 +981,10 @@ export const STACK_ROWS: StackRow[] = [
       ),
     },
     key: "monitor:env.SES_CONFIG_SET",
-    message:
-      /Pulumi\.prod\.yaml line 23, monitor:env\.SES_CONFIG_SET: SES_CONFIG_SET is given twice in one mapping \(lines 22 and 23\)/,
+    message: new RegExp(
+      `Pulumi\\.prod\\.yaml line ${SES_LINE + 1}, monitor:env\\.SES_CONFIG_SET: SES_CONFIG_SET is given twice ` +
+        `in one mapping \\(lines ${SES_LINE} and ${SES_LINE + 1}\\)`,
+    ),
     fix: "keep one",
   },
   {
@@ -986,7 +992,7 @@ export const STACK_ROWS: StackRow[] = [
     refused: "a tab in the indentation",
     stack: "stage",
     files: { "Pulumi.stage.yaml": edit("    NODE_ENV: production\n", "\tNODE_ENV: production\n") },
-    key: "Pulumi.stage.yaml line 9",
+    key: `Pulumi.stage.yaml line ${lineIn("Pulumi.stage.yaml", "    NODE_ENV: production\n")}`,
     message: /a tab indents this line; YAML indents with spaces only/,
     fix: "indent with spaces",
   },
@@ -1340,6 +1346,18 @@ function inputFile(name: string, content: string): string {
   writeFileSync(path, content);
   return path;
 }
+const BUILD = {
+  APP_DIR: "app",
+  COMMIT_SHA: SHA,
+  IMAGE_REPOSITORY: "us-docker.pkg.dev/moz-fx-monitor-nonprod/monitor-nonprod/blurts-server",
+  VERSION: "main",
+  GITHUB_SERVER_URL: "https://github.com",
+  GITHUB_REPOSITORY: "mozilla/blurts-server",
+  GITHUB_RUN_ID: "1",
+};
+/** git as it answers for a commit the clone does not have; nothing else is run. */
+const noGit = (): Promise<string> => Promise.reject(new Error("fatal: not a tree object"));
+const QUIET = { info: () => {}, warn: () => {}, error: () => {} };
 
 export const SCRIPT_ROWS: ScriptRow[] = [
   {
@@ -1653,6 +1671,39 @@ export const SCRIPT_ROWS: ScriptRow[] = [
     message: /JIRA_TICKETS is not a list of MNTOR ticket keys/,
     fix: "pass the jira-shipped step's tickets output",
     run: (env, fetch) => notifyChat(env, fetch),
+  },
+  {
+    area: "Workflow inputs",
+    refused: "an image repository outside Artifact Registry",
+    script: "scripts/build-image.ts",
+    env: { ...BUILD, IMAGE_REPOSITORY: "docker.io/mozilla/blurts-server" },
+    input: "IMAGE_REPOSITORY",
+    exit: 2,
+    message: /IMAGE_REPOSITORY is not an Artifact Registry image path/,
+    fix: "set vars.IMAGE_REPOSITORY of the environment",
+    run: (env) => buildImage(env, noGit, QUIET),
+  },
+  {
+    area: "Workflow inputs",
+    refused: "building a commit the app's checkout lacks",
+    script: "scripts/build-image.ts",
+    env: BUILD,
+    input: "COMMIT_SHA",
+    exit: 1,
+    message: /COMMIT_SHA 3f9c2ab0123456789abcdef0123456789abcdef0 is not in the app's checkout/,
+    fix: "check out COMMIT_SHA into APP_DIR before this step",
+    run: (env) => buildImage(env, noGit, QUIET),
+  },
+  {
+    area: "Workflow inputs",
+    refused: "stage's deployed tag that is no short SHA",
+    script: "scripts/stage-order.ts",
+    env: { COMMIT_SHA: SHA, DEPLOYED: "2024.09.01", ...GITHUB },
+    input: "DEPLOYED",
+    exit: 2,
+    message: /DEPLOYED is not a short commit SHA/,
+    fix: "pass stage's imageTag output",
+    run: (env, fetch) => stageOrder(env, fetch),
   },
 ];
 

@@ -11,7 +11,7 @@ import * as settings from "@pulumi/pulumi/runtime/settings";
 import * as state from "@pulumi/pulumi/runtime/state";
 import { artifactRegistryPath } from "../../shared-rules/artifact-registry";
 import { PREVIEW_PLATFORM_OUTPUT, PREVIEW_PLATFORM_STACK } from "../platform";
-import { createMocks, mockDigest, mockPreviewPlatform } from "./mocks";
+import { createMocks, mockDigest, mockMigrationHead, mockPreviewPlatform } from "./mocks";
 
 /**
  * The offline engine: runs the real program for one stack in-process under Pulumi's mock runtime and records
@@ -300,6 +300,7 @@ function defaultStackOutputs(config: Record<string, string>, self: string, fresh
       imageDigest: mockDigest(`${repository}:${DEPLOYED_TAGS[stack]}`),
       imageBuildTime: DEPLOYED_BUILD_TIMES[stack],
       migrationToken: mockDigest(`migration of ${DEPLOYED_TAGS[stack]}`).slice("sha256:".length, "sha256:".length + 12),
+      migrationHead: mockMigrationHead(DEPLOYED_BUILD_TIMES[stack]),
     };
     return deployed;
   };

@@ -137,6 +137,9 @@ export function githubContext(run: RunContext): Record<string, unknown> {
     repository: run.repository.fullName,
     actor: run.actor,
     ref: runRef(run),
+    // "The short ref name of the branch or tag ... For pull requests, the format is <pr_number>/merge."
+    // (https://docs.github.com/en/actions/reference/workflows-and-actions/contexts#github-context)
+    ref_name: runRef(run).replace(/^refs\/(heads|tags|pull)\//, ""),
     sha: run.sha ?? "1111111111111111111111111111111111111111",
     run_id: RUN_ID,
     run_attempt: "1",
