@@ -16,13 +16,13 @@ import type { Env } from "../scripts/lib/cli";
 import { main as destroyPreview } from "../scripts/destroy-preview";
 import { main as driftIssue } from "../scripts/drift-issue";
 import { main as notifyChat } from "../scripts/notify-chat";
-import { requestToken } from "../scripts/own-commit";
 import { inputFromEnv } from "../scripts/preview-comment";
 import { main as releaseTag } from "../scripts/release-tag";
 import { main as requireE2e } from "../scripts/require-e2e";
 import { main as smokeCheck } from "../scripts/smoke-check";
 import { main as sweepPreviews } from "../scripts/sweep-previews";
 import { ROOT } from "./harness";
+import { ownCommitStep } from "./own-commit-step";
 
 export type Fetch = typeof fetch;
 
@@ -1218,13 +1218,13 @@ export const SCRIPT_ROWS: ScriptRow[] = [
   {
     area: "Workflow inputs",
     refused: "a job without `id-token: write`",
-    script: "scripts/own-commit.ts",
+    script: "own-commit step (inline in each reusable workflow)",
     env: {},
     input: "ACTIONS_ID_TOKEN_REQUEST_URL",
     exit: 1,
     message: /are not set, so this job cannot get an OIDC token/,
     fix: "give the job `permissions: id-token: write`",
-    run: (env, fetch) => requestToken(env, fetch),
+    run: (env) => ownCommitStep(env),
   },
 ];
 

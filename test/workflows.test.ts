@@ -29,7 +29,7 @@ const step = (j: Job, name: string) => {
   if (!found) throw new Error(`no step ${name}`);
   return found;
 };
-const OWN_COMMIT_PERMISSIONS = { contents: "read", "id-token": "write" };
+const OWN_COMMIT_PERMISSIONS = { "id-token": "write" };
 const PR = "${{ github.event.pull_request.number }}";
 
 describe("this repository's CI (ci.yml)", () => {
