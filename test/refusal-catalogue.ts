@@ -1052,6 +1052,17 @@ export const SCRIPT_ROWS: ScriptRow[] = [
   },
   {
     area: "Workflow inputs",
+    refused: "a release from a branch that is not main or a protected release branch",
+    script: "scripts/release-tag.ts target",
+    env: { TARGET_REF: "feature/x" },
+    input: "TARGET_REF",
+    exit: 1,
+    message: /TARGET_REF "feature\/x" is not a branch a release may be cut from/,
+    fix: "cut a release/<name> branch from the released commit",
+    run: (env) => releaseTag(["target"], releaseIo(env)),
+  },
+  {
+    area: "Workflow inputs",
     refused: "destroying a long-lived stack",
     script: "scripts/destroy-preview.ts",
     env: { STACK: "prod" },

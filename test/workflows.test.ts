@@ -13,7 +13,15 @@ import {
   REUSABLE_WORKFLOWS,
 } from "../infra/pipeline-contract";
 import { ROOT } from "./harness";
-import { concurrencyOf, environmentName, pulumiOps, stepsOf, workflowFile, type Job } from "./workflow-files";
+import {
+  concurrencyOf,
+  environmentName,
+  pulumiOps,
+  stepsOf,
+  workflowFile,
+  type Job,
+  type Step,
+} from "./workflow-files";
 
 const ops = (home: "infra" | "app", file: string) =>
   pulumiOps(workflowFile(home, file)).map(({ jobId, command, stack, config, flags }) => ({
@@ -288,7 +296,7 @@ describe("pre-release (pre-release.yml)", () => {
     });
     expect(j.steps!.find((s) => s.with?.path === "app")!.with).toMatchObject({
       "fetch-depth": 0,
-      ref: "${{ inputs.target-ref }}",
+      ref: "${{ steps.target.outputs.ref }}",
     });
     expect(step(j, "Tag the same digest with the release tag").run).toBe(
       'gcloud artifacts docker tags add "$SOURCE" "$RELEASE_IMAGE"',
@@ -297,6 +305,24 @@ describe("pre-release (pre-release.yml)", () => {
     expect(publish.run).toContain("--prerelease --generate-notes");
     expect(publish.run).toContain('--notes-start-tag "$NOTES_BASE"');
     expect(step(j, "Next calendar tag").env).toMatchObject({ LATEST_RELEASE: "${{ steps.latest.outputs.tag }}" });
+  });
+
+  it("releases only main or a protected release branch, refused before any credential, checkout or build", () => {
+    const target = step(j, "target");
+    expect(target).toMatchObject({
+      env: { TARGET_REF: "${{ inputs.target-ref }}" },
+      run: "npx ts-node --transpile-only scripts/release-tag.ts target",
+    });
+    const index = (s: Step | undefined) => j.steps!.indexOf(s!);
+    const first = Math.min(
+      index(step(j, "auth")),
+      index(j.steps!.find((s) => s.with?.path === "app")),
+      ...j.steps!.filter((s) => s.run?.includes("docker")).map(index),
+    );
+    expect(index(target)).toBeLessThan(first);
+    // The input reaches no step but the check; what is checked out is the check's qualified output.
+    const uses = j.steps!.filter((s) => JSON.stringify(s).includes("inputs.target-ref"));
+    expect(uses.map((s) => s.id ?? s.name)).toEqual(["target", "stage", "commit", "next"]);
   });
 
   it("runs one at a time in the stage environment, allowed to write tags and releases", () => {
