@@ -11,6 +11,7 @@ import {
   INFRA_ENVIRONMENTS,
   INFRA_REPOSITORY_PLACEHOLDER,
   PULUMI_CLI_VERSION,
+  RELEASE_APP,
   REPOSITORY_VARIABLES,
   REUSABLE_WORKFLOWS,
 } from "../infra/pipeline-contract";
@@ -38,6 +39,8 @@ const PINNED: Record<string, { sha: string; version: string }> = {
   "pulumi/actions": { sha: "8e5e406f4007fca908480587cb9893c07090f58d", version: "v7.0.0" },
   "marocchino/sticky-pull-request-comment": { sha: "5770ad5eb8f42dd2c4f34da00c94c5381e49af88", version: "v3.0.5" },
   "docker/login-action": { sha: "4907a6ddec9925e35a0a9e82d7399ccc52663121", version: "v4.1.0" },
+  // `git rev-list -n1 v3.1.1` in actions/create-github-app-token.
+  "actions/create-github-app-token": { sha: "1b10c78c7865c340bc4f6099eb2f838309f1e8c3", version: "v3.1.1" },
 };
 
 /** Every script a workflow runs; the lead checks each exists under scripts/ after the merge. */
@@ -55,7 +58,12 @@ export const SCRIPTS_RUN = [
 const REUSABLE_FILES: string[] = Object.values(REUSABLE_WORKFLOWS);
 const OWN_CI_FILES = ["ci.yml", "config-apply.yml", "config-preview.yml"];
 const APP_CALLERS = ["deploy.yml", "pre-release.yml", "preview.yml", "stage.yml", "sweep-previews.yml"];
-const CONTRACT_VARS: string[] = [...Object.values(ENVIRONMENT_VARIABLES), ...Object.values(REPOSITORY_VARIABLES)];
+const CONTRACT_VARS: string[] = [
+  ...Object.values(ENVIRONMENT_VARIABLES),
+  ...Object.values(REPOSITORY_VARIABLES),
+  RELEASE_APP.idVariable,
+];
+const CONTRACT_SECRETS: string[] = [CHAT_WEBHOOK_SECRET, RELEASE_APP.privateKeySecret];
 const CALLER_USES = new RegExp(
   `^${INFRA_REPOSITORY_PLACEHOLDER.replace("/", "\\/")}\\/\\.github\\/workflows\\/([a-z-]+\\.yml)@${INFRA_COMMIT_PLACEHOLDER}$`,
 );
@@ -188,8 +196,7 @@ describe.each(WORKFLOW_FILES.map((wf) => [wf.path, wf] as const))("%s", (_path, 
 
   it("names only contract variables, environments and secrets", () => {
     for (const m of wf.text.matchAll(/\bvars\.([A-Za-z0-9_]+)/g)) expect(CONTRACT_VARS, wf.path).toContain(m[1]);
-    for (const m of wf.text.matchAll(/\bsecrets\.([A-Za-z0-9_]+)/g))
-      expect([CHAT_WEBHOOK_SECRET], wf.path).toContain(m[1]);
+    for (const m of wf.text.matchAll(/\bsecrets\.([A-Za-z0-9_]+)/g)) expect(CONTRACT_SECRETS, wf.path).toContain(m[1]);
     const allowed: readonly string[] =
       OWN_CI_FILES.includes(wf.file) || wf.file === REUSABLE_WORKFLOWS.drift ? INFRA_ENVIRONMENTS : DEPLOY_ENVIRONMENTS;
     for (const [jobId, job] of jobsOf(wf)) {

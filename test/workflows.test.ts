@@ -10,6 +10,7 @@ import {
   APP_FILES_DIR,
   ENVIRONMENT_VARIABLES,
   INFRA_REQUIRED_CHECKS,
+  RELEASE_APP,
   REUSABLE_WORKFLOWS,
 } from "../infra/pipeline-contract";
 import { ROOT } from "./harness";
@@ -325,10 +326,45 @@ describe("pre-release (pre-release.yml)", () => {
     expect(uses.map((s) => s.id ?? s.name)).toEqual(["target", "stage", "commit", "next"]);
   });
 
-  it("runs one at a time in the stage environment, allowed to write tags and releases", () => {
+  it("runs one at a time in the stage environment; its GITHUB_TOKEN only reads", () => {
     expect(environmentName(j)).toBe("stage");
     expect(concurrencyOf(j.concurrency)).toEqual({ group: "pre-release", cancel: false });
-    expect(j.permissions).toEqual({ contents: "write", "id-token": "write" });
+    expect(j.permissions).toEqual({ contents: "read", "id-token": "write" });
+  });
+
+  it("creates the tag and the release as the release App, whose token reaches the publishing step only", () => {
+    const app = step(j, "release-app");
+    expect(app.uses).toBe("actions/create-github-app-token@1b10c78c7865c340bc4f6099eb2f838309f1e8c3");
+    // Scoped to the app repository (no owner/repositories: GITHUB_REPOSITORY, the caller's) and contents:write only;
+    // revoked when the job ends (skip-token-revoke left false).
+    expect(app.with).toEqual({
+      "client-id": `\${{ vars.${RELEASE_APP.idVariable} }}`,
+      "private-key": `\${{ secrets.${RELEASE_APP.privateKeySecret} }}`,
+      "permission-contents": "write",
+    });
+    const publish = step(j, "Publish the pre-release");
+    expect(publish.env?.GH_TOKEN).toBe("${{ steps.release-app.outputs.token }}");
+    const holders = j.steps!.filter((s) => JSON.stringify(s).includes("steps.release-app.outputs"));
+    expect(holders).toEqual([publish]);
+    // Made right before it, after everything that runs the app's code (its image build).
+    const index = (s: Step) => j.steps!.indexOf(s);
+    expect(index(publish)).toBe(index(app) + 1);
+    for (const s of j.steps!.filter((s) => s.run?.includes("docker build"))) expect(index(s)).toBeLessThan(index(app));
+    // The private key is read by that step alone, and only in the job whose environment holds it.
+    const keyReaders = stepsOf(wf).filter(({ step }) => JSON.stringify(step).includes(RELEASE_APP.privateKeySecret));
+    expect(keyReaders.map(({ jobId, step }) => `${jobId}/${step.id}`)).toEqual(["release/release-app"]);
+    // No step writes with GITHUB_TOKEN: it is read-only here, and a tag it made would be refused by the ruleset.
+    expect(JSON.stringify(j.steps).match(/github\.token/g)).toHaveLength(1);
+    expect(step(j, "latest").run).toMatch(/^echo "tag=\$\(gh release view /);
+  });
+
+  it("declares the App's key as a required secret, which the app's caller passes by name", () => {
+    expect(wf.workflow.on.workflow_call.secrets).toEqual({
+      [RELEASE_APP.privateKeySecret]: { description: expect.any(String), required: true },
+    });
+    expect(job("app", "pre-release.yml", "pre-release").secrets).toEqual({
+      [RELEASE_APP.privateKeySecret]: `\${{ secrets.${RELEASE_APP.privateKeySecret} }}`,
+    });
   });
 });
 
