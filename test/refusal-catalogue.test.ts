@@ -45,6 +45,7 @@ describe("the catalogue", () => {
       "notify-chat",
       "preview-comment",
       "require-e2e",
+      "require-current-infra",
     ]) {
       expect(scripts).toContain(`scripts/${name}.ts`);
     }

@@ -18,6 +18,7 @@ import { main as driftIssue } from "../scripts/drift-issue";
 import { main as notifyChat } from "../scripts/notify-chat";
 import { inputFromEnv } from "../scripts/preview-comment";
 import { main as releaseTag } from "../scripts/release-tag";
+import { main as requireCurrentInfra } from "../scripts/require-current-infra";
 import { main as requireE2e } from "../scripts/require-e2e";
 import { main as smokeCheck } from "../scripts/smoke-check";
 import { main as sweepPreviews } from "../scripts/sweep-previews";
@@ -1203,6 +1204,21 @@ export const SCRIPT_ROWS: ScriptRow[] = [
     message: /PR_NUMBER is not a pull request number/,
     fix: "pass PR_NUMBER as a pull request number",
     run: (env) => Promise.resolve().then(() => inputFromEnv(env)),
+  },
+  {
+    area: "Workflow inputs",
+    refused: "an app deploy pinned to an infra commit whose program or stack files differ from main's",
+    script: "scripts/require-current-infra.ts",
+    env: { PINNED_COMMIT: SHA },
+    input: "PINNED_COMMIT",
+    exit: 1,
+    message: /runs other program and stack files than main \([0-9a-f]{40}\): Pulumi\.prod\.yaml/,
+    fix: "apply the pipeline stack at main (re-pin)",
+    // The git of a checkout at SHA whose main has moved on; test/scripts-require-current-infra.test.ts runs real git.
+    run: (env) =>
+      requireCurrentInfra(env, (args) =>
+        args[0] === "diff" ? "Pulumi.prod.yaml\n" : args.includes("HEAD") ? `${SHA}\n` : `${"f".repeat(40)}\n`,
+      ),
   },
   {
     area: "Workflow inputs",

@@ -50,6 +50,7 @@ export const SCRIPTS_RUN = [
   "scripts/notify-chat.ts",
   "scripts/preview-comment.ts",
   "scripts/release-tag.ts",
+  "scripts/require-current-infra.ts",
   "scripts/require-e2e.ts",
   "scripts/smoke-check.ts",
   "scripts/sweep-previews.ts",

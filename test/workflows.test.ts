@@ -368,6 +368,33 @@ describe("pre-release (pre-release.yml)", () => {
   });
 });
 
+describe("an app deploy never undoes config apply (stage and prod)", () => {
+  const REFUSE = "Refuse a pinned infra commit whose program differs from main's";
+  it.each([
+    [REUSABLE_WORKFLOWS.stage, "deploy"],
+    // Before the prod environment's reviewers are asked: they only approve a deploy that can go out.
+    [REUSABLE_WORKFLOWS.deploy, "check"],
+  ])(
+    "%s refuses, in %s, a pin whose program differs from main's before it authenticates or runs pulumi",
+    (file, id) => {
+      const j = job("infra", file, id);
+      const refuse = step(j, REFUSE);
+      expect(refuse).toMatchObject({
+        env: { PINNED_COMMIT: "${{ needs.own-commit.outputs.sha }}" },
+        run: "npx ts-node --transpile-only scripts/require-current-infra.ts",
+      });
+      const at = j.steps!.indexOf(refuse);
+      expect(j.steps![0].with?.ref, "in the checkout of the pinned commit").toBe("${{ needs.own-commit.outputs.sha }}");
+      expect(j.steps!.slice(0, at).some((s) => s.run?.startsWith("npm ci"))).toBe(true);
+      const later = (s: Step) => j.steps!.indexOf(s) > at;
+      for (const s of j.steps!.filter((s) => s.uses && /google-github-actions\/auth|pulumi\/actions/.test(s.uses)))
+        expect(later(s), s.name ?? s.uses).toBe(true);
+      const deploy = job("infra", file, "deploy");
+      expect([deploy.needs].flat()).toContain(id === "deploy" ? "own-commit" : id);
+    },
+  );
+});
+
 describe("1-click deploy (deploy.yml)", () => {
   const wf = workflowFile("infra", REUSABLE_WORKFLOWS.deploy);
   const check = job("infra", REUSABLE_WORKFLOWS.deploy, "check");
