@@ -916,6 +916,15 @@ export const STACK_ROWS: StackRow[] = [
   },
   {
     area: "Pipeline",
+    refused: "the pipeline's own App as the release App",
+    stack: "pipeline",
+    overrides: pipeline((s) => (s.releaseAppId = s.githubAppId)),
+    key: "monitor:pipeline.releaseAppId",
+    message: /is the pipeline's own App \(githubAppId\), whose key administers both repositories/,
+    fix: "register a GitHub App of its own for release tags",
+  },
+  {
+    area: "Pipeline",
     refused: "the infra repository with the app's id",
     stack: "pipeline",
     overrides: pipeline((s) => (s.infraRepository.id = s.appRepository.id)),
