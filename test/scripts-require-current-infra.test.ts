@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { PROGRAM_PATHS } from "../infra/pipeline-contract";
-import { RefusedError, UsageError, exitCodeFor } from "../scripts/lib/cli";
+import { RefusedError, UsageError, exitCodeFor, type Env } from "../scripts/lib/cli";
 import { PROGRAM_PATHSPECS, gitIn, main } from "../scripts/require-current-infra";
 import { workflowFile } from "./workflow-files";
 
@@ -57,7 +57,7 @@ function checkout(sha: string): string {
 }
 
 /** Runs the script in a checkout of `pinned`; resolves to the error it refused with, or undefined. */
-async function deploy(pinned: string, env: Record<string, string> = { PINNED_COMMIT: pinned }) {
+async function deploy(pinned: string, env: Env = { PINNED_COMMIT: pinned }) {
   const dir = checkout(pinned);
   return main(env, gitIn(dir)).then(
     () => undefined,
