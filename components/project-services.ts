@@ -44,6 +44,9 @@ export const PIPELINE_SERVICES = [
   "artifactregistry.googleapis.com", // the image repository
 ] as const;
 
+/** Enabled by the pipeline too where it grants Cloud Run's service agent, which exists only once this API is on. */
+export const RUN_AGENT_SERVICE = "run.googleapis.com";
+
 export interface ProjectServicesArgs {
   /** The GCP project whose APIs are enabled, and the provider's default project. */
   readonly project: string;

@@ -168,11 +168,8 @@ export async function apply(
   }
 }
 
-export async function main(env: Env = process.env, fetchImpl?: Fetch): Promise<number> {
-  if (optionalEnv(env, "DRIFTED") === undefined)
-    throw new UsageError('DRIFTED is not set. Fix: pass "true" when the refresh found changes, "false" otherwise.');
-  const drifted = boolEnv(env, "DRIFTED", false);
-  const stack = requireEnv(env, "STACK", { hint: "Pass the stack the drift check ran on (stage or prod)." });
+/** Only stage and prod are checked for drift. */
+export function requireDriftStack(stack: string): string {
   let kind: string;
   try {
     kind = parseStackName(stack).kind;
@@ -185,6 +182,16 @@ export async function main(env: Env = process.env, fetchImpl?: Fetch): Promise<n
         "Fix: pass stage or prod.",
     );
   }
+  return stack;
+}
+
+export async function main(env: Env = process.env, fetchImpl?: Fetch): Promise<number> {
+  if (optionalEnv(env, "DRIFTED") === undefined)
+    throw new UsageError('DRIFTED is not set. Fix: pass "true" when the refresh found changes, "false" otherwise.');
+  const drifted = boolEnv(env, "DRIFTED", false);
+  const stack = requireDriftStack(
+    requireEnv(env, "STACK", { hint: "Pass the stack the drift check ran on (stage or prod)." }),
+  );
   const detailsFile = drifted
     ? requireEnv(env, "DETAILS_FILE", { hint: "Write the refresh output to a file and pass its path." })
     : undefined;

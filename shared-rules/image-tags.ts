@@ -44,3 +44,30 @@ export const TAG_RULES: Record<"stage" | "prod", { valid: (tag: string) => boole
     expected: "a calendar tag YYYY.MM.DD or YYYY.MM.DD.N, e.g. 2024.09.01 or 2024.02.27.1",
   },
 };
+
+/**
+ * A Docker tag (distribution/reference regexp.go: `tag = [\w][\w.-]{0,127}`), what a registry accepts after `:`.
+ */
+const DOCKER_TAG = /^[\w][\w.-]{0,127}$/;
+
+/**
+ * Which knex migrations an image carries, recorded by its build as a second tag on the same digest:
+ * `<short sha>-db-<newest migration file>`, e.g. `3f9c2ab-db-20260622140000_add_unique_fxa_uid_index.js`. The
+ * registry lists every tag of an image, so a deploy that resolves any of its tags (the short SHA, a calendar tag)
+ * learns the image's migration set without pulling it. Knex applies migrations in file-name order and refuses a
+ * directory that lacks one the database has applied, so the newest file name says whether an image may migrate a
+ * database (components/migration-job.ts decideMigration).
+ */
+const MIGRATION_TAG = /^[0-9a-f]{7,40}-db-(.+)$/;
+
+/** The migration tag of a build, or undefined when the file name cannot be part of a Docker tag. */
+export function migrationTag(shortSha: string, migrationFile: string): string | undefined {
+  const tag = `${shortSha}-db-${migrationFile}`;
+  return SHORT_SHA.test(shortSha) && DOCKER_TAG.test(tag) ? tag : undefined;
+}
+
+/** The newest migration an image carries, from all its tags; undefined for an image built without the record. */
+export function migrationHeadOf(tags: readonly string[]): string | undefined {
+  const heads = tags.flatMap((t) => MIGRATION_TAG.exec(t)?.[1] ?? []);
+  return heads.sort().at(-1);
+}

@@ -17,7 +17,7 @@ import {
   pinWorkflowFiles,
 } from "../components/github-repository";
 import { ImageRegistry } from "../components/image-registry";
-import { PIPELINE_SERVICES, ProjectServices } from "../components/project-services";
+import { PIPELINE_SERVICES, ProjectServices, RUN_AGENT_SERVICE } from "../components/project-services";
 import { StateBackend } from "../components/state-backend";
 import { WorkloadIdentity } from "../components/workload-identity";
 import { PREVIEW_PLATFORM_NAMES } from "../infra/naming";
@@ -87,10 +87,22 @@ export function pipelineStack(
       spec.registry.project,
     ]),
   ];
+  // Cloud Run's service agent (service-<n>@serverless-robot-prod) exists only once run.googleapis.com is enabled in
+  // its project ("Service agents are created when the API is enabled", https://cloud.google.com/iam/docs/service-agents),
+  // and IAM refuses a binding to an account that does not exist. The pipeline is applied before the environment
+  // stack (which enables the API too) ever ran, so where it grants the agent it enables the API itself.
+  // Not gcp.projects.ServiceIdentity: its docs (@pulumi/gcp 9.37 projects/serviceIdentity.d.ts) call it a beta
+  // resource that works only for "the APIs that Google has configured with a Service Identity", to be checked with
+  // `gcloud beta services identity create`, which run.googleapis.com is not documented to support.
+  const runAgentProjects = [...new Set([stageProject, prodProject])].filter((p) => p !== spec.registry.project);
   const apis = Object.fromEntries(
     everyProject.map((project) => [
       project,
-      new ProjectServices(`apis-${project}`, { project, region: spec.region, services: PIPELINE_SERVICES }),
+      new ProjectServices(`apis-${project}`, {
+        project,
+        region: spec.region,
+        services: runAgentProjects.includes(project) ? [...PIPELINE_SERVICES, RUN_AGENT_SERVICE] : PIPELINE_SERVICES,
+      }),
     ]),
   );
   const inProject = (project: string) => ({ provider: apis[project].provider });
@@ -264,12 +276,14 @@ export function pipelineStack(
   registry.grantPull(deployers.prod);
   registry.grantPull(reviewer);
   registry.grantPull(prodReviewer);
-  for (const project of new Set([stageProject, prodProject])) {
-    if (project === spec.registry.project) continue;
-    registry.grantPull({
-      key: `run-agent-${project}`,
-      member: pulumi.interpolate`serviceAccount:service-${projectNumber(project)}@serverless-robot-prod.iam.gserviceaccount.com`,
-    });
+  for (const project of runAgentProjects) {
+    registry.grantPull(
+      {
+        key: `run-agent-${project}`,
+        member: pulumi.interpolate`serviceAccount:service-${projectNumber(project)}@serverless-robot-prod.iam.gserviceaccount.com`,
+      },
+      apis[project].services,
+    );
   }
 
   // --- GitHub: what each environment's jobs read, who may deploy, and the app's callers.

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { pinWorkflowFiles } from "../components/github-repository";
-import { MAX_CLEANUP_POLICIES } from "../components/image-registry";
+import { DEFAULT_RECENT_VERSIONS, MAX_CLEANUP_POLICIES, runningTag } from "../components/image-registry";
 import { attributeValue } from "../components/workload-identity";
 import { loadStackConfig } from "../infra/engine/config-files";
 import { type Evaluation, type Registration, evaluate } from "../infra/engine/evaluate";
@@ -403,7 +403,7 @@ describe("state backend", () => {
       );
     const objects = "projects/_/buckets/moz-fx-monitor-pulumi-state/objects/.pulumi";
     expect(writes(emails.preview)).toContain(`"${objects}/stacks/monitor/pr-"`);
-    expect(writes(emails.preview)).toContain(`"${objects}/locks/monitor/pr-"`);
+    expect(writes(emails.preview)).toContain(`"${objects}/locks/organization/monitor/pr-"`);
     expect(writes(emails.preview)).not.toMatch(/monitor\/(stage|prod|previews)/);
     expect(writes(emails.previews)).toContain(`"${objects}/stacks/monitor/previews.json"`);
     expect(writes(emails.previews)).not.toMatch(/monitor\/(pr-|stage|prod)/);
@@ -440,10 +440,6 @@ describe("state backend", () => {
 
 describe("image registry", () => {
   const policies = () => one(evaluation, REGISTRY).inputs.cleanupPolicies as any[];
-  const keeps = (tag: string) =>
-    policies().some(
-      (p) => p.action === "KEEP" && (p.condition.tagPrefixes ?? []).some((prefix: string) => tag.startsWith(prefix)),
-    );
 
   it("is the Docker repository the deploys read, protected", () => {
     const registry = one(evaluation, REGISTRY);
@@ -461,21 +457,74 @@ describe("image registry", () => {
     );
   });
 
-  it("deletes PR images after the TTL and untagged ones, keeps release and stage images (KEEP beats DELETE)", () => {
+  /**
+   * What Artifact Registry's cleanup does with one version under these policies, as its docs say
+   * (https://cloud.google.com/artifact-registry/docs/repositories/cleanup-policy): a version matching a KEEP is kept,
+   * else one matching a DELETE is deleted, else kept; a condition's fields all hold (tag state, any tag prefix,
+   * older than); `mostRecentVersions` keeps the newest `keepCount` versions of the package.
+   */
+  function verdict(version: { tags: string[]; ageDays: number; rank: number }): "keep" | "delete" {
+    const matches = (p: any) => {
+      if (p.mostRecentVersions) return version.rank < p.mostRecentVersions.keepCount;
+      const c = p.condition ?? {};
+      const tagged = version.tags.length > 0;
+      if (c.tagState === "TAGGED" && !tagged) return false;
+      if (c.tagState === "UNTAGGED" && tagged) return false;
+      if (c.tagPrefixes && !version.tags.some((t) => c.tagPrefixes.some((prefix: string) => t.startsWith(prefix))))
+        return false;
+      if (c.olderThan && version.ageDays <= Number(/^(\d+)d$/.exec(c.olderThan)![1])) return false;
+      return true;
+    };
+    if (policies().some((p) => p.action === "KEEP" && matches(p))) return "keep";
+    return policies().some((p) => p.action === "DELETE" && matches(p)) ? "delete" : "keep";
+  }
+
+  it("keeps the recent stage builds, releases and what stage runs, and deletes older stage builds, old PR images and untagged ones", () => {
     expect(policies().length).toBeLessThanOrEqual(MAX_CLEANUP_POLICIES);
+    // 60 stage builds, one a day, newest first; the 45th was released, the 50th is what stage runs (a rollback).
+    const builds = Array.from({ length: 60 }, (_, day) => ({
+      tags: [day.toString(16).padStart(7, "a")],
+      ageDays: day + 0.5,
+      rank: day,
+    }));
+    builds[45].tags.push("2024.09.01");
+    builds[50].tags.push(runningTag("stage"));
+    const fate = builds.map(verdict);
+    expect(
+      fate.slice(0, DEFAULT_RECENT_VERSIONS).every((f) => f === "keep"),
+      "the most recent builds",
+    ).toBe(true);
+    expect(fate[45], "a released build").toBe("keep");
+    expect(fate[50], "the build stage runs").toBe("keep");
+    expect(
+      fate.every((f, day) => day < DEFAULT_RECENT_VERSIONS || day === 45 || day === 50 || f === "delete"),
+      "every other stage build goes (a KEEP on every hex prefix kept them all forever)",
+    ).toBe(true);
+    expect(verdict({ tags: ["2024.02.27.1"], ageDays: 400, rank: 500 })).toBe("keep");
+    expect(verdict({ tags: ["pr-123"], ageDays: 15, rank: 100 })).toBe("delete");
+    expect(verdict({ tags: ["pr-123"], ageDays: 13, rank: 100 })).toBe("keep");
+    expect(verdict({ tags: [], ageDays: 30, rank: 100 })).toBe("delete");
+    expect(verdict({ tags: ["3f9c2ab"], ageDays: 1, rank: 100 }), "a build a deploy may be resolving now").toBe("keep");
     expect(policies().find((p) => p.id === "delete-pr-images")).toEqual({
       id: "delete-pr-images",
       action: "DELETE",
       condition: { tagState: "TAGGED", tagPrefixes: ["pr-"], olderThan: "14d" },
     });
-    expect(policies().find((p) => p.id === "delete-untagged")).toMatchObject({
-      action: "DELETE",
-      condition: { tagState: "UNTAGGED" },
-    });
-    expect(keeps("2024.09.01")).toBe(true);
-    expect(keeps("2024.02.27.1")).toBe(true);
-    expect(keeps("3f9c2ab")).toBe(true);
-    expect(keeps("pr-123")).toBe(false);
+    // mostRecentVersions is allowed only on a KEEP (the docs), never beside a condition.
+    for (const p of policies().filter((x) => x.mostRecentVersions)) {
+      expect(p.action).toBe("KEEP");
+      expect(p.condition).toBeUndefined();
+    }
+  });
+
+  it("grants prod's Cloud Run service agent only after run.googleapis.com is on in prod's project (the agent exists from then)", () => {
+    const grant = one(evaluation, REGISTRY_GRANT, `images-pull-run-agent-${PROD}`);
+    const api = ofType(evaluation, "gcp:projects/service:Service").find(
+      (r) => r.inputs.project === PROD && r.inputs.service === "run.googleapis.com",
+    );
+    expect(api, "the pipeline enables Cloud Run in prod's project").toBeDefined();
+    expect(api!.inputs.disableOnDestroy).toBe(false);
+    expect(grant.dependsOn).toContain(api!.urn);
   });
 
   it("is pushed to by stage only (previews push to their own), read by prod, its Cloud Run agent and the reviews", () => {

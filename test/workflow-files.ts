@@ -191,3 +191,67 @@ export function pulumiOps(wf: WorkflowFile): PulumiOp[] {
   }
   return ops;
 }
+
+/**
+ * Evaluates a job's `if:` as GitHub Actions would, for the subset the callers use: `&&`, `||`, `!`, `==`, `!=`,
+ * parentheses, 'string' literals, context paths (`github.event.action`) and `endsWith(a, b)`; comparisons of strings
+ * are case-insensitive (docs.github.com, "Evaluate expressions": "GitHub ignores case when comparing strings").
+ */
+export function evaluateIf(expression: string, context: Record<string, unknown>): boolean {
+  const tokens = expression.match(/'[^']*'|&&|\|\||==|!=|!|\(|\)|,|[A-Za-z_][\w.\-[\]]*/g) ?? [];
+  let i = 0;
+  const lookup = (path: string) =>
+    path
+      .split(".")
+      .reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), context);
+  const str = (v: unknown) =>
+    (typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? String(v) : "").toLowerCase();
+  const primary = (): unknown => {
+    const t = tokens[i++];
+    if (t === "!") return !truthy(primary());
+    if (t === "(") {
+      const v = or();
+      i++;
+      return v;
+    }
+    if (t.startsWith("'")) return t.slice(1, -1);
+    if (t === "endsWith" && tokens[i] === "(") {
+      i++;
+      const a = or();
+      i++;
+      const b = or();
+      i++;
+      return str(a).endsWith(str(b));
+    }
+    return lookup(t);
+  };
+  const truthy = (v: unknown) => v !== undefined && v !== null && v !== false && v !== "" && v !== 0;
+  const comparison = (): unknown => {
+    const left = primary();
+    if (tokens[i] === "==" || tokens[i] === "!=") {
+      const op = tokens[i++];
+      const right = primary();
+      return op === "==" ? str(left) === str(right) : str(left) !== str(right);
+    }
+    return left;
+  };
+  const and = (): unknown => {
+    let v = comparison();
+    while (tokens[i] === "&&") {
+      i++;
+      const r = comparison();
+      v = truthy(v) && truthy(r);
+    }
+    return v;
+  };
+  const or = (): unknown => {
+    let v = and();
+    while (tokens[i] === "||") {
+      i++;
+      const r = and();
+      v = truthy(v) || truthy(r);
+    }
+    return v;
+  };
+  return truthy(or());
+}

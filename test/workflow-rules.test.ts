@@ -4,12 +4,15 @@
  */
 import { describe, expect, it } from "vitest";
 import {
+  APP_BUILD_SECRETS,
   CHAT_WEBHOOK_SECRET,
   DEPLOY_ENVIRONMENTS,
   ENVIRONMENT_VARIABLES,
   INFRA_COMMIT_PLACEHOLDER,
   INFRA_ENVIRONMENTS,
   INFRA_REPOSITORY_PLACEHOLDER,
+  JIRA_SECRETS,
+  PREVIEW_ENVIRONMENT_PREFIX,
   PULUMI_CLI_VERSION,
   RELEASE_APP,
   REPOSITORY_VARIABLES,
@@ -45,18 +48,31 @@ const PINNED: Record<string, { sha: string; version: string }> = {
 
 /** Every script a workflow runs; the lead checks each exists under scripts/ after the merge. */
 export const SCRIPTS_RUN = [
+  "scripts/build-image.ts",
   "scripts/destroy-preview.ts",
   "scripts/drift-issue.ts",
+  "scripts/drift-refresh.ts",
+  "scripts/jira-shipped.ts",
   "scripts/notify-chat.ts",
   "scripts/preview-comment.ts",
+  "scripts/qa-ledger.ts",
+  "scripts/release-pulls.ts",
   "scripts/release-tag.ts",
   "scripts/require-current-infra.ts",
   "scripts/require-e2e.ts",
   "scripts/smoke-check.ts",
+  "scripts/stage-order.ts",
   "scripts/sweep-previews.ts",
 ];
 
 const REUSABLE_FILES: string[] = Object.values(REUSABLE_WORKFLOWS);
+const PREVIEW_FILES: string[] = [
+  REUSABLE_WORKFLOWS.previewUp,
+  REUSABLE_WORKFLOWS.previewDestroy,
+  REUSABLE_WORKFLOWS.sweeper,
+];
+/** A preview's own environment (pipeline-contract.ts PREVIEW_ENVIRONMENT_PREFIX). */
+const PER_PR_ENVIRONMENT = `${PREVIEW_ENVIRONMENT_PREFIX}\${{ github.event.pull_request.number }}`;
 const OWN_CI_FILES = ["ci.yml", "config-apply.yml", "config-preview.yml"];
 const APP_CALLERS = ["deploy.yml", "pre-release.yml", "preview.yml", "stage.yml", "sweep-previews.yml"];
 const CONTRACT_VARS: string[] = [
@@ -172,13 +188,25 @@ describe.each(WORKFLOW_FILES.map((wf) => [wf.path, wf] as const))("%s", (_path, 
         job.steps!.slice(0, index).some((s) => s.uses && actionName(s.uses) === "actions/checkout"),
         jobLabel(wf, jobId),
       ).toBe(true);
+      // The previews' jobs run in `preview-<N>` (created on first use, no variables) or the sweeper's `preview`:
+      // their identity is the repository's PREVIEW_* variables.
+      const previews = PREVIEW_FILES.includes(wf.file);
       expect(step.with).toMatchObject({
-        workload_identity_provider: `\${{ vars.${ENVIRONMENT_VARIABLES.workloadIdentityProvider} }}`,
-        service_account: `\${{ vars.${ENVIRONMENT_VARIABLES.serviceAccount} }}`,
-        project_id: `\${{ vars.${ENVIRONMENT_VARIABLES.project} }}`,
+        workload_identity_provider: `\${{ vars.${previews ? REPOSITORY_VARIABLES.previewWorkloadIdentityProvider : ENVIRONMENT_VARIABLES.workloadIdentityProvider} }}`,
+        service_account: `\${{ vars.${previews ? REPOSITORY_VARIABLES.previewServiceAccount : ENVIRONMENT_VARIABLES.serviceAccount} }}`,
+        project_id: `\${{ vars.${previews ? REPOSITORY_VARIABLES.previewProject : ENVIRONMENT_VARIABLES.project} }}`,
       });
       expect(step.with?.credentials_json, "no keys").toBeUndefined();
       expect(environmentName(job), `${jobLabel(wf, jobId)}: the variables live in an environment`).toBeDefined();
+    }
+  });
+
+  it("lets every job that runs Pulumi open an existing stack with the secrets manager its state records (issue 14, item 1)", () => {
+    // A preview's stack file is never committed: without this the CLI opens the stack with the passphrase manager
+    // (pulumi/pulumi pkg/cmd/pulumi/stack/secrets.go:258 and :287), and every push after a PR's first fails.
+    for (const [jobId, job] of jobsOf(wf)) {
+      if (!job.steps?.some((s) => s.uses && actionName(s.uses) === PULUMI_ACTION)) continue;
+      expect(job.env, jobLabel(wf, jobId)).toMatchObject({ PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER: "true" });
     }
   });
 
@@ -196,13 +224,17 @@ describe.each(WORKFLOW_FILES.map((wf) => [wf.path, wf] as const))("%s", (_path, 
   });
 
   it("names only contract variables, environments and secrets", () => {
-    for (const m of wf.text.matchAll(/\bvars\.([A-Za-z0-9_]+)/g)) expect(CONTRACT_VARS, wf.path).toContain(m[1]);
-    for (const m of wf.text.matchAll(/\bsecrets\.([A-Za-z0-9_]+)/g)) expect(CONTRACT_SECRETS, wf.path).toContain(m[1]);
+    // Comments may cite a file such as secrets.go; only expressions name variables and secrets.
+    const code = wf.text.replace(/(^|\s)#.*$/gm, "");
+    for (const m of code.matchAll(/\bvars\.([A-Za-z0-9_]+)/g)) expect(CONTRACT_VARS, wf.path).toContain(m[1]);
+    for (const m of code.matchAll(/\bsecrets\.([A-Za-z0-9_]+)/g))
+      expect([...CONTRACT_SECRETS, ...Object.values(JIRA_SECRETS), ...APP_BUILD_SECRETS], wf.path).toContain(m[1]);
     const allowed: readonly string[] =
       OWN_CI_FILES.includes(wf.file) || wf.file === REUSABLE_WORKFLOWS.drift ? INFRA_ENVIRONMENTS : DEPLOY_ENVIRONMENTS;
     for (const [jobId, job] of jobsOf(wf)) {
       const env = environmentName(job);
-      if (env && !env.startsWith("${{")) expect(allowed, jobLabel(wf, jobId)).toContain(env);
+      if (env === PER_PR_ENVIRONMENT) expect(PREVIEW_FILES, jobLabel(wf, jobId)).toContain(wf.file);
+      else if (env && !env.startsWith("${{")) expect(allowed, jobLabel(wf, jobId)).toContain(env);
     }
   });
 

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
-import { parseCalendarTag } from "../../shared-rules/image-tags";
+import { migrationTag, parseCalendarTag } from "../../shared-rules/image-tags";
 import { PREVIEW_PLATFORM_NAMES } from "../naming";
 import type { PreviewPlatform } from "../platform";
 
@@ -30,6 +30,15 @@ export function mockBuildTime(tag: string): string {
   if (calendar) return `${calendar.date.replace(/\./g, "-")}T00:${String(calendar.suffix).padStart(2, "0")}:00Z`;
   const minutes = parseInt(hex(tag).slice(0, 6), 16) % (365 * 24 * 60);
   return new Date(Date.UTC(2025, 0, 1) + minutes * 60_000).toISOString().replace(".000Z", "Z");
+}
+
+/**
+ * The newest migration an image built at `buildTime` carries, as knex names files (`<UTC timestamp>_<words>.js`):
+ * the engine assumes each build carries a migration written just before it, so a later build carries a newer set.
+ * A test that needs a build that carries an older set (a release-branch fix) says so through the stack's outputs.
+ */
+export function mockMigrationHead(buildTime: string): string {
+  return `${buildTime.replace(/[^0-9]/g, "").slice(0, 14)}_mock.js`;
 }
 
 /** A random-looking but stable value, as random.RandomPassword would produce once. */
@@ -264,7 +273,8 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
             ...(args.inputs as State),
             id: `projects/${project}/locations/${location}/repositories/${repositoryId}/dockerImages/${image}@${digest}`,
             selfLink: `${repository}/${image}@${digest}`,
-            tags: [tag],
+            // Every tag of the image, as the registry lists them: this one and the build's migration record.
+            tags: [tag, migrationTag(hex(`${repository}/${imageName}`).slice(0, 7), mockMigrationHead(buildTime))],
             buildTime,
             uploadTime: buildTime,
           };
