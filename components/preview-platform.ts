@@ -6,6 +6,7 @@ import { BUDGET_LABELS, maxConnectionsFor, previewProcesses } from "../shared-ru
 import { AppSecrets, type SecretSource } from "./app-secrets";
 import { type Retention, retains } from "./options";
 import { PostgresInstance } from "./postgres-instance";
+import { PreviewDatabaseAdmin } from "./preview-database-admin";
 
 export interface PreviewPlatformArgs extends Retention {
   readonly project: string;
@@ -25,6 +26,8 @@ export interface PreviewPlatformArgs extends Retention {
    * topic, which takes setIamPolicy on this topic (and on no other). @default none
    */
   readonly previewDeployer?: pulumi.Input<string>;
+  /** The identity that deploys this platform: it runs the database admin's init job. @default none */
+  readonly platformDeployer?: pulumi.Input<string>;
 }
 
 /**
@@ -66,6 +69,23 @@ export class PreviewPlatform extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    // One preview's user cannot reach another's database: see PreviewDatabaseAdmin and PreviewDatabaseAccess.
+    const databaseAdmin = new PreviewDatabaseAdmin(
+      `${name}-database-admin`,
+      {
+        project: args.project,
+        region: args.region,
+        instance,
+        connectionName: `${args.project}:${args.region}:${PREVIEW_PLATFORM_NAMES.instance}`,
+        labels: args.labels,
+        deployers: {
+          ...(args.previewDeployer !== undefined && { "preview-deployer": args.previewDeployer }),
+          ...(args.platformDeployer !== undefined && { "platform-deployer": args.platformDeployer }),
+        },
+        retain: retains(args),
+      },
+      { parent: this },
+    );
     const secrets: Record<string, SecretSource> = Object.fromEntries(
       args.sandboxSecrets.map((variable) => [variable, { kind: "managed" } as const]),
     );
@@ -101,14 +121,15 @@ export class PreviewPlatform extends pulumi.ComponentResource {
       Object.fromEntries(Object.entries(sandbox.refs).map(([variable, ref]) => [variable, ref.secret])),
     );
     this.contract = pulumi
-      .all([instance.instanceName, instance.connectionName, sandboxSecrets, topic.name])
-      .apply(([instanceName, connectionName, secretNames, pubsubTopic]) => ({
+      .all([instance.instanceName, instance.connectionName, sandboxSecrets, topic.name, databaseAdmin.admin])
+      .apply(([instanceName, connectionName, secretNames, pubsubTopic, admin]) => ({
         project: args.project,
         region: args.region,
         instanceName,
         connectionName,
         sandboxSecrets: secretNames,
         pubsubTopic,
+        databaseAdmin: admin,
       }));
     this.registerOutputs({ contract: this.contract });
   }

@@ -16,6 +16,12 @@ export interface PreviewPlatform {
   sandboxSecrets: Record<string, string>;
   /** Pub/Sub topic previews publish breach notifications to (no production subscribers). */
   pubsubTopic: string;
+  /**
+   * The admin each preview's database access job runs as (components/preview-database-admin.ts): its Postgres user,
+   * the Secret Manager name of its password (never the value), and the service account that may read it. Absent
+   * from a platform deployed before it existed.
+   */
+  databaseAdmin?: { user: string; passwordSecret: string; serviceAccountEmail: string };
 }
 
 /** `project:region:instance` → its parts, or undefined when it is not of that form. */

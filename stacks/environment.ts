@@ -75,6 +75,7 @@ export function environmentStack(spec: EnvironmentSpec) {
         sandboxSecrets: spec.previewPlatform.sandboxSecrets,
         labels: spec.labels,
         previewDeployer: `serviceAccount:${deployerEmail("preview", spec.project)}`,
+        platformDeployer: `serviceAccount:${deployerEmail(spec.kind, spec.project)}`,
       },
       inProject,
     );

@@ -67,6 +67,11 @@ export function mockPreviewPlatform(project: string, region: string, sandboxSecr
       ]),
     ),
     pubsubTopic: PREVIEW_PLATFORM_NAMES.topic,
+    databaseAdmin: {
+      user: PREVIEW_PLATFORM_NAMES.databaseAdminUser,
+      passwordSecret: `projects/${mockProjectNumber(project)}/secrets/${PREVIEW_PLATFORM_NAMES.databaseAdminSecretId}`,
+      serviceAccountEmail: `${PREVIEW_PLATFORM_NAMES.databaseAdminAccount}@${project}.iam.gserviceaccount.com`,
+    },
   };
 }
 

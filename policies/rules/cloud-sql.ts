@@ -1,6 +1,7 @@
 import { type ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import * as sql from "@pulumi/gcp/sql";
-import { stackOf } from "./stack";
+import { CLOUDSQL_SUPERUSER, PREVIEW_DATABASE_ROLE, SHARED_PREVIEW_INSTANCE } from "../shared-rules/preview-database";
+import { UNKNOWN, knownOr, stackOf } from "./stack";
 
 /** Cloud SQL: prod's data survives a bad migration or a zone outage, and no instance is open to the internet. */
 
@@ -72,5 +73,40 @@ export const cloudSqlNoOpenPublicIp: ResourceValidationPolicy = {
           "(connections only through the Cloud SQL connector) or settings.ipConfiguration.ipv4Enabled: false",
       );
     }
+  }),
+};
+
+/**
+ * On the shared preview instance, a preview's user is a member of the previews' role alone. Cloud SQL makes a user
+ * created with no `databaseRoles` a member of cloudsqlsuperuser (https://cloud.google.com/sql/docs/postgres/users;
+ * the Admin API's InitialUser.roles: "If empty, will grant role cloudsqlsuperuser"), and cloudsqlsuperuser owns every
+ * database the API creates: such a user could alter or drop every other preview's database. The preview's database
+ * access job refuses such a user at deploy time too; this refuses it before anything is created. A dedicated
+ * instance (`monitor:preview.instanceConnectionName`) holds one preview only, so the rule does not apply there.
+ */
+export const previewDatabaseUserIsolated: ResourceValidationPolicy = {
+  name: "preview-database-user-isolated",
+  description: `A preview's database user on the shared instance is a member of ${PREVIEW_DATABASE_ROLE} alone, never of ${CLOUDSQL_SUPERUSER}.`,
+  // Mandatory: pull-request code runs as this user, and cloudsqlsuperuser would reach every other preview's data.
+  enforcementLevel: "mandatory",
+  validateResource: validateResourceOfType(sql.User, (user, args, reportViolation) => {
+    if (stackOf(args.urn)?.kind !== "preview") return args.notApplicable("only previews share an instance");
+    // Unknown (a first preview of a platform not yet deployed) counts as shared: the safe reading.
+    const instance = knownOr(() => user.instance, UNKNOWN);
+    if (instance !== UNKNOWN && instance !== SHARED_PREVIEW_INSTANCE) {
+      return args.notApplicable("a dedicated instance holds this preview alone");
+    }
+    const roles: unknown = user.databaseRoles;
+    const list = Array.isArray(roles) ? roles.map(String) : [];
+    if (list.length === 1 && list[0] === PREVIEW_DATABASE_ROLE) return;
+    const why = list.includes(CLOUDSQL_SUPERUSER)
+      ? `names ${CLOUDSQL_SUPERUSER}`
+      : list.length === 0
+        ? `has no databaseRoles, so Cloud SQL makes it a member of ${CLOUDSQL_SUPERUSER}`
+        : `has databaseRoles ${JSON.stringify(list)}`;
+    reportViolation(
+      `${args.name} ${why}, which would let pull-request code reach other previews' databases on the shared ` +
+        `instance: set databaseRoles: ["${PREVIEW_DATABASE_ROLE}"]`,
+    );
   }),
 };
