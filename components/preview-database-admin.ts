@@ -6,10 +6,9 @@ import { PREVIEW_DATABASE_ROLE } from "../shared-rules/preview-database";
 import { AppSecrets } from "./app-secrets";
 import { DATABASE_CLIENT_IMAGE, type DatabaseAdmin, databaseAdminJob } from "./database-admin-job";
 import { executionToken } from "./migration-job";
-import { type Retention, deletionPolicyFor, retains } from "./options";
+import { type Grantee, type Retention, deletionPolicyFor, retains } from "./options";
 import type { PostgresInstance } from "./postgres-instance";
 import { PLATFORM_INIT_SQL, setupOptions } from "./preview-database-sql";
-import { RuntimeIdentity } from "./runtime-identity";
 
 export interface PreviewDatabaseAdminArgs extends Retention {
   readonly project: string;
@@ -23,24 +22,25 @@ export interface PreviewDatabaseAdminArgs extends Retention {
   readonly connectionName: string;
   readonly labels: Readonly<Record<string, string>>;
   /**
-   * Who deploys jobs that run as the admin's identity, by a key that names the binding: the platform's deployer (the
-   * init job here) and the preview deployer (each preview's access job). @default none
+   * The service account the admin jobs run as, created by the pipeline stack in the identity project (with its
+   * connection to this instance, and actAs for the two deployers that deploy these jobs): see `databaseAdminEmail()`.
    */
-  readonly deployers?: Readonly<Record<string, pulumi.Input<string>>>;
+  readonly serviceAccountEmail: string;
 }
 
 /**
- * The one database user on the shared preview instance that is trusted with every preview's database, and what lets
- * a job act as it: a Cloud SQL user (so a member of cloudsqlsuperuser, which owns every database the API creates),
- * its generated password in Secret Manager, readable only by the `monitor-previews-db-admin` service account that
- * the admin jobs run as, and that account's connection to this instance alone.
+ * The one database user on the shared preview instance that is trusted with every preview's database: a Cloud SQL
+ * user (so a member of cloudsqlsuperuser, which owns every database the API creates), its generated password in
+ * Secret Manager, readable only by the service account the admin jobs run as (`monitor-previews-db-admin`, which the
+ * pipeline stack keeps outside this project: the previews project's 100 service accounts are one per open preview).
  *
  * Its init job creates the previews' role (`monitor_preview`, NOLOGIN, no privilege; PLATFORM_INIT_SQL), which every
  * preview's user must exist beside before Cloud SQL can put it in its `databaseRoles`. Each preview then runs
  * PreviewDatabaseAccess as this admin.
  *
- * Whoever may act as the account may read the password, so only deployers are granted that, and the preview deployer
- * gains nothing by it: its `roles/cloudsql.admin` on the instance already lets it set any user's password.
+ * Whoever may act as the account may read the password, so only the two deployers are granted that, and the preview
+ * deployer gains nothing by it: its custom role on the instance (`cloudsql.users.update`) already lets it set any
+ * user's password. What pull-request code runs as (each preview's own account) can read neither.
  */
 export class PreviewDatabaseAdmin extends pulumi.ComponentResource {
   /** What previews read from the platform (no secret value: the secret's name only). */
@@ -50,16 +50,7 @@ export class PreviewDatabaseAdmin extends pulumi.ComponentResource {
     super("monitor:components:PreviewDatabaseAdmin", name, {}, opts);
     const retain = retains(args);
     const child = { parent: this };
-    const identity = new RuntimeIdentity(
-      `${name}-identity`,
-      {
-        project: args.project,
-        accountId: PREVIEW_PLATFORM_NAMES.databaseAdminAccount,
-        description: "Monitor previews: database admin jobs on the shared instance",
-        deployers: args.deployers,
-      },
-      child,
-    );
+    const identity: Grantee = { key: "database-admin", member: `serviceAccount:${args.serviceAccountEmail}` };
     // Alphanumeric: it travels in PGPASSWORD, and nothing else needs escaping.
     const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, child);
     const user = new gcp.sql.User(
@@ -84,9 +75,9 @@ export class PreviewDatabaseAdmin extends pulumi.ComponentResource {
       },
       child,
     );
-    const grants = [...secrets.grantAccess(identity), args.instance.grantConnect(identity)];
+    const grants = secrets.grantAccess(identity);
     const passwordSecret = secrets.refs.PGPASSWORD.secret;
-    const admin: DatabaseAdmin = { user: user.name, passwordSecret, serviceAccountEmail: identity.email };
+    const admin: DatabaseAdmin = { user: user.name, passwordSecret, serviceAccountEmail: args.serviceAccountEmail };
 
     databaseAdminJob(
       `${name}-init`,
@@ -104,12 +95,14 @@ export class PreviewDatabaseAdmin extends pulumi.ComponentResource {
         executionToken: executionToken(DATABASE_CLIENT_IMAGE, PLATFORM_INIT_SQL),
         retain,
       },
-      { ...child, dependsOn: [user, secrets, identity, ...grants] },
+      { ...child, dependsOn: [user, secrets, ...grants] },
     );
 
-    this.admin = pulumi
-      .all([user.name, passwordSecret, identity.email])
-      .apply(([userName, secret, email]) => ({ user: userName, passwordSecret: secret, serviceAccountEmail: email }));
+    this.admin = pulumi.all([user.name, passwordSecret]).apply(([userName, secret]) => ({
+      user: userName,
+      passwordSecret: secret,
+      serviceAccountEmail: args.serviceAccountEmail,
+    }));
     this.registerOutputs({ admin: this.admin });
   }
 }

@@ -152,29 +152,39 @@ function remoteSettingsChangeset() {
     );
 }
 
-const previewSettings = z.strictObject({
-  platformStack: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "expected <organization>/<project>/<stack>")
-    .optional(),
-  instanceConnectionName: z
-    .string()
-    .regex(
-      new RegExp(`^${unanchored(GCP_PROJECT_ID)}:${unanchored(GCP_REGION)}:[a-z][a-z0-9-]*$`),
-      "expected <project>:<region>:<instance>",
-    )
-    .optional(),
-  sandboxSecrets: z.array(variableName).default([]),
-  maxConcurrent: z.number().int().min(1).max(100).default(10),
-  /** The sweeper destroys a preview whose stack was last updated longer ago than this. */
-  ttlDays: z.number().int().min(1).max(90).default(7),
-  maxInstances: z.number().int().min(1).max(10).default(2),
-  instanceTier: z
-    .string()
-    .regex(TIER, "expected a Cloud SQL tier such as db-custom-1-3840")
-    .default("db-custom-1-3840"),
-  cirrus: cirrus.optional(),
-});
+const previewSettings = z
+  .strictObject({
+    platformStack: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "expected <organization>/<project>/<stack>")
+      .optional(),
+    instanceConnectionName: z
+      .string()
+      .regex(
+        new RegExp(`^${unanchored(GCP_PROJECT_ID)}:${unanchored(GCP_REGION)}:[a-z][a-z0-9-]*$`),
+        "expected <project>:<region>:<instance>",
+      )
+      .optional(),
+    /** Where the previews' CI identities live: a project other than the previews', whose service accounts are theirs. */
+    identityProject: gcpProject.optional(),
+    sandboxSecrets: z.array(variableName).default([]),
+    /** Previews that may exist at once; 100 is what one project's service-account quota holds (one identity each). */
+    maxOpen: z.number().int().min(1).max(100).default(100),
+    /** Previews holding database connections at once: the shared instance is sized for them. */
+    maxActive: z.number().int().min(1).max(100).default(20),
+    /** The sweeper destroys a preview whose stack was last updated longer ago than this. */
+    ttlDays: z.number().int().min(1).max(90).default(7),
+    maxInstances: z.number().int().min(1).max(10).default(1),
+    instanceTier: z
+      .string()
+      .regex(TIER, "expected a Cloud SQL tier such as db-custom-4-16384")
+      .default("db-custom-4-16384"),
+    cirrus: cirrus.optional(),
+  })
+  .refine((p) => p.maxActive <= p.maxOpen, {
+    path: ["maxActive"],
+    message: "more previews active than may be open. Fix: lower maxActive to at most maxOpen",
+  });
 
 const secretDeclarations = z.record(
   variableName,
@@ -284,6 +294,9 @@ const STRUCTURED: ReadonlySet<Key> = new Set(
 
 /** Why `stack` may not set a key of `kinds`, with the fix; undefined when it may. */
 function misplaced(kinds: (typeof KEYS)[Key]["kinds"], stack: StackKind): string | undefined {
+  if (stack.kind === "previews" && (kinds === "environments" || kinds === "deploys")) {
+    return "the previews platform deploys no app (its settings are monitor:preview in Pulumi.yaml). Fix: remove it";
+  }
   if (kinds === "environments" && stack.kind === "preview") {
     return "previews do not take this key (stage and prod do). Fix: set it in Pulumi.stage.yaml or Pulumi.prod.yaml";
   }

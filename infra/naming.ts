@@ -34,15 +34,18 @@ export function slugOf(variable: string): string {
   return variable.toLowerCase().replace(/_/g, "-");
 }
 
-/** Names of what stage owns for previews: one place, read by the stage stack and by the offline engine. */
+/** Names of what the previews stack owns: one place, read by that stack, the pipeline and the offline engine. */
 export const PREVIEW_PLATFORM_NAMES = {
   instance: SHARED_PREVIEW_INSTANCE,
   sandboxSecretId: (variable: string) => `monitor-preview-${slugOf(variable)}`,
   topic: "monitor-preview-hibp-breaches",
-  /** The database admin on the shared instance, its password's secret, the identity its jobs run as, its init job. */
+  /** The Artifact Registry repository previews push to, in the previews project. */
+  registry: "monitor-previews",
+  /** The custom role that lets the preview deployer grant the topic and the sandbox secrets (3-64 of [A-Za-z0-9_.]). */
+  grantorRole: "monitorPreviewGrantor",
+  /** The database admin on the shared instance, its password's secret, and its init job (its identity: pipeline-contract.ts). */
   databaseAdminUser: "monitor_previews_admin",
   databaseAdminSecretId: "monitor-previews-db-admin-password",
-  databaseAdminAccount: "monitor-previews-db-admin",
   databaseInitJob: "monitor-previews-db-init",
 } as const;
 
@@ -98,7 +101,7 @@ export type Labels = Record<string, string>;
 export function labelsFor(stack: StackKind): Labels {
   const labels: Labels = {
     app: "monitor",
-    environment: stack.kind === "preview" ? "preview" : stack.kind,
+    environment: stack.kind === "preview" || stack.kind === "previews" ? "preview" : stack.kind,
     stack: stack.stack,
     "managed-by": "pulumi",
   };

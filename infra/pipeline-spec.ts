@@ -27,7 +27,7 @@ const repository = z.strictObject({
 const pipelineSettings = z.strictObject({
   appRepository: repository,
   infraRepository: repository,
-  /** GCP project of each deploy environment; previews and stage share the nonprod one. */
+  /** GCP project of each deploy environment: previews have one of their own. */
   projects: z.strictObject({ preview: gcpProject, stage: gcpProject, prod: gcpProject }),
   state: z.strictObject({
     project: gcpProject,
@@ -50,6 +50,11 @@ const pipelineSettings = z.strictObject({
     .max(6, "GitHub allows at most 6 reviewers"),
   /** The GitHub App the stack runs as: a bypass actor of the app repository's default-branch ruleset. */
   githubAppId: githubId,
+  /**
+   * The GitHub App the pre-release creates release tags as (contents: write on the app repository only): the one
+   * bypass actor of the release-tag ruleset. Not the pipeline's own App, whose key administers both repositories.
+   */
+  releaseAppId: githubId,
   registry: z
     .strictObject({
       /** A PR's images are deleted this many days after upload, whether or not its preview is gone. */
@@ -106,6 +111,9 @@ export interface PipelineSpec {
   state: { project: string; bucket: string; location: string; keyRing: string; keyLocation: string };
   prodReviewerTeams: number[];
   githubAppId: number;
+  releaseAppId: number;
+  /** Where the previews' CI identities live (monitor:preview.identityProject): not the previews project. */
+  previewIdentityProject: string;
   registry: RegistrySpec;
   /** For the sweeper: previews older than ttlDays go, and at most cap run at once. */
   previews: { ttlDays: number; cap: number };
@@ -152,9 +160,16 @@ export function pipelineSpec(
     );
   }
 
+  const identityProject = values["monitor:preview"].identityProject;
+  if (identityProject === undefined) {
+    problems.push(
+      "monitor:preview.identityProject in Pulumi.yaml: required by the pipeline stack (the preview deployer and the " +
+        "previews platform's deployer live there). Fix: add it, e.g. identityProject: moz-fx-monitor-nonprod",
+    );
+  }
   // The key's schema already refused anything but an Artifact Registry path.
   const registryPath = artifactRegistryPath(values["monitor:imageRepository"] ?? "");
-  const previews = { ttlDays: values["monitor:preview"].ttlDays, cap: values["monitor:preview"].maxConcurrent };
+  const previews = { ttlDays: values["monitor:preview"].ttlDays, cap: values["monitor:preview"].maxOpen };
   const registrySettings = { ...REGISTRY_DEFAULTS, ...settings?.registry };
   if (registrySettings.prImageTtlDays < previews.ttlDays) {
     problems.push(
@@ -177,6 +192,18 @@ export function pipelineSpec(
         `monitor:pipeline.projects.prod in ${file}: prod shares the project ${prod} with ${prod === stage ? "stage" : "previews"}, ` +
           "so their deployers' project roles would reach prod. Fix: give prod its own project",
       );
+    } else if (previewProject === stage) {
+      problems.push(
+        `monitor:pipeline.projects.preview in ${file}: previews share the project ${stage} with stage, so the roles ` +
+          "a pull request's preview deployer holds there (Cloud Run, service accounts: no condition narrows them) " +
+          "would reach stage. Fix: give previews a project of their own (the previews stack's gcp:project)",
+      );
+    }
+    if (identityProject === previewProject) {
+      problems.push(
+        `monitor:preview.identityProject in Pulumi.yaml is the previews project ${previewProject}: its service ` +
+          "accounts are one per open preview. Fix: name another project (the stage project)",
+      );
     }
   }
 
@@ -196,6 +223,8 @@ export function pipelineSpec(
       : { project: "", bucket: "", location: "", keyRing: "", keyLocation: "" },
     prodReviewerTeams: settings?.prodReviewerTeams ?? [],
     githubAppId: settings?.githubAppId ?? 0,
+    releaseAppId: settings?.releaseAppId ?? 0,
+    previewIdentityProject: identityProject ?? "",
     registry: {
       location: registryPath?.location ?? "",
       project: registryPath?.project ?? "",

@@ -3,6 +3,7 @@ import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { environmentStack } from "../stacks/environment";
 import { pipelineStack } from "../stacks/pipeline";
 import { previewStack } from "../stacks/preview";
+import { previewsStack } from "../stacks/previews";
 import { buildSpec } from "./spec";
 
 /**
@@ -15,6 +16,8 @@ export function buildStack(): Record<string, unknown> {
   switch (spec.kind) {
     case "preview":
       return previewStack(spec);
+    case "previews":
+      return previewsStack(spec);
     case "stage":
     case "prod":
       return environmentStack(spec);

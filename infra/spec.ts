@@ -6,7 +6,8 @@ import { type Values, readKeys } from "./config-keys";
 import { TAG_RULES } from "../shared-rules/image-tags";
 import { MAX_CPU_PER_INSTANCE, cpuMemoryProblem } from "../shared-rules/cloud-run-limits";
 import type { ServiceSizing, WorkerSizing } from "../shared-rules/sizing";
-import { type Labels, type Names, labelsFor, nameLimitViolations, namesFor } from "./naming";
+import { type Labels, type Names, PREVIEW_PLATFORM_NAMES, labelsFor, nameLimitViolations, namesFor } from "./naming";
+import { artifactRegistryPath } from "../shared-rules/artifact-registry";
 import { type PipelineSpec, pipelineSpec } from "./pipeline-spec";
 import { Refusal } from "../shared-rules/refusal";
 import { type StackKind, parseStackName } from "../shared-rules/stack-name";
@@ -27,14 +28,18 @@ export interface ImageSpec {
 export type { ServiceSizing, WorkerSizing } from "../shared-rules/sizing";
 
 export interface PreviewSettings {
-  /** Stack whose outputs describe the preview platform; unset: this project's `stage`. */
+  /** Stack whose outputs describe the preview platform; unset: this project's `previews`. */
   platformStack?: string;
   /** Connection name (`project:region:instance`) to use instead of the platform's shared instance. */
   instanceConnectionName?: string;
-  /** Secrets every preview reads from the platform's sandbox (owned by stage), by variable name. */
+  /** Where the previews' CI identities live (the preview deployer, the platform's deployer): not the previews project. */
+  identityProject?: string;
+  /** Secrets every preview reads from the platform's sandbox (owned by the previews stack), by variable name. */
   sandboxSecrets: string[];
-  /** How many previews may run at once: the platform sizes the shared instance for it, the sweeper enforces it. */
-  maxConcurrent: number;
+  /** Previews that may exist at once (each holds an identity and grants): the sweeper destroys the oldest beyond it. */
+  maxOpen: number;
+  /** Previews that may hold database connections at once: the shared instance is sized for them, admission counts them. */
+  maxActive: number;
   /** The sweeper destroys a preview not updated for this many days. */
   ttlDays: number;
   /** Upper bound of each preview's Cloud Run instances. */
@@ -116,11 +121,24 @@ export interface EnvironmentSpec extends CommonSpec {
   schedules: Schedules;
   worker: WorkerSizing;
   alerts: { notificationChannels: string[] };
-  /** Stage only: the platform previews share, sized from the project-level preview settings. */
-  previewPlatform?: PreviewSettings;
 }
 
-export type StackSpec = PreviewSpec | EnvironmentSpec | PipelineSpec;
+/**
+ * `previews`: the platform every preview shares, in a GCP project of its own (the shared instance, the topic,
+ * the sandbox secrets), sized from the project-level preview settings that the previews themselves read.
+ */
+export interface PreviewsSpec {
+  kind: "previews";
+  stack: "previews";
+  project: string;
+  region: string;
+  labels: Labels;
+  /** The registry previews push to (project-level monitor:imageRepository): in this project, the platform's. */
+  image: { repository: string };
+  preview: PreviewSettings;
+}
+
+export type StackSpec = PreviewSpec | PreviewsSpec | EnvironmentSpec | PipelineSpec;
 export type { PipelineSpec } from "./pipeline-spec";
 
 /** Where a stack's config lives, for error messages. */
@@ -194,9 +212,11 @@ export function buildSpec(
   const spec =
     stack.kind === "preview"
       ? previewSpec(stack, values, file, problems)
-      : stack.kind === "pipeline"
-        ? pipelineSpec(stack, values, secretKeys, file, problems)
-        : environmentSpec(stack, values, secretKeys, file, problems);
+      : stack.kind === "previews"
+        ? previewsSpec(stack, values, file, problems)
+        : stack.kind === "pipeline"
+          ? pipelineSpec(stack, values, secretKeys, file, problems)
+          : environmentSpec(stack, values, secretKeys, file, problems);
   if (problems.length > 0) throw new ConfigError(stack.stack, problems);
   return spec;
 }
@@ -399,6 +419,51 @@ function previewSpec(
   };
 }
 
+function previewsSpec(
+  stack: Extract<StackKind, { kind: "previews" }>,
+  values: Values,
+  file: string,
+  problems: string[],
+): PreviewsSpec {
+  const preview = previewSettingsOf(values);
+  for (const name of preview.sandboxSecrets) {
+    checkSecretName(name, {}, "monitor:preview.sandboxSecrets in Pulumi.yaml", problems);
+  }
+  if (preview.identityProject === undefined) {
+    problems.push(
+      "monitor:preview.identityProject in Pulumi.yaml: required by the previews platform (it grants the preview " +
+        "deployer living there). Fix: add it, e.g. identityProject: moz-fx-monitor-nonprod",
+    );
+  } else if (preview.identityProject === values["gcp:project"]) {
+    problems.push(
+      `monitor:preview.identityProject in Pulumi.yaml is the previews project (${file} gcp:project) itself: its ` +
+        "service accounts are the previews' own (one per open preview, 100 per project). Fix: name the project the " +
+        "previews' CI identities live in (the stage project)",
+    );
+  }
+  const repository = values["monitor:imageRepository"];
+  const registry = artifactRegistryPath(repository ?? "");
+  if (
+    registry &&
+    (registry.project !== values["gcp:project"] || registry.repositoryId !== PREVIEW_PLATFORM_NAMES.registry)
+  ) {
+    problems.push(
+      `monitor:imageRepository in Pulumi.yaml: ${repository} is not the previews' own registry, so the preview deployer ` +
+        `would push PR images where stage and prod deploy from. Fix: use <location>-docker.pkg.dev/${values["gcp:project"]}/` +
+        `${PREVIEW_PLATFORM_NAMES.registry}/<image>`,
+    );
+  }
+  return {
+    kind: "previews",
+    stack: stack.stack,
+    project: values["gcp:project"],
+    region: values["gcp:region"],
+    labels: labelsFor(stack),
+    image: { repository },
+    preview,
+  };
+}
+
 function environmentSpec(
   stack: Extract<StackKind, { kind: "stage" | "prod" }>,
   values: Values,
@@ -534,7 +599,6 @@ function environmentSpec(
     schedules,
     worker: workerSizing,
     alerts: { notificationChannels: values["monitor:alerts"]?.notificationChannels ?? [] },
-    previewPlatform: kind === "stage" ? previewSettingsOf(values) : undefined,
     cirrus,
   };
 }

@@ -27,6 +27,8 @@ import {
 const NONPROD = "moz-fx-monitor-nonprod";
 const STAGE_REPO = `us-docker.pkg.dev/${NONPROD}/monitor-nonprod/blurts-server`;
 const PROD_REPO = "us-docker.pkg.dev/moz-fx-monitor-nonprod/monitor-nonprod/blurts-server";
+/** Previews push to a registry of their own, in their own project (the previews stack's). */
+const PREVIEW_REPO = "us-docker.pkg.dev/moz-fx-monitor-previews/monitor-previews/blurts-server";
 const DOCKER_IMAGE = "docker:index/image:Image";
 const TOPIC_MEMBER = "gcp:pubsub/topicIAMMember:TopicIAMMember";
 const PROJECT_MEMBER = "gcp:projects/iAMMember:IAMMember";
@@ -76,12 +78,12 @@ describe("1. images resolve with Google credentials alone", () => {
     const ev = await evaluateStack("pr-123", { "monitor:appSource": checkout });
     const image = one(ev, DOCKER_IMAGE);
     expect(image.inputs).toMatchObject({
-      imageName: `${STAGE_REPO}:pr-123`,
+      imageName: `${PREVIEW_REPO}:pr-123`,
       build: {
         context: checkout,
         dockerfile: `${checkout}/Dockerfile`,
         platform: "linux/amd64",
-        cacheFrom: { images: [`${STAGE_REPO}:pr-123`] },
+        cacheFrom: { images: [`${PREVIEW_REPO}:pr-123`] },
         args: { BUILDKIT_INLINE_CACHE: "1" },
       },
     });
@@ -97,7 +99,7 @@ describe("1. images resolve with Google credentials alone", () => {
     expect(ev.invocations.map((i) => i.token)).toContain("gcp:organizations/getClientConfig:getClientConfig");
     expect(ev.invocations.map((i) => i.token)).not.toContain("gcp:artifactregistry/getDockerImage:getDockerImage");
     // It runs the digest its own push produced.
-    expect(containerImage(ev)).toBe(`${STAGE_REPO}@${mockDigest(`${STAGE_REPO}:pr-123`)}`);
+    expect(containerImage(ev)).toBe(`${PREVIEW_REPO}@${mockDigest(`${PREVIEW_REPO}:pr-123`)}`);
   });
 
   it("a preview without a checkout resolves its pr-<N> tag as stage does", async () => {
@@ -293,11 +295,6 @@ describe("5. an environment's first deploy is two steps", () => {
     ]) {
       expect(types).toContain(needed);
     }
-    // The preview platform's one job runs psql as its database admin (the previews' role must exist before the first
-    // preview's user): no app image.
-    const app = new Set(
-      bootstrap.registrations.filter((r) => !r.urn.includes("monitor:components:PreviewPlatform")).map((r) => r.type),
-    );
     for (const absent of [
       SERVICE,
       JOB,
@@ -305,11 +302,8 @@ describe("5. an environment's first deploy is two steps", () => {
       "gcp:cloudscheduler/job:Job",
       "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig",
     ]) {
-      expect(app).not.toContain(absent);
+      expect(types).not.toContain(absent);
     }
-    expect(ofType(bootstrap, JOB).map((r) => (r.inputs as any).template.template.containers[0].commands)).toEqual([
-      ["psql"],
-    ]);
     // No image is needed, so nothing reads the last deploy or the registry.
     expect(bootstrap.registrations.filter((r) => r.name === "deployed")).toEqual([]);
     expect(bootstrap.invocations.map((i) => i.token)).not.toContain(
@@ -317,11 +311,7 @@ describe("5. an environment's first deploy is two steps", () => {
     );
   });
 
-  it("exports the preview platform, so previews can start once it is applied", () => {
-    expect(outputs(bootstrap).previewPlatform).toMatchObject({
-      instanceName: "monitor-previews",
-      pubsubTopic: "monitor-preview-hibp-breaches",
-    });
+  it("says it is a bootstrap", () => {
     expect(outputs(bootstrap).bootstrap).toBe(true);
   });
 
@@ -329,7 +319,6 @@ describe("5. an environment's first deploy is two steps", () => {
     expect(outputs(bootstrap).owedSecretVersions).toEqual([
       `gcloud secrets versions add monitor-stage-nextauth-secret --project ${NONPROD} --data-file=-`,
       `gcloud secrets versions add monitor-stage-smtp-url --project ${NONPROD} --data-file=-`,
-      `gcloud secrets versions add monitor-preview-oauth-client-secret --project ${NONPROD} --data-file=-`,
     ]);
   });
 
@@ -393,10 +382,12 @@ describe("9. every instance is sized for every process that may connect", () => 
     expect(runPolicies(ev).filter((v) => v.policy === "connection-budget")).toEqual([]);
   });
 
-  it("sizes the shared preview instance for every preview's instances and migration, at a preview's pool (10)", async () => {
-    const ev = await evaluateStack("stage");
+  it("sizes the shared preview instance for the active previews' instances and migrations, at a preview's pool (10)", async () => {
+    const ev = await evaluateStack("previews");
     const settings = (ofType(ev, INSTANCE).find((r) => r.name === "preview-platform-instance")!.inputs as any).settings;
-    expect(settings.databaseFlags).toEqual([{ name: "max_connections", value: String(10 * (2 + 1) * 10 + 10) }]);
+    // 20 active x (1 instance + 1 migration) x 10 + 10 reserved = 410, under db-custom-4-16384's default of 500.
+    expect(maxConnectionsFor(settings.tier, 20 * (1 + 1), 10)).toBe(500);
+    expect(settings.databaseFlags).toEqual([{ name: "max_connections", value: "500" }]);
   });
 
   it("follows the configured pool", async () => {
@@ -425,8 +416,7 @@ describe("IAM where the resource lives: the deployer may act as exactly what it 
     "%s grants its deployer serviceAccountUser on the runtime, worker and scheduler accounts only",
     async (stack, project) => {
       const ev = await evaluateStack(stack);
-      // The preview platform's database admin identity is the preview platform's, granted to its own deployers.
-      const grants = ofType(ev, ACT_AS).filter((g) => !g.urn.includes("monitor:components:PreviewPlatform"));
+      const grants = ofType(ev, ACT_AS);
       expect(grants.map((g) => g.name).sort()).toEqual([
         "runtime-act-as-deployer",
         "scheduler-act-as-deployer",
@@ -456,21 +446,19 @@ describe("IAM where the resource lives: the deployer may act as exactly what it 
     }
   });
 
-  it("stage lets the preview deployer grant previews on the shared topic, and on no other", async () => {
+  it("stage grants the preview deployer nothing (the previews stack grants it, in the previews project)", async () => {
     const ev = await evaluateStack("stage");
-    const grants = ofType(ev, TOPIC_MEMBER).filter((r) => String(r.inputs.member).includes("monitor-deploy-preview"));
-    expect(grants.map((g) => g.inputs)).toEqual([
-      expect.objectContaining({ topic: "monitor-preview-hibp-breaches", role: "roles/pubsub.admin", project: NONPROD }),
-    ]);
+    const toPreviews = ev.registrations.filter((r) => JSON.stringify(r.inputs).includes("monitor-deploy-preview"));
+    expect(toPreviews.map((r) => r.name)).toEqual([]);
   });
 });
 
-describe("one registry: what the pipeline creates is what every stack deploys from", () => {
-  it("stage, prod, previews and the pipeline stack name the same image repository", () => {
-    const repositories = ["pr-1", "stage", "prod", "pipeline"].map(
-      (stack) => loadStackConfig(ROOT, stack).config["monitor:imageRepository"],
-    );
-    expect(new Set(repositories)).toEqual(new Set([STAGE_REPO]));
+describe("two registries: stage and prod deploy from the pipeline's, previews push to their own", () => {
+  it("stage, prod and the pipeline stack name one image repository; previews and their platform another", () => {
+    const repositories = (stacks: string[]) =>
+      new Set(stacks.map((stack) => loadStackConfig(ROOT, stack).config["monitor:imageRepository"]));
+    expect(repositories(["stage", "prod", "pipeline"])).toEqual(new Set([STAGE_REPO]));
+    expect(repositories(["pr-1", "previews"])).toEqual(new Set([PREVIEW_REPO]));
   });
 });
 

@@ -7,11 +7,10 @@ import { derivedEnv } from "../components/app-runtime";
 import { DERIVED_VARIABLES } from "../shared-rules/app-env";
 import { loadStackConfig } from "../infra/engine/config-files";
 import { DEPLOYED_TAGS, type Evaluation, type Registration, evaluate } from "../infra/engine/evaluate";
-import { mockDigest, mockPreviewPlatform, mockProjectNumber } from "../infra/engine/mocks";
+import { mockDigest, mockProjectNumber } from "../infra/engine/mocks";
 import { parityReport } from "../infra/engine/parity";
 import { renderText, toPlan } from "../infra/engine/render";
 import { buildSpec } from "../infra/spec";
-import { connectionsNeeded } from "../shared-rules/connection-budget";
 import {
   INSTANCE,
   JOB,
@@ -278,38 +277,14 @@ describe("prod is shaped for production, stage smaller", () => {
   });
 });
 
-describe("the preview platform that stage owns", () => {
-  it("exports exactly the contract previews are planned against", () => {
-    const sandbox = ["OAUTH_CLIENT_SECRET", "HIBP_KANON_API_TOKEN"];
-    expect(evs.stage.outputs.previewPlatform.value).toEqual(
-      mockPreviewPlatform("moz-fx-monitor-nonprod", "us-central1", sandbox),
+describe("stage owns nothing of the previews (they have a project and a stack of their own)", () => {
+  it("declares no preview instance, sandbox secret, topic or grant, and exports no platform", () => {
+    const ofPreviews = evs.stage.registrations.filter(
+      (r) => r.name.startsWith("preview-platform") || JSON.stringify(r.inputs).includes("monitor-preview"),
     );
+    expect(ofPreviews.map((r) => `${r.type} ${r.name}`)).toEqual([]);
+    expect(evs.stage.outputs.previewPlatform).toBeUndefined();
     expect(evs.prod.outputs.previewPlatform).toBeUndefined();
-  });
-
-  it("sizes the shared instance for every preview's pools at once, and protects it", () => {
-    const instance = ofType(evs.stage, INSTANCE).find((r) => r.inputs.name === "monitor-previews")!;
-    const settings = instance.inputs.settings as any;
-    const flag = settings.databaseFlags.find((f: any) => f.name === "max_connections");
-    expect(Number(flag.value)).toBeGreaterThanOrEqual(connectionsNeeded(10, 2));
-    expect(settings.userLabels).toMatchObject({
-      role: "preview-platform",
-      "max-previews": "10",
-      "max-instances-per-preview": "2",
-    });
-    expect(settings.edition).toBe("ENTERPRISE");
-    expect(instance.protect).toBe(true);
-  });
-
-  it("creates the sandbox secrets without values and grants nobody (each preview grants itself)", () => {
-    const sandbox = evs.stage.registrations.filter((r) => r.name.startsWith("preview-platform-sandbox-"));
-    expect(
-      sandbox
-        .filter((r) => r.type === SECRET)
-        .map((r) => r.inputs.secretId)
-        .sort(),
-    ).toEqual(["monitor-preview-hibp-kanon-api-token", "monitor-preview-oauth-client-secret"]);
-    expect(sandbox.filter((r) => r.type !== SECRET)).toEqual([]);
   });
 });
 

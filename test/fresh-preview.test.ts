@@ -69,11 +69,11 @@ describe("a fresh plan of stage and prod", () => {
     );
   });
 
-  it("of a preview still reads stage's platform", async () => {
+  it("of a preview still reads the previews platform", async () => {
     const ev = await fresh("pr-8");
     const env = Object.fromEntries(envOf(ofType(ev, SERVICE)[0]).map((e) => [e.name, e.value]));
-    // Stage exists by then: its platform's connection name is known, from its outputs.
-    expect(env.PG_HOST).toBe("/cloudsql/moz-fx-monitor-nonprod:us-central1:monitor-previews");
+    // The previews stack exists by then: its platform's connection name is known, from its outputs.
+    expect(env.PG_HOST).toBe("/cloudsql/moz-fx-monitor-previews:us-central1:monitor-previews");
     expect(analyze(ev).couldNotRun).toEqual([]);
   });
 });

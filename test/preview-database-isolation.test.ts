@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PREVIEW_SETUP_SQL, setupOptions } from "../components/preview-database-sql";
 import type { Evaluation, Registration } from "../infra/engine/evaluate";
 import { namesFor } from "../infra/naming";
+import { databaseAdminEmail } from "../infra/pipeline-contract";
 import { PREVIEW_DATABASE_ROLE } from "../shared-rules/preview-database";
 import { CLOUDSQL_ADMIN, CloudSqlEmulator } from "./cloud-sql-emulator";
 import { DATABASE, JOB, SECRET_VERSION, USER, deletedBefore, evaluateStack, one, waitsForAll } from "./harness";
@@ -35,7 +36,7 @@ interface Deployed {
 
 let server: PostgresServer;
 let cloud: CloudSqlEmulator;
-let stage: Evaluation;
+let platform: Evaluation;
 const previews: Record<"a" | "b", Evaluation> = {} as never;
 const deployed: Record<"a" | "b", Deployed> = {} as never;
 const open: Client[] = [];
@@ -121,8 +122,8 @@ async function deploy(preview: Evaluation): Promise<Deployed> {
   await cloud.createUser(user);
   const database = String(one(preview, DATABASE).rawInputs.name);
   await cloud.createDatabase(database);
-  await runAdminJob(one(preview, JOB, "database-access"), stage, preview);
-  const env = envOf(one(preview, JOB, "migration"), ["DATABASE_URL", "PG_HOST"], [stage, preview]);
+  await runAdminJob(one(preview, JOB, "database-access"), platform, preview);
+  const env = envOf(one(preview, JOB, "migration"), ["DATABASE_URL", "PG_HOST"], [platform, preview]);
   await migrate(env);
   return { user: user.name, password: user.password, database, databaseUrl: env.DATABASE_URL, pgHost: env.PG_HOST };
 }
@@ -139,7 +140,7 @@ async function attempt(client: Client, sql: string): Promise<string> {
 
 beforeAll(async () => {
   // One at a time: the engine's mock runtime is process-wide.
-  stage = await evaluateStack("stage");
+  platform = await evaluateStack("previews");
   previews.a = await evaluateStack("pr-123");
   previews.b = await evaluateStack("pr-124");
   const volume = one(previews.a, JOB, "database-access").rawInputs as any;
@@ -147,12 +148,12 @@ beforeAll(async () => {
   server = await startPostgres(connection, CLOUDSQL_ADMIN);
   cloud = await CloudSqlEmulator.start(server);
   // The platform: its admin (a Cloud SQL user like any other), then its init job, which creates the previews' role.
-  const admin = one(stage, USER, "preview-platform-database-admin-user").rawInputs as {
+  const admin = one(platform, USER, "preview-platform-database-admin-user").rawInputs as {
     name: string;
     password: string;
   };
   await cloud.createUser(admin);
-  await runAdminJob(one(stage, JOB, "preview-platform-database-admin-init"), stage);
+  await runAdminJob(one(platform, JOB, "preview-platform-database-admin-init"), platform);
   deployed.a = await deploy(previews.a);
   deployed.b = await deploy(previews.b);
 });
@@ -179,13 +180,22 @@ describe("what the program renders", () => {
   });
 
   it("hands the names to the script as settings, and the script is the one the component renders", () => {
-    const env = envOf(one(previews.a, JOB, "database-access"), ["PGOPTIONS", "PGDATABASE"], [stage, previews.a]);
+    const env = envOf(one(previews.a, JOB, "database-access"), ["PGOPTIONS", "PGDATABASE"], [platform, previews.a]);
     expect(env.PGOPTIONS).toBe(
       setupOptions({ database: "monitor_pr_123", user: "monitor_pr_123_app", role: PREVIEW_DATABASE_ROLE }),
     );
     const { args = [] } = containerOf(one(previews.a, JOB, "database-access"));
     expect(args[args.indexOf("--command") + 1]).toBe(PREVIEW_SETUP_SQL);
     expect(env.PGDATABASE).toBe("monitor_pr_123");
+    // Both admin jobs run as the admin's account (in the identity project, never a preview's own account).
+    for (const job of [
+      one(previews.a, JOB, "database-access"),
+      one(platform, JOB, "preview-platform-database-admin-init"),
+    ]) {
+      expect((job.rawInputs as any).template.template.serviceAccount).toBe(
+        databaseAdminEmail("moz-fx-monitor-nonprod"),
+      );
+    }
     // DATABASE_URL alone names the same socket PG_HOST does (the app under stage/production reads the URL only).
     expect(pgConnectionString.parse(deployed.a.databaseUrl).host).toBe(deployed.a.pgHost);
   });
@@ -301,7 +311,7 @@ describe("one preview cannot see or harm another's database", () => {
     const options = setupOptions({ database: late.database, user: late.databaseUser, role: PREVIEW_DATABASE_ROLE });
     await runAdminJob(
       { ...access, rawInputs: withEnv(access, { PGDATABASE: late.database, PGOPTIONS: options }) },
-      stage,
+      platform,
       previews.a,
     );
     expect(await attempt(intruder, "SELECT 1")).not.toBe("succeeded");
@@ -324,7 +334,7 @@ describe("the old setup (cloudsqlsuperuser membership, no access job) does let o
       await cloud.createUser({ name: names.databaseUser, password });
       await cloud.createDatabase(names.database);
     }
-    const env = envOf(one(previews.a, JOB, "migration"), ["DATABASE_URL", "PG_HOST"], [stage, previews.a]);
+    const env = envOf(one(previews.a, JOB, "migration"), ["DATABASE_URL", "PG_HOST"], [platform, previews.a]);
     // The victim migrates as before: its own user, the same password (the two are copies of one preview's user).
     await migrate(env, { user: victim.databaseUser, database: victim.database });
   });
@@ -343,7 +353,10 @@ describe("the old setup (cloudsqlsuperuser membership, no access job) does let o
     const access = one(previews.a, JOB, "database-access");
     const options = setupOptions({ database: old.database, user: old.databaseUser, role: PREVIEW_DATABASE_ROLE });
     await expect(
-      runAdminJob({ ...access, rawInputs: withEnv(access, { PGDATABASE: old.database, PGOPTIONS: options }) }, stage),
+      runAdminJob(
+        { ...access, rawInputs: withEnv(access, { PGDATABASE: old.database, PGOPTIONS: options }) },
+        platform,
+      ),
     ).rejects.toThrow(
       `user ${old.databaseUser} is a member of [cloudsqlsuperuser], not of ${PREVIEW_DATABASE_ROLE} alone: ` +
         `give its gcp.sql.User databaseRoles ["${PREVIEW_DATABASE_ROLE}"]`,

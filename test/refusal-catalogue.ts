@@ -101,7 +101,7 @@ export const STACK_ROWS: StackRow[] = [
     stack,
     key: "stack name",
     message:
-      /is not a stack of the monitor project\. Valid stack names:\n {2}- pr-<N>.*\n {2}- stage\n {2}- prod\n {2}- pipeline/,
+      /is not a stack of the monitor project\. Valid stack names:\n {2}- pr-<N>.*\n {2}- previews .*\n {2}- stage\n {2}- prod\n {2}- pipeline/,
     fix: "select one with `pulumi stack select <name>`",
   })),
   {
@@ -394,7 +394,7 @@ export const STACK_ROWS: StackRow[] = [
     },
     key: "monitor:preview.sandboxSecrets",
     message: /names HIBP_KANON_API_TOKEN, but the preview platform .* has no such secret/,
-    fix: "add it to the stage stack's preview sandbox, or remove it from monitor:preview.sandboxSecrets",
+    fix: "apply the previews stack (it creates the sandbox secrets monitor:preview.sandboxSecrets names), or remove it from monitor:preview.sandboxSecrets",
   },
   {
     area: "Secrets",
@@ -404,7 +404,7 @@ export const STACK_ROWS: StackRow[] = [
     engine: {
       stackOutputs: () => ({
         previewPlatform: {
-          ...mockPreviewPlatform("moz-fx-monitor-nonprod", "us-central1", [
+          ...mockPreviewPlatform("moz-fx-monitor-previews", "us-central1", [
             "OAUTH_CLIENT_SECRET",
             "HIBP_KANON_API_TOKEN",
           ]),
@@ -414,7 +414,7 @@ export const STACK_ROWS: StackRow[] = [
     },
     key: "monitor:preview.platformStack",
     message: /has no database admin, without which this preview's database would be open to every other preview/,
-    fix: "deploy the platform stack first (it creates the admin), or set monitor:preview.platformStack to a platform that has one",
+    fix: "apply the previews stack first (it creates the admin), or set monitor:preview.platformStack to a platform that has one",
   },
   {
     area: "Secrets",
@@ -525,10 +525,10 @@ export const STACK_ROWS: StackRow[] = [
     area: "Sizes",
     refused: "preview instances or concurrency out of range",
     stack: "pr-7",
-    overrides: { "monitor:preview": json({ ...previewOf(), maxConcurrent: 500 }) },
-    key: "monitor:preview.maxConcurrent",
+    overrides: { "monitor:preview": json({ ...previewOf(), maxOpen: 500 }) },
+    key: "monitor:preview.maxOpen",
     message: /expected number to be <=100/,
-    fix: "correct monitor:preview.maxConcurrent in Pulumi.yaml",
+    fix: "correct monitor:preview.maxOpen in Pulumi.yaml",
   },
   {
     area: "Sizes",
@@ -590,11 +590,11 @@ export const STACK_ROWS: StackRow[] = [
   {
     area: "Regions and tiers",
     refused: "a preview instance tier that is not a Cloud SQL tier",
-    stack: "stage",
+    stack: "previews",
     overrides: { "monitor:preview": json({ ...previewOf(), instanceTier: "n1-standard-1" }) },
     key: "monitor:preview.instanceTier",
-    message: /expected a Cloud SQL tier such as db-custom-1-3840/,
-    fix: "correct monitor:preview.instanceTier in Pulumi.stage.yaml",
+    message: /expected a Cloud SQL tier such as db-custom-4-16384/,
+    fix: "correct monitor:preview.instanceTier in Pulumi.previews.yaml",
   },
   {
     area: "Regions and tiers",

@@ -8,7 +8,8 @@ import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { deserializeProperties, specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import * as state from "@pulumi/pulumi/runtime/state";
-import { PREVIEW_PLATFORM_OUTPUT } from "../platform";
+import { artifactRegistryPath } from "../../shared-rules/artifact-registry";
+import { PREVIEW_PLATFORM_OUTPUT, PREVIEW_PLATFORM_STACK } from "../platform";
 import { createMocks, mockDigest, mockPreviewPlatform } from "./mocks";
 
 /**
@@ -258,9 +259,9 @@ async function resolveOutputs(programOutputs: Record<string, unknown>): Promise<
 }
 
 /**
- * What other stacks (and a stack's own last update) export, as the offline engine assumes them: stage's preview
- * platform shaped exactly as stage exports it, and for stage and prod a deployed image, so that a deploy without
- * a new tag plans as "keep what runs".
+ * What other stacks (and a stack's own last update) export, as the offline engine assumes them: the preview
+ * platform shaped exactly as the previews stack exports it, and for stage and prod a deployed image, so that a
+ * deploy without a new tag plans as "keep what runs".
  */
 export const DEPLOYED_TAGS: Record<string, string> = { stage: "3f9c2ab", prod: "2024.09.01" };
 /** When the engine assumes the deployed images were built: stage's before any other short SHA, prod's on its date. */
@@ -274,6 +275,22 @@ function defaultStackOutputs(config: Record<string, string>, self: string, fresh
     const stack = stackName.split("/").pop() ?? "";
     // Before its first update a stack has no outputs: a reference to itself reads none.
     if (fresh && stack === self) return {};
+    if (stack === PREVIEW_PLATFORM_STACK) {
+      // What the previews stack exports, in the project previews run in (project-level config: Pulumi.yaml's).
+      const preview = JSON.parse(config["monitor:preview"] ?? "{}") as {
+        sandboxSecrets?: string[];
+        identityProject?: string;
+      };
+      return {
+        [PREVIEW_PLATFORM_OUTPUT]: mockPreviewPlatform(
+          config["gcp:project"],
+          config["gcp:region"],
+          preview.sandboxSecrets ?? [],
+          artifactRegistryPath(config["monitor:imageRepository"] ?? "")?.location,
+          preview.identityProject,
+        ),
+      };
+    }
     if (!(stack in DEPLOYED_TAGS)) return undefined;
     const repository = config["monitor:imageRepository"];
     const deployed = {
@@ -282,13 +299,7 @@ function defaultStackOutputs(config: Record<string, string>, self: string, fresh
       imageBuildTime: DEPLOYED_BUILD_TIMES[stack],
       migrationToken: mockDigest(`migration of ${DEPLOYED_TAGS[stack]}`).slice("sha256:".length, "sha256:".length + 12),
     };
-    if (stack !== "stage") return deployed;
-    const preview = JSON.parse(config["monitor:preview"] ?? "{}") as { sandboxSecrets?: string[] };
-    const sandbox = preview.sandboxSecrets ?? [];
-    return {
-      ...deployed,
-      [PREVIEW_PLATFORM_OUTPUT]: mockPreviewPlatform(config["gcp:project"], config["gcp:region"], sandbox),
-    };
+    return deployed;
   };
 }
 

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import { parseCalendarTag } from "../../shared-rules/image-tags";
 import { PREVIEW_PLATFORM_NAMES } from "../naming";
+import { databaseAdminEmail } from "../pipeline-contract";
 import type { PreviewPlatform } from "../platform";
 
 /**
@@ -52,8 +53,18 @@ export interface MockContext {
   fresh?: boolean;
 }
 
-/** Stage's preview platform as the stage stack exports it, for previews evaluated without stage's state. */
-export function mockPreviewPlatform(project: string, region: string, sandboxSecrets: string[]): PreviewPlatform {
+/**
+ * The preview platform as the previews stack exports it, for previews evaluated without its state. Its registry is
+ * in the platform's project, at the registry location `registryRegion` (us, as `us-docker.pkg.dev`); its database
+ * admin's account in `identityProject` (monitor:preview.identityProject).
+ */
+export function mockPreviewPlatform(
+  project: string,
+  region: string,
+  sandboxSecrets: string[],
+  registryRegion = "us",
+  identityProject = "moz-fx-monitor-nonprod",
+): PreviewPlatform {
   const instanceName = PREVIEW_PLATFORM_NAMES.instance;
   return {
     project,
@@ -67,10 +78,11 @@ export function mockPreviewPlatform(project: string, region: string, sandboxSecr
       ]),
     ),
     pubsubTopic: PREVIEW_PLATFORM_NAMES.topic,
+    imageRepository: `${registryRegion}-docker.pkg.dev/${project}/${PREVIEW_PLATFORM_NAMES.registry}`,
     databaseAdmin: {
       user: PREVIEW_PLATFORM_NAMES.databaseAdminUser,
       passwordSecret: `projects/${mockProjectNumber(project)}/secrets/${PREVIEW_PLATFORM_NAMES.databaseAdminSecretId}`,
-      serviceAccountEmail: `${PREVIEW_PLATFORM_NAMES.databaseAdminAccount}@${project}.iam.gserviceaccount.com`,
+      serviceAccountEmail: databaseAdminEmail(identityProject),
     },
   };
 }
@@ -117,6 +129,10 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
       return { uri: url, urls: [url], uid: hex(String(i.name)).slice(0, 36) };
     },
     "gcp:cloudrunv2/job:Job": (_, i) => ({ uid: hex(String(i.name)).slice(0, 36) }),
+    // The role's resource name, what a binding names it by (iam/docs/creating-custom-roles).
+    "gcp:projects/iAMCustomRole:IAMCustomRole": (_, i) => ({
+      name: `projects/${i.project ?? ctx.project}/roles/${i.roleId}`,
+    }),
     "gcp:serviceaccount/account:Account": (_, i) => {
       const email = `${i.accountId}@${i.project ?? ctx.project}.iam.gserviceaccount.com`;
       return {
