@@ -82,6 +82,12 @@ export const RELEASE_BRANCH_PATTERN = "release/*";
 export const CHAT_WEBHOOK_SECRET = "CHAT_WEBHOOK_URL";
 
 /**
+ * Actions secrets (app repository) of the Atlassian account that comments on each Jira ticket a prod deploy shipped;
+ * optional: without them the deploy lists the tickets and says so. Set by hand (`gh secret set`), see the README.
+ */
+export const JIRA_SECRETS = { user: "JIRA_USER_EMAIL", token: "JIRA_API_TOKEN" } as const;
+
+/**
  * Reusable workflows (`on: workflow_call`) of this repository, by what they do. Only jobs running one of these, at
  * the commit the pipeline stack was applied from or on this repository's main, get deploy credentials (the
  * workload identity condition pins the OIDC `job_workflow_ref` claim to them).

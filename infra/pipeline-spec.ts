@@ -141,7 +141,7 @@ export function pipelineSpec(
   if (settings === undefined && !problems.some((p) => p.startsWith("monitor:pipeline"))) {
     problems.push(
       `monitor:pipeline in ${file}: required for the pipeline stack (repositories, projects, state, reviewers). ` +
-        "Fix: add it (see the README's Pipeline section)",
+        "Fix: add it (see docs/pipeline.md)",
     );
   }
   const infraCommit = values["monitor:infraCommit"];

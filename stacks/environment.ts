@@ -97,7 +97,11 @@ export function environmentStack(spec: EnvironmentSpec) {
   };
 
   if (!release || !app.web) {
-    return { ...base, bootstrap: true, owedSecretVersions: owed.apply((own) => own.map((o) => o.command)) };
+    return {
+      ...base,
+      bootstrap: firstDeployOnly(spec),
+      owedSecretVersions: owed.apply((own) => own.map((o) => o.command)),
+    };
   }
 
   const { image, migrationPlan } = release;
@@ -140,6 +144,25 @@ export function environmentStack(spec: EnvironmentSpec) {
     loadBalancerIp: lb.ipAddress,
     dnsAuthorization: lb.dnsAuthorizationRecord,
   };
+}
+
+/**
+ * A bootstrap plans as if nothing existed: run over a deployed stack, it would declare away what runs the app. The
+ * stack's own last outputs (lastDeployed, a StackReference to itself) name the image a deployed stack runs; a stack
+ * that was never deployed has none, or only a bootstrap's. Resolves to true, or refuses the update.
+ */
+function firstDeployOnly(spec: EnvironmentSpec): pulumi.Output<true> {
+  return lastDeployed(stackReferenceName(spec.stack)).apply((deployed) => {
+    if (deployed.tag === undefined && deployed.digest === undefined) return true as const;
+    throw new Refusal(
+      `Stack "${spec.stack}": monitor:bootstrap: ${spec.stack} is already deployed and runs ${deployed.tag ?? "an image"} ` +
+        `(${deployed.digest ?? "digest unknown"}). A bootstrap declares only what must exist before the app can start, so ` +
+        "this update would delete what runs it: the web service, the breach-alerts worker, the scheduled jobs, the " +
+        "load balancer and the uptime alert (the protected ones would fail it half-way). Fix: drop monitor:bootstrap " +
+        `(npx pulumi config rm --stack ${spec.stack} monitor:bootstrap) and deploy as usual; to keep the image it runs, ` +
+        "pass no monitor:imageTag",
+    );
+  });
 }
 
 /**

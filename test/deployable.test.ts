@@ -114,13 +114,17 @@ describe("1. images resolve with Google credentials alone", () => {
     [
       "stage",
       { "monitor:appSource": "/tmp" },
-      /monitor:appSource in Pulumi\.stage\.yaml: only previews take this key \(stage never builds; it deploys a tag\)\. Fix: remove it/,
+      /monitor:appSource in Pulumi\.stage\.yaml: not read by stage, so it would be silently ignored \(read by previews \(pr-<N>\)\)\. Fix: remove it from Pulumi\.stage\.yaml/,
     ],
-    ["pr-5", { "monitor:appSource": "app" }, /monitor:appSource in Pulumi\.yaml .*: expected an absolute path/],
+    [
+      "pr-5",
+      { "monitor:appSource": "app" },
+      /^[^\n]*\n {2}- monitor:appSource \(from --config\): expected an absolute path[^\n]*$/,
+    ],
     [
       "pr-5",
       { "monitor:appSource": tmpdir() },
-      /monitor:appSource in Pulumi\.yaml .*: no Dockerfile in ".*": expected the path of a checkout of the app/,
+      /monitor:appSource \(from --config\): no Dockerfile in ".*": expected the path of a checkout of the app/,
     ],
     [
       "prod",
@@ -271,6 +275,8 @@ describe("4. every deploy that migrates gets its own execution", () => {
 });
 
 describe("5. an environment's first deploy is two steps", () => {
+  /** Before its first update a stack's reference to itself reads no outputs. */
+  const NEVER_DEPLOYED = () => ({});
   const STAGE_SECRETS = ["monitor-stage-nextauth-secret", "monitor-stage-smtp-url"];
   let bootstrap: Evaluation;
   beforeAll(async () => {
@@ -278,6 +284,7 @@ describe("5. an environment's first deploy is two steps", () => {
     bootstrap = await evaluate("stage", {
       config,
       secretKeys,
+      stackOutputs: NEVER_DEPLOYED,
       missingSecretVersions: [...STAGE_SECRETS, "monitor-preview-oauth-client-secret"],
     });
   });
@@ -304,8 +311,7 @@ describe("5. an environment's first deploy is two steps", () => {
     ]) {
       expect(types).not.toContain(absent);
     }
-    // No image is needed, so nothing reads the last deploy or the registry.
-    expect(bootstrap.registrations.filter((r) => r.name === "deployed")).toEqual([]);
+    // No image is needed, so nothing reads the registry.
     expect(bootstrap.invocations.map((i) => i.token)).not.toContain(
       "gcp:artifactregistry/getDockerImage:getDockerImage",
     );
@@ -337,7 +343,7 @@ describe("5. an environment's first deploy is two steps", () => {
       "googleapi: Error 403: Secret Manager API has not been used in project 1 before or it is disabled.";
     const failing = { "monitor-stage-smtp-url": disabled };
     const first = loadStackConfig(ROOT, "stage", { "monitor:bootstrap": "true" });
-    const ev = await evaluate("stage", { ...first, failingSecretVersions: failing });
+    const ev = await evaluate("stage", { ...first, stackOutputs: NEVER_DEPLOYED, failingSecretVersions: failing });
     expect(outputs(ev).owedSecretVersions).toEqual([
       `gcloud secrets versions add monitor-stage-smtp-url --project ${NONPROD} --data-file=-`,
     ]);
@@ -345,6 +351,24 @@ describe("5. an environment's first deploy is two steps", () => {
     await expect(evaluate("stage", { ...deploy, failingSecretVersions: failing })).rejects.toThrow(
       /Secret Manager API has not been used/,
     );
+  });
+
+  it("a bootstrap of a stack that already runs an image is refused at plan time, naming what runs", async () => {
+    const { config, secretKeys } = loadStackConfig(ROOT, "prod", { "monitor:bootstrap": "true" });
+    // The offline engine's prod runs 2024.09.01 (its last outputs).
+    await expect(evaluate("prod", { config, secretKeys })).rejects.toThrow(
+      /^Stack "prod": monitor:bootstrap: prod is already deployed and runs 2024\.09\.01 \(sha256:[0-9a-f]{64}\)\. .*would delete what runs it: the web service.* Fix: drop monitor:bootstrap \(npx pulumi config rm --stack prod monitor:bootstrap\)/,
+    );
+  });
+
+  it("a bootstrap may run again while the stack has only a bootstrap's outputs (no image)", async () => {
+    const { config, secretKeys } = loadStackConfig(ROOT, "stage", { "monitor:bootstrap": "true" });
+    const again = await evaluate("stage", {
+      config,
+      secretKeys,
+      stackOutputs: () => ({ bootstrap: true, owedSecretVersions: [], databaseName: "monitor_stage" }),
+    });
+    expect(outputs(again).bootstrap).toBe(true);
   });
 
   it.each([
@@ -358,7 +382,7 @@ describe("5. an environment's first deploy is two steps", () => {
       { "monitor:bootstrap": "true", "monitor:deployId": "1-1" },
       /monitor:deployId: a bootstrap deploys no image/,
     ],
-    ["pr-4", { "monitor:bootstrap": "true" }, /monitor:bootstrap in Pulumi\.yaml .*: previews do not take this key/],
+    ["pr-4", { "monitor:bootstrap": "true" }, /monitor:bootstrap \(from --config\): not read by previews/],
     ["stage", { "monitor:bootstrap": "yes" }, /monitor:bootstrap in Pulumi\.stage\.yaml: expected true or false/],
   ])("refuses %s with %j", async (stack, overrides, message) => {
     const { error, registrations } = await refusedStack(stack, overrides);

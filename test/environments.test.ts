@@ -53,18 +53,18 @@ const inEnv = (ev: Evaluation, name: string) => ev.registrations.filter((r) => r
 
 /** Config of a committed stack with some keys replaced, as `--config` would. */
 function configOf(stack: "stage" | "prod", overrides: Record<string, unknown> = {}) {
-  const { config, secretKeys } = loadStackConfig(ROOT, stack);
+  const { config, secretKeys, sources } = loadStackConfig(ROOT, stack);
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) delete config[key];
     else config[key] = typeof value === "string" ? value : JSON.stringify(value);
   }
-  return { config, secretKeys };
+  return { config, secretKeys, sources };
 }
 
 function refusal(stack: "stage" | "prod", overrides: Record<string, unknown>, secretKeys: string[] = []): string {
-  const { config } = configOf(stack, overrides);
+  const { config, sources } = configOf(stack, overrides);
   try {
-    buildSpec(stack, config, secretKeys);
+    buildSpec(stack, config, secretKeys, sources);
   } catch (err) {
     return (err as Error).message;
   }
@@ -316,7 +316,8 @@ describe("image tags", () => {
   });
 
   it.each([["2024.09.01"], ["2024.02.27.1"], ["2024.02.29"]])("prod accepts %s", (tag) => {
-    expect(() => buildSpec("prod", configOf("prod", { "monitor:imageTag": tag }).config)).not.toThrow();
+    const { config, sources } = configOf("prod", { "monitor:imageTag": tag });
+    expect(() => buildSpec("prod", config, [], sources)).not.toThrow();
   });
 });
 
@@ -424,8 +425,10 @@ describe("refusals before any resource", () => {
     expect(refusal("prod", { "monitor:service": { minInstances: 5, maxInstances: 2 } })).toMatch(
       /minInstances \(5\) is above maxInstances \(2\)/,
     );
-    const { config } = loadStackConfig(ROOT, "pr-3", { "monitor:secrets": "{}" });
-    expect(() => buildSpec("pr-3", config)).toThrow(/monitor:secrets in Pulumi\.yaml .*previews do not take this key/);
+    const { config, sources } = loadStackConfig(ROOT, "pr-3", { "monitor:secrets": "{}" });
+    expect(() => buildSpec("pr-3", config, [], sources)).toThrow(
+      /monitor:secrets \(from --config\): not read by previews \(pr-<N>\)/,
+    );
   });
 
   it("refuses the pipeline stack without its config, naming the keys it needs", () => {

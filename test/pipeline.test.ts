@@ -468,7 +468,7 @@ describe("state backend", () => {
       );
     const objects = "projects/_/buckets/moz-fx-monitor-pulumi-state/objects/.pulumi";
     expect(writes(emails.preview)).toContain(`"${objects}/stacks/monitor/pr-"`);
-    expect(writes(emails.preview)).toContain(`"${objects}/locks/monitor/pr-"`);
+    expect(writes(emails.preview)).toContain(`"${objects}/locks/organization/monitor/pr-"`);
     expect(writes(emails.preview)).not.toMatch(/monitor\/(stage|prod|previews)/);
     expect(writes(emails.previews)).toContain(`"${objects}/stacks/monitor/previews.json"`);
     expect(writes(emails.previews)).not.toMatch(/monitor\/(pr-|stage|prod)/);

@@ -110,7 +110,9 @@ describe("the previews stack refuses", () => {
     const { error, registrations } = await refusedStack("previews", {
       "monitor:imageRepository": "us-docker.pkg.dev/moz-fx-monitor-nonprod/monitor-nonprod/blurts-server",
     });
-    expect(error.message).toMatch(/monitor:imageRepository in Pulumi\.yaml: .* is not the previews' own registry/);
+    expect(error.message).toMatch(
+      /monitor:imageRepository in Pulumi\.previews\.yaml: .* is not the previews' own registry/,
+    );
     expect(registrations).toEqual([]);
   });
 
@@ -118,11 +120,13 @@ describe("the previews stack refuses", () => {
     const { error } = await refusedStack("previews", {
       "monitor:preview": JSON.stringify({ identityProject: PREVIEWS, sandboxSecrets: SANDBOX }),
     });
-    expect(error.message).toMatch(/monitor:preview\.identityProject in Pulumi\.yaml is the previews project/);
+    expect(error.message).toMatch(/monitor:preview\.identityProject in Pulumi\.previews\.yaml is the previews project/);
   });
 
   it("an app's keys, which mean nothing to the platform", async () => {
     const { error } = await refusedStack("previews", { "monitor:domain": "monitor.mozilla.org" });
-    expect(error.message).toMatch(/monitor:domain in Pulumi\.previews\.yaml: the previews platform deploys no app/);
+    expect(error.message).toMatch(
+      /^Stack "previews" has invalid configuration:\n {2}- monitor:domain in Pulumi\.previews\.yaml: not read by the previews platform, so it would be silently ignored[^\n]*$/,
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type {
   ReadResourceRequest,
@@ -94,6 +95,11 @@ export interface EvaluateOptions {
    * of its own yet (so nothing deployed to keep). Other stacks' outputs and invokes are answered as usual.
    */
   fresh?: boolean;
+  /**
+   * The project's root (where Pulumi.yaml and the stack files are), as the CLI passes it to the program, which reads
+   * the files to say where a value came from. Default: this repository.
+   */
+  root?: string;
 }
 
 type Props = Record<string, unknown>;
@@ -319,7 +325,11 @@ export async function evaluate(stack: string, options: EvaluateOptions): Promise
   // setMocks installs a plain MockMonitor and the feature flags (secrets, resource references) the SDK checks;
   // swapping only the monitor keeps the flags, so secret inputs reach the recorder marked as secret.
   const monitor = new RecordingMonitor(mocks);
-  (state as unknown as { getStore(): { settings: { monitor: unknown } } }).getStore().settings.monitor = monitor;
+  const store = (
+    state as unknown as { getStore(): { settings: { monitor: unknown; options: { rootDirectory?: string } } } }
+  ).getStore();
+  store.settings.monitor = monitor;
+  store.settings.options.rootDirectory = options.root ?? resolve(__dirname, "..", "..");
   pulumi.runtime.setAllConfig(config, options.secretKeys ?? []);
 
   // Loaded late so that a caller that never evaluates does not pay for the providers' SDKs.

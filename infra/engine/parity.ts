@@ -17,8 +17,8 @@ function variables(spec: EnvironmentSpec): Set<string> {
 
 export function parityReport(root: string): ParityReport {
   const specOf = (stack: "stage" | "prod") => {
-    const { config, secretKeys } = loadStackConfig(root, stack);
-    return buildSpec(stack, config, secretKeys) as EnvironmentSpec;
+    const { config, secretKeys, sources } = loadStackConfig(root, stack);
+    return buildSpec(stack, config, secretKeys, sources) as EnvironmentSpec;
   };
   const stage = variables(specOf("stage"));
   const prod = variables(specOf("prod"));
