@@ -180,6 +180,17 @@ export function deployerEmail(environment: DeployEnvironment | "previews", proje
 }
 
 /**
+ * The account the previews' database admin jobs run as (components/preview-database-admin.ts), which the pipeline
+ * stack creates in monitor:preview.identityProject beside the previews' deployers: in the previews project it would
+ * take one of the 100 service accounts that are one per open preview. The previews stack names it by this email.
+ */
+export const DATABASE_ADMIN_ACCOUNT_ID = "monitor-previews-db-admin";
+
+export function databaseAdminEmail(identityProject: string): string {
+  return `${DATABASE_ADMIN_ACCOUNT_ID}@${identityProject}.iam.gserviceaccount.com`;
+}
+
+/**
  * The state backend's KMS keys, one per stack kind whose secrets another identity must not read: each preview
  * encrypts with `preview`, the previews platform with `previews`, and so on (components/state-backend.ts).
  */

@@ -46,7 +46,7 @@ describe("npm run plan", () => {
   it("prints the resource tree, the env table with secrets by reference, and the outputs", async () => {
     const { code, stdout } = await npmPlan("pr-123");
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^Plan for stack pr-123: 30 resources to create, 1 read/);
+    expect(stdout).toMatch(/^Plan for stack pr-123: 32 resources to create, 1 read/);
     expect(stdout).toMatch(/\n\+ monitor:components:MonitorApp {2}app\n/);
     expect(stdout).toMatch(
       /\n {2}\+ monitor:components:WebService {2}web\n {4}\+ gcp:cloudrunv2\/service:Service {2}web\n/,
@@ -56,6 +56,10 @@ describe("npm run plan", () => {
     expect(stdout).toMatch(/\nPolicies: all passed\.\n/);
     expect(stdout).toMatch(/ {2}DATABASE_URL +secret projects\/\d+\/secrets\/monitor-pr-123-database-url@1\n/);
     expect(stdout).toMatch(/password=\[secret\]/);
+    // A script passed to psql shows as its first line and its length, not as sixty lines of SQL.
+    expect(stdout).toMatch(
+      /\n {8}command=psql --no-psqlrc --set=ON_ERROR_STOP=1 --command BEGIN; \.\.\. \(\d+ lines\)\n/,
+    );
     expect(stdout).toMatch(/Outputs:\n {2}url: "https:\/\/monitor-pr-123-\d{12}\.us-central1\.run\.app"/);
   });
 
@@ -117,7 +121,7 @@ describe("npm run plan", () => {
     expect(code).toBe(0);
     const parsed = JSON.parse(stdout);
     expect(parsed.stack).toBe("pr-123");
-    expect(parsed.resources).toHaveLength(31);
+    expect(parsed.resources).toHaveLength(33);
     expect(parsed.outputs.migrationJobName).toBe("monitor-pr-123-migrate");
     expect(parsed.env["monitor-pr-123"].find((e: any) => e.name === "NEXTAUTH_SECRET")).toMatchObject({ secret: true });
   });

@@ -519,6 +519,26 @@ export const STACK_ROWS: StackRow[] = [
   },
   {
     area: "Secrets",
+    refused: "a preview platform without its database admin",
+    stack: "pr-8",
+    at: "plan",
+    engine: {
+      stackOutputs: () => ({
+        previewPlatform: {
+          ...mockPreviewPlatform("moz-fx-monitor-previews", "us-central1", [
+            "OAUTH_CLIENT_SECRET",
+            "HIBP_KANON_API_TOKEN",
+          ]),
+          databaseAdmin: undefined,
+        },
+      }),
+    },
+    key: "monitor:preview.platformStack",
+    message: /has no database admin, without which this preview's database would be open to every other preview/,
+    fix: "apply the previews stack first (it creates the admin), or set monitor:preview.platformStack to a platform that has one",
+  },
+  {
+    area: "Secrets",
     refused: "a deploy that reads a secret with no version yet",
     stack: "stage",
     overrides: { "monitor:imageTag": "abc1234" },

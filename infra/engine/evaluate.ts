@@ -283,13 +283,17 @@ function defaultStackOutputs(config: Record<string, string>, self: string, fresh
     if (fresh && stack === self) return {};
     if (stack === PREVIEW_PLATFORM_STACK) {
       // What the previews stack exports, in the project previews run in (project-level config: Pulumi.yaml's).
-      const preview = JSON.parse(config["monitor:preview"] ?? "{}") as { sandboxSecrets?: string[] };
+      const preview = JSON.parse(config["monitor:preview"] ?? "{}") as {
+        sandboxSecrets?: string[];
+        identityProject?: string;
+      };
       return {
         [PREVIEW_PLATFORM_OUTPUT]: mockPreviewPlatform(
           config["gcp:project"],
           config["gcp:region"],
           preview.sandboxSecrets ?? [],
           artifactRegistryPath(config["monitor:imageRepository"] ?? "")?.location,
+          preview.identityProject,
         ),
       };
     }

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import { migrationTag, parseCalendarTag } from "../../shared-rules/image-tags";
 import { PREVIEW_PLATFORM_NAMES } from "../naming";
+import { databaseAdminEmail } from "../pipeline-contract";
 import type { PreviewPlatform } from "../platform";
 
 /**
@@ -63,13 +64,15 @@ export interface MockContext {
 
 /**
  * The preview platform as the previews stack exports it, for previews evaluated without its state. Its registry is
- * in the platform's project, at the registry location `registryRegion` (us, as `us-docker.pkg.dev`).
+ * in the platform's project, at the registry location `registryRegion` (us, as `us-docker.pkg.dev`); its database
+ * admin's account in `identityProject` (monitor:preview.identityProject).
  */
 export function mockPreviewPlatform(
   project: string,
   region: string,
   sandboxSecrets: string[],
   registryRegion = "us",
+  identityProject = "moz-fx-monitor-nonprod",
 ): PreviewPlatform {
   const instanceName = PREVIEW_PLATFORM_NAMES.instance;
   return {
@@ -85,6 +88,11 @@ export function mockPreviewPlatform(
     ),
     pubsubTopic: PREVIEW_PLATFORM_NAMES.topic,
     imageRepository: `${registryRegion}-docker.pkg.dev/${project}/${PREVIEW_PLATFORM_NAMES.registry}`,
+    databaseAdmin: {
+      user: PREVIEW_PLATFORM_NAMES.databaseAdminUser,
+      passwordSecret: `projects/${mockProjectNumber(project)}/secrets/${PREVIEW_PLATFORM_NAMES.databaseAdminSecretId}`,
+      serviceAccountEmail: databaseAdminEmail(identityProject),
+    },
   };
 }
 

@@ -105,7 +105,12 @@ function keyProperties(r: PlanResource): string[] {
   if (container) {
     props.push(`image=${String(container.image)}`);
     const command = [...(container.commands ?? []), ...(container.args ?? [])];
-    if (command.length > 0) props.push(`command=${command.join(" ")}`);
+    // A script passed as one argument (psql --command) shows as its first line and its length.
+    const shown = command.map((arg) => {
+      const lines = String(arg).split("\n");
+      return lines.length > 1 ? `${lines[0]} ... (${lines.length} lines)` : arg;
+    });
+    if (command.length > 0) props.push(`command=${shown.join(" ")}`);
   }
   return props;
 }
