@@ -8,6 +8,7 @@
  * paste between the README's `refusal-catalogue` markers.
  */
 import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { loadStackConfig } from "../infra/engine/config-files";
 import { mockPreviewPlatform } from "../infra/engine/mocks";
 import type { EvaluateOptions } from "../infra/engine/evaluate";
@@ -17,7 +18,7 @@ import { main as destroyPreview } from "../scripts/destroy-preview";
 import { main as driftIssue } from "../scripts/drift-issue";
 import { main as notifyChat } from "../scripts/notify-chat";
 import { requestToken } from "../scripts/own-commit";
-import { inputFromEnv } from "../scripts/preview-comment";
+import { inputFromEnv, main as previewComment } from "../scripts/preview-comment";
 import { main as releaseTag } from "../scripts/release-tag";
 import { main as requireE2e } from "../scripts/require-e2e";
 import { main as smokeCheck } from "../scripts/smoke-check";
@@ -1052,6 +1053,39 @@ export const SCRIPT_ROWS: ScriptRow[] = [
   },
   {
     area: "Workflow inputs",
+    refused: "a latest release the checkout has no tag for (tags not fetched)",
+    script: "scripts/release-tag.ts next",
+    env: { LATEST_RELEASE: "2024.08.30" },
+    input: "LATEST_RELEASE",
+    exit: 2,
+    message: /LATEST_RELEASE "2024\.08\.30" is not among the checkout's 0 tags, so its tags were not fetched/,
+    fix: "check the app out with fetch-depth: 0",
+    run: (env) => releaseTag(["next"], releaseIo(env)),
+  },
+  {
+    area: "Workflow inputs",
+    refused: "a latest release that is not a tag name",
+    script: "scripts/release-tag.ts next",
+    env: { LATEST_RELEASE: "2024.08.30 $(id)" },
+    input: "LATEST_RELEASE",
+    exit: 2,
+    message: /LATEST_RELEASE is not a release's tag/,
+    fix: "pass the tag name of the release marked latest",
+    run: (env) => releaseTag(["next"], releaseIo(env)),
+  },
+  {
+    area: "Workflow inputs",
+    refused: "an argument after the command",
+    script: "scripts/release-tag.ts next",
+    env: { TARGET_REF: "main" },
+    input: "release-tag.ts next",
+    exit: 2,
+    message: /takes no arguments, got \["main"\]/,
+    fix: "pass its inputs through env:",
+    run: (env) => releaseTag(["next", "main"], releaseIo(env)),
+  },
+  {
+    area: "Workflow inputs",
     refused: "destroying a long-lived stack",
     script: "scripts/destroy-preview.ts",
     env: { STACK: "prod" },
@@ -1195,6 +1229,22 @@ export const SCRIPT_ROWS: ScriptRow[] = [
   },
   {
     area: "Workflow inputs",
+    refused: "a body file in a directory that does not exist",
+    script: "scripts/preview-comment.ts",
+    env: {
+      STATE: "destroyed",
+      PR_NUMBER: "42",
+      RUN_URL: "https://github.com/o/r/actions/runs/1",
+      BODY_FILE: join(tmpdir(), "no-such-directory-for-the-catalogue", "body.md"),
+    },
+    input: "BODY_FILE",
+    exit: 2,
+    message: /BODY_FILE points to ".*body\.md", which cannot be written: its directory .* does not exist/,
+    fix: "give a path in a directory that exists, under $RUNNER_TEMP",
+    run: (env) => previewComment(env),
+  },
+  {
+    area: "Workflow inputs",
     refused: "a short SHA where E2E needs the full commit",
     script: "scripts/require-e2e.ts",
     env: { COMMIT_SHA: "3f9c2ab", ...GITHUB },
@@ -1221,7 +1271,7 @@ export const SCRIPT_ROWS: ScriptRow[] = [
     script: "scripts/own-commit.ts",
     env: {},
     input: "ACTIONS_ID_TOKEN_REQUEST_URL",
-    exit: 1,
+    exit: 2,
     message: /are not set, so this job cannot get an OIDC token/,
     fix: "give the job `permissions: id-token: write`",
     run: (env, fetch) => requestToken(env, fetch),
