@@ -64,9 +64,10 @@ describe("npm run plan", () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Plan for stack prod: \d+ resources to create, 1 read/);
     expect(stdout).toMatch(/\+ gcp:sql\/databaseInstance:DatabaseInstance {2}database-instance \[protected\]/);
-    // One table: every container of prod runs with the same environment.
+    // One table for the app: every app container of prod runs with the same environment; the sidecar has its own.
     expect(stdout.match(/^Environment of .*$/gm)).toEqual([
-      expect.stringMatching(/^Environment of monitor-prod-migrate, monitor-prod, .*monitor-prod-breach-alerts/),
+      expect.stringMatching(/^Environment of monitor-prod-migrate, monitor-prod, .*monitor-prod-breach-alerts:$/),
+      "Environment of monitor-prod/cirrus:",
     ]);
     expect(stdout).toMatch(/ {2}imageTag: "2024\.09\.01"\n/);
     // Prod's uptime alert has no notification channel in the committed file: advisory, said on every plan.

@@ -1,4 +1,5 @@
 import { type Evaluation, REDACTED, type Registration, UNKNOWN } from "./evaluate";
+import { shownProperties } from "./properties";
 
 /**
  * Turns an evaluation into what `pulumi preview` would show: the resource tree with key properties, the env of
@@ -37,6 +38,7 @@ export interface Plan {
 
 /** What the plan reads of a Cloud Run container, as the provider's inputs spell it (`cloudrunv2` `containers`). */
 interface Container {
+  name?: string;
   image?: string;
   commands?: string[];
   args?: string[];
@@ -63,9 +65,11 @@ export function containersOf(r: Pick<Registration, "type" | "inputs">): Containe
   return CONTAINER_PATHS[r.type]?.(r.inputs);
 }
 
-export function envOf(r: Pick<Registration, "type" | "inputs">): EnvEntry[] {
-  const container = containersOf(r)?.[0];
-  return (container?.envs ?? []).map((e): EnvEntry => {
+/** The env of a Cloud Run resource's first container (the app's), or of the one named `container`. */
+export function envOf(r: Pick<Registration, "type" | "inputs">, container?: string): EnvEntry[] {
+  const all = containersOf(r) ?? [];
+  const chosen = container === undefined ? all[0] : all.find((c) => c.name === container);
+  return (chosen?.envs ?? []).map((e): EnvEntry => {
     const ref = e.valueSource?.secretKeyRef;
     if (ref) return { name: e.name, value: `secret ${ref.secret}@${ref.version}`, secret: true };
     return { name: e.name, value: String(e.value), secret: e.value === REDACTED };
@@ -75,7 +79,14 @@ export function envOf(r: Pick<Registration, "type" | "inputs">): EnvEntry[] {
 export function toPlan(evaluation: Evaluation): Plan {
   const env: Record<string, EnvEntry[]> = {};
   for (const r of evaluation.registrations) {
-    if (containersOf(r)) env[typeof r.inputs.name === "string" && r.inputs.name ? r.inputs.name : r.name] = envOf(r);
+    const containers = containersOf(r);
+    if (!containers) continue;
+    const name = typeof r.inputs.name === "string" && r.inputs.name ? r.inputs.name : r.name;
+    env[name] = envOf(r);
+    // A sidecar's settings are its env (Cirrus's channel, Remote Settings URL): `<resource>/<container>`.
+    for (const sidecar of containers.slice(1)) {
+      if (sidecar.name) env[`${name}/${sidecar.name}`] = envOf(r, sidecar.name);
+    }
   }
   return {
     stack: evaluation.stack,
@@ -96,17 +107,12 @@ export function toPlan(evaluation: Evaluation): Plan {
   };
 }
 
-/** Top-level scalar inputs, plus the container image and command where there is one. */
+/** What properties.ts shows of the resource, plus the command its first container runs, as one line. */
 function keyProperties(r: PlanResource): string[] {
-  const props = Object.entries(r.inputs)
-    .filter(([, v]) => ["string", "number", "boolean"].includes(typeof v))
-    .map(([k, v]) => `${k}=${typeof v === "string" && v.length > 80 ? `${v.slice(0, 77)}...` : String(v)}`);
+  const props = shownProperties(r.type, r.inputs);
   const container = containersOf(r)?.[0];
-  if (container) {
-    props.push(`image=${String(container.image)}`);
-    const command = [...(container.commands ?? []), ...(container.args ?? [])];
-    if (command.length > 0) props.push(`command=${command.join(" ")}`);
-  }
+  const command = [...(container?.commands ?? []), ...(container?.args ?? [])];
+  if (command.length > 0) props.push(`command=${command.join(" ")}`);
   return props;
 }
 
