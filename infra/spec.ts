@@ -118,6 +118,8 @@ export interface EnvironmentSpec extends CommonSpec {
   alerts: { notificationChannels: string[] };
   /** Stage only: the platform previews share, sized from the project-level preview settings. */
   previewPlatform?: PreviewSettings;
+  /** `monitor:parity.differ`: variable → why stage and prod set it apart on purpose (the parity report's exceptions). */
+  parityDiffer: Record<string, string>;
 }
 
 export type StackSpec = PreviewSpec | EnvironmentSpec | PipelineSpec;
@@ -536,5 +538,6 @@ function environmentSpec(
     alerts: { notificationChannels: values["monitor:alerts"]?.notificationChannels ?? [] },
     previewPlatform: kind === "stage" ? previewSettingsOf(values) : undefined,
     cirrus,
+    parityDiffer: values["monitor:parity"].differ,
   };
 }

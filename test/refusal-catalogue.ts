@@ -687,6 +687,24 @@ export const STACK_ROWS: StackRow[] = [
     message: /expected projects\/<p>\/notificationChannels\/<id>/,
     fix: "correct monitor:alerts.notificationChannels.0 in Pulumi.prod.yaml",
   },
+  {
+    area: "Stack files",
+    refused: "a parity exception for a variable the app does not read",
+    stack: "prod",
+    overrides: { "monitor:parity": json({ differ: { EMAIL_FORM: "each environment has its own sender" } }) },
+    key: "monitor:parity.differ.EMAIL_FORM",
+    message: /EMAIL_FORM is not a variable the app reads/,
+    fix: "name a variable of monitor:env",
+  },
+  {
+    area: "Stack files",
+    refused: "a parity exception without its reason",
+    stack: "stage",
+    overrides: { "monitor:parity": json({ differ: { ADMINS: null } }) },
+    key: "monitor:parity.differ.ADMINS",
+    message: /no reason given/,
+    fix: "say why stage and prod set ADMINS apart (ADMINS: <reason>)",
+  },
 
   // Bootstrap and deploy ids
   {
