@@ -52,7 +52,7 @@ export interface StackRow extends Row {
    * config alone, before any resource is registered.
    */
   at?: "plan";
-  engine?: Pick<EvaluateOptions, "stackOutputs" | "missingSecretVersions">;
+  engine?: Pick<EvaluateOptions, "stackOutputs" | "missingSecretVersions" | "fresh">;
 }
 
 export interface ScriptRow extends Row {
@@ -405,8 +405,21 @@ export const STACK_ROWS: StackRow[] = [
     at: "plan",
     engine: { missingSecretVersions: ["monitor-stage-smtp-url"] },
     key: "SMTP_URL",
-    message: /SMTP_URL \(it has no version yet\) cannot be read by the app/,
-    fix: "add the versions, then deploy again:\n  gcloud secrets versions add monitor-stage-smtp-url",
+    message:
+      /SMTP_URL \(it has no version yet\) cannot be read by the app.*\n {2}gcloud secrets versions add monitor-stage-smtp-url /,
+    fix: "add the versions, then deploy again",
+  },
+  {
+    area: "Secrets",
+    refused: "a first deploy of an environment that skips the bootstrap (`--fresh`)",
+    stack: "prod",
+    overrides: { "monitor:imageTag": "2024.09.01" },
+    at: "plan",
+    engine: { fresh: true },
+    key: "NEXTAUTH_SECRET",
+    message:
+      /NEXTAUTH_SECRET \(it has no version yet\), .*\n {2}gcloud secrets versions add monitor-prod-nextauth-secret /,
+    fix: "for a new environment with --config monitor:bootstrap=true",
   },
 
   // Schedules

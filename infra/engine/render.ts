@@ -160,5 +160,14 @@ export function renderText(plan: Plan): string {
   for (const [key, value] of Object.entries(plan.outputs)) {
     lines.push(`  ${key}: ${value === UNKNOWN ? UNKNOWN : JSON.stringify(value)}`);
   }
+  // A bootstrap's to-do list (stacks/environment.ts): one command a line, to run before the deploy that follows.
+  const owed = plan.outputs.owedSecretVersions;
+  if (Array.isArray(owed) && owed.length > 0) {
+    lines.push(
+      "",
+      `Secret versions owed before the app can start (${owed.length}):`,
+      ...owed.map((c) => `  ${String(c)}`),
+    );
+  }
   return lines.join("\n");
 }
