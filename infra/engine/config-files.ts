@@ -39,10 +39,15 @@ export function offlineSecretPlaceholder(key: string): string {
   return `offline-placeholder-for-${key}`;
 }
 
+/** A `{secure: <ciphertext>}` leaf of a stack file. */
+function isSecure(value: object): value is { secure: unknown } {
+  return !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value;
+}
+
 /** Replaces `{secure: ...}` leaves; reports whether there was one. */
 function replaceSecure(value: unknown, key: string): { value: unknown; secret: boolean } {
   if (typeof value !== "object" || value === null) return { value, secret: false };
-  if (!Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value) {
+  if (isSecure(value)) {
     return { value: offlineSecretPlaceholder(key), secret: true };
   }
   let secret = false;
@@ -100,4 +105,27 @@ export function loadStackConfig(root: string, stack: string, overrides: Record<s
 
   for (const [key, value] of Object.entries(overrides)) config[qualify(key, name)] = value;
   return { config, secretKeys: [...secretKeys], files };
+}
+
+/**
+ * Every `secure:` value of a stack's file (the only file loadStackConfig reads them from), by the key and path it
+ * sets (`monitor:secretValues.SMTP_URL`), with the ciphertext: `--diff` compares ciphertexts to say which secret a
+ * change sets, and prints only the key (a value set again, even to the same text, reads as changed).
+ */
+export function secureValues(root: string, stack: string): Record<string, { file: string; ciphertext: string }> {
+  const found: Record<string, { file: string; ciphertext: string }> = {};
+  const walk = (value: unknown, path: string, file: string) => {
+    if (typeof value !== "object" || value === null) return;
+    if (isSecure(value)) {
+      found[path] = { file, ciphertext: String(value.secure) };
+      return;
+    }
+    for (const [k, v] of Object.entries(value)) walk(v, Array.isArray(value) ? `${path}[${k}]` : `${path}.${k}`, file);
+  };
+  const file = `Pulumi.${stack}.yaml`;
+  if (!existsSync(join(root, file))) return found;
+  const name = readYaml<ProjectFile>(join(root, "Pulumi.yaml")).name;
+  const config = readYaml<Partial<ProjectFile>>(join(root, file)).config ?? {};
+  for (const [key, raw] of Object.entries(config)) walk(raw, qualify(key, name), file);
+  return found;
 }

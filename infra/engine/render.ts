@@ -76,9 +76,10 @@ export function envOf(r: Pick<Registration, "type" | "inputs">, container?: stri
   });
 }
 
-export function toPlan(evaluation: Evaluation): Plan {
+/** The env of every container, by the resource's name (`<resource>/<container>` for a sidecar). */
+export function envTables(resources: readonly Pick<Registration, "type" | "inputs" | "name">[]): Plan["env"] {
   const env: Record<string, EnvEntry[]> = {};
-  for (const r of evaluation.registrations) {
+  for (const r of resources) {
     const containers = containersOf(r);
     if (!containers) continue;
     const name = typeof r.inputs.name === "string" && r.inputs.name ? r.inputs.name : r.name;
@@ -88,6 +89,11 @@ export function toPlan(evaluation: Evaluation): Plan {
       if (sidecar.name) env[`${name}/${sidecar.name}`] = envOf(r, sidecar.name);
     }
   }
+  return env;
+}
+
+export function toPlan(evaluation: Evaluation): Plan {
+  const env = envTables(evaluation.registrations);
   return {
     stack: evaluation.stack,
     ...(evaluation.fresh && { fresh: true }),
