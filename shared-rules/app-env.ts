@@ -1,7 +1,10 @@
 /**
- * What the Monitor app reads from its environment (blurts-server, see shared/monitor-app.md): which variables it
- * refuses to start without, which hold secrets, and which this program computes. The spec checks config against
- * this catalogue so a missing or misplaced variable fails the plan, not the container start.
+ * What the Monitor app reads from its environment: mozilla/blurts-server's src/config.ts, whose `config` object
+ * reads each variable at start-up (getEnvString throws for one that is unset or empty and has no `fallbackValue`),
+ * and its `.env.local.example`, which lists the secrets. Which variables it refuses to start without, which hold
+ * secrets, and which this program computes. The spec checks config against this catalogue so a missing or
+ * misplaced variable fails the plan, not the container start; a variable new in the app, a secret in particular,
+ * is added here before any stack file may set it (docs/release.md, "Env-var and secret changes").
  */
 export interface AppVariable {
   /** The app refuses to start without it. */
