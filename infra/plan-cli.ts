@@ -74,7 +74,8 @@ export function parseArgs(argv: string[]): Request {
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    // An option's value may follow it or be joined to it with "=", as the Pulumi CLI's flags (spf13/pflag) take it.
+    // An option's value may follow it or be joined to it with "=", as the Pulumi CLI's flag parser takes it
+    // (spf13/pflag flag.go: parseLongArg splits `--name=value` at the first "=", parseSingleShortArg takes `-c=value`).
     const [option, joined] = arg.startsWith("-") && arg.includes("=") ? splitOnce(arg, "=") : [arg, undefined];
     if (joined !== undefined && ["--json", "--fresh", "--help", "-h"].includes(option)) {
       throw new UsageError(`${option} takes no value (got "${arg}")`);
