@@ -90,12 +90,25 @@ export class AppSecrets extends pulumi.ComponentResource {
    * project): each binding is named `<secret>-reader-<key>`.
    */
   grantAccess(grantee: Grantee): pulumi.Resource[] {
+    return this.grantRole("roles/secretmanager.secretAccessor", "reader", grantee);
+  }
+
+  /**
+   * `role` on every secret here alone (a predefined or custom role), each binding named `<secret>-<what>-<key>`;
+   * `after`: what must exist first (a custom role named by its known name).
+   */
+  grantRole(
+    role: pulumi.Input<string>,
+    what: string,
+    grantee: Grantee,
+    after: pulumi.Resource[] = [],
+  ): pulumi.Resource[] {
     return Object.entries(this.secretNames).map(
       ([child, secretId]) =>
         new gcp.secretmanager.SecretIamMember(
-          `${child}-reader-${grantee.key}`,
-          { secretId, role: "roles/secretmanager.secretAccessor", member: grantee.member },
-          { parent: this },
+          `${child}-${what}-${grantee.key}`,
+          { secretId, role, member: grantee.member },
+          { parent: this, dependsOn: after },
         ),
     );
   }

@@ -13,11 +13,17 @@ import { ServiceAccountIdentity } from "./service-account";
 export interface ProjectGrant {
   /** A project id, not an Output: it names the binding. */
   readonly project: string;
+  /** A predefined role (`roles/...`), or with `customRole`, the custom role's name (`projects/<p>/roles/<id>`). */
   readonly role: string;
   /** One line: what the deployer does that needs this role. */
   readonly why: string;
   /** @default none: the role holds on the whole project */
   readonly condition?: { readonly title: string; readonly expression: pulumi.Input<string> };
+  /**
+   * The permissions of a custom role this grant creates in `project` (least privilege where no predefined role
+   * is narrow enough); `role` is then its name. @default none: a predefined role
+   */
+  readonly customRole?: { readonly title: string; readonly permissions: readonly string[] };
 }
 
 export interface DeployerArgs {
@@ -30,21 +36,46 @@ export interface DeployerArgs {
   readonly grants?: readonly ProjectGrant[];
 }
 
+/** `roles/run.admin` → `run-admin`; `projects/p/roles/monitorX` → `monitorX`. */
+const roleSlug = (role: string) =>
+  role
+    .replace(/^roles\//, "")
+    .replace(/^projects\/[^/]+\/roles\//, "")
+    .replace(/[^A-Za-z0-9]+/g, "-");
+
 export class Deployer extends ServiceAccountIdentity {
   constructor(name: string, args: DeployerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitor:components:Deployer", name, args, opts);
     for (const grant of args.grants ?? []) {
+      // Named after the role, and its project where that is not the deployer's own (the review identity holds
+      // the same roles in stage's and prod's projects): one logical name per binding.
+      const bindingName = `${name}-${grant.project === args.project ? "" : `${grant.project}-`}${roleSlug(grant.role)}`;
+      // The binding names the role by the name the role will have (its `name` output is documented as
+      // `projects/{{project}}/roles/{{role_id}}`), so that the plan and the policy pack see it before it exists;
+      // dependsOn keeps the order the output would have given.
+      const customRole =
+        grant.customRole &&
+        new gcp.projects.IAMCustomRole(
+          `${bindingName}-role`,
+          {
+            project: grant.project,
+            roleId: grant.role.split("/").pop()!,
+            title: grant.customRole.title,
+            description: grant.why,
+            permissions: [...grant.customRole.permissions],
+            stage: "GA",
+          },
+          { parent: this },
+        );
       new gcp.projects.IAMMember(
-        // Named after the role, and its project where that is not the deployer's own (the review identity holds
-        // the same roles in stage's and prod's projects): one logical name per binding.
-        `${name}-${grant.project === args.project ? "" : `${grant.project}-`}${grant.role.replace(/^roles\//, "").replace(/[^A-Za-z0-9]+/g, "-")}`,
+        bindingName,
         {
           project: grant.project,
           role: grant.role,
           member: this.member,
           condition: grant.condition && { ...grant.condition, description: grant.why },
         },
-        { parent: this },
+        { parent: this, dependsOn: customRole ? [customRole] : [] },
       );
     }
     this.registerOutputs({ email: this.email, member: this.member });
@@ -62,64 +93,77 @@ export class Deployer extends ServiceAccountIdentity {
 // ---------------------------------------------------------------------------------------------------------------
 // What each deployer may do in its project. The environment stacks add `roles/iam.serviceAccountUser` on exactly
 // the runtime, worker and scheduler accounts they create (actAs), granted to the deployer where those accounts live.
-
-/** Lets a condition through for every other resource type (a create is checked on the project). */
-const onlyFor = (type: string, test: string) => `resource.type != "${type}" || ${test}`;
+//
+// Conditions can narrow a role only for services that recognize IAM resource attributes: Cloud SQL, Secret Manager,
+// Cloud KMS, Cloud Storage and Resource Manager do; Cloud Run, IAM service accounts and Pub/Sub do not
+// (https://cloud.google.com/iam/docs/conditions-resource-attributes, "Resource service values"). That is why the
+// previews live in a project of their own: a role there that no condition can narrow reaches only previews.
 
 /** Project IAM changes limited to these roles: the RuntimeIdentity component grants cloudsql.client project-wide. */
 const onlyGrants = (roles: string[]) =>
   `api.getAttribute("iam.googleapis.com/modifiedGrantsByRole", []).hasOnly([${roles.map((r) => `"${r}"`).join(", ")}])`;
 
-const SERVICE_ACCOUNT = "iam.googleapis.com/ServiceAccount";
+/**
+ * A create or list is authorized on the project (`projects/<number>`, type cloudresourcemanager.googleapis.com/Project),
+ * everything else on the resource itself: a condition that admits the project and resources named with `prefix`
+ * (a secret's versions are named `<secret>/versions/<n>`, so one prefix covers both types).
+ */
+const projectOrNamed = (prefix: string) =>
+  `resource.type == "cloudresourcemanager.googleapis.com/Project" || resource.name.startsWith("${prefix}")`;
 
-/** A preview's own service accounts (`monitor-pr-<N>-run`): the only ones the preview deployer manages or acts as. */
-const PREVIEW_ACCOUNTS = `resource.name.extract("serviceAccounts/{account}@").startsWith("monitor-pr-")`;
+/** Cloud SQL permissions a preview's database and user need on the shared instance: never its settings or deletion. */
+export const PREVIEW_DATABASE_PERMISSIONS = [
+  "cloudsql.instances.get",
+  "cloudsql.instances.connect",
+  "cloudsql.databases.create",
+  "cloudsql.databases.delete",
+  "cloudsql.databases.get",
+  "cloudsql.databases.list",
+  "cloudsql.databases.update",
+  "cloudsql.users.create",
+  "cloudsql.users.delete",
+  "cloudsql.users.get",
+  "cloudsql.users.list",
+  "cloudsql.users.update",
+] as const;
 
+/**
+ * The preview deployer's roles in the previews' own project, each as narrow as its service allows. What it needs
+ * on the platform's topic, sandbox secrets and registry, the previews stack grants on exactly those resources.
+ */
 export function previewGrants(project: string, projectNumber: pulumi.Input<string>): ProjectGrant[] {
   const sharedInstance = `projects/${project}/instances/${PREVIEW_PLATFORM_NAMES.instance}`;
   return [
     {
       project,
       role: "roles/run.admin",
-      why: "creates its preview's service and migration job, and makes the service public",
+      why: "creates its preview's service and migration job, and makes the service public (Cloud Run takes no condition: the project holds previews only)",
     },
     {
       project,
-      role: "roles/cloudsql.admin",
-      why: "creates and drops its preview's database and user on the shared preview instance only",
-      condition: {
-        title: "shared-preview-instance",
-        expression: onlyFor("sqladmin.googleapis.com/Instance", `resource.name == "${sharedInstance}"`),
-      },
+      role: `projects/${project}/roles/monitorPreviewDatabases`,
+      why: "creates and drops its preview's database and user on the shared preview instance, never the instance itself",
+      customRole: { title: "Monitor preview databases", permissions: PREVIEW_DATABASE_PERMISSIONS },
+      condition: { title: "shared-preview-instance", expression: `resource.name == "${sharedInstance}"` },
     },
     {
       project,
       role: "roles/secretmanager.admin",
-      why: "creates its preview's secrets and lets the preview read the sandbox secrets stage owns",
+      why: "creates and deletes its preview's own secrets (monitor-pr-*) and their versions, never the platform's",
       condition: {
         title: "preview-secrets",
-        expression: pulumi
-          .output(projectNumber)
-          .apply((n) =>
-            onlyFor(
-              "secretmanager.googleapis.com/Secret",
-              `resource.name.startsWith("projects/${n}/secrets/monitor-pr-") || ` +
-                `resource.name.startsWith("projects/${n}/secrets/monitor-preview-")`,
-            ),
-          ),
+        expression: pulumi.output(projectNumber).apply((n) => projectOrNamed(`projects/${n}/secrets/monitor-pr-`)),
       },
     },
     {
       project,
       role: "roles/iam.serviceAccountAdmin",
-      why: "creates and deletes its preview's runtime service account",
-      condition: { title: "preview-accounts", expression: onlyFor(SERVICE_ACCOUNT, PREVIEW_ACCOUNTS) },
+      why: "creates and deletes its preview's runtime service account (IAM takes no condition: the project holds previews' accounts only)",
     },
     {
       project,
       role: "roles/iam.serviceAccountUser",
       why: "deploys the preview's service and job as the preview's runtime account (actAs)",
-      condition: { title: "preview-accounts", expression: onlyFor(SERVICE_ACCOUNT, PREVIEW_ACCOUNTS) },
     },
     {
       project,
@@ -127,10 +171,21 @@ export function previewGrants(project: string, projectNumber: pulumi.Input<strin
       why: "lets the preview's runtime account connect to the shared instance (roles/cloudsql.client), nothing else",
       condition: { title: "cloudsql-client-only", expression: onlyGrants(["roles/cloudsql.client"]) },
     },
+  ];
+}
+
+/** The previews platform's deployer: the `previews` stack's resources, in the previews project only. */
+export function previewsPlatformGrants(project: string): ProjectGrant[] {
+  return [
+    { project, role: "roles/cloudsql.admin", why: "manages the shared preview instance" },
+    { project, role: "roles/secretmanager.admin", why: "manages the sandbox secrets and who may grant them" },
+    { project, role: "roles/pubsub.admin", why: "manages the topic previews publish to and who may grant it" },
+    { project, role: "roles/artifactregistry.admin", why: "manages the registry previews push to and who may" },
+    { project, role: "roles/iam.roleAdmin", why: "manages the grantor custom role the preview deployer holds" },
     {
       project,
       role: "roles/serviceusage.serviceUsageAdmin",
-      why: "enables the APIs a preview uses (it never disables them)",
+      why: "enables the APIs every preview uses (it never disables them)",
     },
   ];
 }
@@ -146,7 +201,7 @@ export function environmentGrants(project: string): ProjectGrant[] {
     {
       project,
       role: "roles/cloudsql.admin",
-      why: "manages the environment's instance, database and user (and stage's preview instance)",
+      why: "manages the environment's instance, database and user",
     },
     { project, role: "roles/secretmanager.admin", why: "manages the environment's secrets and who reads them" },
     {
@@ -186,7 +241,7 @@ export function environmentGrants(project: string): ProjectGrant[] {
   ];
 }
 
-/** The review identity's roles, by what it reads: `pulumi preview` and `refresh --preview-only` of stage and prod. */
+/** The review identity's roles, by what it reads: `pulumi preview` and `refresh --preview-only` of a stack. */
 const REVIEW_ROLES: Readonly<Record<string, string>> = {
   "roles/browser": "reads the project itself (getProject)",
   "roles/run.viewer": "reads services, jobs and worker pools",

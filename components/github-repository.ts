@@ -47,10 +47,17 @@ export interface GithubRepositoryArgs {
     readonly bypassAppId?: number;
   };
   /**
-   * Tags (fnmatch, e.g. `20*`) only GitHub Actions (the release workflow's GITHUB_TOKEN) may create or move.
-   * @default none: no tag ruleset
+   * Tags (fnmatch, e.g. `20*`) that only one GitHub App may create, move or delete: the release workflow's, through
+   * a short-lived installation token. (GitHub refuses the GitHub Actions integration, i.e. GITHUB_TOKEN, as a
+   * bypass actor: "Actor GitHub Actions integration must be part of the ruleset source or owner organization",
+   * liquibase/liquibase#7985.) @default none: no tag ruleset
    */
-  readonly releaseTagPattern?: string;
+  readonly releaseTags?: { readonly pattern: string; readonly bypassAppId: number };
+  /**
+   * Branches besides the default one (fnmatch, e.g. `release/*`) that only reviewed pull requests may change and
+   * nobody may delete or force-push: what a release may be cut from. @default none
+   */
+  readonly protectedBranches?: readonly string[];
   /** Files committed to the default branch (past its ruleset, as `bypassAppId`). @default none */
   readonly files?: readonly RepositoryFileSpec[];
   /** Issue labels the workflows apply (GitHub silently drops a label that does not exist). @default none */
@@ -60,6 +67,14 @@ export interface GithubRepositoryArgs {
 }
 
 /** `a/b.c-d` → `a-b-c-d`: a file's path as part of a logical name. */
+/** A pull request with one approval that a later push dismisses, the push's author not counting as its approver. */
+const reviewedPullRequest = (requireCodeOwnerReview: boolean) => ({
+  requiredApprovingReviewCount: 1,
+  dismissStaleReviewsOnPush: true,
+  requireCodeOwnerReview,
+  requireLastPushApproval: true,
+});
+
 const slug = (text: string) => text.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "");
 
 export class GithubRepository extends pulumi.ComponentResource {
@@ -137,12 +152,7 @@ export class GithubRepository extends pulumi.ComponentResource {
         rules: {
           deletion: true,
           nonFastForward: true,
-          pullRequest: {
-            requiredApprovingReviewCount: 1,
-            dismissStaleReviewsOnPush: true,
-            requireCodeOwnerReview: args.defaultBranch.requireCodeOwnerReview ?? false,
-            requireLastPushApproval: true,
-          },
+          pullRequest: reviewedPullRequest(args.defaultBranch.requireCodeOwnerReview ?? false),
           requiredStatusChecks: {
             requiredChecks: args.defaultBranch.requiredChecks.map((context) => ({
               context,
@@ -155,7 +165,7 @@ export class GithubRepository extends pulumi.ComponentResource {
       child,
     );
 
-    if (args.releaseTagPattern) {
+    if (args.releaseTags) {
       new github.RepositoryRuleset(
         `${name}-release-tags`,
         {
@@ -163,10 +173,31 @@ export class GithubRepository extends pulumi.ComponentResource {
           name: "release tags",
           target: "tag",
           enforcement: "active",
-          conditions: { refName: { includes: [`refs/tags/${args.releaseTagPattern}`], excludes: [] } },
-          // The release workflow tags with GITHUB_TOKEN, which acts as the GitHub Actions app.
-          bypassActors: [{ actorId: GITHUB_ACTIONS_INTEGRATION_ID, actorType: "Integration", bypassMode: "always" }],
+          conditions: { refName: { includes: [`refs/tags/${args.releaseTags.pattern}`], excludes: [] } },
+          bypassActors: [{ actorId: args.releaseTags.bypassAppId, actorType: "Integration", bypassMode: "always" }],
           rules: { creation: true, update: true, deletion: true, nonFastForward: true },
+        },
+        child,
+      );
+    }
+
+    if (args.protectedBranches?.length) {
+      new github.RepositoryRuleset(
+        `${name}-protected-branches`,
+        {
+          repository,
+          name: "release branches",
+          target: "branch",
+          enforcement: "active",
+          conditions: {
+            refName: { includes: args.protectedBranches.map((b) => `refs/heads/${b}`), excludes: [] },
+          },
+          bypassActors: [],
+          rules: {
+            deletion: true,
+            nonFastForward: true,
+            pullRequest: reviewedPullRequest(false),
+          },
         },
         child,
       );

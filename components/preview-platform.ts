@@ -4,14 +4,16 @@ import { PREVIEW_PLATFORM_NAMES } from "../infra/naming";
 import type { PreviewPlatform as PreviewPlatformContract } from "../infra/platform";
 import { BUDGET_LABELS, maxConnectionsFor, previewProcesses } from "../shared-rules/connection-budget";
 import { AppSecrets, type SecretSource } from "./app-secrets";
-import { type Retention, retains } from "./options";
+import { ImageRegistry } from "./image-registry";
+import { type Grantee, type Retention, retains } from "./options";
 import { PostgresInstance } from "./postgres-instance";
 
 export interface PreviewPlatformArgs extends Retention {
+  /** The previews' own GCP project: nothing of stage or prod lives there. */
   readonly project: string;
   readonly region: string;
-  /** How many previews may run at once, and how many Cloud Run instances each may scale to. */
-  readonly maxPreviews: number;
+  /** Previews that may hold database connections at once, and how many Cloud Run instances each may scale to. */
+  readonly maxActivePreviews: number;
   readonly maxInstancesPerPreview: number;
   /** Connections one app process may open (`monitor:connectionPool`). */
   readonly connectionPool: number;
@@ -19,27 +21,50 @@ export interface PreviewPlatformArgs extends Retention {
   readonly tier: string;
   /** Sandbox credentials every preview reads (never production ones); SRE adds their versions. */
   readonly sandboxSecrets: readonly string[];
+  /** Where previews push their images: `<location>-docker.pkg.dev/<project>/<repository>`'s location. */
+  readonly registryRegion: string;
+  /** A PR's image is deleted this many days after its upload. */
+  readonly imageTtlDays: number;
   readonly labels: Readonly<Record<string, string>>;
-  /**
-   * The identity that deploys previews: each preview grants its own runtime account publish and view on the
-   * topic, which takes setIamPolicy on this topic (and on no other). @default none
-   */
-  readonly previewDeployer?: pulumi.Input<string>;
 }
 
 /**
- * What every preview shares, owned by the stage stack: one Cloud SQL instance sized for the previews that may run
- * at once, the sandbox secrets, and a Pub/Sub topic with no subscribers (a preview's breach webhook publishes to
- * it and nobody is emailed). Previews grant their own identities access to the sandbox secrets. The topic is not
+ * The permissions a preview's deployer needs on what the platform owns, and nothing more: to grant its preview's
+ * runtime account publish and view on the topic and access to the sandbox secrets, it reads and sets their IAM
+ * policies (`setIamPolicy`); it can neither read a sandbox value nor delete, update or publish to anything here.
+ */
+const GRANTOR_PERMISSIONS = [
+  "pubsub.topics.get",
+  "pubsub.topics.getIamPolicy",
+  "pubsub.topics.setIamPolicy",
+  "secretmanager.secrets.get",
+  "secretmanager.secrets.getIamPolicy",
+  "secretmanager.secrets.setIamPolicy",
+] as const;
+
+/**
+ * What every preview shares, owned by the `previews` stack in the previews' own project: one Cloud SQL instance
+ * sized for the previews that may be active at once, the sandbox secrets, a Pub/Sub topic with no subscribers (a
+ * preview's breach webhook publishes to it and nobody is emailed), and the registry previews push their images to
+ * (apart from the one stage and prod deploy from, so that no preview can overwrite a release's tag). Previews grant
+ * their own identities access to the secrets and the topic, through `grantPreviewDeployer`. The topic is not
  * retained: it holds nothing for longer than ten minutes, and no subscription hangs on it.
  */
 export class PreviewPlatform extends pulumi.ComponentResource {
-  /** Exported by the stage stack as `previewPlatform`, read by every preview through a StackReference. */
+  /** Exported by the previews stack as `previewPlatform`, read by every preview through a StackReference. */
   readonly contract: pulumi.Output<PreviewPlatformContract>;
+  private readonly baseName: string;
+  private readonly args: PreviewPlatformArgs;
+  private readonly topic: gcp.pubsub.Topic;
+  private readonly sandbox: AppSecrets;
+  private readonly registry: ImageRegistry;
+  private readonly grantorRole: gcp.projects.IAMCustomRole;
 
   constructor(name: string, args: PreviewPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitor:components:PreviewPlatform", name, {}, opts);
-    const processes = previewProcesses(args.maxPreviews, args.maxInstancesPerPreview);
+    this.baseName = name;
+    this.args = args;
+    const processes = previewProcesses(args.maxActivePreviews, args.maxInstancesPerPreview);
     const maxConnections = maxConnectionsFor(args.tier, processes, args.connectionPool);
     const instance = new PostgresInstance(
       `${name}-instance`,
@@ -59,7 +84,7 @@ export class PreviewPlatform extends pulumi.ComponentResource {
         labels: {
           ...args.labels,
           role: "preview-platform",
-          [BUDGET_LABELS.maxPreviews]: String(args.maxPreviews),
+          [BUDGET_LABELS.maxPreviews]: String(args.maxActivePreviews),
           [BUDGET_LABELS.maxInstancesPerPreview]: String(args.maxInstancesPerPreview),
           [BUDGET_LABELS.pool]: String(args.connectionPool),
         },
@@ -69,7 +94,7 @@ export class PreviewPlatform extends pulumi.ComponentResource {
     const secrets: Record<string, SecretSource> = Object.fromEntries(
       args.sandboxSecrets.map((variable) => [variable, { kind: "managed" } as const]),
     );
-    const sandbox = new AppSecrets(
+    this.sandbox = new AppSecrets(
       `${name}-sandbox`,
       {
         project: args.project,
@@ -80,7 +105,7 @@ export class PreviewPlatform extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const topic = new gcp.pubsub.Topic(
+    this.topic = new gcp.pubsub.Topic(
       `${name}-topic`,
       {
         project: args.project,
@@ -90,18 +115,37 @@ export class PreviewPlatform extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    if (args.previewDeployer !== undefined) {
-      new gcp.pubsub.TopicIAMMember(
-        `${name}-topic-preview-deployer`,
-        { project: args.project, topic: topic.name, role: "roles/pubsub.admin", member: args.previewDeployer },
-        { parent: this },
-      );
-    }
+    this.registry = new ImageRegistry(
+      `${name}-images`,
+      {
+        project: args.project,
+        region: args.registryRegion,
+        repositoryId: PREVIEW_PLATFORM_NAMES.registry,
+        prImageTtlDays: args.imageTtlDays,
+        untaggedTtlDays: args.imageTtlDays,
+        labels: args.labels,
+        retain: retains(args),
+      },
+      { parent: this },
+    );
+    // A deleted custom role's id stays reserved for 37 days (https://cloud.google.com/iam/docs/creating-custom-roles#deleting-custom-role).
+    this.grantorRole = new gcp.projects.IAMCustomRole(
+      `${name}-grantor-role`,
+      {
+        project: args.project,
+        roleId: PREVIEW_PLATFORM_NAMES.grantorRole,
+        title: "Monitor preview grantor",
+        description: "Grants a preview's runtime account the platform's topic and sandbox secrets; reads no value",
+        permissions: [...GRANTOR_PERMISSIONS],
+        stage: "GA",
+      },
+      { parent: this, protect: retains(args) },
+    );
     const sandboxSecrets = pulumi.all(
-      Object.fromEntries(Object.entries(sandbox.refs).map(([variable, ref]) => [variable, ref.secret])),
+      Object.fromEntries(Object.entries(this.sandbox.refs).map(([variable, ref]) => [variable, ref.secret])),
     );
     this.contract = pulumi
-      .all([instance.instanceName, instance.connectionName, sandboxSecrets, topic.name])
+      .all([instance.instanceName, instance.connectionName, sandboxSecrets, this.topic.name])
       .apply(([instanceName, connectionName, secretNames, pubsubTopic]) => ({
         project: args.project,
         region: args.region,
@@ -109,7 +153,26 @@ export class PreviewPlatform extends pulumi.ComponentResource {
         connectionName,
         sandboxSecrets: secretNames,
         pubsubTopic,
+        imageRepository: this.registry.host,
       }));
     this.registerOutputs({ contract: this.contract });
+  }
+
+  /**
+   * Lets the identity that deploys previews grant each preview's own runtime account the topic and the sandbox
+   * secrets (the platform's custom grantor role, bound on exactly those resources) and push the previews' images.
+   * Bindings are named `<name>-<what>-<key>`.
+   */
+  grantPreviewDeployer(deployer: Grantee): void {
+    // The role's name as the provider documents its `name` output (projects/{{project}}/roles/{{role_id}}),
+    // known at plan time so that the plan and the policy pack can read it; dependsOn keeps the order.
+    const role = `projects/${this.args.project}/roles/${PREVIEW_PLATFORM_NAMES.grantorRole}`;
+    new gcp.pubsub.TopicIAMMember(
+      `${this.baseName}-topic-grantor-${deployer.key}`,
+      { project: this.args.project, topic: this.topic.name, role, member: deployer.member },
+      { parent: this, dependsOn: [this.grantorRole] },
+    );
+    this.sandbox.grantRole(role, "grantor", deployer, [this.grantorRole]);
+    this.registry.grantPush(deployer);
   }
 }

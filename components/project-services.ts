@@ -19,13 +19,18 @@ export const ENVIRONMENT_SERVICES = [
   "artifactregistry.googleapis.com", // the app's image repository lives in the environment's project
 ] as const;
 
-export const PREVIEW_SERVICES = [
-  "run.googleapis.com", // migration job and web service
-  "sqladmin.googleapis.com", // the Cloud SQL connector checks it in the project that connects
-  "secretmanager.googleapis.com", // the preview's own secrets
-  "iam.googleapis.com", // the preview's runtime service account
-  "cloudresourcemanager.googleapis.com", // project IAM binding and the project-number lookup
-  "pubsub.googleapis.com", // the HIBP webhook publishes as the preview's identity
+/**
+ * The previews project, enabled once by the `previews` stack for every preview (whose deployer may not enable
+ * APIs: it holds no serviceusage role).
+ */
+export const PREVIEWS_PLATFORM_SERVICES = [
+  "run.googleapis.com", // each preview's migration job and web service
+  "sqladmin.googleapis.com", // the shared instance; the Cloud SQL connector checks it in the project that connects
+  "secretmanager.googleapis.com", // sandbox secrets and each preview's own
+  "iam.googleapis.com", // each preview's runtime service account, the grantor custom role
+  "cloudresourcemanager.googleapis.com", // project IAM bindings (cloudsql.client) and the project-number lookup
+  "pubsub.googleapis.com", // the topic previews publish to
+  "artifactregistry.googleapis.com", // the registry previews push to
 ] as const;
 
 /** The pipeline stack, in every project it touches (deployers', state's and the registry's). */
@@ -53,8 +58,8 @@ export interface ProjectServicesArgs {
  * only after the APIs are on, so nothing reaches an API before it is enabled (the engine creates a resource only
  * after its provider, and a component passes its provider on to its children).
  *
- * Services are never disabled on destroy: previews share their project with stage, so a preview's `pulumi destroy`
- * disabling Cloud Run or Secret Manager would take stage down with it. Two stacks declaring one service is safe:
+ * Services are never disabled on destroy: the stacks that share a project (stage and the pipeline; the previews
+ * platform and every preview) would lose an API another still uses. Two stacks declaring one service is safe:
  * enabling an enabled API is a no-op.
  */
 export class ProjectServices extends pulumi.ComponentResource {

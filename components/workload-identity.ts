@@ -11,11 +11,18 @@ import { type Retention, retains, deletionPolicyFor } from "./options";
 
 export const GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
 
-/** A piece of a mapped attribute: a claim (`?` when a job may lack it), or a literal separator. */
-type Part = { claim: string; optional?: boolean } | { literal: string };
+/**
+ * A piece of a mapped attribute: a claim (`?` when a job may lack it), a literal separator, or the job's
+ * environment as a principalSet names it: each PR's own `preview-<N>` environment reads as `preview`, so that one
+ * principalSet admits every preview's deploy while each PR keeps a deployment of its own.
+ */
+type Part = { claim: string; optional?: boolean } | { literal: string } | { environmentKind: true };
 
 /** What `environment` maps to when the job names no GitHub environment (the claim is then absent). */
 export const NO_ENVIRONMENT = "none";
+/** Environments named `<prefix><anything>` map to `<prefix>` without its dash: `preview-123` → `preview`. */
+export const ENVIRONMENT_KIND_PREFIX = "preview-";
+const ENVIRONMENT_KIND = ENVIRONMENT_KIND_PREFIX.replace(/-$/, "");
 
 /**
  * The attributes the provider maps (keys `[a-z0-9_]`), from the token's claims. principalSets name one attribute
@@ -27,13 +34,13 @@ export const GITHUB_ATTRIBUTES: Readonly<Record<string, readonly Part[]>> = {
   ref: [{ claim: "ref" }],
   job_workflow_ref: [{ claim: "job_workflow_ref" }],
   environment: [{ claim: "environment", optional: true }],
-  /** `<repository id>|<environment>`: previews (any PR) and the read-only review identity. */
-  repository_environment: [{ claim: "repository_id" }, { literal: "|" }, { claim: "environment", optional: true }],
-  /** `<repository id>|<environment>|<ref>`: stage and prod, which only `refs/heads/main` may reach. */
+  /** `<repository id>|<environment kind>`: previews (any PR, `preview-<N>` → `preview`) and the review identities. */
+  repository_environment: [{ claim: "repository_id" }, { literal: "|" }, { environmentKind: true }],
+  /** `<repository id>|<environment kind>|<ref>`: what only `refs/heads/main` may reach (stage, prod, platform, drift). */
   repository_environment_ref: [
     { claim: "repository_id" },
     { literal: "|" },
-    { claim: "environment", optional: true },
+    { environmentKind: true },
     { literal: "|" },
     { claim: "ref" },
   ],
@@ -56,9 +63,12 @@ function celOf(parts: readonly Part[]): string {
     .map((p) =>
       "literal" in p
         ? `'${p.literal}'`
-        : p.optional
-          ? `(has(assertion.${p.claim}) ? assertion.${p.claim} : '${NO_ENVIRONMENT}')`
-          : `assertion.${p.claim}`,
+        : "environmentKind" in p
+          ? `(has(assertion.environment) ? (assertion.environment.startsWith('${ENVIRONMENT_KIND_PREFIX}') ? ` +
+            `'${ENVIRONMENT_KIND}' : assertion.environment) : '${NO_ENVIRONMENT}')`
+          : p.optional
+            ? `(has(assertion.${p.claim}) ? assertion.${p.claim} : '${NO_ENVIRONMENT}')`
+            : `assertion.${p.claim}`,
     )
     .join(" + ");
 }
@@ -77,8 +87,20 @@ export function githubAttributeMapping(): Record<string, string> {
 export function attributeValue(attribute: string, claims: Readonly<Record<string, string>>): string {
   const parts = GITHUB_ATTRIBUTES[attribute];
   if (!parts) throw new Error(`no attribute ${attribute} is mapped`);
+  const kindOf = (environment: string | undefined) =>
+    environment === undefined
+      ? NO_ENVIRONMENT
+      : environment.startsWith(ENVIRONMENT_KIND_PREFIX)
+        ? ENVIRONMENT_KIND
+        : environment;
   return parts
-    .map((p) => ("literal" in p ? p.literal : (claims[p.claim] ?? (p.optional ? NO_ENVIRONMENT : ""))))
+    .map((p) =>
+      "literal" in p
+        ? p.literal
+        : "environmentKind" in p
+          ? kindOf(claims.environment)
+          : (claims[p.claim] ?? (p.optional ? NO_ENVIRONMENT : "")),
+    )
     .join("");
 }
 
@@ -97,6 +119,8 @@ export interface TrustedWorkflows {
   readonly pullRequestEnvironments: readonly string[];
   /** The GitHub environments this pool's identities are bound to; a token from any other job is refused. */
   readonly environments: readonly string[];
+  /** Environments admitted by name prefix too (each PR's `preview-<N>`). @default none */
+  readonly environmentPrefixes?: readonly string[];
 }
 
 const list = (values: readonly string[]) => `[${values.map((v) => `'${v}'`).join(", ")}]`;
@@ -117,10 +141,12 @@ export function githubAttributeCondition(t: TrustedWorkflows): string {
         ]
       : []),
   ];
+  const prefixes = (t.environmentPrefixes ?? []).map((p) => `assertion.environment.startsWith('${p}')`);
+  const environment = [`assertion.environment in ${list(t.environments)}`, ...prefixes].join(" || ");
   return [
     `assertion.repository_owner_id in ${list([...new Set(t.ownerIds)])}`,
     `assertion.repository_id in ${list(t.repositoryIds)}`,
-    `has(assertion.environment) && assertion.environment in ${list(t.environments)}`,
+    `has(assertion.environment) && (${environment})`,
     `(${workflow.join(" || ")})`,
   ].join(" && ");
 }

@@ -36,11 +36,15 @@ export function slugOf(variable: string): string {
   return variable.toLowerCase().replace(/_/g, "-");
 }
 
-/** Names of what stage owns for previews: one place, read by the stage stack and by the offline engine. */
+/** Names of what the previews stack owns: one place, read by that stack, the pipeline and the offline engine. */
 export const PREVIEW_PLATFORM_NAMES = {
   instance: "monitor-previews",
   sandboxSecretId: (variable: string) => `monitor-preview-${slugOf(variable)}`,
   topic: "monitor-preview-hibp-breaches",
+  /** The Artifact Registry repository previews push to, in the previews project. */
+  registry: "monitor-previews",
+  /** The custom role that lets the preview deployer grant the topic and the sandbox secrets (3-64 of [A-Za-z0-9_.]). */
+  grantorRole: "monitorPreviewGrantor",
 } as const;
 
 /** The app's Pub/Sub names (monitor-app.md): the same in every environment's own project. */
@@ -93,7 +97,7 @@ export type Labels = Record<string, string>;
 export function labelsFor(stack: StackKind): Labels {
   const labels: Labels = {
     app: "monitor",
-    environment: stack.kind === "preview" ? "preview" : stack.kind,
+    environment: stack.kind === "preview" || stack.kind === "previews" ? "preview" : stack.kind,
     stack: stack.stack,
     "managed-by": "pulumi",
   };

@@ -5,16 +5,27 @@
  * against here, so neither side can rename one alone.
  */
 
-/** GitHub environments in the app repository, one deployer service account each. */
+/**
+ * GitHub environments in the app repository, one deployer service account each. A preview's deploy and destroy
+ * run in an environment of their own, `preview-<N>` (PREVIEW_ENVIRONMENT_PREFIX), so that each PR keeps its own
+ * active deployment (GitHub marks every earlier deployment of one environment inactive); GitHub creates each on
+ * first use. `preview` itself is the sweeper's.
+ */
 export const DEPLOY_ENVIRONMENTS = ["preview", "stage", "prod"] as const;
 export type DeployEnvironment = (typeof DEPLOY_ENVIRONMENTS)[number];
+export const PREVIEW_ENVIRONMENT_PREFIX = "preview-";
 
 /**
- * GitHub environments in this (infra) repository. `stage` and `prod` apply config changes with the same deployers
- * as the app repository's; `review` is the read-only identity that runs `pulumi preview` of stage and prod on pull
- * requests (no branch policy, so PR jobs may use it; it can read state and decrypt, never write).
+ * GitHub environments in this (infra) repository:
+ * - `stage`, `prod`: apply config changes with the same deployers as the app repository's (from main).
+ * - `previews`: applies the previews platform stack with its own deployer (from main).
+ * - `review`: the read-only identity that runs `pulumi preview` of stage and the previews platform on pull requests
+ *   (no branch policy, so PR jobs may use it; it reads state and decrypts stage's and the platform's, never writes).
+ * - `review-prod`: the read-only identity of prod, which decrypts prod's state: a pull request's job waits for the
+ *   prod reviewers first (a PR can rewrite its own workflow, so only environment protection makes its token safe).
+ * - `drift`: the same read-only prod identity for the scheduled drift check, from main only.
  */
-export const INFRA_ENVIRONMENTS = ["review", "stage", "prod"] as const;
+export const INFRA_ENVIRONMENTS = ["review", "review-prod", "drift", "previews", "stage", "prod"] as const;
 export type InfraEnvironment = (typeof INFRA_ENVIRONMENTS)[number];
 
 /**
@@ -37,16 +48,44 @@ export const ENVIRONMENT_VARIABLES = {
   imageRepository: "IMAGE_REPOSITORY",
 } as const;
 
-/** Repository-level Actions variables of the app repository, for the sweeper, from the project's preview config. */
+/**
+ * Repository-level Actions variables of the app repository. The previews' deploy variables live here, not on an
+ * environment: each PR's `preview-<N>` environment is created on first use and carries none.
+ */
 export const REPOSITORY_VARIABLES = {
+  previewProject: "PREVIEW_GCP_PROJECT",
+  previewRegion: "PREVIEW_GCP_REGION",
+  previewWorkloadIdentityProvider: "PREVIEW_GCP_WORKLOAD_IDENTITY_PROVIDER",
+  previewServiceAccount: "PREVIEW_GCP_SERVICE_ACCOUNT",
+  previewBackendUrl: "PREVIEW_PULUMI_BACKEND_URL",
+  /** The key a new `pr-<N>` stack is created with (`pulumi stack init --secrets-provider`). */
+  previewSecretsProvider: "PREVIEW_PULUMI_SECRETS_PROVIDER",
+  previewImageRepository: "PREVIEW_IMAGE_REPOSITORY",
   /** A preview older than this many days (since its stack was last updated) is destroyed. */
   previewTtlDays: "PREVIEW_TTL_DAYS",
-  /** At most this many previews at once (monitor:preview.maxConcurrent); the oldest beyond it are destroyed. */
+  /** At most this many previews at once (monitor:preview.maxOpen); the oldest beyond it are destroyed. */
   previewCap: "PREVIEW_CAP",
 } as const;
 
+/**
+ * The GitHub App that creates release tags (the pre-release), the only actor the tag ruleset lets create them:
+ * GitHub refuses the GitHub Actions integration as a ruleset bypass actor ("Actor GitHub Actions integration must be
+ * part of the ruleset source or owner organization", liquibase/liquibase#7985). Its id is a variable of the app
+ * repository's `stage` environment; its private key a secret of that environment, added by an administrator.
+ */
+export const RELEASE_APP = { idVariable: "RELEASE_APP_ID", privateKeySecret: "RELEASE_APP_PRIVATE_KEY" } as const;
+
+/** App-repository branches a release may be cut from, besides main: protected by a ruleset of their own. */
+export const RELEASE_BRANCH_PATTERN = "release/*";
+
 /** Actions secret (app repository) holding the team chat webhook URL; optional: no secret, no message. */
 export const CHAT_WEBHOOK_SECRET = "CHAT_WEBHOOK_URL";
+
+/**
+ * Actions secrets (app repository) of the Atlassian account that comments on each Jira ticket a prod deploy shipped;
+ * optional: without them the deploy lists the tickets and says so. Set by hand (`gh secret set`), see the README.
+ */
+export const JIRA_SECRETS = { user: "JIRA_USER_EMAIL", token: "JIRA_API_TOKEN" } as const;
 
 /**
  * Reusable workflows (`on: workflow_call`) of this repository, by what they do. Only jobs running one of these, at
@@ -88,21 +127,33 @@ export const INFRA_REQUIRED_CHECKS = ["npm test"] as const;
  * deployer: the email follows from the id and the environment's project, so they need no StackReference to the
  * pipeline stack (whose state they may not read).
  */
-export const DEPLOYER_ACCOUNT_IDS: Record<DeployEnvironment, string> = {
+export const DEPLOYER_ACCOUNT_IDS: Record<DeployEnvironment | "previews", string> = {
   preview: "monitor-deploy-preview",
+  /** Applies the previews platform stack. */
+  previews: "monitor-previews-platform",
   stage: "monitor-deploy-stage",
   prod: "monitor-deploy-prod",
 };
-export const REVIEWER_ACCOUNT_ID = "monitor-review";
+/** The read-only identities: stage's and the previews platform's (PR-reachable), and prod's (behind reviewers). */
+export const REVIEWER_ACCOUNT_IDS = { review: "monitor-review", reviewProd: "monitor-review-prod" } as const;
 
-/** `monitor-deploy-stage@moz-fx-monitor-nonprod.iam.gserviceaccount.com`: the deployer of `environment`. */
-export function deployerEmail(environment: DeployEnvironment, project: string): string {
+/**
+ * `monitor-deploy-stage@moz-fx-monitor-nonprod.iam.gserviceaccount.com`: the deployer of `environment`, living in
+ * `project` (stage's and prod's in their own; the previews' in monitor:preview.identityProject).
+ */
+export function deployerEmail(environment: DeployEnvironment | "previews", project: string): string {
   return `${DEPLOYER_ACCOUNT_IDS[environment]}@${project}.iam.gserviceaccount.com`;
 }
 
+/**
+ * The state backend's KMS keys, one per stack kind whose secrets another identity must not read: each preview
+ * encrypts with `preview`, the previews platform with `previews`, and so on (components/state-backend.ts).
+ */
+export const STATE_KEYS = ["preview", "previews", "stage", "prod", "pipeline"] as const;
+
 /** Tags of the app repository's releases (`YYYY.MM.DD[.N]`), as ruleset and deployment-policy patterns match them. */
 export const RELEASE_TAG_PATTERN = "20*";
-/** The GitHub Actions app: `GITHUB_TOKEN` acts as it, so it is what may create release tags. */
+/** The GitHub Actions app: what reports the workflows' check runs (a required check's integration). */
 export const GITHUB_ACTIONS_INTEGRATION_ID = 15368;
 
 /** The issue label of drift reports: scripts/drift-issue.ts files under it, the pipeline stack creates it. */

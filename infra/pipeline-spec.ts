@@ -26,7 +26,7 @@ const repository = z.strictObject({
 const pipelineSettings = z.strictObject({
   appRepository: repository,
   infraRepository: repository,
-  /** GCP project of each deploy environment; previews and stage share the nonprod one. */
+  /** GCP project of each deploy environment: previews have one of their own. */
   projects: z.strictObject({ preview: gcpProject, stage: gcpProject, prod: gcpProject }),
   state: z.strictObject({
     project: gcpProject,
@@ -49,6 +49,11 @@ const pipelineSettings = z.strictObject({
     .max(6, "GitHub allows at most 6 reviewers"),
   /** The GitHub App the stack runs as: a bypass actor of the app repository's default-branch ruleset. */
   githubAppId: githubId,
+  /**
+   * The GitHub App the pre-release creates release tags as (contents: write on the app repository only): the one
+   * bypass actor of the release-tag ruleset. Not the pipeline's own App, whose key administers both repositories.
+   */
+  releaseAppId: githubId,
   registry: z
     .strictObject({
       /** A PR's images are deleted this many days after upload, whether or not its preview is gone. */
@@ -105,6 +110,9 @@ export interface PipelineSpec {
   state: { project: string; bucket: string; location: string; keyRing: string; keyLocation: string };
   prodReviewerTeams: number[];
   githubAppId: number;
+  releaseAppId: number;
+  /** Where the previews' CI identities live (monitor:preview.identityProject): not the previews project. */
+  previewIdentityProject: string;
   registry: RegistrySpec;
   /** For the sweeper: previews older than ttlDays go, and at most cap run at once. */
   previews: { ttlDays: number; cap: number };
@@ -128,7 +136,7 @@ function repositoryRef(r: z.infer<typeof repository>): RepositoryRef {
 export type PipelineValues = { [K in keyof typeof PIPELINE_KEYS]: z.infer<(typeof PIPELINE_KEYS)[K]> } & {
   "gcp:region": string;
   "monitor:imageRepository"?: string;
-  "monitor:preview": { ttlDays: number; maxConcurrent: number };
+  "monitor:preview": { ttlDays: number; maxOpen: number; identityProject?: string };
 };
 
 /** Builds the pipeline's spec from parsed keys; problems are collected, and the caller throws if there are any. */
@@ -143,7 +151,7 @@ export function pipelineSpec(
   if (settings === undefined && !problems.some((p) => p.startsWith("monitor:pipeline"))) {
     problems.push(
       `monitor:pipeline in ${file}: required for the pipeline stack (repositories, projects, state, reviewers). ` +
-        "Fix: add it (see the README's Pipeline section)",
+        "Fix: add it (see docs/pipeline.md)",
     );
   }
   const infraCommit = values["monitor:infraCommit"];
@@ -162,9 +170,16 @@ export function pipelineSpec(
     );
   }
 
+  const identityProject = values["monitor:preview"].identityProject;
+  if (identityProject === undefined) {
+    problems.push(
+      "monitor:preview.identityProject in Pulumi.yaml: required by the pipeline stack (the preview deployer and the " +
+        "previews platform's deployer live there). Fix: add it, e.g. identityProject: moz-fx-monitor-nonprod",
+    );
+  }
   // The key's schema already refused anything but an Artifact Registry path.
   const registryPath = artifactRegistryPath(values["monitor:imageRepository"] ?? "");
-  const previews = { ttlDays: values["monitor:preview"].ttlDays, cap: values["monitor:preview"].maxConcurrent };
+  const previews = { ttlDays: values["monitor:preview"].ttlDays, cap: values["monitor:preview"].maxOpen };
   const registrySettings = { ...REGISTRY_DEFAULTS, ...settings?.registry };
   if (registrySettings.prImageTtlDays < previews.ttlDays) {
     problems.push(
@@ -187,6 +202,18 @@ export function pipelineSpec(
         `monitor:pipeline.projects.prod in ${file}: prod shares the project ${prod} with ${prod === stage ? "stage" : "previews"}, ` +
           "so their deployers' project roles would reach prod. Fix: give prod its own project",
       );
+    } else if (previewProject === stage) {
+      problems.push(
+        `monitor:pipeline.projects.preview in ${file}: previews share the project ${stage} with stage, so the roles ` +
+          "a pull request's preview deployer holds there (Cloud Run, service accounts: no condition narrows them) " +
+          "would reach stage. Fix: give previews a project of their own (the previews stack's gcp:project)",
+      );
+    }
+    if (identityProject === previewProject) {
+      problems.push(
+        `monitor:preview.identityProject in Pulumi.yaml is the previews project ${previewProject}: its service ` +
+          "accounts are one per open preview. Fix: name another project (the stage project)",
+      );
     }
   }
 
@@ -206,6 +233,8 @@ export function pipelineSpec(
       : { project: "", bucket: "", location: "", keyRing: "", keyLocation: "" },
     prodReviewerTeams: settings?.prodReviewerTeams ?? [],
     githubAppId: settings?.githubAppId ?? 0,
+    releaseAppId: settings?.releaseAppId ?? 0,
+    previewIdentityProject: identityProject ?? "",
     registry: {
       location: registryPath?.location ?? "",
       project: registryPath?.project ?? "",

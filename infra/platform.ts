@@ -1,10 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 
 /**
- * The contract between the stage stack, which owns the nonprod platform that previews share, and every preview
- * stack, which reads it through a StackReference. One type on both sides keeps the two from drifting.
+ * The contract between the `previews` stack, which owns the platform that previews share in their own project, and
+ * every preview stack, which reads it through a StackReference. One type on both sides keeps the two from drifting.
+ * Nothing in it is a secret: the preview deployer reads it, and secret outputs would need the platform's key.
  */
 export const PREVIEW_PLATFORM_OUTPUT = "previewPlatform";
+/** The stack that owns the platform. */
+export const PREVIEW_PLATFORM_STACK = "previews";
 
 export interface PreviewPlatform {
   project: string;
@@ -16,6 +19,8 @@ export interface PreviewPlatform {
   sandboxSecrets: Record<string, string>;
   /** Pub/Sub topic previews publish breach notifications to (no production subscribers). */
   pubsubTopic: string;
+  /** `<location>-docker.pkg.dev/<project>/<repository>`: where previews push their images (never stage's or prod's). */
+  imageRepository: string;
 }
 
 /** `project:region:instance` → its parts, or undefined when it is not of that form. */

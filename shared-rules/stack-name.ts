@@ -1,21 +1,27 @@
 import { Refusal } from "./refusal";
 
 /**
- * The stack name alone selects what a stack is: `pr-<N>` is a pull request's preview, and the three long-lived
- * stacks are named for what they own. Anything else is refused before a resource exists.
+ * The stack name alone selects what a stack is: `pr-<N>` is a pull request's preview, and the long-lived stacks
+ * are named for what they own (`previews` is the platform every preview shares). Anything else is refused before
+ * a resource exists.
  */
 export type StackKind =
   | { kind: "preview"; stack: string; /** The PR number as written (digits only, no leading zero). */ pr: string }
+  | { kind: "previews"; stack: "previews" }
   | { kind: "stage"; stack: "stage" }
   | { kind: "prod"; stack: "prod" }
   | { kind: "pipeline"; stack: "pipeline" };
 
 export const VALID_STACK_FORMS = [
   "pr-<N> (a pull request's preview; N a positive integer without leading zeros, e.g. pr-123)",
+  "previews (the platform every preview shares, in its own project)",
   "stage",
   "prod",
   "pipeline",
 ] as const;
+
+/** The long-lived stacks, named for what they own. */
+const NAMED = ["previews", "stage", "prod", "pipeline"] as const;
 
 /** A stack name the program does not know: refused with every valid form, before anything else is read. */
 export class StackNameError extends Refusal {
@@ -35,7 +41,7 @@ export function parseStackName(stack: string): StackKind {
   if (preview) {
     return { kind: "preview", stack, pr: preview[1] };
   }
-  if (stack === "stage" || stack === "prod" || stack === "pipeline") {
+  if ((NAMED as readonly string[]).includes(stack)) {
     return { kind: stack, stack } as StackKind;
   }
   throw new StackNameError(stack);

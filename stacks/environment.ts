@@ -5,11 +5,10 @@ import { LoadBalancer } from "../components/load-balancer";
 import { decideMigration } from "../components/migration-job";
 import { MonitorApp } from "../components/monitor-app";
 import { PostgresInstance } from "../components/postgres-instance";
-import { PreviewPlatform } from "../components/preview-platform";
 import { ENVIRONMENT_SERVICES, ProjectServices } from "../components/project-services";
 import { UptimeAlert } from "../components/uptime-alert";
-import { PREVIEW_PLATFORM_NAMES, PUBSUB_NAMES } from "../infra/naming";
-import { PREVIEW_PLATFORM_OUTPUT, stackReferenceName } from "../infra/platform";
+import { PUBSUB_NAMES } from "../infra/naming";
+import { stackReferenceName } from "../infra/platform";
 import { deployerEmail } from "../infra/pipeline-contract";
 import type { EnvironmentSpec } from "../infra/spec";
 import { BUDGET_LABELS } from "../shared-rules/connection-budget";
@@ -17,8 +16,8 @@ import { Refusal } from "../shared-rules/refusal";
 import { appArgsOf } from "./app-args";
 
 /**
- * `stage` and `prod`: the running Monitor. This wires the platform (APIs, the instance, the preview platform on
- * stage, the load balancer and the uptime check), the image and the migration decision to one MonitorApp, which
+ * `stage` and `prod`: the running Monitor. This wires the platform (APIs, the instance, the load balancer and the
+ * uptime check), the image and the migration decision to one MonitorApp, which
  * retains everything it holds (Pulumi protect and the provider's guard); everything that runs the app runs one
  * image digest, and the migration job gates every deploy.
  *
@@ -61,26 +60,6 @@ export function environmentStack(spec: EnvironmentSpec) {
     },
   );
 
-  let platformContract: pulumi.Output<unknown> | undefined;
-  if (spec.previewPlatform) {
-    const platform = new PreviewPlatform(
-      "preview-platform",
-      {
-        project: spec.project,
-        region: spec.region,
-        maxPreviews: spec.previewPlatform.maxConcurrent,
-        maxInstancesPerPreview: spec.previewPlatform.maxInstances,
-        connectionPool: spec.previewPlatform.connectionPool,
-        tier: spec.previewPlatform.instanceTier,
-        sandboxSecrets: spec.previewPlatform.sandboxSecrets,
-        labels: spec.labels,
-        previewDeployer: `serviceAccount:${deployerEmail("preview", spec.project)}`,
-      },
-      inProject,
-    );
-    platformContract = platform.contract;
-  }
-
   // A bootstrap runs nothing: it declares what must exist before the app can start, and lists what SRE owes.
   const release = spec.bootstrap ? undefined : releaseOf(spec, owed, inProject);
   const url = `https://${spec.domain}`;
@@ -115,22 +94,13 @@ export function environmentStack(spec: EnvironmentSpec) {
   const base: Record<string, unknown> = {
     databaseInstance: instance.connectionName,
     databaseName: app.databaseName,
-    ...(platformContract && { [PREVIEW_PLATFORM_OUTPUT]: platformContract }),
   };
 
   if (!release || !app.web) {
-    const sandbox = spec.previewPlatform?.sandboxSecrets ?? [];
-    const sandboxOwed = owedVersions(
-      spec.project,
-      Object.fromEntries(
-        sandbox.map((name) => [`preview sandbox ${name}`, PREVIEW_PLATFORM_NAMES.sandboxSecretId(name)]),
-      ),
-      { strict: false },
-    );
     return {
       ...base,
-      bootstrap: true,
-      owedSecretVersions: pulumi.all([owed, sandboxOwed]).apply(([own, box]) => [...own, ...box].map((o) => o.command)),
+      bootstrap: firstDeployOnly(spec),
+      owedSecretVersions: owed.apply((own) => own.map((o) => o.command)),
     };
   }
 
@@ -174,6 +144,25 @@ export function environmentStack(spec: EnvironmentSpec) {
     loadBalancerIp: lb.ipAddress,
     dnsAuthorization: lb.dnsAuthorizationRecord,
   };
+}
+
+/**
+ * A bootstrap plans as if nothing existed: run over a deployed stack, it would declare away what runs the app. The
+ * stack's own last outputs (lastDeployed, a StackReference to itself) name the image a deployed stack runs; a stack
+ * that was never deployed has none, or only a bootstrap's. Resolves to true, or refuses the update.
+ */
+function firstDeployOnly(spec: EnvironmentSpec): pulumi.Output<true> {
+  return lastDeployed(stackReferenceName(spec.stack)).apply((deployed) => {
+    if (deployed.tag === undefined && deployed.digest === undefined) return true as const;
+    throw new Refusal(
+      `Stack "${spec.stack}": monitor:bootstrap: ${spec.stack} is already deployed and runs ${deployed.tag ?? "an image"} ` +
+        `(${deployed.digest ?? "digest unknown"}). A bootstrap declares only what must exist before the app can start, so ` +
+        "this update would delete what runs it: the web service, the breach-alerts worker, the scheduled jobs, the " +
+        "load balancer and the uptime alert (the protected ones would fail it half-way). Fix: drop monitor:bootstrap " +
+        `(npx pulumi config rm --stack ${spec.stack} monitor:bootstrap) and deploy as usual; to keep the image it runs, ` +
+        "pass no monitor:imageTag",
+    );
+  });
 }
 
 /**

@@ -2,7 +2,14 @@ import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
-import { Deployer, type ProjectGrant, environmentGrants, previewGrants, reviewGrants } from "../components/deployer";
+import {
+  Deployer,
+  type ProjectGrant,
+  environmentGrants,
+  previewGrants,
+  previewsPlatformGrants,
+  reviewGrants,
+} from "../components/deployer";
 import {
   GithubRepository,
   type RepositoryFileSpec,
@@ -13,24 +20,28 @@ import { ImageRegistry } from "../components/image-registry";
 import { PIPELINE_SERVICES, ProjectServices } from "../components/project-services";
 import { StateBackend } from "../components/state-backend";
 import { WorkloadIdentity } from "../components/workload-identity";
+import { PREVIEW_PLATFORM_NAMES } from "../infra/naming";
 import {
   APP_FILES_DIR,
   APP_REQUIRED_CHECKS,
   CHAT_WEBHOOK_SECRET,
   DEPLOYER_ACCOUNT_IDS,
   DRIFT_LABEL,
-  DEPLOY_ENVIRONMENTS,
-  type DeployEnvironment,
   ENVIRONMENT_VARIABLES,
   INFRA_COMMIT_PLACEHOLDER,
   INFRA_REPOSITORY_PLACEHOLDER,
   INFRA_REQUIRED_CHECKS,
+  PREVIEW_ENVIRONMENT_PREFIX,
+  RELEASE_APP,
+  RELEASE_BRANCH_PATTERN,
   RELEASE_TAG_PATTERN,
   REPOSITORY_VARIABLES,
   REUSABLE_WORKFLOWS,
-  REVIEWER_ACCOUNT_ID,
+  REVIEWER_ACCOUNT_IDS,
+  STATE_KEYS,
 } from "../infra/pipeline-contract";
-import type { PipelineSpec } from "../infra/spec";
+import { PREVIEW_PLATFORM_STACK } from "../infra/platform";
+import type { PipelineSpec, RepositoryRef } from "../infra/pipeline-spec";
 
 /** This repository's root, where `workflows/app/` lives. */
 const ROOT = resolve(__dirname, "..");
@@ -51,18 +62,31 @@ export function readTree(dir: string): RepositoryFileSpec[] {
 
 /**
  * `pipeline`: what the deploy workflows stand on. Applied by administrators, never by the identities it creates.
- * GCP: one workload identity pool per project, a deployer per environment plus the read-only review identity, the
- * state bucket and keys, the image registry. GitHub: both repositories' environments, variables, rulesets, and the
- * app's workflow callers pinned to this repository's commit.
+ * GCP: one workload identity pool per deploy project (previews, stage, prod), a deployer per environment (and one
+ * for the previews platform), the read-only review identities, the state bucket and its keys, the image registry.
+ * GitHub: both repositories' environments, variables, rulesets, and the app's workflow callers pinned to this
+ * repository's commit.
  */
 export function pipelineStack(
   spec: PipelineSpec,
   appFiles: RepositoryFileSpec[] = readTree(join(ROOT, APP_FILES_DIR)),
 ) {
   const { appRepository: app, infraRepository: infra } = spec;
-  const reviewProject = spec.projects.stage;
+  const { preview: previewsProject, stage: stageProject, prod: prodProject } = spec.projects;
+  // Where each identity's service account lives: the previews' in another project than the previews', whose
+  // service accounts are one per open preview (100 by default); the rest in the project they deploy or read.
+  const identityProject = spec.previewIdentityProject;
   // Every GCP resource uses the provider of the project it lives in, which waits for that project's APIs.
-  const everyProject = [...new Set([...Object.values(spec.projects), spec.state.project, spec.registry.project])];
+  const everyProject = [
+    ...new Set([
+      previewsProject,
+      stageProject,
+      prodProject,
+      identityProject,
+      spec.state.project,
+      spec.registry.project,
+    ]),
+  ];
   const apis = Object.fromEntries(
     everyProject.map((project) => [
       project,
@@ -73,16 +97,24 @@ export function pipelineStack(
   const projectNumber = (project: string) =>
     gcp.organizations.getProjectOutput({ projectId: project }, inProject(project)).number;
 
-  // --- Who may mint credentials: one pool per project, admitting only the pinned workflows.
+  // --- Who may mint credentials: one pool per deploy project, admitting only the pinned workflows and, in each,
+  // only the GitHub environments whose identities that project's pool is bound to.
   const pinnedWorkflowRefs = Object.values(REUSABLE_WORKFLOWS).map(
     (file) => `${infra.fullName}/.github/workflows/${file}@${spec.infraCommit}`,
   );
-  const projects = [...new Set([...DEPLOY_ENVIRONMENTS.map((e) => spec.projects[e]), reviewProject])];
+  const poolSettings: Record<string, { environments: string[]; pullRequest: string[]; prefixes: string[] }> = {
+    [previewsProject]: {
+      environments: ["preview", "previews"],
+      pullRequest: [],
+      prefixes: [PREVIEW_ENVIRONMENT_PREFIX],
+    },
+    [stageProject]: { environments: ["stage", "review"], pullRequest: ["review"], prefixes: [] },
+    [prodProject]: { environments: ["prod", "review-prod", "drift"], pullRequest: ["review-prod"], prefixes: [] },
+  };
   const pools = Object.fromEntries(
-    projects.map((project) => {
-      const environments: string[] = DEPLOY_ENVIRONMENTS.filter((e) => spec.projects[e] === project);
-      const review = project === reviewProject ? ["review"] : [];
-      const pool = new WorkloadIdentity(
+    Object.entries(poolSettings).map(([project, settings]) => [
+      project,
+      new WorkloadIdentity(
         `wif-${project}`,
         {
           project,
@@ -91,80 +123,89 @@ export function pipelineStack(
             ownerIds: [app.ownerId, infra.ownerId],
             pinnedWorkflowRefs,
             infra: { repositoryId: infra.id, fullName: infra.fullName },
-            pullRequestEnvironments: review,
-            environments: [...environments, ...review],
+            pullRequestEnvironments: settings.pullRequest,
+            environments: settings.environments,
+            environmentPrefixes: settings.prefixes,
           },
         },
         inProject(project),
-      );
-      return [project, pool];
-    }),
+      ),
+    ]),
   );
+  const onMain = (project: string, repo: RepositoryRef, environment: string) => ({
+    key: repo === app ? "app" : "infra",
+    member: pools[project].principalSet("repository_environment_ref", `${repo.id}|${environment}|${MAIN}`),
+  });
 
-  // --- The identities. A PR's token carries ref refs/pull/<N>/merge, so it never matches stage's or prod's sets.
-  const deployer = (environment: DeployEnvironment, description: string, grants: ProjectGrant[]) =>
-    new Deployer(
-      `deployer-${environment}`,
-      {
-        project: spec.projects[environment],
-        accountId: DEPLOYER_ACCOUNT_IDS[environment],
-        description,
-        grants,
-      },
-      inProject(spec.projects[environment]),
-    );
-  const deployers: Record<DeployEnvironment, Deployer> = {
-    preview: deployer(
-      "preview",
-      "Monitor previews: deploys and destroys pr-<N> stacks (from the app's pull requests)",
-      previewGrants(spec.projects.preview, projectNumber(spec.projects.preview)),
+  // --- The identities. A PR's token carries ref refs/pull/<N>/merge, so it never matches a `...|refs/heads/main`
+  // set; the only ones a PR reaches are the previews' (app repository, pinned workflows) and the review identities.
+  const identity = (name: string, project: string, accountId: string, description: string, grants: ProjectGrant[]) =>
+    new Deployer(name, { project, accountId, description, grants }, inProject(project));
+  const deployers = {
+    preview: identity(
+      "deployer-preview",
+      identityProject,
+      DEPLOYER_ACCOUNT_IDS.preview,
+      "Monitor previews: deploys and destroys pr-<N> stacks in the previews project (from the app's pull requests)",
+      previewGrants(previewsProject, projectNumber(previewsProject)),
     ),
-    stage: deployer(
-      "stage",
+    previews: identity(
+      "deployer-previews",
+      identityProject,
+      DEPLOYER_ACCOUNT_IDS.previews,
+      "Monitor previews platform: applies the previews stack from main",
+      previewsPlatformGrants(previewsProject),
+    ),
+    stage: identity(
+      "deployer-stage",
+      stageProject,
+      DEPLOYER_ACCOUNT_IDS.stage,
       "Monitor stage: deploys the stage stack from main",
-      environmentGrants(spec.projects.stage),
+      environmentGrants(stageProject),
     ),
-    prod: deployer(
-      "prod",
+    prod: identity(
+      "deployer-prod",
+      prodProject,
+      DEPLOYER_ACCOUNT_IDS.prod,
       "Monitor prod: deploys the prod stack from main, behind the prod environment's reviewers",
-      environmentGrants(spec.projects.prod),
+      environmentGrants(prodProject),
     ),
   };
-  const reviewer = new Deployer(
+  const reviewer = identity(
     "reviewer",
-    {
-      project: reviewProject,
-      accountId: REVIEWER_ACCOUNT_ID,
-      description: "Monitor review: pulumi preview of stage and prod on pull requests; reads only",
-      grants: [...new Set([spec.projects.stage, spec.projects.prod])].flatMap(reviewGrants),
-    },
-    inProject(reviewProject),
+    stageProject,
+    REVIEWER_ACCOUNT_IDS.review,
+    "Monitor review: pulumi preview of stage and the previews platform on pull requests; reads only",
+    [...reviewGrants(stageProject), ...reviewGrants(previewsProject)],
   );
-  // Who may impersonate each: principalSets of its project's pool, each named after the repository it admits.
+  const prodReviewer = identity(
+    "reviewer-prod",
+    prodProject,
+    REVIEWER_ACCOUNT_IDS.reviewProd,
+    "Monitor prod review: pulumi preview (after the prod reviewers) and the drift check of prod; reads only",
+    reviewGrants(prodProject),
+  );
   deployers.preview.grantImpersonation({
     key: "app",
-    member: pools[spec.projects.preview].principalSet("repository_environment", `${app.id}|preview`),
+    member: pools[previewsProject].principalSet("repository_environment", `${app.id}|preview`),
   });
+  deployers.previews.grantImpersonation(onMain(previewsProject, infra, "previews"));
   for (const environment of ["stage", "prod"] as const) {
-    for (const [key, repo] of [
-      ["app", app],
-      ["infra", infra],
-    ] as const) {
-      deployers[environment].grantImpersonation({
-        key,
-        member: pools[spec.projects[environment]].principalSet(
-          "repository_environment_ref",
-          `${repo.id}|${environment}|${MAIN}`,
-        ),
-      });
+    for (const repo of [app, infra]) {
+      deployers[environment].grantImpersonation(onMain(spec.projects[environment], repo, environment));
     }
   }
   reviewer.grantImpersonation({
     key: "infra",
-    member: pools[reviewProject].principalSet("repository_environment", `${infra.id}|review`),
+    member: pools[stageProject].principalSet("repository_environment", `${infra.id}|review`),
   });
+  prodReviewer.grantImpersonation({
+    key: "infra",
+    member: pools[prodProject].principalSet("repository_environment", `${infra.id}|review-prod`),
+  });
+  prodReviewer.grantImpersonation({ ...onMain(prodProject, infra, "drift"), key: "drift" });
 
-  // --- State and the keys of each environment's secrets. The conditions' descriptions name the environment.
+  // --- State and the keys of each stack's secrets. The conditions' descriptions name who they are for.
   const state = new StateBackend(
     "state",
     {
@@ -173,18 +214,24 @@ export function pipelineStack(
       region: spec.state.location,
       keyRing: spec.state.keyRing,
       keyRegion: spec.state.keyLocation,
-      keys: [...DEPLOY_ENVIRONMENTS, "pipeline"],
+      keys: [...STATE_KEYS],
       labels: spec.labels,
     },
     inProject(spec.state.project),
   );
-  // A preview reads stage's outputs (the preview platform) through a StackReference.
+  // A preview reads the platform's outputs (a StackReference: the checkpoint and the platform's key) and nothing
+  // of stage or prod.
   state.grantStateAccess(deployers.preview, {
     label: "preview",
     writes: [{ prefix: "pr-" }],
-    reads: [{ name: "stage" }],
+    reads: [{ name: PREVIEW_PLATFORM_STACK }],
     encrypts: ["preview"],
-    decrypts: ["stage"],
+    decrypts: ["previews"],
+  });
+  state.grantStateAccess(deployers.previews, {
+    label: "previews",
+    writes: [{ name: PREVIEW_PLATFORM_STACK }],
+    encrypts: ["previews"],
   });
   for (const environment of ["stage", "prod"] as const) {
     state.grantStateAccess(deployers[environment], {
@@ -195,11 +242,12 @@ export function pipelineStack(
   }
   state.grantStateAccess(reviewer, {
     label: "review",
-    reads: [{ name: "stage" }, { name: "prod" }],
-    decrypts: ["stage", "prod"],
+    reads: [{ name: "stage" }, { name: PREVIEW_PLATFORM_STACK }],
+    decrypts: ["stage", "previews"],
   });
+  state.grantStateAccess(prodReviewer, { label: "review-prod", reads: [{ name: "prod" }], decrypts: ["prod"] });
 
-  // --- Images: pushed by previews and stage, read by prod (and by prod's Cloud Run when it pulls from another project).
+  // --- Images: stage builds into the registry prod deploys from (previews push to their own, the previews stack's).
   const registry = new ImageRegistry(
     "images",
     {
@@ -212,11 +260,11 @@ export function pipelineStack(
     },
     inProject(spec.registry.project),
   );
-  registry.grantPush(deployers.preview);
   registry.grantPush(deployers.stage);
   registry.grantPull(deployers.prod);
   registry.grantPull(reviewer);
-  for (const project of new Set(DEPLOY_ENVIRONMENTS.map((e) => spec.projects[e]))) {
+  registry.grantPull(prodReviewer);
+  for (const project of new Set([stageProject, prodProject])) {
     if (project === spec.registry.project) continue;
     registry.grantPull({
       key: `run-agent-${project}`,
@@ -225,18 +273,23 @@ export function pipelineStack(
   }
 
   // --- GitHub: what each environment's jobs read, who may deploy, and the app's callers.
-  const variablesFor = (identity: Deployer, project: string, secretsProvider?: pulumi.Input<string>) => ({
+  const variablesFor = (
+    who: Deployer,
+    poolProject: string,
+    project: string,
+    secretsProvider?: pulumi.Input<string>,
+  ) => ({
     [ENVIRONMENT_VARIABLES.project]: project,
     [ENVIRONMENT_VARIABLES.region]: spec.region,
-    [ENVIRONMENT_VARIABLES.workloadIdentityProvider]: pools[project].providerName,
-    [ENVIRONMENT_VARIABLES.serviceAccount]: identity.email,
+    [ENVIRONMENT_VARIABLES.workloadIdentityProvider]: pools[poolProject].providerName,
+    [ENVIRONMENT_VARIABLES.serviceAccount]: who.email,
     [ENVIRONMENT_VARIABLES.backendUrl]: state.url,
-    // The review identity creates no stack, so it has no key to create one with.
+    // The review identities create no stack, so they have no key to create one with.
     ...(secretsProvider ? { [ENVIRONMENT_VARIABLES.secretsProvider]: secretsProvider } : {}),
     [ENVIRONMENT_VARIABLES.imageRepository]: spec.registry.imagePath,
   });
-  const deployVariables = (e: DeployEnvironment) =>
-    variablesFor(deployers[e], spec.projects[e], state.secretsProviders[e]);
+  const deployVariables = (e: "stage" | "prod") =>
+    variablesFor(deployers[e], spec.projects[e], spec.projects[e], state.secretsProviders[e]);
   const prod = { reviewerTeams: spec.prodReviewerTeams, branches: ["main"] };
   const providers: Record<string, ReturnType<typeof githubProvider>> = {};
   const providerFor = (owner: string) => (providers[owner] ??= githubProvider(owner));
@@ -251,28 +304,56 @@ export function pipelineStack(
     {
       repository: app.name,
       environments: [
-        { name: "preview", variables: deployVariables("preview") },
-        { name: "stage", branches: ["main"], variables: deployVariables("stage") },
+        // The sweeper's; each PR's own `preview-<N>` is created by GitHub on first use, with no variables.
+        { name: "preview", branches: ["main"] },
+        {
+          name: "stage",
+          branches: ["main"],
+          variables: { ...deployVariables("stage"), [RELEASE_APP.idVariable]: String(spec.releaseAppId) },
+        },
         { name: "prod", ...prod, tags: [RELEASE_TAG_PATTERN], variables: deployVariables("prod") },
       ],
       variables: {
+        [REPOSITORY_VARIABLES.previewProject]: previewsProject,
+        [REPOSITORY_VARIABLES.previewRegion]: spec.region,
+        [REPOSITORY_VARIABLES.previewWorkloadIdentityProvider]: pools[previewsProject].providerName,
+        [REPOSITORY_VARIABLES.previewServiceAccount]: deployers.preview.email,
+        [REPOSITORY_VARIABLES.previewBackendUrl]: state.url,
+        [REPOSITORY_VARIABLES.previewSecretsProvider]: state.secretsProviders.preview,
+        [REPOSITORY_VARIABLES.previewImageRepository]: previewImagePath(spec),
         [REPOSITORY_VARIABLES.previewTtlDays]: String(spec.previews.ttlDays),
         [REPOSITORY_VARIABLES.previewCap]: String(spec.previews.cap),
       },
       secrets: spec.chatWebhookUrl === undefined ? {} : { [CHAT_WEBHOOK_SECRET]: pulumi.secret(spec.chatWebhookUrl) },
       defaultBranch: { requiredChecks: APP_REQUIRED_CHECKS, bypassAppId: spec.githubAppId },
-      releaseTagPattern: RELEASE_TAG_PATTERN,
+      releaseTags: { pattern: RELEASE_TAG_PATTERN, bypassAppId: spec.releaseAppId },
+      protectedBranches: [RELEASE_BRANCH_PATTERN],
       files: callers,
       commitMessage: `Deploy workflows from ${infra.fullName}@${spec.infraCommit}`,
     },
     { provider: providerFor(app.owner) },
   );
+  const review = variablesFor(reviewer, stageProject, stageProject);
+  const reviewProd = variablesFor(prodReviewer, prodProject, prodProject);
   new GithubRepository(
     "infra-repository",
     {
       repository: infra.name,
       environments: [
-        { name: "review", variables: variablesFor(reviewer, reviewProject) },
+        { name: "review", variables: review },
+        // A pull request's prod preview waits for the prod reviewers: its token decrypts prod's state.
+        { name: "review-prod", reviewerTeams: spec.prodReviewerTeams, variables: reviewProd },
+        { name: "drift", branches: ["main"], variables: reviewProd },
+        {
+          name: "previews",
+          branches: ["main"],
+          variables: variablesFor(
+            deployers.previews,
+            previewsProject,
+            previewsProject,
+            state.secretsProviders.previews,
+          ),
+        },
         { name: "stage", branches: ["main"], variables: deployVariables("stage") },
         { name: "prod", ...prod, variables: deployVariables("prod") },
       ],
@@ -286,13 +367,14 @@ export function pipelineStack(
   );
 
   return {
-    /** Environment → deployer email: the environment stacks grant each actAs on the accounts they create. */
+    /** Who deploys what: the environment stacks and the previews stack grant each what it acts on. */
     deployers: pulumi.all({
       preview: deployers.preview.email,
+      previews: deployers.previews.email,
       stage: deployers.stage.email,
       prod: deployers.prod.email,
     }),
-    reviewer: reviewer.email,
+    reviewers: pulumi.all({ review: reviewer.email, reviewProd: prodReviewer.email }),
     /** GCP project → `projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>`. */
     workloadIdentityProviders: pulumi.all(
       Object.fromEntries(Object.entries(pools).map(([p, pool]) => [p, pool.providerName])),
@@ -303,4 +385,10 @@ export function pipelineStack(
     infraCommit: spec.infraCommit,
     appFiles: callers.map((f) => f.path),
   };
+}
+
+/** Where previews push (the previews stack's registry): the main registry's host, in the previews project. */
+export function previewImagePath(spec: PipelineSpec): string {
+  const image = spec.registry.imagePath.split("/").pop();
+  return `${spec.registry.location}-docker.pkg.dev/${spec.projects.preview}/${PREVIEW_PLATFORM_NAMES.registry}/${image}`;
 }

@@ -4,9 +4,9 @@ import { buildPreviewImage, resolveImage } from "../components/image";
 import { decideMigration } from "../components/migration-job";
 import { MonitorApp } from "../components/monitor-app";
 import type { CloudSqlInstanceRef } from "../components/postgres-instance";
-import { PREVIEW_SERVICES, ProjectServices } from "../components/project-services";
 import {
   PREVIEW_PLATFORM_OUTPUT,
+  PREVIEW_PLATFORM_STACK,
   type PreviewPlatform,
   parseConnectionName,
   stackReferenceName,
@@ -16,13 +16,13 @@ import { Refusal } from "../shared-rules/refusal";
 import { appArgsOf } from "./app-args";
 
 /**
- * `pr-<N>`: one pull request's preview on the platform the stage stack owns: this wires the platform, the image
- * and the migration decision to one MonitorApp. Everything here is disposable (`retain: false`), and MonitorApp
+ * `pr-<N>`: one pull request's preview on the platform the `previews` stack owns, in the previews' own project:
+ * this wires the platform, the image and the migration decision to one MonitorApp. Everything here is disposable (`retain: false`), and MonitorApp
  * orders it so that `pulumi destroy` removes the service and migration job before the database, and the database
  * before its user.
  */
 export function previewStack(spec: PreviewSpec) {
-  const platformStack = spec.preview.platformStack ?? stackReferenceName("stage");
+  const platformStack = spec.preview.platformStack ?? stackReferenceName(PREVIEW_PLATFORM_STACK);
   const platform = new pulumi.StackReference("preview-platform", { name: platformStack }).requireOutput(
     PREVIEW_PLATFORM_OUTPUT,
   ) as pulumi.Output<PreviewPlatform>;
@@ -35,9 +35,9 @@ export function previewStack(spec: PreviewSpec) {
       ? { project: parsed.project, instanceName: parsed.instance, connectionName: override }
       : { project: platform.project, instanceName: platform.instanceName, connectionName: platform.connectionName };
 
-  // Every GCP resource (and the project lookup) uses this provider, so it waits for the preview project's APIs.
-  const apis = new ProjectServices("apis", { project: spec.project, region: spec.region, services: PREVIEW_SERVICES });
-  const inProject = { provider: apis.provider };
+  // Every GCP resource (and the project lookup) uses this provider. The previews stack enabled the project's APIs
+  // (components/project-services.ts PREVIEWS_PLATFORM_SERVICES); a preview's deployer may not enable any.
+  const inProject = { provider: new gcp.Provider("gcp", { project: spec.project, region: spec.region }) };
 
   // Built from the PR's checkout when CI gives one; otherwise the `pr-<N>` image someone pushed.
   const image = spec.appSource
@@ -68,7 +68,7 @@ export function previewStack(spec: PreviewSpec) {
           ]),
         ),
       },
-      // Nobody consumes a preview's breach notifications: it publishes to the platform's topic, in stage's project.
+      // Nobody consumes a preview's breach notifications: it publishes to the platform's topic.
       breachAlerts: { publishTo: { project: platform.project, topic: platform.pubsubTopic } },
       release: { image: image.ref, migrationToken: migrationPlan.token },
       // Disposable: `pulumi destroy` (which never reruns the program) must be able to remove all of it.
@@ -99,7 +99,7 @@ function sandboxSecret(
     throw new Refusal(
       `Stack "${spec.stack}": monitor:preview.sandboxSecrets names ${name}, but the preview platform ` +
         `(${platformStack}, output ${PREVIEW_PLATFORM_OUTPUT}.sandboxSecrets) has no such secret. ` +
-        `Fix: add it to the stage stack's preview sandbox, or remove it from monitor:preview.sandboxSecrets.`,
+        `Fix: apply the previews stack (it creates the sandbox secrets monitor:preview.sandboxSecrets names), or remove it from monitor:preview.sandboxSecrets.`,
     );
   }
   return secret;

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { ENVIRONMENT_SERVICES, PIPELINE_SERVICES, PREVIEW_SERVICES } from "../components/project-services";
+import { ENVIRONMENT_SERVICES, PIPELINE_SERVICES, PREVIEWS_PLATFORM_SERVICES } from "../components/project-services";
 import type { Evaluation, Registration } from "../infra/engine/evaluate";
 import { runPolicies } from "../policies/offline";
 import { deletedBefore, evaluateStack, ofType, one } from "./harness";
@@ -23,14 +23,12 @@ function waitsFor(ev: Evaluation, r: Registration, target: Registration): boolea
   return false;
 }
 
-const PREVIEW_PROJECT = "moz-fx-monitor-pr-sandbox";
 const evs: Record<string, Evaluation> = {};
 beforeAll(async () => {
   evs.stage = await evaluateStack("stage", { "monitor:imageTag": "abc1234" });
   evs.prod = await evaluateStack("prod");
+  evs.previews = await evaluateStack("previews");
   evs["pr-123"] = await evaluateStack("pr-123");
-  // A preview in a project of its own enables its APIs there, not in the platform's project.
-  evs["pr-7 elsewhere"] = await evaluateStack("pr-7", { "gcp:project": PREVIEW_PROJECT });
   evs.pipeline = await evaluateStack("pipeline", { "monitor:infraCommit": "4b825dc642cb6eb9a060e54bf8d69288fbee4904" });
 });
 
@@ -39,7 +37,7 @@ describe("the pipeline stack enables its APIs in every project it touches", () =
 
   it("in each of them, never disabling them on destroy", () => {
     const projects = [...new Set(services().map((r) => String(r.inputs.project)))].sort();
-    expect(projects).toEqual(["moz-fx-monitor-nonprod", "moz-fx-monitor-prod"]);
+    expect(projects).toEqual(["moz-fx-monitor-nonprod", "moz-fx-monitor-previews", "moz-fx-monitor-prod"]);
     for (const project of projects) {
       const enabled = services().filter((r) => r.inputs.project === project);
       expect(enabled.map((r) => r.inputs.service).sort()).toEqual([...PIPELINE_SERVICES].sort());
@@ -67,8 +65,7 @@ describe("the pipeline stack enables its APIs in every project it touches", () =
 describe.each([
   ["stage", "moz-fx-monitor-nonprod", ENVIRONMENT_SERVICES],
   ["prod", "moz-fx-monitor-prod", ENVIRONMENT_SERVICES],
-  ["pr-123", "moz-fx-monitor-nonprod", PREVIEW_SERVICES],
-  ["pr-7 elsewhere", PREVIEW_PROJECT, PREVIEW_SERVICES],
+  ["previews", "moz-fx-monitor-previews", PREVIEWS_PLATFORM_SERVICES],
 ] as const)("%s enables the APIs it uses", (stack, project, expected) => {
   const ev = () => evs[stack];
   const services = () => ofType(ev(), SERVICE_TYPE);
@@ -93,7 +90,7 @@ describe.each([
     const gcpResources = ev().registrations.filter(
       (r) => r.custom && !r.read && r.type.startsWith("gcp:") && r.type !== SERVICE_TYPE,
     );
-    expect(gcpResources.length).toBeGreaterThan(10);
+    expect(gcpResources.length).toBeGreaterThanOrEqual(10);
     for (const r of gcpResources) {
       expect(r.provider, `${r.type} ${r.name} uses the default provider`).toBe(provider.urn);
       for (const service of services())
@@ -106,9 +103,20 @@ describe.each([
   });
 });
 
+describe("a preview enables no API", () => {
+  it("(the previews stack did, and its deployer may not) and runs every GCP resource through its project's provider", () => {
+    const ev = evs["pr-123"];
+    expect(ofType(ev, SERVICE_TYPE)).toEqual([]);
+    const provider = one(ev, PROVIDER_TYPE);
+    expect(provider.inputs).toMatchObject({ project: "moz-fx-monitor-previews" });
+    const gcpResources = ev.registrations.filter((r) => r.custom && !r.read && r.type.startsWith("gcp:"));
+    for (const r of gcpResources) expect(r.provider, `${r.type} ${r.name}`).toBe(provider.urn);
+  });
+});
+
 describe("the APIs on destroy", () => {
   it("are let go only after everything that uses them is gone (and they stay enabled)", () => {
-    const ev = evs["pr-123"];
+    const ev = evs.stage;
     const run = one(ev, SERVICE_TYPE, "apis-run");
     const service = ofType(ev, "gcp:cloudrunv2/service:Service")[0];
     const byProvider = ev.registrations.find((r) => r.urn === service.provider)!;

@@ -32,10 +32,10 @@ describe("preview capacity of the shared instance", () => {
       previewCapacity({ tier: "db-custom-1-3840", maxPreviews: 10, maxInstancesPerPreview: 2, pool: 10 }),
     );
     expect(warning).toBe(
-      "warning: monitor:preview.maxConcurrent 10 needs 310 connections on the shared preview instance " +
+      "warning: monitor:preview.maxActive 10 needs 310 connections on the shared preview instance " +
         "(10 previews x (2 instances + 1 migration) x pool 10 + 10 reserved), 3.1x the 100 that db-custom-1-3840 is sized for; " +
         "max_connections is raised to 310, past what its memory holds comfortably. The tier's default admits 3 concurrent previews. " +
-        "Fix: lower monitor:preview.maxConcurrent or monitor:preview.maxInstances in Pulumi.yaml, or set monitor:preview.instanceTier " +
+        "Fix: lower monitor:preview.maxActive or monitor:preview.maxInstances in Pulumi.yaml, or set monitor:preview.instanceTier " +
         "to a larger tier (db-custom-4-15360 is sized for 400).",
     );
     const close = capacityWarning(
@@ -46,11 +46,13 @@ describe("preview capacity of the shared instance", () => {
     );
   });
 
-  it("npm run plan -- stage prints the capacity and the warning for the committed config; other stacks print neither", async () => {
-    const stage = await plan({ stack: "stage", json: false, fresh: false, overrides: {} }, ROOT);
-    expect(stage.text).toMatch(
-      /\nPreview capacity: db-custom-1-3840, max_connections 310 \(tier default 100\), pool 10, 2 instances per preview: admits 10 concurrent previews \(3 at the tier's default\); the cap is 10\.\nwarning: monitor:preview\.maxConcurrent 10 needs 310 connections/,
+  it("npm run plan -- previews prints the capacity for the committed config; other stacks print none", async () => {
+    const previews = await plan({ stack: "previews", json: false, fresh: false, overrides: {} }, ROOT);
+    expect(previews.text).toMatch(
+      /\nPreview capacity: db-custom-4-16384, max_connections 500 \(tier default 500\), pool 10, 1 instances per preview: admits 24 concurrent previews \(24 at the tier's default\); the cap is 20\./,
     );
+    const stage = await plan({ stack: "stage", json: false, fresh: false, overrides: {} }, ROOT);
+    expect(stage.text).not.toMatch(/Preview capacity/);
     const prod = await plan({ stack: "prod", json: false, fresh: false, overrides: {} }, ROOT);
     expect(prod.text).not.toMatch(/Preview capacity|warning:/);
   });

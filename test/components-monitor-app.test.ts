@@ -1,9 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Evaluation } from "../infra/engine/evaluate";
+import { loadStackConfig } from "../infra/engine/config-files";
+import { type Evaluation, evaluate } from "../infra/engine/evaluate";
 import {
   DATABASE,
   INSTANCE,
   JOB,
+  ROOT,
   SECRET_READER,
   SERVICE,
   WORKER_POOL,
@@ -93,7 +95,9 @@ describe("MonitorApp in stage", () => {
 describe("MonitorApp without a release (an environment's bootstrap)", () => {
   let bootstrap: Evaluation;
   beforeAll(async () => {
-    bootstrap = await evaluateStack("stage", { "monitor:bootstrap": "true" });
+    // A stack never deployed: its reference to itself reads no outputs (a deployed one refuses a bootstrap).
+    const { config, secretKeys } = loadStackConfig(ROOT, "stage", { "monitor:bootstrap": "true" });
+    bootstrap = await evaluate("stage", { config, secretKeys, stackOutputs: () => ({}) });
   });
 
   it("declares what must exist before the app can start, and runs nothing", () => {

@@ -114,7 +114,7 @@ describe("the web service of each stack", () => {
   it("previews: public on their run.app URL, with no load balancer", () => {
     expect(one(preview, SERVICE).inputs.ingress).toBe("INGRESS_TRAFFIC_ALL");
     expect(preview.outputs.url.value).toBe(
-      `https://monitor-pr-123-${mockProjectNumber("moz-fx-monitor-nonprod")}.${REGION}.run.app`,
+      `https://monitor-pr-123-${mockProjectNumber("moz-fx-monitor-previews")}.${REGION}.run.app`,
     );
     expect(preview.registrations.filter((r) => r.type.startsWith("gcp:compute/"))).toEqual([]);
     expect(preview.outputs.loadBalancerIp).toBeUndefined();

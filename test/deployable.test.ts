@@ -27,6 +27,8 @@ import {
 const NONPROD = "moz-fx-monitor-nonprod";
 const STAGE_REPO = `us-docker.pkg.dev/${NONPROD}/monitor-nonprod/blurts-server`;
 const PROD_REPO = "us-docker.pkg.dev/moz-fx-monitor-nonprod/monitor-nonprod/blurts-server";
+/** Previews push to a registry of their own, in their own project (the previews stack's). */
+const PREVIEW_REPO = "us-docker.pkg.dev/moz-fx-monitor-previews/monitor-previews/blurts-server";
 const DOCKER_IMAGE = "docker:index/image:Image";
 const TOPIC_MEMBER = "gcp:pubsub/topicIAMMember:TopicIAMMember";
 const PROJECT_MEMBER = "gcp:projects/iAMMember:IAMMember";
@@ -76,12 +78,12 @@ describe("1. images resolve with Google credentials alone", () => {
     const ev = await evaluateStack("pr-123", { "monitor:appSource": checkout });
     const image = one(ev, DOCKER_IMAGE);
     expect(image.inputs).toMatchObject({
-      imageName: `${STAGE_REPO}:pr-123`,
+      imageName: `${PREVIEW_REPO}:pr-123`,
       build: {
         context: checkout,
         dockerfile: `${checkout}/Dockerfile`,
         platform: "linux/amd64",
-        cacheFrom: { images: [`${STAGE_REPO}:pr-123`] },
+        cacheFrom: { images: [`${PREVIEW_REPO}:pr-123`] },
         args: { BUILDKIT_INLINE_CACHE: "1" },
       },
     });
@@ -97,7 +99,7 @@ describe("1. images resolve with Google credentials alone", () => {
     expect(ev.invocations.map((i) => i.token)).toContain("gcp:organizations/getClientConfig:getClientConfig");
     expect(ev.invocations.map((i) => i.token)).not.toContain("gcp:artifactregistry/getDockerImage:getDockerImage");
     // It runs the digest its own push produced.
-    expect(containerImage(ev)).toBe(`${STAGE_REPO}@${mockDigest(`${STAGE_REPO}:pr-123`)}`);
+    expect(containerImage(ev)).toBe(`${PREVIEW_REPO}@${mockDigest(`${PREVIEW_REPO}:pr-123`)}`);
   });
 
   it("a preview without a checkout resolves its pr-<N> tag as stage does", async () => {
@@ -112,13 +114,17 @@ describe("1. images resolve with Google credentials alone", () => {
     [
       "stage",
       { "monitor:appSource": "/tmp" },
-      /monitor:appSource in Pulumi\.stage\.yaml: only previews take this key \(stage never builds; it deploys a tag\)\. Fix: remove it/,
+      /monitor:appSource in Pulumi\.stage\.yaml: not read by stage, so it would be silently ignored \(read by previews \(pr-<N>\)\)\. Fix: remove it from Pulumi\.stage\.yaml/,
     ],
-    ["pr-5", { "monitor:appSource": "app" }, /monitor:appSource in Pulumi\.yaml .*: expected an absolute path/],
+    [
+      "pr-5",
+      { "monitor:appSource": "app" },
+      /^[^\n]*\n {2}- monitor:appSource \(from --config\): expected an absolute path[^\n]*$/,
+    ],
     [
       "pr-5",
       { "monitor:appSource": tmpdir() },
-      /monitor:appSource in Pulumi\.yaml .*: no Dockerfile in ".*": expected the path of a checkout of the app/,
+      /monitor:appSource \(from --config\): no Dockerfile in ".*": expected the path of a checkout of the app/,
     ],
     [
       "prod",
@@ -269,6 +275,8 @@ describe("4. every deploy that migrates gets its own execution", () => {
 });
 
 describe("5. an environment's first deploy is two steps", () => {
+  /** Before its first update a stack's reference to itself reads no outputs. */
+  const NEVER_DEPLOYED = () => ({});
   const STAGE_SECRETS = ["monitor-stage-nextauth-secret", "monitor-stage-smtp-url"];
   let bootstrap: Evaluation;
   beforeAll(async () => {
@@ -276,6 +284,7 @@ describe("5. an environment's first deploy is two steps", () => {
     bootstrap = await evaluate("stage", {
       config,
       secretKeys,
+      stackOutputs: NEVER_DEPLOYED,
       missingSecretVersions: [...STAGE_SECRETS, "monitor-preview-oauth-client-secret"],
     });
   });
@@ -302,18 +311,13 @@ describe("5. an environment's first deploy is two steps", () => {
     ]) {
       expect(types).not.toContain(absent);
     }
-    // No image is needed, so nothing reads the last deploy or the registry.
-    expect(bootstrap.registrations.filter((r) => r.name === "deployed")).toEqual([]);
+    // No image is needed, so nothing reads the registry.
     expect(bootstrap.invocations.map((i) => i.token)).not.toContain(
       "gcp:artifactregistry/getDockerImage:getDockerImage",
     );
   });
 
-  it("exports the preview platform, so previews can start once it is applied", () => {
-    expect(outputs(bootstrap).previewPlatform).toMatchObject({
-      instanceName: "monitor-previews",
-      pubsubTopic: "monitor-preview-hibp-breaches",
-    });
+  it("says it is a bootstrap", () => {
     expect(outputs(bootstrap).bootstrap).toBe(true);
   });
 
@@ -321,7 +325,6 @@ describe("5. an environment's first deploy is two steps", () => {
     expect(outputs(bootstrap).owedSecretVersions).toEqual([
       `gcloud secrets versions add monitor-stage-nextauth-secret --project ${NONPROD} --data-file=-`,
       `gcloud secrets versions add monitor-stage-smtp-url --project ${NONPROD} --data-file=-`,
-      `gcloud secrets versions add monitor-preview-oauth-client-secret --project ${NONPROD} --data-file=-`,
     ]);
   });
 
@@ -340,7 +343,7 @@ describe("5. an environment's first deploy is two steps", () => {
       "googleapi: Error 403: Secret Manager API has not been used in project 1 before or it is disabled.";
     const failing = { "monitor-stage-smtp-url": disabled };
     const first = loadStackConfig(ROOT, "stage", { "monitor:bootstrap": "true" });
-    const ev = await evaluate("stage", { ...first, failingSecretVersions: failing });
+    const ev = await evaluate("stage", { ...first, stackOutputs: NEVER_DEPLOYED, failingSecretVersions: failing });
     expect(outputs(ev).owedSecretVersions).toEqual([
       `gcloud secrets versions add monitor-stage-smtp-url --project ${NONPROD} --data-file=-`,
     ]);
@@ -348,6 +351,24 @@ describe("5. an environment's first deploy is two steps", () => {
     await expect(evaluate("stage", { ...deploy, failingSecretVersions: failing })).rejects.toThrow(
       /Secret Manager API has not been used/,
     );
+  });
+
+  it("a bootstrap of a stack that already runs an image is refused at plan time, naming what runs", async () => {
+    const { config, secretKeys } = loadStackConfig(ROOT, "prod", { "monitor:bootstrap": "true" });
+    // The offline engine's prod runs 2024.09.01 (its last outputs).
+    await expect(evaluate("prod", { config, secretKeys })).rejects.toThrow(
+      /^Stack "prod": monitor:bootstrap: prod is already deployed and runs 2024\.09\.01 \(sha256:[0-9a-f]{64}\)\. .*would delete what runs it: the web service.* Fix: drop monitor:bootstrap \(npx pulumi config rm --stack prod monitor:bootstrap\)/,
+    );
+  });
+
+  it("a bootstrap may run again while the stack has only a bootstrap's outputs (no image)", async () => {
+    const { config, secretKeys } = loadStackConfig(ROOT, "stage", { "monitor:bootstrap": "true" });
+    const again = await evaluate("stage", {
+      config,
+      secretKeys,
+      stackOutputs: () => ({ bootstrap: true, owedSecretVersions: [], databaseName: "monitor_stage" }),
+    });
+    expect(outputs(again).bootstrap).toBe(true);
   });
 
   it.each([
@@ -361,7 +382,7 @@ describe("5. an environment's first deploy is two steps", () => {
       { "monitor:bootstrap": "true", "monitor:deployId": "1-1" },
       /monitor:deployId: a bootstrap deploys no image/,
     ],
-    ["pr-4", { "monitor:bootstrap": "true" }, /monitor:bootstrap in Pulumi\.yaml .*: previews do not take this key/],
+    ["pr-4", { "monitor:bootstrap": "true" }, /monitor:bootstrap \(from --config\): not read by previews/],
     ["stage", { "monitor:bootstrap": "yes" }, /monitor:bootstrap in Pulumi\.stage\.yaml: expected true or false/],
   ])("refuses %s with %j", async (stack, overrides, message) => {
     const { error, registrations } = await refusedStack(stack, overrides);
@@ -385,10 +406,12 @@ describe("9. every instance is sized for every process that may connect", () => 
     expect(runPolicies(ev).filter((v) => v.policy === "connection-budget")).toEqual([]);
   });
 
-  it("sizes the shared preview instance for every preview's instances and migration, at a preview's pool (10)", async () => {
-    const ev = await evaluateStack("stage");
+  it("sizes the shared preview instance for the active previews' instances and migrations, at a preview's pool (10)", async () => {
+    const ev = await evaluateStack("previews");
     const settings = (ofType(ev, INSTANCE).find((r) => r.name === "preview-platform-instance")!.inputs as any).settings;
-    expect(settings.databaseFlags).toEqual([{ name: "max_connections", value: String(10 * (2 + 1) * 10 + 10) }]);
+    // 20 active x (1 instance + 1 migration) x 10 + 10 reserved = 410, under db-custom-4-16384's default of 500.
+    expect(maxConnectionsFor(settings.tier, 20 * (1 + 1), 10)).toBe(500);
+    expect(settings.databaseFlags).toEqual([{ name: "max_connections", value: "500" }]);
   });
 
   it("follows the configured pool", async () => {
@@ -447,21 +470,19 @@ describe("IAM where the resource lives: the deployer may act as exactly what it 
     }
   });
 
-  it("stage lets the preview deployer grant previews on the shared topic, and on no other", async () => {
+  it("stage grants the preview deployer nothing (the previews stack grants it, in the previews project)", async () => {
     const ev = await evaluateStack("stage");
-    const grants = ofType(ev, TOPIC_MEMBER).filter((r) => String(r.inputs.member).includes("monitor-deploy-preview"));
-    expect(grants.map((g) => g.inputs)).toEqual([
-      expect.objectContaining({ topic: "monitor-preview-hibp-breaches", role: "roles/pubsub.admin", project: NONPROD }),
-    ]);
+    const toPreviews = ev.registrations.filter((r) => JSON.stringify(r.inputs).includes("monitor-deploy-preview"));
+    expect(toPreviews.map((r) => r.name)).toEqual([]);
   });
 });
 
-describe("one registry: what the pipeline creates is what every stack deploys from", () => {
-  it("stage, prod, previews and the pipeline stack name the same image repository", () => {
-    const repositories = ["pr-1", "stage", "prod", "pipeline"].map(
-      (stack) => loadStackConfig(ROOT, stack).config["monitor:imageRepository"],
-    );
-    expect(new Set(repositories)).toEqual(new Set([STAGE_REPO]));
+describe("two registries: stage and prod deploy from the pipeline's, previews push to their own", () => {
+  it("stage, prod and the pipeline stack name one image repository; previews and their platform another", () => {
+    const repositories = (stacks: string[]) =>
+      new Set(stacks.map((stack) => loadStackConfig(ROOT, stack).config["monitor:imageRepository"]));
+    expect(repositories(["stage", "prod", "pipeline"])).toEqual(new Set([STAGE_REPO]));
+    expect(repositories(["pr-1", "previews"])).toEqual(new Set([PREVIEW_REPO]));
   });
 });
 

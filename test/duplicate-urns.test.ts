@@ -22,14 +22,15 @@ describe("one URN per resource, as the engine demands", () => {
     expect(new Set(urns).size).toBe(urns.length);
   });
 
-  it("the review identity holds the same viewer role in stage's and prod's projects under two names", async () => {
+  it("the review identity holds the same viewer role in stage's and the previews' projects under two names", async () => {
     const ev = await evaluateStack("pipeline", { "monitor:infraCommit": COMMIT });
     const runViewers = ev.registrations.filter(
       (r) => r.name.startsWith("reviewer") && r.inputs.role === "roles/run.viewer",
     );
     expect(runViewers.map((r) => [r.name, r.inputs.project])).toEqual([
       ["reviewer-run-viewer", "moz-fx-monitor-nonprod"],
-      ["reviewer-moz-fx-monitor-prod-run-viewer", "moz-fx-monitor-prod"],
+      ["reviewer-moz-fx-monitor-previews-run-viewer", "moz-fx-monitor-previews"],
+      ["reviewer-prod-run-viewer", "moz-fx-monitor-prod"],
     ]);
   });
 });

@@ -7,11 +7,10 @@ import { derivedEnv } from "../components/app-runtime";
 import { DERIVED_VARIABLES } from "../shared-rules/app-env";
 import { loadStackConfig } from "../infra/engine/config-files";
 import { DEPLOYED_TAGS, type Evaluation, type Registration, evaluate } from "../infra/engine/evaluate";
-import { mockDigest, mockPreviewPlatform, mockProjectNumber } from "../infra/engine/mocks";
+import { mockDigest, mockProjectNumber } from "../infra/engine/mocks";
 import { parityReport, renderParity } from "../infra/engine/parity";
 import { renderText, toPlan } from "../infra/engine/render";
 import { buildSpec } from "../infra/spec";
-import { connectionsNeeded } from "../shared-rules/connection-budget";
 import {
   INSTANCE,
   JOB,
@@ -54,18 +53,18 @@ const inEnv = (ev: Evaluation, name: string) => ev.registrations.filter((r) => r
 
 /** Config of a committed stack with some keys replaced, as `--config` would. */
 function configOf(stack: "stage" | "prod", overrides: Record<string, unknown> = {}) {
-  const { config, secretKeys } = loadStackConfig(ROOT, stack);
+  const { config, secretKeys, sources } = loadStackConfig(ROOT, stack);
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) delete config[key];
     else config[key] = typeof value === "string" ? value : JSON.stringify(value);
   }
-  return { config, secretKeys };
+  return { config, secretKeys, sources };
 }
 
 function refusal(stack: "stage" | "prod", overrides: Record<string, unknown>, secretKeys: string[] = []): string {
-  const { config } = configOf(stack, overrides);
+  const { config, sources } = configOf(stack, overrides);
   try {
-    buildSpec(stack, config, secretKeys);
+    buildSpec(stack, config, secretKeys, sources);
   } catch (err) {
     return (err as Error).message;
   }
@@ -272,38 +271,14 @@ describe("prod is shaped for production, stage smaller", () => {
   });
 });
 
-describe("the preview platform that stage owns", () => {
-  it("exports exactly the contract previews are planned against", () => {
-    const sandbox = ["OAUTH_CLIENT_SECRET", "HIBP_KANON_API_TOKEN"];
-    expect(evs.stage.outputs.previewPlatform.value).toEqual(
-      mockPreviewPlatform("moz-fx-monitor-nonprod", "us-central1", sandbox),
+describe("stage owns nothing of the previews (they have a project and a stack of their own)", () => {
+  it("declares no preview instance, sandbox secret, topic or grant, and exports no platform", () => {
+    const ofPreviews = evs.stage.registrations.filter(
+      (r) => r.name.startsWith("preview-platform") || JSON.stringify(r.inputs).includes("monitor-preview"),
     );
+    expect(ofPreviews.map((r) => `${r.type} ${r.name}`)).toEqual([]);
+    expect(evs.stage.outputs.previewPlatform).toBeUndefined();
     expect(evs.prod.outputs.previewPlatform).toBeUndefined();
-  });
-
-  it("sizes the shared instance for every preview's pools at once, and protects it", () => {
-    const instance = ofType(evs.stage, INSTANCE).find((r) => r.inputs.name === "monitor-previews")!;
-    const settings = instance.inputs.settings as any;
-    const flag = settings.databaseFlags.find((f: any) => f.name === "max_connections");
-    expect(Number(flag.value)).toBeGreaterThanOrEqual(connectionsNeeded(10, 2));
-    expect(settings.userLabels).toMatchObject({
-      role: "preview-platform",
-      "max-previews": "10",
-      "max-instances-per-preview": "2",
-    });
-    expect(settings.edition).toBe("ENTERPRISE");
-    expect(instance.protect).toBe(true);
-  });
-
-  it("creates the sandbox secrets without values and grants nobody (each preview grants itself)", () => {
-    const sandbox = evs.stage.registrations.filter((r) => r.name.startsWith("preview-platform-sandbox-"));
-    expect(
-      sandbox
-        .filter((r) => r.type === SECRET)
-        .map((r) => r.inputs.secretId)
-        .sort(),
-    ).toEqual(["monitor-preview-hibp-kanon-api-token", "monitor-preview-oauth-client-secret"]);
-    expect(sandbox.filter((r) => r.type !== SECRET)).toEqual([]);
   });
 });
 
@@ -335,7 +310,8 @@ describe("image tags", () => {
   });
 
   it.each([["2024.09.01"], ["2024.02.27.1"], ["2024.02.29"]])("prod accepts %s", (tag) => {
-    expect(() => buildSpec("prod", configOf("prod", { "monitor:imageTag": tag }).config)).not.toThrow();
+    const { config, sources } = configOf("prod", { "monitor:imageTag": tag });
+    expect(() => buildSpec("prod", config, [], sources)).not.toThrow();
   });
 });
 
@@ -443,8 +419,10 @@ describe("refusals before any resource", () => {
     expect(refusal("prod", { "monitor:service": { minInstances: 5, maxInstances: 2 } })).toMatch(
       /minInstances \(5\) is above maxInstances \(2\)/,
     );
-    const { config } = loadStackConfig(ROOT, "pr-3", { "monitor:secrets": "{}" });
-    expect(() => buildSpec("pr-3", config)).toThrow(/monitor:secrets in Pulumi\.yaml .*previews do not take this key/);
+    const { config, sources } = loadStackConfig(ROOT, "pr-3", { "monitor:secrets": "{}" });
+    expect(() => buildSpec("pr-3", config, [], sources)).toThrow(
+      /monitor:secrets \(from --config\): not read by previews \(pr-<N>\)/,
+    );
   });
 
   it("refuses the pipeline stack without its config, naming the keys it needs", () => {
@@ -551,7 +529,7 @@ describe("parity between stage and prod", () => {
     expect(refused).toThrow(/monitor:parity\.differ\.ADMINS in Pulumi\.prod\.yaml: no reason given\. Fix: say why/);
     expect(refused).toThrow(/monitor:parity\.differ\.S3_BUCKET in Pulumi\.prod\.yaml: no reason given/);
     expect(() => buildSpec("pr-3", { ...loadStackConfig(ROOT, "pr-3").config, "monitor:parity": "{}" })).toThrow(
-      /monitor:parity in Pulumi\.yaml .*: previews do not take this key/,
+      /monitor:parity \(from --config\): not read by previews \(pr-<N>\), so it would be silently ignored/,
     );
   });
 

@@ -73,11 +73,11 @@ describe("a fresh plan of stage and prod", () => {
     );
   });
 
-  it("of a preview still reads stage's platform", async () => {
+  it("of a preview still reads the previews platform", async () => {
     const ev = await fresh("pr-8");
     const env = Object.fromEntries(envOf(ofType(ev, SERVICE)[0]).map((e) => [e.name, e.value]));
-    // Stage exists by then: its platform's connection name is known, from its outputs.
-    expect(env.PG_HOST).toBe("/cloudsql/moz-fx-monitor-nonprod:us-central1:monitor-previews");
+    // The previews stack exists by then: its platform's connection name is known, from its outputs.
+    expect(env.PG_HOST).toBe("/cloudsql/moz-fx-monitor-previews:us-central1:monitor-previews");
     expect(analyze(ev).couldNotRun).toEqual([]);
   });
 });
@@ -252,11 +252,9 @@ describe("npm run plan --fresh", () => {
     }
   });
 
-  it("prints stage's fresh bootstrap with every secret version it will owe, its own and the preview sandbox's", async () => {
-    const { text, refused } = await plan(
-      { stack: "stage", json: false, fresh: true, overrides: { "monitor:bootstrap": "true" } },
-      ROOT,
-    );
+  /** The commands a fresh plan's text lists under "Secret versions owed", one a line. */
+  async function owedOf(stack: string, overrides: Record<string, string>): Promise<string[]> {
+    const { text, refused } = await plan({ stack, json: false, fresh: true, overrides }, ROOT);
     expect(refused).toBe(false);
     expect(text).toMatch(/\nPolicies: all passed\.\n/);
     const owed = /\nSecret versions owed before the app can start \((\d+)\):\n((?: {2}gcloud .*\n?)+)/.exec(text);
@@ -266,17 +264,29 @@ describe("npm run plan --fresh", () => {
       .split("\n")
       .map((l) => l.trim());
     expect(commands).toHaveLength(Number(owed![1]));
+    return commands;
+  }
+
+  it("prints stage's fresh bootstrap with every secret version it will owe", async () => {
+    const commands = await owedOf("stage", { "monitor:bootstrap": "true" });
     expect(commands).toContain(
       "gcloud secrets versions add monitor-stage-smtp-url --project moz-fx-monitor-nonprod --data-file=-",
     );
-    expect(commands).toContain(
-      "gcloud secrets versions add monitor-preview-oauth-client-secret --project moz-fx-monitor-nonprod --data-file=-",
-    );
     const declared = Object.keys(JSON.parse(loadStackConfig(ROOT, "stage").config["monitor:secrets"]) as object);
-    const sandbox = (
-      JSON.parse(loadStackConfig(ROOT, "stage").config["monitor:preview"]) as { sandboxSecrets: string[] }
-    ).sandboxSecrets;
-    expect(commands).toHaveLength(declared.length + sandbox.length);
+    expect(commands).toHaveLength(declared.length);
+  });
+
+  it("prints the previews platform's first plan with every sandbox secret version it will owe", async () => {
+    const commands = await owedOf("previews", {});
+    const { sandboxSecrets } = JSON.parse(loadStackConfig(ROOT, "previews").config["monitor:preview"]) as {
+      sandboxSecrets: string[];
+    };
+    expect(commands).toEqual(
+      sandboxSecrets.map(
+        (name) =>
+          `gcloud secrets versions add monitor-preview-${name.toLowerCase().replace(/_/g, "-")} --project moz-fx-monitor-previews --data-file=-`,
+      ),
+    );
   });
 
   it("lists a newly declared managed secret among the versions a fresh bootstrap owes", async () => {

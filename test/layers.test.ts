@@ -12,7 +12,7 @@ import { ROOT } from "./harness";
  * | ------------ | ------------------------------------------------------------------- | --------------------------------- |
  * | shared-rules | shared-rules/                                                       | nothing else (the pack copies it) |
  * | vocabulary   | every other infra/*.ts: gcp, naming, platform, pipeline-contract    | shared-rules                      |
- * | config       | infra/spec.ts, infra/config-keys.ts, infra/pipeline-spec.ts         | shared-rules, vocabulary          |
+ * | config       | infra/spec.ts, config-keys.ts, pipeline-spec.ts, infra/config/      | shared-rules, vocabulary          |
  * | components   | components/                                                         | shared-rules, vocabulary          |
  * | stacks       | stacks/                                                             | the four above                    |
  * | pack         | policies/ but offline.ts (`pulumi policy publish` uploads it alone) | nothing else (its own copy)       |
@@ -48,7 +48,7 @@ function layerOf(path: string): Layer | undefined {
   if (file === "policies/offline.ts") return "offline pack";
   if (file.startsWith("policies/")) return "pack";
   if (file.startsWith("infra/engine/") || COMPOSITION.includes(file)) return "composition";
-  if (CONFIG.includes(file)) return "config";
+  if (CONFIG.includes(file) || file.startsWith("infra/config/")) return "config";
   if (file.startsWith("infra/")) return "vocabulary";
   return undefined;
 }

@@ -15,10 +15,12 @@ import {
   INFRA_COMMIT_PLACEHOLDER,
   INFRA_REPOSITORY_PLACEHOLDER,
   INFRA_REQUIRED_CHECKS,
+  RELEASE_APP,
   REPOSITORY_VARIABLES,
   REUSABLE_WORKFLOWS,
   deployerEmail,
 } from "../infra/pipeline-contract";
+import { mockProjectNumber } from "../infra/engine/mocks";
 import { type PipelineSpec, buildSpec } from "../infra/spec";
 import { pipelineStack, readTree } from "../stacks/pipeline";
 import { runPolicies } from "../policies/offline";
@@ -30,6 +32,7 @@ const INFRA_ID = "912345678";
 const OWNER_ID = "131524";
 const INFRA = "mozilla/monitor-delivery";
 const NONPROD = "moz-fx-monitor-nonprod";
+const PREVIEWS = "moz-fx-monitor-previews";
 const PROD = "moz-fx-monitor-prod";
 
 /** Caller files as another helper writes them under workflows/app/: placeholders where the pin goes. */
@@ -92,17 +95,20 @@ function principalSetsOf(account: string): Array<[string, string]> {
 const mayImpersonate = (account: string, claims: Record<string, string>) =>
   principalSetsOf(account).some(([attribute, value]) => attributeValue(attribute, claims) === value);
 
+/** Where each identity lives: the previews' outside the previews project (monitor:preview.identityProject). */
 const emails = {
   preview: deployerEmail("preview", NONPROD),
+  previews: deployerEmail("previews", NONPROD),
   stage: deployerEmail("stage", NONPROD),
   prod: deployerEmail("prod", PROD),
   review: `monitor-review@${NONPROD}.iam.gserviceaccount.com`,
+  reviewProd: `monitor-review-prod@${PROD}.iam.gserviceaccount.com`,
 };
 
 describe("workload identity", () => {
   it("has one pool and GitHub provider per GCP project, never per preview", () => {
     const pools = ofType(evaluation, "gcp:iam/workloadIdentityPool:WorkloadIdentityPool");
-    expect(pools.map((p) => p.inputs.project).sort()).toEqual([NONPROD, PROD]);
+    expect(pools.map((p) => p.inputs.project).sort()).toEqual([NONPROD, PREVIEWS, PROD]);
     expect(pools.every((p) => p.protect && p.inputs.deletionPolicy === "PREVENT")).toBe(true);
     for (const provider of ofType(evaluation, PROVIDER)) {
       expect(provider.inputs.oidc).toEqual({ issuerUri: "https://token.actions.githubusercontent.com" });
@@ -110,7 +116,7 @@ describe("workload identity", () => {
   });
 
   it("pins owner and repositories by id, and job_workflow_ref to this repository's reusable workflows at the commit", () => {
-    for (const project of [NONPROD, PROD]) {
+    for (const project of [NONPROD, PREVIEWS, PROD]) {
       const condition = String(providerIn(project).inputs.attributeCondition);
       expect(condition).toContain(`assertion.repository_owner_id in ['${OWNER_ID}']`);
       expect(condition).toContain(`assertion.repository_id in ['${APP_ID}', '${INFRA_ID}']`);
@@ -126,13 +132,19 @@ describe("workload identity", () => {
     }
   });
 
-  it("admits only the environments each pool's identities are bound to; pull requests only for review", () => {
+  it("admits only the environments each pool's identities are bound to; pull requests only for the reviews", () => {
     const nonprod = String(providerIn(NONPROD).inputs.attributeCondition);
+    const previews = String(providerIn(PREVIEWS).inputs.attributeCondition);
     const prod = String(providerIn(PROD).inputs.attributeCondition);
-    expect(nonprod).toContain("assertion.environment in ['preview', 'stage', 'review']");
+    expect(nonprod).toContain("has(assertion.environment) && (assertion.environment in ['stage', 'review'])");
     expect(nonprod).toContain(`assertion.event_name == 'pull_request' && assertion.environment in ['review']`);
-    expect(prod).toContain("has(assertion.environment) && assertion.environment in ['prod']");
-    expect(prod).not.toContain("pull_request");
+    expect(previews).toContain(
+      "has(assertion.environment) && (assertion.environment in ['preview', 'previews'] || assertion.environment.startsWith('preview-'))",
+    );
+    expect(previews).not.toContain("pull_request");
+    expect(prod).toContain("has(assertion.environment) && (assertion.environment in ['prod', 'review-prod', 'drift'])");
+    // A pull request may ask for prod's read-only identity only through review-prod, whose reviewers approve first.
+    expect(prod).toContain(`assertion.event_name == 'pull_request' && assertion.environment in ['review-prod']`);
   });
 
   it("maps the claims the bindings use, with valid keys and a bounded subject", () => {
@@ -146,7 +158,8 @@ describe("workload identity", () => {
     // Ids of at most 20 digits and a run attempt: far below Google's 127 bytes.
     expect(attributeValue("repository_id", { repository_id: "9".repeat(20) }).length + 2 * 21 + 5).toBeLessThan(127);
     expect(mapping["attribute.repository_environment_ref"]).toBe(
-      "assertion.repository_id + '|' + (has(assertion.environment) ? assertion.environment : 'none') + '|' + assertion.ref",
+      "assertion.repository_id + '|' + (has(assertion.environment) ? (assertion.environment.startsWith('preview-') ? " +
+        "'preview' : assertion.environment) : 'none') + '|' + assertion.ref",
     );
     for (const cel of Object.values(mapping)) expect(cel.length).toBeLessThanOrEqual(2048);
   });
@@ -161,7 +174,14 @@ describe("workload identity", () => {
       ["repository_environment_ref", `${INFRA_ID}|stage|refs/heads/main`],
     ]);
     expect(principalSetsOf(emails.preview)).toEqual([["repository_environment", `${APP_ID}|preview`]]);
+    expect(principalSetsOf(emails.previews)).toEqual([
+      ["repository_environment_ref", `${INFRA_ID}|previews|refs/heads/main`],
+    ]);
     expect(principalSetsOf(emails.review)).toEqual([["repository_environment", `${INFRA_ID}|review`]]);
+    expect(principalSetsOf(emails.reviewProd)).toEqual([
+      ["repository_environment", `${INFRA_ID}|review-prod`],
+      ["repository_environment_ref", `${INFRA_ID}|drift|refs/heads/main`],
+    ]);
     const prodBindings = ofType(evaluation, WIF_USER).filter((r) =>
       String(r.inputs.serviceAccountId).endsWith(emails.prod),
     );
@@ -169,19 +189,25 @@ describe("workload identity", () => {
     expect(prodBindings.every((r) => r.inputs.role === "roles/iam.workloadIdentityUser")).toBe(true);
   });
 
-  it("never lets a pull request's token impersonate the stage or prod deployer", () => {
+  it("never lets a pull request's token impersonate a deployer of stage, prod or the previews platform", () => {
     for (const repository_id of [APP_ID, INFRA_ID]) {
-      for (const environment of [undefined, "preview", "review", "stage", "prod"]) {
+      for (const environment of [undefined, "preview", "preview-7", "previews", "review", "drift", "stage", "prod"]) {
         const claims: Record<string, string> = { repository_id, ref: "refs/pull/7/merge", event_name: "pull_request" };
         if (environment) claims.environment = environment;
         expect(mayImpersonate(emails.stage, claims), JSON.stringify(claims)).toBe(false);
         expect(mayImpersonate(emails.prod, claims), JSON.stringify(claims)).toBe(false);
+        expect(mayImpersonate(emails.previews, claims), JSON.stringify(claims)).toBe(false);
+        if (environment !== "review-prod") expect(mayImpersonate(emails.reviewProd, claims)).toBe(false);
       }
     }
-    // What a PR may reach: the app's preview deployer, and this repository's read-only review identity.
+    // What a PR may reach: the app's preview deployer from its own preview-<N> environment, and this repository's
+    // read-only review identity (prod's only through review-prod, behind the prod reviewers).
     expect(
-      mayImpersonate(emails.preview, { repository_id: APP_ID, environment: "preview", ref: "refs/pull/7/merge" }),
+      mayImpersonate(emails.preview, { repository_id: APP_ID, environment: "preview-7", ref: "refs/pull/7/merge" }),
     ).toBe(true);
+    expect(
+      mayImpersonate(emails.preview, { repository_id: INFRA_ID, environment: "preview-7", ref: "refs/pull/7/merge" }),
+    ).toBe(false);
     expect(
       mayImpersonate(emails.review, { repository_id: INFRA_ID, environment: "review", ref: "refs/pull/7/merge" }),
     ).toBe(true);
@@ -209,9 +235,11 @@ describe("deployers", () => {
   it("are exported by environment, as the environment stacks compute them", () => {
     expect(evaluation.outputs.deployers.value).toEqual({
       preview: emails.preview,
+      previews: emails.previews,
       stage: emails.stage,
       prod: emails.prod,
     });
+    expect(evaluation.outputs.reviewers.value).toEqual({ review: emails.review, reviewProd: emails.reviewProd });
     for (const env of DEPLOY_ENVIRONMENTS) expect(emails[env]).toMatch(/^[a-z0-9-]{6,30}@/);
   });
 
@@ -235,35 +263,55 @@ describe("deployers", () => {
     }
   });
 
-  it("keep previews to the shared instance, their own secrets and their own accounts", () => {
+  it("keep previews in the previews project: the shared instance's databases, their own secrets and accounts", () => {
+    const previewGrants = grantsOf(PROJECT_GRANT, emails.preview);
     const conditionOf = (role: string) =>
-      (grantsOf(PROJECT_GRANT, emails.preview).find((r) => r.inputs.role === role)!.inputs.condition as any).expression;
-    expect(conditionOf("roles/cloudsql.admin")).toContain(
-      `resource.name == "projects/${NONPROD}/instances/monitor-previews"`,
+      (previewGrants.find((r) => String(r.inputs.role).endsWith(role))!.inputs.condition as any).expression;
+    // Every role is in the previews project: none in stage's or prod's, none in the project the account lives in.
+    expect(new Set(previewGrants.map((r) => r.inputs.project))).toEqual(new Set([PREVIEWS]));
+    // Databases and users on the shared instance only, never the instance's settings or its deletion.
+    expect(conditionOf("roles/monitorPreviewDatabases")).toBe(
+      `resource.name == "projects/${PREVIEWS}/instances/monitor-previews"`,
     );
+    const databases = ofType(evaluation, "gcp:projects/iAMCustomRole:IAMCustomRole").find(
+      (r) => r.inputs.roleId === "monitorPreviewDatabases",
+    )!;
+    expect(databases.inputs.project).toBe(PREVIEWS);
+    expect((databases.inputs.permissions as string[]).filter((p) => p.startsWith("cloudsql.instances."))).toEqual([
+      "cloudsql.instances.get",
+      "cloudsql.instances.connect",
+    ]);
+    // Its own secrets and their versions (the sandbox secrets' IAM is the previews stack's grant).
     expect(conditionOf("roles/secretmanager.admin")).toMatch(
-      /secrets\/monitor-pr-"\) \|\| .*secrets\/monitor-preview-"\)$/,
+      /^resource\.type == "cloudresourcemanager\.googleapis\.com\/Project" \|\| resource\.name\.startsWith\("projects\/\d+\/secrets\/monitor-pr-"\)$/,
     );
-    expect(conditionOf("roles/iam.serviceAccountUser")).toContain('startsWith("monitor-pr-")');
-    // Everything else it may do is bounded by its project, which is not prod's.
-    expect(grantsOf(PROJECT_GRANT, emails.preview).every((r) => r.inputs.project === NONPROD)).toBe(true);
+    // It enables no API: the previews stack does.
+    expect(previewGrants.map((r) => r.inputs.role)).not.toContain("roles/serviceusage.serviceUsageAdmin");
   });
 
-  it("give the review identity viewer-type roles only, in stage's and prod's projects", () => {
-    const reviewRoles = [
-      ...grantsOf(PROJECT_GRANT, emails.review),
-      ...grantsOf(BUCKET_GRANT, emails.review),
-      ...grantsOf(KEY_GRANT, emails.review),
-      ...grantsOf(REGISTRY_GRANT, emails.review),
-    ].map((r) => String(r.inputs.role));
-    expect(reviewRoles.length).toBeGreaterThan(10);
-    for (const role of reviewRoles)
-      expect(role).toMatch(
-        /\.viewer$|\.objectViewer$|\.serviceUsageViewer$|^roles\/browser$|securityReviewer$|cryptoKeyDecrypter$|\.reader$/,
-      );
+  it("give the previews platform's deployer roles in the previews project only", () => {
+    expect(new Set(grantsOf(PROJECT_GRANT, emails.previews).map((r) => r.inputs.project))).toEqual(new Set([PREVIEWS]));
+  });
+
+  it("give the review identities viewer-type roles only: stage's and the platform's, and prod's apart", () => {
+    const rolesOf = (email: string) =>
+      [
+        ...grantsOf(PROJECT_GRANT, email),
+        ...grantsOf(BUCKET_GRANT, email),
+        ...grantsOf(KEY_GRANT, email),
+        ...grantsOf(REGISTRY_GRANT, email),
+      ].map((r) => String(r.inputs.role));
+    for (const email of [emails.review, emails.reviewProd]) {
+      expect(rolesOf(email).length).toBeGreaterThan(10);
+      for (const role of rolesOf(email))
+        expect(role).toMatch(
+          /\.viewer$|\.objectViewer$|\.serviceUsageViewer$|^roles\/browser$|securityReviewer$|cryptoKeyDecrypter$|\.reader$/,
+        );
+    }
     expect(new Set(grantsOf(PROJECT_GRANT, emails.review).map((r) => r.inputs.project))).toEqual(
-      new Set([NONPROD, PROD]),
+      new Set([NONPROD, PREVIEWS]),
     );
+    expect(new Set(grantsOf(PROJECT_GRANT, emails.reviewProd).map((r) => r.inputs.project))).toEqual(new Set([PROD]));
   });
 });
 
@@ -275,33 +323,41 @@ describe("grant bindings", () => {
         .sort();
     expect(names(WIF_USER)).toEqual([
       "deployer-preview-wif-app",
+      "deployer-previews-wif-infra",
       "deployer-prod-wif-app",
       "deployer-prod-wif-infra",
       "deployer-stage-wif-app",
       "deployer-stage-wif-infra",
+      "reviewer-prod-wif-drift",
+      "reviewer-prod-wif-infra",
       "reviewer-wif-infra",
     ]);
     expect(names(REGISTRY_GRANT)).toEqual([
       "images-pull-deployer-prod",
       "images-pull-reviewer",
+      "images-pull-reviewer-prod",
       `images-pull-run-agent-${PROD}`,
-      "images-push-deployer-preview",
       "images-push-deployer-stage",
     ]);
     expect(names(BUCKET_GRANT)).toEqual([
       "state-reads-deployer-preview",
+      "state-reads-deployer-previews",
       "state-reads-deployer-prod",
       "state-reads-deployer-stage",
       "state-reads-reviewer",
+      "state-reads-reviewer-prod",
       "state-writes-deployer-preview",
+      "state-writes-deployer-previews",
       "state-writes-deployer-prod",
       "state-writes-deployer-stage",
     ]);
     expect(names(KEY_GRANT)).toEqual([
       "state-preview-encrypt-decrypt-deployer-preview",
-      "state-prod-decrypt-reviewer",
+      "state-previews-decrypt-deployer-preview",
+      "state-previews-decrypt-reviewer",
+      "state-previews-encrypt-decrypt-deployer-previews",
+      "state-prod-decrypt-reviewer-prod",
       "state-prod-encrypt-decrypt-deployer-prod",
-      "state-stage-decrypt-deployer-preview",
       "state-stage-decrypt-reviewer",
       "state-stage-encrypt-decrypt-deployer-stage",
     ]);
@@ -324,6 +380,7 @@ describe("state backend", () => {
     expect(keys.map((k) => k.inputs.name).sort()).toEqual([
       "pulumi-pipeline",
       "pulumi-preview",
+      "pulumi-previews",
       "pulumi-prod",
       "pulumi-stage",
     ]);
@@ -346,8 +403,19 @@ describe("state backend", () => {
       );
     const objects = "projects/_/buckets/moz-fx-monitor-pulumi-state/objects/.pulumi";
     expect(writes(emails.preview)).toContain(`"${objects}/stacks/monitor/pr-"`);
-    expect(writes(emails.preview)).toContain(`"${objects}/locks/monitor/pr-"`);
-    expect(writes(emails.preview)).not.toMatch(/monitor\/(stage|prod)/);
+    expect(writes(emails.preview)).toContain(`"${objects}/locks/organization/monitor/pr-"`);
+    expect(writes(emails.preview)).not.toMatch(/monitor\/(stage|prod|previews)/);
+    expect(writes(emails.previews)).toContain(`"${objects}/stacks/monitor/previews.json"`);
+    expect(writes(emails.previews)).not.toMatch(/monitor\/(pr-|stage|prod)/);
+    // What a preview reads beside its own: the platform's outputs, and nothing of stage or prod.
+    const reads = String(
+      (
+        grantsOf(BUCKET_GRANT, emails.preview).find((r) => r.inputs.role === "roles/storage.objectViewer")!.inputs
+          .condition as any
+      ).expression,
+    );
+    expect(reads).toContain(`"${objects}/stacks/monitor/previews.json"`);
+    expect(reads).not.toMatch(/monitor\/(stage|prod)/);
     expect(writes(emails.stage)).toContain(`"${objects}/stacks/monitor/stage.json"`);
     expect(writes(emails.stage)).toContain(`"${objects}/history/monitor/stage/"`);
     expect(writes(emails.stage)).not.toMatch(/monitor\/(pr-|prod)/);
@@ -356,12 +424,17 @@ describe("state backend", () => {
     expect(grantsOf(BUCKET_GRANT, emails.review).map((r) => r.inputs.role)).toEqual(["roles/storage.objectViewer"]);
   });
 
-  it("lets only prod's deployer and the review identity use prod's key", () => {
-    const prodKey = ofType(evaluation, KEY_GRANT).filter((r) => String(r.inputs.cryptoKeyId).endsWith("/pulumi-prod"));
-    expect(prodKey.map((r) => [String(r.inputs.member).replace("serviceAccount:", ""), r.inputs.role])).toEqual([
+  it("lets only prod's deployer and prod's review identity (behind reviewers, or the drift check) use prod's key", () => {
+    const keyUsers = (key: string) =>
+      ofType(evaluation, KEY_GRANT)
+        .filter((r) => String(r.inputs.cryptoKeyId).endsWith(`/${key}`))
+        .map((r) => [String(r.inputs.member).replace("serviceAccount:", ""), r.inputs.role]);
+    expect(keyUsers("pulumi-prod")).toEqual([
       [emails.prod, "roles/cloudkms.cryptoKeyEncrypterDecrypter"],
-      [emails.review, "roles/cloudkms.cryptoKeyDecrypter"],
+      [emails.reviewProd, "roles/cloudkms.cryptoKeyDecrypter"],
     ]);
+    // Stage's key: no identity a preview deploys with.
+    expect(keyUsers("pulumi-stage").map(([who]) => who)).toEqual([emails.stage, emails.review]);
   });
 });
 
@@ -405,16 +478,16 @@ describe("image registry", () => {
     expect(keeps("pr-123")).toBe(false);
   });
 
-  it("is pushed to by previews and stage, read by prod, its Cloud Run agent and review", () => {
+  it("is pushed to by stage only (previews push to their own), read by prod, its Cloud Run agent and the reviews", () => {
     const grants = ofType(evaluation, REGISTRY_GRANT).map(
       (r) => `${String(r.inputs.member).replace("serviceAccount:", "")} ${String(r.inputs.role)}`,
     );
     expect(grants.sort()).toEqual(
       [
-        `${emails.preview} roles/artifactregistry.writer`,
         `${emails.stage} roles/artifactregistry.writer`,
         `${emails.prod} roles/artifactregistry.reader`,
         `${emails.review} roles/artifactregistry.reader`,
+        `${emails.reviewProd} roles/artifactregistry.reader`,
         "service-514461819990@serverless-robot-prod.iam.gserviceaccount.com roles/artifactregistry.reader",
       ].sort(),
     );
@@ -425,9 +498,19 @@ describe("GitHub", () => {
   const envs = (repository: string) =>
     ofType(evaluation, ENVIRONMENT).filter((r) => r.inputs.repository === repository);
 
-  it("declares preview, stage and prod in the app repository and review, stage and prod here", () => {
+  it("declares the app repository's environments and this one's (each PR's preview-<N> is GitHub's, on first use)", () => {
     expect(envs("blurts-server").map((r) => r.inputs.environment)).toEqual(["preview", "stage", "prod"]);
-    expect(envs("monitor-delivery").map((r) => r.inputs.environment)).toEqual(["review", "stage", "prod"]);
+    expect(
+      envs("monitor-delivery")
+        .map((r) => String(r.inputs.environment))
+        .sort(),
+    ).toEqual(["drift", "previews", "prod", "review", "review-prod", "stage"]);
+    // A pull request's prod preview waits for the prod reviewers, and its author may not approve it.
+    expect(envs("monitor-delivery").find((r) => r.inputs.environment === "review-prod")!.inputs).toMatchObject({
+      reviewers: [{ teams: [5432101] }],
+      canAdminsBypass: false,
+      preventSelfReview: true,
+    });
   });
 
   it("puts prod behind its reviewers and deploys it only from main and release tags", () => {
@@ -445,8 +528,9 @@ describe("GitHub", () => {
       "main",
       "tag 20*",
     ]);
+    // The sweeper's environment: main only (each PR's own preview-<N> has no policy, so its PR may deploy).
     const preview = envs("blurts-server").find((r) => r.inputs.environment === "preview")!;
-    expect(preview.inputs.deploymentBranchPolicy).toBeUndefined();
+    expect(preview.inputs.deploymentBranchPolicy).toEqual({ protectedBranches: false, customBranchPolicies: true });
   });
 
   it("gives each deploy environment the variables the workflows read", () => {
@@ -456,9 +540,15 @@ describe("GitHub", () => {
           .filter((r) => r.inputs.repository === repository && r.inputs.environment === environment)
           .map((r) => [r.inputs.variableName, r.inputs.value]),
       );
-    for (const env of DEPLOY_ENVIRONMENTS) {
-      expect(Object.keys(variables("blurts-server", env)).sort()).toEqual(Object.values(ENVIRONMENT_VARIABLES).sort());
+    for (const env of ["stage", "prod"]) {
+      expect(
+        Object.keys(variables("blurts-server", env))
+          .filter((k) => k !== RELEASE_APP.idVariable)
+          .sort(),
+      ).toEqual(Object.values(ENVIRONMENT_VARIABLES).sort());
     }
+    expect(variables("blurts-server", "stage")[RELEASE_APP.idVariable]).toBe("2345678");
+    expect(variables("blurts-server", "preview")).toEqual({});
     expect(variables("blurts-server", "prod")).toMatchObject({
       GCP_PROJECT: PROD,
       GCP_SERVICE_ACCOUNT: emails.prod,
@@ -472,10 +562,21 @@ describe("GitHub", () => {
       r.inputs.variableName,
       r.inputs.value,
     ]);
-    expect(repoVariables).toEqual([
-      [REPOSITORY_VARIABLES.previewTtlDays, "7"],
-      [REPOSITORY_VARIABLES.previewCap, "10"],
-    ]);
+    expect(Object.fromEntries(repoVariables)).toEqual({
+      [REPOSITORY_VARIABLES.previewProject]: PREVIEWS,
+      [REPOSITORY_VARIABLES.previewRegion]: "us-central1",
+      [REPOSITORY_VARIABLES.previewWorkloadIdentityProvider]: `projects/${mockProjectNumber(PREVIEWS)}/locations/global/workloadIdentityPools/github-actions/providers/github`,
+      [REPOSITORY_VARIABLES.previewServiceAccount]: emails.preview,
+      [REPOSITORY_VARIABLES.previewBackendUrl]: "gs://moz-fx-monitor-pulumi-state",
+      [REPOSITORY_VARIABLES.previewSecretsProvider]: `gcpkms://projects/${PROD}/locations/global/keyRings/pulumi/cryptoKeys/pulumi-preview`,
+      [REPOSITORY_VARIABLES.previewImageRepository]: `us-docker.pkg.dev/${PREVIEWS}/monitor-previews/blurts-server`,
+      [REPOSITORY_VARIABLES.previewTtlDays]: "7",
+      [REPOSITORY_VARIABLES.previewCap]: "100",
+    });
+    // The same path the previews stack pushes to (Pulumi.yaml's project-level image repository).
+    expect(`${loadStackConfig(ROOT, "previews").config["monitor:imageRepository"]}`).toBe(
+      `us-docker.pkg.dev/${PREVIEWS}/monitor-previews/blurts-server`,
+    );
   });
 
   it("requires checks and one approval on each default branch, code owners here, and lets only the App bypass", () => {
@@ -497,14 +598,26 @@ describe("GitHub", () => {
     expect(infra.bypassActors).toEqual([]);
   });
 
-  it("lets only GitHub Actions (the release workflow) create or move calendar tags", () => {
+  it("lets only the release App (the pre-release's installation token) create or move calendar tags", () => {
     const tags = ofType(evaluation, RULESET).find((r) => r.inputs.target === "tag")!.inputs as any;
     expect(tags).toMatchObject({
       repository: "blurts-server",
       enforcement: "active",
       conditions: { refName: { includes: ["refs/tags/20*"], excludes: [] } },
       rules: { creation: true, update: true, deletion: true },
-      bypassActors: [{ actorId: 15368, actorType: "Integration", bypassMode: "always" }],
+      // Never the GitHub Actions integration (15368): GitHub refuses it as a bypass actor.
+      bypassActors: [{ actorId: 2345678, actorType: "Integration", bypassMode: "always" }],
+    });
+  });
+
+  it("protects the release branches a stage-fix is cut from: reviewed pull requests only, never deleted or forced", () => {
+    const branches = ofType(evaluation, RULESET).find((r) => r.inputs.name === "release branches")!.inputs as any;
+    expect(branches).toMatchObject({
+      repository: "blurts-server",
+      target: "branch",
+      conditions: { refName: { includes: ["refs/heads/release/*"], excludes: [] } },
+      bypassActors: [],
+      rules: { deletion: true, nonFastForward: true, pullRequest: { requiredApprovingReviewCount: 1 } },
     });
   });
 

@@ -155,12 +155,15 @@ const CASES: Case[] = [
   },
   {
     stack: "stage",
-    overrides: (c) => ({
-      ...merged(c, "monitor:cirrus", { channel: "production" }),
-      ...merged(c, "monitor:preview", { instanceTier: "db-custom-2-7680", maxConcurrent: 20 }),
-    }),
+    overrides: (c) => merged(c, "monitor:cirrus", { channel: "production" }),
     rows: [
       { setting: "cirrus.channel", at: { env: "monitor-stage/cirrus", name: "CIRRUS_CHANNEL" }, value: "production" },
+    ],
+  },
+  {
+    stack: "previews",
+    overrides: (c) => merged(c, "monitor:preview", { instanceTier: "db-custom-2-7680" }),
+    rows: [
       {
         setting: "preview.instanceTier (the shared preview instance)",
         at: { type: INSTANCE, path: "settings.tier" },

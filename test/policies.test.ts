@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { SERVICE, JOB, WORKER_POOL, INSTANCE, DATABASE, SECRET, INVOKER } from "./harness";
 import type { Registration } from "../infra/engine/evaluate";
 import { defaultMaxConnections } from "../shared-rules/connection-budget";
+import { PLACEHOLDER_CHANNEL_ID } from "../shared-rules/notification-channels";
 import { NotApplicable, resourceArgs, runPolicies } from "../policies/offline";
 import { namesRepository, pinsWorkflow, policies } from "../policies/rules";
 
@@ -570,10 +571,17 @@ describe("prod-alerts-notify", () => {
   const POLICY = "prod-alerts-notify";
   const ALERT = "gcp:monitoring/alertPolicy:AlertPolicy";
 
-  it("says when a prod alert notifies nobody", () => {
+  it("says when a prod alert notifies nobody, or only the committed placeholder", () => {
+    const fix =
+      "SRE must set monitor:alerts.notificationChannels in Pulumi.prod.yaml to a real channel " +
+      "(projects/<project>/notificationChannels/<id>: gcloud beta monitoring channels list --project <project>)";
     expect(violations(POLICY, resource(ALERT, { notificationChannels: [] }, { stack: "prod", name: "down" }))).toEqual([
-      "down notifies nobody: set monitor:alerts.notificationChannels in Pulumi.prod.yaml (projects/<project>/notificationChannels/<id>)",
+      `down notifies nobody: ${fix}`,
     ]);
+    const placeholder = [`projects/moz-fx-monitor-prod/notificationChannels/${PLACEHOLDER_CHANNEL_ID}`];
+    expect(
+      violations(POLICY, resource(ALERT, { notificationChannels: placeholder }, { stack: "prod", name: "down" })),
+    ).toEqual([`down notifies nobody (its only channel is the placeholder): ${fix}`]);
   });
 
   it("passes a prod alert with a channel, and leaves stage's alone", () => {

@@ -1,5 +1,4 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { PREVIEW_SERVICES } from "../components/project-services";
 import { loadStackConfig } from "../infra/engine/config-files";
 import {
   ORGANIZATION,
@@ -27,10 +26,10 @@ import {
   secretValues,
 } from "./harness";
 
-const REPOSITORY = "us-docker.pkg.dev/moz-fx-monitor-nonprod/monitor-nonprod/blurts-server";
-const PROJECT_NUMBER = mockProjectNumber("moz-fx-monitor-nonprod");
+const REPOSITORY = "us-docker.pkg.dev/moz-fx-monitor-previews/monitor-previews/blurts-server";
+const PROJECT_NUMBER = mockProjectNumber("moz-fx-monitor-previews");
 const URL = `https://monitor-pr-123-${PROJECT_NUMBER}.us-central1.run.app`;
-const CONNECTION = "moz-fx-monitor-nonprod:us-central1:monitor-previews";
+const CONNECTION = "moz-fx-monitor-previews:us-central1:monitor-previews";
 
 /** monitor:preview as Pulumi.yaml sets it, for tests that change one field of it. */
 const COMMITTED_PREVIEW = JSON.parse(loadStackConfig(ROOT, "pr-123").config["monitor:preview"]);
@@ -49,9 +48,8 @@ describe("pr-123 declares a preview and nothing else", () => {
     const declared = ev.registrations.map((r) => `${r.type} ${r.name}`).sort();
     expect(declared).toEqual(
       [
-        "monitor:components:ProjectServices apis",
-        ...PREVIEW_SERVICES.map((api) => `gcp:projects/service:Service apis-${api.split(".")[0]}`),
-        "pulumi:providers:gcp apis-provider",
+        // No API is enabled here: the previews stack enabled them, and the preview deployer may not.
+        "pulumi:providers:gcp gcp",
         "pulumi:pulumi:StackReference preview-platform",
         "monitor:components:MonitorApp app",
         "monitor:components:RuntimeIdentity runtime",
@@ -101,13 +99,13 @@ describe("pr-123 declares a preview and nothing else", () => {
 });
 
 describe("the database on the shared instance", () => {
-  it("creates a database and its owner on the instance the stage stack exports", () => {
+  it("creates a database and its owner on the instance the previews stack exports", () => {
     const database = one(ev, DATABASE);
     const user = one(ev, USER);
     expect(database.inputs).toMatchObject({
       instance: "monitor-previews",
       name: "monitor_pr_123",
-      project: "moz-fx-monitor-nonprod",
+      project: "moz-fx-monitor-previews",
     });
     expect(user.inputs).toMatchObject({ instance: "monitor-previews", name: "monitor_pr_123_app" });
     expect(user.secretPaths).toEqual(["password"]);
@@ -136,10 +134,10 @@ describe("the runtime identity", () => {
     const grant = one(ev, "gcp:projects/iAMMember:IAMMember");
     expect(grant.inputs.role).toBe("roles/cloudsql.client");
     expect(grant.inputs.member).toBe(
-      "serviceAccount:monitor-pr-123-run@moz-fx-monitor-nonprod.iam.gserviceaccount.com",
+      "serviceAccount:monitor-pr-123-run@moz-fx-monitor-previews.iam.gserviceaccount.com",
     );
     expect((grant.inputs.condition as any).expression).toBe(
-      'resource.name == "projects/moz-fx-monitor-nonprod/instances/monitor-previews"',
+      'resource.name == "projects/moz-fx-monitor-previews/instances/monitor-previews"',
     );
   });
 
@@ -148,7 +146,7 @@ describe("the runtime identity", () => {
     expect(readers).toHaveLength(5);
     for (const r of readers) {
       expect(r.inputs.role).toBe("roles/secretmanager.secretAccessor");
-      expect(r.inputs.member).toBe("serviceAccount:monitor-pr-123-run@moz-fx-monitor-nonprod.iam.gserviceaccount.com");
+      expect(r.inputs.member).toBe("serviceAccount:monitor-pr-123-run@moz-fx-monitor-previews.iam.gserviceaccount.com");
     }
     const readable = readers.map((r) => r.inputs.secretId).sort();
     expect(readable).toEqual(
@@ -181,7 +179,7 @@ describe("the migration job", () => {
     expect(container(job).envs).toEqual(container(service).envs);
     expect(job.inputs.template).toMatchObject({
       template: {
-        serviceAccount: "monitor-pr-123-run@moz-fx-monitor-nonprod.iam.gserviceaccount.com",
+        serviceAccount: "monitor-pr-123-run@moz-fx-monitor-previews.iam.gserviceaccount.com",
         volumes: [{ name: "cloudsql", cloudSqlInstance: { instances: [CONNECTION] } }],
       },
     });
@@ -198,7 +196,7 @@ describe("the web service", () => {
     expect(env.SERVER_URL.value).toBe(URL);
     expect(env.NEXTAUTH_URL.value).toBe(URL);
     expect(env.PG_HOST.value).toBe(`/cloudsql/${CONNECTION}`);
-    expect(env.GCP_PUBSUB_PROJECT_ID.value).toBe("moz-fx-monitor-nonprod");
+    expect(env.GCP_PUBSUB_PROJECT_ID.value).toBe("moz-fx-monitor-previews");
     expect(env.APP_ENV.value).toBe("cloudrun");
   });
 
@@ -223,7 +221,7 @@ describe("the web service", () => {
     const service = one(ev, SERVICE);
     const c = container(service);
     expect(service.inputs.template).toMatchObject({
-      scaling: { minInstanceCount: 0, maxInstanceCount: 2 },
+      scaling: { minInstanceCount: 0, maxInstanceCount: 1 },
       volumes: [{ name: "cloudsql", cloudSqlInstance: { instances: [CONNECTION] } }],
     });
     expect(c.volumeMounts).toEqual([{ name: "cloudsql", mountPath: "/cloudsql" }]);
@@ -320,12 +318,12 @@ describe("config that changes a preview", () => {
     expect(envOf(one(other, SERVICE)).PG_HOST.value).toBe("/cloudsql/moz-fx-monitor-nonprod:us-central1:pr-123-pg17");
   });
 
-  it("reads the platform from this project's stage, or from the stack monitor:preview.platformStack names", async () => {
-    expect(one(ev, "pulumi:pulumi:StackReference").inputs.name).toBe(`${ORGANIZATION}/${PROJECT_NAME}/stage`);
+  it("reads the platform from this project's previews stack, or from the stack monitor:preview.platformStack names", async () => {
+    expect(one(ev, "pulumi:pulumi:StackReference").inputs.name).toBe(`${ORGANIZATION}/${PROJECT_NAME}/previews`);
     const sandboxSecrets = ["OAUTH_CLIENT_SECRET", "HIBP_KANON_API_TOKEN"];
     const preview = JSON.stringify({ ...COMMITTED_PREVIEW, sandboxSecrets, platformStack: "mozilla/monitor/stage" });
     const { config, secretKeys } = loadStackConfig(ROOT, "pr-123", { "monitor:preview": preview });
-    const platform = mockPreviewPlatform("moz-fx-monitor-nonprod", "us-central1", sandboxSecrets);
+    const platform = mockPreviewPlatform("moz-fx-monitor-previews", "us-central1", sandboxSecrets);
     const other = await evaluate("pr-123", {
       config,
       secretKeys,
@@ -336,7 +334,7 @@ describe("config that changes a preview", () => {
 
   it("fails clearly when the platform has no sandbox secret of a name previews ask for", async () => {
     const { config, secretKeys } = loadStackConfig(ROOT, "pr-123");
-    const platform = mockPreviewPlatform("moz-fx-monitor-nonprod", "us-central1", ["OAUTH_CLIENT_SECRET"]);
+    const platform = mockPreviewPlatform("moz-fx-monitor-previews", "us-central1", ["OAUTH_CLIENT_SECRET"]);
     const run = evaluate("pr-123", { config, secretKeys, stackOutputs: () => ({ previewPlatform: platform }) });
     await expect(run).rejects.toThrow(
       /monitor:preview.sandboxSecrets names HIBP_KANON_API_TOKEN, but the preview platform .* has no such secret/,

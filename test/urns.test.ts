@@ -9,9 +9,10 @@ import { INSTANCE, deletedBefore, evaluateStack, ofType } from "./harness";
 // The engine qualifies a resource's type with every ancestor's type, the root stack left out (the SDK's own
 // createUrn in @pulumi/pulumi/resource.js prefixes the parent URN's whole type chain). The plan must print those.
 
-let stage: Evaluation;
+// The previews stack nests deepest: its platform's instance sits in a PostgresInstance inside the PreviewPlatform.
+let stack: Evaluation;
 beforeAll(async () => {
-  stage = await evaluateStack("stage");
+  stack = await evaluateStack("previews");
 });
 
 /** Every ancestor's type then the resource's own, from the recorded parent links alone. */
@@ -22,21 +23,21 @@ function typeChain(evaluation: Evaluation, urn: string): string {
 
 describe("URNs", () => {
   it("chain every ancestor's type, two components deep and more", () => {
-    const nested = ofType(stage, INSTANCE).find((r) => r.name === "preview-platform-instance")!;
+    const nested = ofType(stack, INSTANCE).find((r) => r.name === "preview-platform-instance")!;
     expect(nested.urn).toBe(
-      "urn:pulumi:stage::monitor::monitor:components:PreviewPlatform$monitor:components:PostgresInstance$" +
+      "urn:pulumi:previews::monitor::monitor:components:PreviewPlatform$monitor:components:PostgresInstance$" +
         "gcp:sql/databaseInstance:DatabaseInstance::preview-platform-instance",
     );
-    expect(stage.registrations.some((r) => typeChain(stage, r.urn).split("$").length >= 3)).toBe(true);
-    for (const r of stage.registrations) {
-      expect(r.urn).toBe(`urn:pulumi:stage::monitor::${typeChain(stage, r.urn)}::${r.name}`);
+    expect(stack.registrations.some((r) => typeChain(stack, r.urn).split("$").length >= 3)).toBe(true);
+    for (const r of stack.registrations) {
+      expect(r.urn).toBe(`urn:pulumi:previews::monitor::${typeChain(stack, r.urn)}::${r.name}`);
     }
   });
 
   it("are the ones the plan prints, and parents and dependencies point at them", () => {
-    const urns = new Set(stage.registrations.map((r) => r.urn));
-    const plan = toPlan(stage);
-    expect(plan.resources.map((r) => r.urn)).toEqual(stage.registrations.map((r) => r.urn));
+    const urns = new Set(stack.registrations.map((r) => r.urn));
+    const plan = toPlan(stack);
+    expect(plan.resources.map((r) => r.urn)).toEqual(stack.registrations.map((r) => r.urn));
     for (const r of plan.resources) {
       if (r.parent) expect(urns).toContain(r.parent);
       for (const dep of r.dependsOn) expect(urns).toContain(dep);
@@ -53,8 +54,8 @@ describe("URNs", () => {
   });
 
   it("still give policies their stack and their parent, and destroy its order", () => {
-    const nested = ofType(stage, INSTANCE).find((r) => r.name === "preview-platform-instance")!;
-    expect(stackOf(nested.urn)).toEqual({ kind: "stage", stack: "stage" });
+    const nested = ofType(stack, INSTANCE).find((r) => r.name === "preview-platform-instance")!;
+    expect(stackOf(nested.urn)).toEqual({ kind: "previews", stack: "previews" });
     const parents: Record<string, string | undefined> = {};
     const probe: Policies = [
       {
@@ -66,12 +67,12 @@ describe("URNs", () => {
         },
       },
     ];
-    expect(runPolicies(stage, probe)).toEqual([]);
+    expect(runPolicies(stack, probe)).toEqual([]);
     expect(parents[nested.urn]).toBe(nested.parent);
     expect(parents[nested.parent]).toMatch(/::monitor:components:PreviewPlatform::preview-platform$/);
     // Children go before their parents, whatever the depth.
-    const platform = stage.registrations.find((r) => r.urn === parents[nested.parent])!;
-    expect(deletedBefore(stage, nested, platform)).toBe(true);
-    expect(deletedBefore(stage, platform, nested)).toBe(false);
+    const platform = stack.registrations.find((r) => r.urn === parents[nested.parent])!;
+    expect(deletedBefore(stack, nested, platform)).toBe(true);
+    expect(deletedBefore(stack, platform, nested)).toBe(false);
   });
 });

@@ -10,6 +10,7 @@ import {
   INFRA_COMMIT_PLACEHOLDER,
   INFRA_ENVIRONMENTS,
   INFRA_REPOSITORY_PLACEHOLDER,
+  JIRA_SECRETS,
   PULUMI_CLI_VERSION,
   REPOSITORY_VARIABLES,
   REUSABLE_WORKFLOWS,
@@ -44,9 +45,12 @@ const PINNED: Record<string, { sha: string; version: string }> = {
 export const SCRIPTS_RUN = [
   "scripts/destroy-preview.ts",
   "scripts/drift-issue.ts",
+  "scripts/jira-shipped.ts",
   "scripts/notify-chat.ts",
   "scripts/own-commit.ts",
   "scripts/preview-comment.ts",
+  "scripts/qa-ledger.ts",
+  "scripts/release-pulls.ts",
   "scripts/release-tag.ts",
   "scripts/require-e2e.ts",
   "scripts/smoke-check.ts",
@@ -194,7 +198,7 @@ describe.each(WORKFLOW_FILES.map((wf) => [wf.path, wf] as const))("%s", (_path, 
   it("names only contract variables, environments and secrets", () => {
     for (const m of wf.text.matchAll(/\bvars\.([A-Za-z0-9_]+)/g)) expect(CONTRACT_VARS, wf.path).toContain(m[1]);
     for (const m of wf.text.matchAll(/\bsecrets\.([A-Za-z0-9_]+)/g))
-      expect([CHAT_WEBHOOK_SECRET], wf.path).toContain(m[1]);
+      expect([CHAT_WEBHOOK_SECRET, ...Object.values(JIRA_SECRETS)], wf.path).toContain(m[1]);
     const allowed: readonly string[] =
       OWN_CI_FILES.includes(wf.file) || wf.file === REUSABLE_WORKFLOWS.drift ? INFRA_ENVIRONMENTS : DEPLOY_ENVIRONMENTS;
     for (const [jobId, job] of jobsOf(wf)) {

@@ -10,10 +10,21 @@ import {
   APP_FILES_DIR,
   ENVIRONMENT_VARIABLES,
   INFRA_REQUIRED_CHECKS,
+  JIRA_SECRETS,
   REUSABLE_WORKFLOWS,
 } from "../infra/pipeline-contract";
 import { ROOT } from "./harness";
-import { concurrencyOf, environmentName, pulumiOps, stepsOf, workflowFile, type Job } from "./workflow-files";
+import {
+  actionName,
+  concurrencyOf,
+  environmentName,
+  pulumiOps,
+  scriptsIn,
+  stepsOf,
+  workflowFile,
+  type Job,
+  type Step,
+} from "./workflow-files";
 
 const ops = (home: "infra" | "app", file: string) =>
   pulumiOps(workflowFile(home, file)).map(({ jobId, command, stack, config, flags }) => ({
@@ -266,6 +277,7 @@ describe("pre-release (pre-release.yml)", () => {
   it("takes an optional target ref, and otherwise releases the commit stage runs (stage's imageTag output)", () => {
     expect(wf.workflow.on.workflow_call.inputs).toEqual({
       "target-ref": { description: expect.any(String), type: "string", required: false, default: "" },
+      "ledger-tag": { description: expect.any(String), type: "string", required: false, default: "" },
     });
     expect(ops("infra", REUSABLE_WORKFLOWS.preRelease)).toEqual([
       { jobId: "release", command: "output", stack: "stage", config: [], flags: [] },
@@ -304,6 +316,47 @@ describe("pre-release (pre-release.yml)", () => {
     expect(concurrencyOf(j.concurrency)).toEqual({ group: "pre-release", cancel: false });
     expect(j.permissions).toEqual({ contents: "write", "id-token": "write" });
   });
+
+  describe("the QA ledger job", () => {
+    const ledger = job("infra", REUSABLE_WORKFLOWS.preRelease, "ledger");
+    const byScript = (script: string) => ledger.steps!.find((s) => s.run && scriptsIn(s.run).includes(script))!;
+
+    it("runs after the release is published, or alone for an existing tag (ledger-tag), which tags nothing", () => {
+      expect(j.if).toBe("inputs.ledger-tag == ''");
+      expect(ledger.needs).toEqual(["own-commit", "release"]);
+      expect(ledger.if).toBe(
+        "${{ !cancelled() && needs.own-commit.result == 'success' && (needs.release.result == 'success' || inputs.ledger-tag != '') }}",
+      );
+      expect(ledger.env).toEqual({ TAG: "${{ inputs.ledger-tag || needs.release.outputs.tag }}" });
+      expect(concurrencyOf(ledger.concurrency)).toEqual({
+        group: `qa-ledger-${ledger.env!.TAG as string}`,
+        cancel: false,
+      });
+    });
+
+    it("lists the pull requests, reads the body as it is, renders over it and writes it back, in that order", () => {
+      const list = byScript("scripts/release-pulls.ts");
+      const view = step(ledger, "The release body as it is now");
+      const render = byScript("scripts/qa-ledger.ts");
+      const edit = step(ledger, "Write it into the release");
+      const order = [list, view, render, edit].map((s) => ledger.steps!.indexOf(s));
+      expect(order).toEqual([...order].sort((a, b) => a - b));
+      expect(view.run).toBe('gh release view "$TAG" --json body --jq .body > "$PREVIOUS_BODY_FILE"');
+      expect(render.run).toBe("npx ts-node --transpile-only scripts/qa-ledger.ts render");
+      expect(render.env).toEqual({
+        PULLS_FILE: list.env!.PULLS_FILE,
+        PREVIOUS_BODY_FILE: view.env!.PREVIOUS_BODY_FILE,
+        BODY_FILE: edit.env!.BODY_FILE,
+      });
+      expect(edit.run).toBe('gh release edit "$TAG" --notes-file "$BODY_FILE"');
+    });
+
+    it("reads commits and their pull requests and writes the release, with no cloud credentials", () => {
+      expect(ledger.permissions).toEqual({ contents: "write", "pull-requests": "read" });
+      expect(environmentName(ledger)).toBeUndefined();
+      expect(byScript("scripts/release-pulls.ts").env).toMatchObject({ GITHUB_TOKEN: "${{ github.token }}" });
+    });
+  });
 });
 
 describe("1-click deploy (deploy.yml)", () => {
@@ -311,9 +364,14 @@ describe("1-click deploy (deploy.yml)", () => {
   const check = job("infra", REUSABLE_WORKFLOWS.deploy, "check");
   const deploy = job("infra", REUSABLE_WORKFLOWS.deploy, "deploy");
 
-  it("takes the environment and tag, and the chat webhook as an optional secret", () => {
-    expect(Object.keys(wf.workflow.on.workflow_call.inputs)).toEqual(["environment", "tag"]);
-    expect(wf.workflow.on.workflow_call.secrets).toEqual({ CHAT_WEBHOOK_URL: { required: false } });
+  it("takes the environment, the tag and an optional override reason, and the chat webhook and Jira secrets as optional", () => {
+    expect(Object.keys(wf.workflow.on.workflow_call.inputs)).toEqual(["environment", "tag", "override-reason"]);
+    expect(wf.workflow.on.workflow_call.inputs["override-reason"]).toMatchObject({ required: false, default: "" });
+    expect(wf.workflow.on.workflow_call.secrets).toEqual({
+      CHAT_WEBHOOK_URL: { required: false },
+      [JIRA_SECRETS.user]: { required: false },
+      [JIRA_SECRETS.token]: { required: false },
+    });
   });
 
   it("validates the tag and, for prod, requires a green E2E run of the tag's commit before reviewers are asked", () => {
@@ -355,6 +413,85 @@ describe("1-click deploy (deploy.yml)", () => {
     ]);
     for (const s of notify) expect(s.env?.CHAT_WEBHOOK_URL).toBe("${{ secrets.CHAT_WEBHOOK_URL }}");
     expect(JSON.stringify(deploy.env ?? {}), "the webhook reaches the notify steps only").not.toContain("secrets.");
+  });
+
+  describe("the QA ledger gates prod, and only prod", () => {
+    const PROD_ONLY = "inputs.environment == 'prod'";
+    const runs = (s: Step, command: string) => s.run === `npx ts-node --transpile-only scripts/qa-ledger.ts ${command}`;
+    const ledgerChecks = (j: Job) => j.steps!.filter((s) => runs(s, "check"));
+    /** Steps that change or reach prod: cloud credentials, the registry, pulumi. */
+    const cloudSteps = (j: Job) =>
+      j.steps!.filter(
+        (s) =>
+          s.uses &&
+          ["google-github-actions/auth", "docker/login-action", "pulumi/actions"].includes(actionName(s.uses)),
+      );
+
+    it("checks the release body before the reviewers are asked, and refuses there (no step may continue past it)", () => {
+      const [gate] = ledgerChecks(check);
+      const read = step(check, "The release body (its QA ledger)");
+      expect(check.steps!.indexOf(read)).toBeLessThan(check.steps!.indexOf(gate));
+      expect(read.run).toBe('gh release view "$TAG" --json body --jq .body > "$BODY_FILE"');
+      expect(read.env).toMatchObject({ TAG: "${{ inputs.tag }}", BODY_FILE: gate.env!.BODY_FILE });
+      expect(gate.env).toEqual({ BODY_FILE: read.env!.BODY_FILE, OVERRIDE_REASON: "${{ inputs.override-reason }}" });
+      expect(gate["continue-on-error"]).toBeUndefined();
+      expect(check.environment, "before the prod environment's reviewers").toBeUndefined();
+      expect([deploy.needs].flat()).toContain("check");
+    });
+
+    it("checks it again in the deploy job before anything changes in prod, and records an override there", () => {
+      const [gate] = ledgerChecks(deploy);
+      const at = deploy.steps!.indexOf(gate);
+      const record = step(deploy, "Record the QA override in the release");
+      expect(at).toBeGreaterThan(0);
+      expect(deploy.steps!.indexOf(step(deploy, "The release body (its QA ledger), as it is now"))).toBeLessThan(at);
+      expect(deploy.steps!.indexOf(record)).toBeGreaterThan(at);
+      const firstCloud = Math.min(...cloudSteps(deploy).map((s) => deploy.steps!.indexOf(s)));
+      expect(cloudSteps(deploy).length).toBeGreaterThanOrEqual(4);
+      expect(at).toBeLessThan(firstCloud);
+      expect(deploy.steps!.indexOf(record)).toBeLessThan(firstCloud);
+      expect(gate.id).toBe("ledger");
+      expect(gate.env).toMatchObject({
+        OVERRIDE_REASON: "${{ inputs.override-reason }}",
+        OVERRIDE_BY: "${{ github.triggering_actor }}",
+        OVERRIDE_RECORD_FILE: record.env!.OVERRIDE_RECORD_FILE,
+      });
+      expect(record.if).toBe("steps.ledger.outputs.override != ''");
+      expect(record.run).toBe('gh release edit "$TAG" --notes-file "$OVERRIDE_RECORD_FILE"');
+      // A refused check fails the job there: nothing after it runs unless it asks to run after a failure.
+      expect(gate["continue-on-error"]).toBeUndefined();
+      for (const s of deploy.steps!.slice(at + 1).filter((s) => cloudSteps(deploy).includes(s)))
+        expect(s.if ?? "", s.name ?? s.uses).not.toMatch(/always\(\)|failure\(\)|cancelled\(\)/);
+    });
+
+    it("does not gate stage: every ledger step is prod-only, and the stage workflow has none", () => {
+      for (const j of [check, deploy]) {
+        const ledgerSteps = j.steps!.filter((s) => runs(s, "check") || s.run?.startsWith("gh release view"));
+        expect(ledgerSteps.length).toBeGreaterThanOrEqual(2);
+        for (const s of ledgerSteps) expect(s.if, s.name).toBe(PROD_ONLY);
+      }
+      const stage = stepsOf(workflowFile("infra", REUSABLE_WORKFLOWS.stage));
+      expect(stage.filter(({ step: s }) => scriptsIn(s.run ?? "").includes("scripts/qa-ledger.ts"))).toEqual([]);
+    });
+
+    it("after a prod deploy lists the shipped Jira tickets (continuing on a Jira outage) and hands them to the chat", () => {
+      const jira = step(deploy, "jira");
+      const latest = step(deploy, "Mark the release latest and show its notes");
+      expect(deploy.steps!.indexOf(jira)).toBeGreaterThan(deploy.steps!.indexOf(latest));
+      expect(jira).toMatchObject({ if: PROD_ONLY, "continue-on-error": true });
+      expect(jira.run).toBe("npx ts-node --transpile-only scripts/jira-shipped.ts");
+      expect(jira.env).toMatchObject({
+        BODY_FILE: latest.env!.NOTES_FILE,
+        [JIRA_SECRETS.user]: `\${{ secrets.${JIRA_SECRETS.user} }}`,
+        [JIRA_SECRETS.token]: `\${{ secrets.${JIRA_SECRETS.token} }}`,
+      });
+      const succeeded = deploy.steps!.find((s) => s.env?.STATUS === "succeeded")!;
+      expect(deploy.steps!.indexOf(succeeded)).toBeGreaterThan(deploy.steps!.indexOf(jira));
+      expect(succeeded.env).toMatchObject({
+        JIRA_TICKETS: "${{ steps.jira.outputs.tickets }}",
+        QA_OVERRIDE: "${{ steps.ledger.outputs.override }}",
+      });
+    });
   });
 });
 
@@ -411,15 +548,18 @@ describe("the app's callers (workflows/app)", () => {
     expect(call("stage.yml", "stage")).toBe(REUSABLE_WORKFLOWS.stage);
   });
 
-  it("pre-release: Monday to Friday at 00:00 UTC, or by hand with a target ref", () => {
+  it("pre-release: Monday to Friday at 00:00 UTC, or by hand with a target ref or a tag whose ledger to re-render", () => {
     const wf = workflowFile("app", "pre-release.yml");
     expect(wf.workflow.on.schedule).toEqual([{ cron: "0 0 * * 1-5" }]);
-    expect(Object.keys(wf.workflow.on.workflow_dispatch.inputs)).toEqual(["target_ref"]);
-    expect(job("app", "pre-release.yml", "pre-release").with).toEqual({ "target-ref": "${{ inputs.target_ref }}" });
+    expect(Object.keys(wf.workflow.on.workflow_dispatch.inputs)).toEqual(["target_ref", "ledger_tag"]);
+    expect(job("app", "pre-release.yml", "pre-release").with).toEqual({
+      "target-ref": "${{ inputs.target_ref }}",
+      "ledger-tag": "${{ inputs.ledger_tag }}",
+    });
     expect(call("pre-release.yml", "pre-release")).toBe(REUSABLE_WORKFLOWS.preRelease);
   });
 
-  it("deploy: by hand, an environment choice of stage or prod and a tag, with the chat webhook", () => {
+  it("deploy: by hand, an environment choice of stage or prod, a tag and an optional override reason, with the chat webhook and Jira secrets", () => {
     const wf = workflowFile("app", "deploy.yml");
     expect(Object.keys(wf.workflow.on)).toEqual(["workflow_dispatch"]);
     expect(wf.workflow.on.workflow_dispatch.inputs.environment).toMatchObject({
@@ -427,7 +567,15 @@ describe("the app's callers (workflows/app)", () => {
       options: ["stage", "prod"],
     });
     expect(wf.workflow.on.workflow_dispatch.inputs.tag).toMatchObject({ type: "string", required: true });
-    expect(job("app", "deploy.yml", "deploy").secrets).toEqual({ CHAT_WEBHOOK_URL: "${{ secrets.CHAT_WEBHOOK_URL }}" });
+    expect(wf.workflow.on.workflow_dispatch.inputs.override_reason).toMatchObject({ type: "string", required: false });
+    expect(job("app", "deploy.yml", "deploy").with).toMatchObject({
+      "override-reason": "${{ inputs.override_reason }}",
+    });
+    expect(job("app", "deploy.yml", "deploy").secrets).toEqual({
+      CHAT_WEBHOOK_URL: "${{ secrets.CHAT_WEBHOOK_URL }}",
+      [JIRA_SECRETS.user]: `\${{ secrets.${JIRA_SECRETS.user} }}`,
+      [JIRA_SECRETS.token]: `\${{ secrets.${JIRA_SECRETS.token} }}`,
+    });
     expect(call("deploy.yml", "deploy")).toBe(REUSABLE_WORKFLOWS.deploy);
   });
 

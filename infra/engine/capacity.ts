@@ -11,7 +11,7 @@ import type { Evaluation } from "./evaluate";
 
 /**
  * How many previews the shared preview instance holds, and the plan's warning as the configured cap
- * (`monitor:preview.maxConcurrent`) approaches what the instance's tier can reasonably hold.
+ * (`monitor:preview.maxActive`) approaches what the instance's tier can reasonably hold.
  *
  * "Reasonably hold" is the tier's default max_connections. The program always raises max_connections to what
  * the cap needs (so the connection budget policy passes), but Cloud SQL derives that default from the instance's
@@ -86,10 +86,10 @@ export function capacityWarning(c: PreviewCapacity): string | undefined {
     : `${Math.round((100 * c.needed) / c.tierDefault)} % of`;
   const bigger = LARGER_TIERS.find((t) => (defaultMaxConnections(t) ?? 0) >= c.needed);
   return (
-    `warning: monitor:preview.maxConcurrent ${c.maxPreviews} needs ${c.needed} connections on the shared preview ` +
+    `warning: monitor:preview.maxActive ${c.maxPreviews} needs ${c.needed} connections on the shared preview ` +
     `instance (${sizing}), ${share} the ${c.tierDefault} that ${c.tier} is sized for` +
     (over ? `; max_connections is raised to ${c.maxConnections}, past what its memory holds comfortably` : "") +
-    `. The tier's default admits ${c.admittedAtTierDefault} concurrent previews. Fix: lower monitor:preview.maxConcurrent ` +
+    `. The tier's default admits ${c.admittedAtTierDefault} concurrent previews. Fix: lower monitor:preview.maxActive ` +
     `or monitor:preview.maxInstances in Pulumi.yaml, or set monitor:preview.instanceTier to a larger tier` +
     (bigger ? ` (${bigger} is sized for ${defaultMaxConnections(bigger)})` : "") +
     "."

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type {
   ReadResourceRequest,
@@ -8,7 +9,8 @@ import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { deserializeProperties, specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import * as state from "@pulumi/pulumi/runtime/state";
-import { PREVIEW_PLATFORM_OUTPUT } from "../platform";
+import { artifactRegistryPath } from "../../shared-rules/artifact-registry";
+import { PREVIEW_PLATFORM_OUTPUT, PREVIEW_PLATFORM_STACK } from "../platform";
 import { createMocks, mockDigest, mockPreviewPlatform } from "./mocks";
 
 /**
@@ -97,6 +99,11 @@ export interface EvaluateOptions {
    * of its own yet (so nothing deployed to keep). Other stacks' outputs and invokes are answered as usual.
    */
   fresh?: boolean;
+  /**
+   * The project's root (where Pulumi.yaml and the stack files are), as the CLI passes it to the program, which reads
+   * the files to say where a value came from. Default: this repository.
+   */
+  root?: string;
 }
 
 type Props = Record<string, unknown>;
@@ -262,9 +269,9 @@ async function resolveOutputs(programOutputs: Record<string, unknown>): Promise<
 }
 
 /**
- * What other stacks (and a stack's own last update) export, as the offline engine assumes them: stage's preview
- * platform shaped exactly as stage exports it, and for stage and prod a deployed image, so that a deploy without
- * a new tag plans as "keep what runs".
+ * What other stacks (and a stack's own last update) export, as the offline engine assumes them: the preview
+ * platform shaped exactly as the previews stack exports it, and for stage and prod a deployed image, so that a
+ * deploy without a new tag plans as "keep what runs".
  */
 export const DEPLOYED_TAGS: Record<string, string> = { stage: "3f9c2ab", prod: "2024.09.01" };
 /** When the engine assumes the deployed images were built: stage's before any other short SHA, prod's on its date. */
@@ -278,6 +285,18 @@ function defaultStackOutputs(config: Record<string, string>, self: string, fresh
     const stack = stackName.split("/").pop() ?? "";
     // Before its first update a stack has no outputs: a reference to itself reads none.
     if (fresh && stack === self) return {};
+    if (stack === PREVIEW_PLATFORM_STACK) {
+      // What the previews stack exports, in the project previews run in (project-level config: Pulumi.yaml's).
+      const preview = JSON.parse(config["monitor:preview"] ?? "{}") as { sandboxSecrets?: string[] };
+      return {
+        [PREVIEW_PLATFORM_OUTPUT]: mockPreviewPlatform(
+          config["gcp:project"],
+          config["gcp:region"],
+          preview.sandboxSecrets ?? [],
+          artifactRegistryPath(config["monitor:imageRepository"] ?? "")?.location,
+        ),
+      };
+    }
     if (!(stack in DEPLOYED_TAGS)) return undefined;
     const repository = config["monitor:imageRepository"];
     const deployed = {
@@ -286,13 +305,7 @@ function defaultStackOutputs(config: Record<string, string>, self: string, fresh
       imageBuildTime: DEPLOYED_BUILD_TIMES[stack],
       migrationToken: mockDigest(`migration of ${DEPLOYED_TAGS[stack]}`).slice("sha256:".length, "sha256:".length + 12),
     };
-    if (stack !== "stage") return deployed;
-    const preview = JSON.parse(config["monitor:preview"] ?? "{}") as { sandboxSecrets?: string[] };
-    const sandbox = preview.sandboxSecrets ?? [];
-    return {
-      ...deployed,
-      [PREVIEW_PLATFORM_OUTPUT]: mockPreviewPlatform(config["gcp:project"], config["gcp:region"], sandbox),
-    };
+    return deployed;
   };
 }
 
@@ -312,7 +325,11 @@ export async function evaluate(stack: string, options: EvaluateOptions): Promise
   // setMocks installs a plain MockMonitor and the feature flags (secrets, resource references) the SDK checks;
   // swapping only the monitor keeps the flags, so secret inputs reach the recorder marked as secret.
   const monitor = new RecordingMonitor(mocks);
-  (state as unknown as { getStore(): { settings: { monitor: unknown } } }).getStore().settings.monitor = monitor;
+  const store = (
+    state as unknown as { getStore(): { settings: { monitor: unknown; options: { rootDirectory?: string } } } }
+  ).getStore();
+  store.settings.monitor = monitor;
+  store.settings.options.rootDirectory = options.root ?? resolve(__dirname, "..", "..");
   pulumi.runtime.setAllConfig(config, options.secretKeys ?? []);
 
   // Loaded late so that a caller that never evaluates does not pay for the providers' SDKs.

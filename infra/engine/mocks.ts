@@ -55,8 +55,16 @@ export interface MockContext {
   fresh?: boolean;
 }
 
-/** Stage's preview platform as the stage stack exports it, for previews evaluated without stage's state. */
-export function mockPreviewPlatform(project: string, region: string, sandboxSecrets: string[]): PreviewPlatform {
+/**
+ * The preview platform as the previews stack exports it, for previews evaluated without its state. Its registry is
+ * in the platform's project, at the registry location `registryRegion` (us, as `us-docker.pkg.dev`).
+ */
+export function mockPreviewPlatform(
+  project: string,
+  region: string,
+  sandboxSecrets: string[],
+  registryRegion = "us",
+): PreviewPlatform {
   const instanceName = PREVIEW_PLATFORM_NAMES.instance;
   return {
     project,
@@ -70,6 +78,7 @@ export function mockPreviewPlatform(project: string, region: string, sandboxSecr
       ]),
     ),
     pubsubTopic: PREVIEW_PLATFORM_NAMES.topic,
+    imageRepository: `${registryRegion}-docker.pkg.dev/${project}/${PREVIEW_PLATFORM_NAMES.registry}`,
   };
 }
 
@@ -115,6 +124,10 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
       return { uri: url, urls: [url], uid: hex(String(i.name)).slice(0, 36) };
     },
     "gcp:cloudrunv2/job:Job": (_, i) => ({ uid: hex(String(i.name)).slice(0, 36) }),
+    // The role's resource name, what a binding names it by (iam/docs/creating-custom-roles).
+    "gcp:projects/iAMCustomRole:IAMCustomRole": (_, i) => ({
+      name: `projects/${i.project ?? ctx.project}/roles/${i.roleId}`,
+    }),
     "gcp:serviceaccount/account:Account": (_, i) => {
       const email = `${i.accountId}@${i.project ?? ctx.project}.iam.gserviceaccount.com`;
       return {

@@ -26,8 +26,8 @@ const ENVIRONMENTS: readonly Environment[] = ["stage", "prod"];
 export function parityReport(root: string): ParityReport {
   const specs = Object.fromEntries(
     ENVIRONMENTS.map((stack) => {
-      const { config, secretKeys } = loadStackConfig(root, stack);
-      return [stack, buildSpec(stack, config, secretKeys) as EnvironmentSpec];
+      const { config, secretKeys, sources } = loadStackConfig(root, stack);
+      return [stack, buildSpec(stack, config, secretKeys, sources) as EnvironmentSpec];
     }),
   ) as Record<Environment, EnvironmentSpec>;
   const { stage, prod } = specs;

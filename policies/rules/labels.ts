@@ -17,7 +17,8 @@ const LABELS_AT: Readonly<Record<string, (props: Props) => unknown>> = {
 
 /** Stated here rather than taken from infra/naming's labelsFor, so that a change there is checked, not trusted. */
 function requiredLabels(stack: StackKind): Record<string, string> {
-  const environment = stack.kind === "preview" ? "preview" : stack.kind;
+  // The previews' platform is counted with the previews (one cost line for everything previews spend).
+  const environment = stack.kind === "preview" || stack.kind === "previews" ? "preview" : stack.kind;
   const labels: Record<string, string> = { app: "monitor", environment, stack: stack.stack };
   if (stack.kind === "preview") labels.pr = stack.pr;
   return labels;
