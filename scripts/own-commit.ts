@@ -66,7 +66,9 @@ const MISSING_TOKEN =
 export async function requestToken(env: Env, fetchImpl: Fetch = fetch): Promise<string> {
   const requestUrl = env.ACTIONS_ID_TOKEN_REQUEST_URL;
   const requestToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
-  if (!requestUrl || !requestToken) throw new RefusedError(MISSING_TOKEN);
+  // Called wrongly (exit 2): the runner sets both only for a job with `id-token: write`
+  // (https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect#adding-permissions-settings).
+  if (!requestUrl || !requestToken) throw new UsageError(MISSING_TOKEN);
   let url: URL;
   try {
     url = new URL(requestUrl);

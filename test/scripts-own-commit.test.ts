@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RefusedError } from "../scripts/lib/cli";
+import { UsageError, exitCodeFor } from "../scripts/lib/cli";
 import { DEFAULT_AUDIENCE, decodeClaims, main, ownCommitFromClaims, requestToken } from "../scripts/own-commit";
 import { fakeFetch, tempFile } from "./scripts-fakes";
 
@@ -48,7 +48,9 @@ describe("own commit from the OIDC claims", () => {
 describe("requesting the token", () => {
   it("refuses without the runner's request variables, saying the job needs id-token: write and forks get none", async () => {
     const err = await requestToken({}).catch((e) => e);
-    expect(err).toBeInstanceOf(RefusedError);
+    // Called wrongly: exit 2, as the README's table of script exit codes says for a missing variable.
+    expect(err).toBeInstanceOf(UsageError);
+    expect(exitCodeFor(err)).toBe(2);
     expect(err.message).toContain("permissions: id-token: write");
     expect(err.message).toContain("forks");
   });
