@@ -29,6 +29,11 @@ export interface Names {
   workerServiceAccount: string;
 }
 
+/** The command SRE runs to add a secret's value (on standard input, never in a shell history). */
+export function addVersionCommand(project: string, secretId: string): string {
+  return `gcloud secrets versions add ${secretId} --project ${project} --data-file=-`;
+}
+
 /** An env variable as it appears inside GCP ids and logical names: `NEXTAUTH_SECRET` → `nextauth-secret`. */
 export function slugOf(variable: string): string {
   return variable.toLowerCase().replace(/_/g, "-");

@@ -3,7 +3,8 @@
  *
  *   next      the tag for a release cut now: today's UTC date, or the next suffix when today already has one.
  *             env: TARGET_REF (optional: the branch or commit released; a release branch still gets today's date),
- *                  LATEST_RELEASE (optional: the tag of the release marked latest, where the notes start).
+ *                  LATEST_RELEASE (optional: the tag of the release marked latest, where the notes start; it
+ *                  must be among the checkout's tags, which proves they were fetched).
  *             Tags come from `git tag --list` in the checkout (fetch tags: actions/checkout `fetch-tags: true` or
  *             `fetch-depth: 0`). Outputs: tag, notes_base (empty when there is no earlier release).
  *   validate  env ENVIRONMENT, TAG: the tag form that environment deploys (shared-rules/image-tags.ts TAG_RULES).
@@ -82,6 +83,12 @@ export function validateTag(environment: string, tag: string): void {
 }
 
 /**
+ * A branch, tag or commit as a workflow passes one: git's ref-name characters, never an option (`-x`) or a range
+ * (`a..b`), which `git check-ref-format` refuses too (https://git-scm.com/docs/git-check-ref-format).
+ */
+const REF_NAME = /^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]+$/;
+
+/**
  * The branch names a ruleset pattern protects. GitHub matches ruleset patterns with Ruby's File.fnmatch and
  * FNM_PATHNAME, so `*` matches no `/` ("qa/* will match branches beginning with qa/ and containing a single slash",
  * docs.github.com: Creating rulesets for a repository, Using fnmatch syntax), and without FNM_DOTMATCH no leading
@@ -132,17 +139,35 @@ export interface ReleaseTagIo {
 }
 
 const TARGET_REF_RULE = {
-  pattern: /^[A-Za-z0-9._/-]+$/,
-  expected: "a branch, tag or commit (letters, digits, . _ / -)",
+  pattern: REF_NAME,
+  expected: "a branch, tag or commit (letters, digits, . _ / -; not starting with - or holding ..)",
 };
 
 // eslint-disable-next-line @typescript-eslint/require-await -- every script's main is async, so that a refusal reaches run() and the tests as a rejection, never a synchronous throw
 export async function main(args: readonly string[], io: ReleaseTagIo): Promise<number> {
-  const [command] = args;
+  const [command, ...extra] = args;
+  if (extra.length > 0) {
+    throw new UsageError(
+      `release-tag.ts ${command} takes no arguments, got ${JSON.stringify(extra)}. Fix: pass its inputs through env: (see the script's header).`,
+    );
+  }
   if (command === "next") {
     const targetRef = optionalEnv(io.env, "TARGET_REF", TARGET_REF_RULE);
-    const latest = optionalEnv(io.env, "LATEST_RELEASE");
+    const latest = optionalEnv(io.env, "LATEST_RELEASE", {
+      pattern: REF_NAME,
+      expected: "a release's tag (letters, digits, . _ / -)",
+      hint: "pass the tag name of the release marked latest (gh release view --json tagName --jq .tagName), or nothing.",
+    });
     const tags = io.tags();
+    if (latest !== undefined && !tags.includes(latest)) {
+      // A release always has its tag (GitHub turns a release whose tag is deleted into a draft, which is never
+      // "latest"), so a latest release the checkout lacks means the tags were not fetched: today's tags would be
+      // missing too, and the next tag could be one that exists.
+      throw new UsageError(
+        `LATEST_RELEASE "${latest}" is not among the checkout's ${tags.length} tags, so its tags were not fetched and ` +
+          "the next tag could repeat one. Fix: check the app out with fetch-depth: 0 (or fetch-tags: true).",
+      );
+    }
     const tag = nextCalendarTag(tags, io.now);
     const base = notesBase(tags, latest);
     writeOutputs(io.env, { tag, notes_base: base ?? "" });

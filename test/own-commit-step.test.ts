@@ -130,7 +130,8 @@ describe("the own-commit step, run as the runner runs it", () => {
 
   it("refuses without the runner's variables (no id-token: write), before any request, writing nothing", async () => {
     const result = await runStep(ownCommitScript(), {});
-    expect(result.code).toBe(1);
+    // 2: the job is set up wrongly, as a script's usage error (scripts/lib/cli.ts).
+    expect(result.code).toBe(2);
     expect(errorOf(result)).toContain("ACTIONS_ID_TOKEN_REQUEST_URL/ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set");
     expect(errorOf(result)).toContain("Fix: give the job `permissions: id-token: write`");
     expect(result.output).toBe("");

@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REUSABLE_WORKFLOWS } from "../infra/pipeline-contract";
-import { RefusedError, type Env } from "../scripts/lib/cli";
+import { RefusedError, UsageError, type Env } from "../scripts/lib/cli";
 import { workflowFile, type Step } from "./workflow-files";
 
 /** The step of `jobs.own-commit` in each reusable workflow, by file. */
@@ -64,9 +64,13 @@ export function errorOf(run: StepRun): string {
   return /^::error::(.*)$/m.exec(run.stdout)?.[1] ?? run.stderr.trim();
 }
 
-/** The own-commit step as the refusal catalogue runs a script: it exits 1 with its annotation as the message. */
+/**
+ * The own-commit step as the refusal catalogue runs a script: its annotation is the message, its exit code the kind
+ * (2 the job is set up wrongly, 1 refused), as scripts/lib/cli.ts has them.
+ */
 export async function ownCommitStep(env: Env): Promise<void> {
   const run = await runStep(ownCommitScript(), env);
+  if (run.code === 2) throw new UsageError(errorOf(run));
   if (run.code !== 0) throw new RefusedError(errorOf(run));
 }
 

@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { RELEASE_BRANCH_PATTERN } from "../infra/pipeline-contract";
 import { RefusedError, UsageError } from "../scripts/lib/cli";
@@ -49,6 +50,57 @@ describe("next calendar tag", () => {
       log: () => undefined,
     });
     expect(out.read()).toBe("tag=2024.09.04.1\nnotes_base=2024.09.01\n");
+  });
+});
+
+describe("release-tag next refuses inputs it cannot use, before it writes an output", () => {
+  const io = (env: Record<string, string>, tags: string[] = ["2024.09.01"]) => {
+    const out = tempFile("output");
+    writeFileSync(out.path, "");
+    return {
+      out,
+      io: {
+        env: { GITHUB_OUTPUT: out.path, ...env },
+        now: at("2024-09-04T09:00:00Z"),
+        tags: () => tags,
+        log: () => undefined,
+      },
+    };
+  };
+
+  it("a latest release the checkout has no tag for: the tags were not fetched, and the next tag could repeat one", async () => {
+    // Without fetched tags, today's 2024.09.04 is missing as well: the tag made would be one that exists.
+    const { out, io: run } = io({ LATEST_RELEASE: "2024.09.01" }, []);
+    const error = await main(["next"], run).catch((e) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toBe(
+      'LATEST_RELEASE "2024.09.01" is not among the checkout\'s 0 tags, so its tags were not fetched and the next tag ' +
+        "could repeat one. Fix: check the app out with fetch-depth: 0 (or fetch-tags: true).",
+    );
+    expect(out.read()).toBe("");
+  });
+
+  it("a latest release or target ref that is no ref name: an option, a range, shell text", async () => {
+    for (const [name, value] of [
+      ["LATEST_RELEASE", "2024.09.01; echo"],
+      ["TARGET_REF", "--upload-pack=x"],
+      ["TARGET_REF", "main..release"],
+    ]) {
+      const { out, io: run } = io({ [name]: value });
+      const error = await main(["next"], run).catch((e) => e);
+      expect(error).toBeInstanceOf(UsageError);
+      expect(error.message).toMatch(new RegExp(`^${name} is not a (release's tag|branch, tag or commit)`));
+      expect(error.message).not.toContain(value);
+      expect(out.read()).toBe("");
+    }
+  });
+
+  it("an argument after the command, which it would otherwise ignore", async () => {
+    const { out, io: run } = io({});
+    await expect(main(["next", "2024.09.05"], run)).rejects.toThrow(
+      'release-tag.ts next takes no arguments, got ["2024.09.05"]. Fix: pass its inputs through env:',
+    );
+    expect(out.read()).toBe("");
   });
 });
 

@@ -83,7 +83,11 @@ export interface EvaluateOptions {
   secretKeys?: string[];
   /** Outputs of stacks this one references; defaults to what the stage stack exports for previews. */
   stackOutputs?: (stackName: string) => Record<string, unknown> | undefined;
-  /** Secret ids the engine treats as having no version yet (a new environment before SRE adds them). */
+  /**
+   * Secret ids the engine treats as having no version yet (a new environment before SRE adds them). In a fresh plan
+   * it defaults to every secret, since none exists before the first update; `[]` there is the deploy after a
+   * bootstrap, once the versions are added.
+   */
   missingSecretVersions?: readonly string[];
   /** Secret ids whose look-up fails for another reason, with the message the provider gives. */
   failingSecretVersions?: Readonly<Record<string, string>>;

@@ -54,7 +54,10 @@ export interface MockContext {
   region: string;
   /** Outputs of other stacks, by stack reference name (`organization/monitor/stage`). */
   stackOutputs: (stackName: string) => Record<string, unknown> | undefined;
-  /** Secret ids that have no version yet (every other secret has an enabled version 1). */
+  /**
+   * Secret ids that have no version yet (every other secret has an enabled version 1). Unset in a fresh plan: no
+   * secret of the stack exists yet, so every look-up fails as Secret Manager answers for a secret it does not have.
+   */
   missingSecretVersions?: readonly string[];
   /** Secret ids whose look-up fails otherwise (an API not yet enabled, a permission), with the provider's message. */
   failingSecretVersions?: Readonly<Record<string, string>>;
@@ -300,6 +303,13 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
           const { project, secret } = args.inputs as Record<string, string>;
           const failure = ctx.failingSecretVersions?.[secret];
           if (failure) throw Object.assign(new Error(failure), { details: failure });
+          if (ctx.fresh && ctx.missingSecretVersions === undefined) {
+            // A first preview: the secret is created by the update that has not run. Secret Manager answers a
+            // secret it does not have as it answers one without versions (firebase/firebase-tools#3959 quotes it:
+            // "HTTP Error: 404, Secret [projects/<number>/secrets/<id>] not found or has no versions.").
+            const message = `Error retrieving secret version: googleapi: Error 404: Secret [projects/${mockProjectNumber(project)}/secrets/${secret}] not found or has no versions.`;
+            throw Object.assign(new Error(message), { details: message });
+          }
           if (ctx.missingSecretVersions?.includes(secret)) {
             // The engine hands a failed invoke to the SDK as a gRPC error, whose `details` becomes the message.
             const message = `Error retrieving secret version: googleapi: Error 404: Secret Version [projects/${project}/secrets/${secret}/versions/latest] not found.`;
