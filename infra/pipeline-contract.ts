@@ -111,6 +111,23 @@ export const REUSABLE_WORKFLOWS = {
   drift: "drift.yml",
 } as const;
 
+/**
+ * What the program and its stacks are made of, as a workflow's `paths` filter and git's `:(glob)` pathspec both read
+ * them: a change to any on main is what config apply applies (its `on.push.paths`), and what an app deploy pinned to
+ * an older commit would undo (scripts/require-current-infra.ts refuses such a deploy until the pin moves).
+ */
+export const PROGRAM_PATHS = [
+  "Pulumi*.yaml",
+  "infra/**",
+  "stacks/**",
+  "components/**",
+  "shared-rules/**",
+  "policies/**",
+  "package.json",
+  "package-lock.json",
+  "tsconfig.json",
+] as const;
+
 /** Directory, under this repository, whose tree the pipeline stack commits to the app repository as it is. */
 export const APP_FILES_DIR = "workflows/app";
 

@@ -196,6 +196,14 @@ export function pipelineSpec(
           "id (gh api repos/<owner>/<name> --jq .id)",
       );
     }
+    if (settings.releaseAppId === settings.githubAppId) {
+      // Its key is a secret of the app repository's stage environment, which every stage job may read.
+      problems.push(
+        `monitor:pipeline.releaseAppId in ${file}: is the pipeline's own App (githubAppId), whose key administers ` +
+          "both repositories; the release App's key is a secret of the app's stage environment. Fix: register a " +
+          "GitHub App of its own for release tags, installed on the app repository only with Contents: write",
+      );
+    }
     const { preview: previewProject, stage, prod } = settings.projects;
     if (prod === previewProject || prod === stage) {
       problems.push(

@@ -384,6 +384,8 @@ export function pipelineStack(
       defaultBranch: { requiredChecks: APP_REQUIRED_CHECKS, bypassAppId: spec.githubAppId },
       releaseTags: { pattern: RELEASE_TAG_PATTERN, bypassAppId: spec.releaseAppId },
       protectedBranches: [RELEASE_BRANCH_PATTERN],
+      // Who approves a prod deploy cuts the branch a stage-fix is released from; its commits then come by review.
+      protectedBranchCreators: spec.prodReviewerTeams,
       files: callers,
       commitMessage: `Deploy workflows from ${infra.fullName}@${spec.infraCommit}`,
     },

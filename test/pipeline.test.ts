@@ -735,6 +735,23 @@ describe("GitHub", () => {
     });
   });
 
+  it("lets only the prod reviewer teams create a release branch, in a ruleset of its own: they bypass no review", () => {
+    // A pull-request rule does not stop anyone with write access from creating release/<x> at an unreviewed commit
+    // (alphagov/govuk-frontend#7077), which the pre-release would then release.
+    const creation = ofType(evaluation, RULESET).find((r) => r.inputs.name === "release branch creation")!
+      .inputs as any;
+    expect(creation).toMatchObject({
+      repository: "blurts-server",
+      target: "branch",
+      enforcement: "active",
+      conditions: { refName: { includes: ["refs/heads/release/*"], excludes: [] } },
+      rules: { creation: true },
+      // The prod reviewer team of Pulumi.pipeline.yaml (monitor-sre).
+      bypassActors: [{ actorId: 5432101, actorType: "Team", bypassMode: "always" }],
+    });
+    expect(Object.keys(creation.rules)).toEqual(["creation"]);
+  });
+
   it("commits every caller to the app repository pinned to the infra commit, after the ruleset's bypass exists", () => {
     const files = ofType(evaluation, FILE);
     expect(files.map((f) => f.inputs.file)).toEqual([".github/workflows/preview.yml", ".github/release.yml"]);

@@ -20,16 +20,17 @@ import { main as destroyPreview } from "../scripts/destroy-preview";
 import { main as driftIssue } from "../scripts/drift-issue";
 import { main as jiraShipped } from "../scripts/jira-shipped";
 import { main as notifyChat } from "../scripts/notify-chat";
-import { requestToken } from "../scripts/own-commit";
 import { inputFromEnv, main as previewComment } from "../scripts/preview-comment";
 import { main as qaLedger } from "../scripts/qa-ledger";
 import { main as releasePulls } from "../scripts/release-pulls";
 import { main as releaseTag } from "../scripts/release-tag";
+import { main as requireCurrentInfra } from "../scripts/require-current-infra";
 import { main as requireE2e } from "../scripts/require-e2e";
 import { main as smokeCheck } from "../scripts/smoke-check";
 import { main as stageOrder } from "../scripts/stage-order";
 import { main as sweepPreviews } from "../scripts/sweep-previews";
 import { ROOT, lineIn } from "./harness";
+import { ownCommitStep } from "./own-commit-step";
 
 export type Fetch = typeof fetch;
 
@@ -1312,6 +1313,15 @@ export const STACK_ROWS: StackRow[] = [
   },
   {
     area: "Pipeline",
+    refused: "the pipeline's own App as the release App",
+    stack: "pipeline",
+    overrides: pipeline((s) => (s.releaseAppId = s.githubAppId)),
+    key: "monitor:pipeline.releaseAppId",
+    message: /is the pipeline's own App \(githubAppId\), whose key administers both repositories/,
+    fix: "register a GitHub App of its own for release tags",
+  },
+  {
+    area: "Pipeline",
     refused: "the infra repository with the app's id",
     stack: "pipeline",
     overrides: pipeline((s) => (s.infraRepository.id = s.appRepository.id)),
@@ -1465,6 +1475,17 @@ export const SCRIPT_ROWS: ScriptRow[] = [
     message: /TARGET_REF is not a branch, tag or commit/,
     fix: "pass TARGET_REF as a branch, tag or commit",
     run: (env) => releaseTag(["next"], releaseIo(env)),
+  },
+  {
+    area: "Workflow inputs",
+    refused: "a release from a branch that is not main or a protected release branch",
+    script: "scripts/release-tag.ts target",
+    env: { TARGET_REF: "feature/x" },
+    input: "TARGET_REF",
+    exit: 1,
+    message: /TARGET_REF "feature\/x" is not a branch a release may be cut from/,
+    fix: "cut a release/<name> branch from the released commit",
+    run: (env) => releaseTag(["target"], releaseIo(env)),
   },
   {
     area: "Workflow inputs",
@@ -1644,6 +1665,21 @@ export const SCRIPT_ROWS: ScriptRow[] = [
   },
   {
     area: "Workflow inputs",
+    refused: "an app deploy pinned to an infra commit whose program or stack files differ from main's",
+    script: "scripts/require-current-infra.ts",
+    env: { PINNED_COMMIT: SHA },
+    input: "PINNED_COMMIT",
+    exit: 1,
+    message: /runs other program and stack files than main \([0-9a-f]{40}\): Pulumi\.prod\.yaml/,
+    fix: "apply the pipeline stack at main (re-pin)",
+    // The git of a checkout at SHA whose main has moved on; test/scripts-require-current-infra.test.ts runs real git.
+    run: (env) =>
+      requireCurrentInfra(env, (args) =>
+        args[0] === "diff" ? "Pulumi.prod.yaml\n" : args.includes("HEAD") ? `${SHA}\n` : `${"f".repeat(40)}\n`,
+      ),
+  },
+  {
+    area: "Workflow inputs",
     refused: "a body file in a directory that does not exist",
     script: "scripts/preview-comment.ts",
     env: {
@@ -1683,13 +1719,13 @@ export const SCRIPT_ROWS: ScriptRow[] = [
   {
     area: "Workflow inputs",
     refused: "a job without `id-token: write`",
-    script: "scripts/own-commit.ts",
+    script: "own-commit step (inline in each reusable workflow)",
     env: {},
     input: "ACTIONS_ID_TOKEN_REQUEST_URL",
     exit: 2,
     message: /are not set, so this job cannot get an OIDC token/,
     fix: "give the job `permissions: id-token: write`",
-    run: (env, fetch) => requestToken(env, fetch),
+    run: (env) => ownCommitStep(env),
   },
   {
     area: "Workflow inputs",

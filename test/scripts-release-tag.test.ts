@@ -1,7 +1,8 @@
 import { writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { UsageError } from "../scripts/lib/cli";
-import { main, nextCalendarTag, notesBase, validateTag } from "../scripts/release-tag";
+import { RELEASE_BRANCH_PATTERN } from "../infra/pipeline-contract";
+import { RefusedError, UsageError } from "../scripts/lib/cli";
+import { main, nextCalendarTag, notesBase, releaseTargetRef, validateTag } from "../scripts/release-tag";
 import { tempFile } from "./scripts-fakes";
 
 const at = (iso: string) => new Date(iso);
@@ -158,5 +159,60 @@ describe("tag validation (TAG_RULES from shared-rules/image-tags.ts)", () => {
     const io = { env: {}, now: new Date(), tags: () => [], log: () => undefined };
     await expect(main([], io)).rejects.toBeInstanceOf(UsageError);
     await expect(main(["validate"], io)).rejects.toThrow("ENVIRONMENT is not set.");
+  });
+});
+
+describe("release target (what the pre-release may cut a release from)", () => {
+  const target = async (TARGET_REF?: string) => {
+    const out = tempFile("output");
+    await main(["target"], {
+      env: { TARGET_REF, GITHUB_OUTPUT: out.path },
+      now: new Date(),
+      tags: () => [],
+      log: () => undefined,
+    });
+    return out.read();
+  };
+
+  it("is main or a release branch, fully qualified so that a tag of the same name is never checked out instead", () => {
+    expect(releaseTargetRef("main")).toBe("refs/heads/main");
+    expect(releaseTargetRef("release/2024.09.01")).toBe("refs/heads/release/2024.09.01");
+    expect(releaseTargetRef("refs/heads/release/stage-fix_2")).toBe("refs/heads/release/stage-fix_2");
+    expect(releaseTargetRef("refs/heads/main")).toBe("refs/heads/main");
+  });
+
+  it("is exactly what the app repository's ruleset protects (release/*, one level: * matches no /)", () => {
+    expect(RELEASE_BRANCH_PATTERN).toBe("release/*");
+    for (const unprotected of ["release/a/b", "release/", "release/.hidden", "releases/x", "xrelease/x", "release"])
+      expect(() => releaseTargetRef(unprotected), unprotected).toThrow(RefusedError);
+  });
+
+  it("refuses other branches, commits, tags and pull-request refs, saying what may be released and how", () => {
+    for (const ref of [
+      "feature/x",
+      "8e5e406f4007fca908480587cb9893c07090f58d",
+      "2024.09.01",
+      "refs/tags/release/x",
+      "refs/pull/12/head",
+      "mainline",
+    ]) {
+      expect(() => releaseTargetRef(ref), ref).toThrow(
+        `TARGET_REF "${ref}" is not a branch a release may be cut from: only main and the release branches (release/*`,
+      );
+    }
+    expect(() => releaseTargetRef("feature/x")).toThrow(
+      "Fix: cut a release/<name> branch from the released commit, merge the fix into it through a pull request",
+    );
+  });
+
+  it("outputs the qualified ref, or nothing when there is no target (the commit stage runs)", async () => {
+    expect(await target("release/2024.09.01")).toBe("ref=refs/heads/release/2024.09.01\n");
+    expect(await target(undefined)).toBe("ref=\n");
+    expect(await target("")).toBe("ref=\n");
+  });
+
+  it("refuses before writing anything; shell text is a usage error", async () => {
+    await expect(target("feature/x")).rejects.toBeInstanceOf(RefusedError);
+    await expect(target("main; rm -rf /")).rejects.toBeInstanceOf(UsageError);
   });
 });
