@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { EXECUTION_TOKEN_LENGTH } from "../shared-rules/name-limits";
-import { type AppJobCommon, appJob } from "./app-job";
+import { type AppJobCommon, appJob, executionWait } from "./app-job";
 import { waitsFor } from "./options";
 
 export interface MigrationJobArgs extends AppJobCommon {
@@ -28,8 +28,7 @@ export class MigrationJob extends pulumi.ComponentResource {
   constructor(name: string, args: MigrationJobArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitor:components:MigrationJob", name, {}, opts);
     const timeoutSeconds = args.timeoutSeconds ?? 600;
-    // The provider waits 20 minutes by default; every attempt must fit, plus the time an execution takes to start.
-    const wait = `${Math.ceil((timeoutSeconds * (MAX_RETRIES + 1) + 300) / 60)}m`;
+    const wait = executionWait(timeoutSeconds, MAX_RETRIES);
     const job = appJob(
       name,
       {

@@ -260,6 +260,33 @@ const alerts = z.strictObject({
 const hostname = z.string().regex(HOSTNAME, `expected ${HOSTNAME_EXPECTED}`);
 
 /**
+ * `monitor:parity.differ`: the plain variables whose values stage and prod set apart on purpose, each with the
+ * reason, so that the parity report (infra/engine/parity.ts) shows every other difference as one to look at.
+ */
+const parity = z.strictObject({
+  differ: z
+    .record(z.string(), z.unknown())
+    .superRefine((entries, ctx) => {
+      for (const [name, reason] of Object.entries(entries)) {
+        const issue = (message: string) => ctx.addIssue({ code: "custom", path: [name], message });
+        if (!(name in APP_VARIABLES)) {
+          issue(
+            `${name} is not a variable the app reads (a typo?). Fix: name a variable of monitor:env (shared-rules/app-env.ts lists them)`,
+          );
+        } else if (DERIVED_VARIABLES.includes(name)) {
+          issue(`${name} is computed by the program for each stack, so it is never compared. Fix: remove it`);
+        } else if (isSecretName(name)) {
+          issue(`${name} is a secret: parity compares secrets by name, never by value. Fix: remove it`);
+        } else if (typeof reason !== "string" || reason.trim() === "") {
+          issue(`no reason given. Fix: say why stage and prod set ${name} apart (${name}: <reason>)`);
+        }
+      }
+    })
+    .transform((entries) => entries as Record<string, string>)
+    .default({}),
+});
+
+/**
  * Every key the program reads, by name. Which kinds of stack read each is infra/config/kinds.ts's table; anything else
  * under `monitor:` is a typo. Project-level keys (Pulumi.yaml) reach every stack, the pipeline's too.
  */
@@ -283,6 +310,7 @@ const KEYS = {
   "monitor:worker": worker.prefault({}),
   "monitor:alerts": alerts.optional(),
   "monitor:cirrus": cirrus.optional(),
+  "monitor:parity": parity.prefault({}),
   "monitor:pipeline": PIPELINE_KEYS["monitor:pipeline"],
   "monitor:infraCommit": PIPELINE_KEYS["monitor:infraCommit"],
   "monitor:chatWebhookUrl": PIPELINE_KEYS["monitor:chatWebhookUrl"],

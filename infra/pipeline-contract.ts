@@ -111,6 +111,23 @@ export const REUSABLE_WORKFLOWS = {
   drift: "drift.yml",
 } as const;
 
+/**
+ * What the program and its stacks are made of, as a workflow's `paths` filter and git's `:(glob)` pathspec both read
+ * them: a change to any on main is what config apply applies (its `on.push.paths`), and what an app deploy pinned to
+ * an older commit would undo (scripts/require-current-infra.ts refuses such a deploy until the pin moves).
+ */
+export const PROGRAM_PATHS = [
+  "Pulumi*.yaml",
+  "infra/**",
+  "stacks/**",
+  "components/**",
+  "shared-rules/**",
+  "policies/**",
+  "package.json",
+  "package-lock.json",
+  "tsconfig.json",
+] as const;
+
 /** Directory, under this repository, whose tree the pipeline stack commits to the app repository as it is. */
 export const APP_FILES_DIR = "workflows/app";
 
@@ -160,6 +177,17 @@ export const REVIEWER_ACCOUNT_IDS = { review: "monitor-review", reviewProd: "mon
  */
 export function deployerEmail(environment: DeployEnvironment | "previews", project: string): string {
   return `${DEPLOYER_ACCOUNT_IDS[environment]}@${project}.iam.gserviceaccount.com`;
+}
+
+/**
+ * The account the previews' database admin jobs run as (components/preview-database-admin.ts), which the pipeline
+ * stack creates in monitor:preview.identityProject beside the previews' deployers: in the previews project it would
+ * take one of the 100 service accounts that are one per open preview. The previews stack names it by this email.
+ */
+export const DATABASE_ADMIN_ACCOUNT_ID = "monitor-previews-db-admin";
+
+export function databaseAdminEmail(identityProject: string): string {
+  return `${DATABASE_ADMIN_ACCOUNT_ID}@${identityProject}.iam.gserviceaccount.com`;
 }
 
 /**

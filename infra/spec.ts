@@ -126,6 +126,8 @@ export interface EnvironmentSpec extends CommonSpec {
   schedules: Schedules;
   worker: WorkerSizing;
   alerts: { notificationChannels: string[] };
+  /** `monitor:parity.differ`: variable → why stage and prod set it apart on purpose (the parity report's exceptions). */
+  parityDiffer: Record<string, string>;
 }
 
 /**
@@ -516,5 +518,6 @@ function environmentSpec(
     worker: workerSizing,
     alerts: { notificationChannels },
     cirrus,
+    parityDiffer: values["monitor:parity"].differ,
   };
 }

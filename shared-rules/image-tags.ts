@@ -1,8 +1,10 @@
 /**
- * The image tags this project deploys (monitor-app.md: how images are tagged): a short commit SHA on every push to
- * main (stage), and a calendar tag `YYYY.MM.DD`, `.N` for a second release on one day (prod). The config, the
- * release scripts and the engine's mocks read tags with these, so there is one idea of what a release is; and the
- * digest every tag resolves to, which is all a container may run by (the config, the image resolver, the pack).
+ * The image tags this project deploys, as mozilla/blurts-server's workflows make them: a short commit SHA on every
+ * push to main for stage (.github/workflows/docker_build_deploy.yml, `type=sha,format=short`), and a calendar tag
+ * `YYYY.MM.DD`, `.N` for a second release on one day, which release_retag.yaml puts on that image (prod). The
+ * config, the release scripts and the engine's mocks read tags with these, so there is one idea of what a release
+ * is; and the digest every tag resolves to, which is all a container may run by (the config, the image resolver,
+ * the pack).
  */
 
 import { unanchored } from "./patterns";

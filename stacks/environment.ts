@@ -191,7 +191,9 @@ function releaseOf(spec: EnvironmentSpec, owed: pulumi.Output<OwedVersion[]>, in
     if (missing.length > 0) {
       throw new Refusal(
         `Stack "${spec.stack}": ${missing.map((o) => `${o.variable} (${o.why})`).join(", ")} cannot be read by the app. ` +
-          `Fix: add the versions, then deploy again:\n${missing.map((o) => `  ${o.command}`).join("\n")}`,
+          "Fix: add the versions, then deploy again (Secret Manager answers a secret that does not exist yet as one " +
+          "without versions: create it first, for a new environment with --config monitor:bootstrap=true, for a new " +
+          `secret with pulumi up --target <its URN>):\n${missing.map((o) => `  ${o.command}`).join("\n")}`,
       );
     }
     return ref;

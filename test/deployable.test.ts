@@ -406,7 +406,7 @@ describe("5. an environment's first deploy is two steps", () => {
     await expect(evaluate("stage", { config, secretKeys, missingSecretVersions: STAGE_SECRETS })).rejects.toThrow(
       new RegExp(
         '^Stack "stage": NEXTAUTH_SECRET \\(it has no version yet\\), SMTP_URL \\(it has no version yet\\) cannot be read by the app\\. ' +
-          "Fix: add the versions, then deploy again:\\n  gcloud secrets versions add monitor-stage-nextauth-secret",
+          "Fix: add the versions, then deploy again \\(.*\\):\\n  gcloud secrets versions add monitor-stage-nextauth-secret",
       ),
     );
   });

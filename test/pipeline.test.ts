@@ -18,13 +18,16 @@ import {
   RELEASE_APP,
   REPOSITORY_VARIABLES,
   REUSABLE_WORKFLOWS,
+  DATABASE_ADMIN_ACCOUNT_ID,
+  databaseAdminEmail,
   deployerEmail,
 } from "../infra/pipeline-contract";
+import { DATABASE_ADMIN_ACT_AS } from "../components/deployer";
 import { mockProjectNumber } from "../infra/engine/mocks";
 import { type PipelineSpec, buildSpec } from "../infra/spec";
 import { pipelineStack, readTree } from "../stacks/pipeline";
 import { runPolicies } from "../policies/offline";
-import { ROOT, ofType, one } from "./harness";
+import { ROOT, ofType, one, waitsForAll } from "./harness";
 
 const COMMIT = "3f9c2ab0123456789abcdef0123456789abcdef0";
 const APP_ID = "126358286";
@@ -315,6 +318,65 @@ describe("deployers", () => {
   });
 });
 
+describe("the previews' database admin", () => {
+  const ADMIN = databaseAdminEmail(NONPROD);
+  const onAdmin = () =>
+    ofType(evaluation, WIF_USER).filter((r) => String(r.inputs.serviceAccountId).endsWith(`/${ADMIN}`));
+
+  it("lives beside the previews' deployers, outside the previews project whose accounts are one per open preview", () => {
+    const accounts = ofType(evaluation, "gcp:serviceaccount/account:Account");
+    const admin = accounts.filter((r) => r.inputs.accountId === DATABASE_ADMIN_ACCOUNT_ID);
+    expect(admin.map((r) => r.inputs.project)).toEqual([NONPROD]);
+    expect(accounts.filter((r) => r.inputs.project === PREVIEWS)).toEqual([]);
+  });
+
+  it("is acted as by the two deployers of its jobs alone, on the account, never through a project role", () => {
+    const actAs = onAdmin().filter((r) => r.inputs.role === "roles/iam.serviceAccountUser");
+    expect(actAs.map((r) => String(r.inputs.member)).sort()).toEqual(
+      [`serviceAccount:${emails.preview}`, `serviceAccount:${emails.previews}`].sort(),
+    );
+    expect(Object.keys(DATABASE_ADMIN_ACT_AS).sort()).toEqual(["preview", "previews"]);
+    const projectActAs = ofType(evaluation, PROJECT_GRANT).filter(
+      (r) => r.inputs.project === NONPROD && r.inputs.role === "roles/iam.serviceAccountUser",
+    );
+    expect(projectActAs).toEqual([]);
+  });
+
+  it("lets Cloud Run in the previews project run jobs as it, once that project's Cloud Run API (its agent) is on", () => {
+    const [tokenCreator] = onAdmin().filter((r) => r.inputs.role === "roles/iam.serviceAccountTokenCreator");
+    expect(String(tokenCreator.inputs.member)).toBe(
+      `serviceAccount:service-${mockProjectNumber(PREVIEWS)}@serverless-robot-prod.iam.gserviceaccount.com`,
+    );
+    const runApi = ofType(evaluation, "gcp:projects/service:Service").find(
+      (r) => r.inputs.project === PREVIEWS && r.inputs.service === "run.googleapis.com",
+    )!;
+    expect(waitsForAll(evaluation, tokenCreator)).toContain(runApi.urn);
+    expect(
+      onAdmin()
+        .map((r) => r.inputs.role)
+        .sort(),
+    ).toEqual(["roles/iam.serviceAccountTokenCreator", "roles/iam.serviceAccountUser", "roles/iam.serviceAccountUser"]);
+  });
+
+  it("may connect to the shared preview instance and nothing else", () => {
+    expect(
+      grantsOf(PROJECT_GRANT, ADMIN).map((r) => [
+        r.inputs.project,
+        r.inputs.role,
+        (r.inputs.condition as any).expression,
+      ]),
+    ).toEqual([
+      [PREVIEWS, "roles/cloudsql.client", `resource.name == "projects/${PREVIEWS}/instances/monitor-previews"`],
+    ]);
+  });
+
+  it("has its init job deployed by the previews platform's deployer with Cloud Run's developer role, not its admin", () => {
+    const roles = grantsOf(PROJECT_GRANT, emails.previews).map((r) => r.inputs.role);
+    expect(roles).toContain("roles/run.developer");
+    expect(roles).not.toContain("roles/run.admin");
+  });
+});
+
 describe("grant bindings", () => {
   it("are named after the grantee, never a position: what each keeps across reorderings", () => {
     const names = (type: string) =>
@@ -328,6 +390,9 @@ describe("grant bindings", () => {
       "deployer-prod-wif-infra",
       "deployer-stage-wif-app",
       "deployer-stage-wif-infra",
+      "previews-database-admin-act-as-preview",
+      "previews-database-admin-act-as-previews",
+      "previews-database-admin-token-creator-run-agent",
       "reviewer-prod-wif-drift",
       "reviewer-prod-wif-infra",
       "reviewer-wif-infra",
@@ -668,6 +733,23 @@ describe("GitHub", () => {
       bypassActors: [],
       rules: { deletion: true, nonFastForward: true, pullRequest: { requiredApprovingReviewCount: 1 } },
     });
+  });
+
+  it("lets only the prod reviewer teams create a release branch, in a ruleset of its own: they bypass no review", () => {
+    // A pull-request rule does not stop anyone with write access from creating release/<x> at an unreviewed commit
+    // (alphagov/govuk-frontend#7077), which the pre-release would then release.
+    const creation = ofType(evaluation, RULESET).find((r) => r.inputs.name === "release branch creation")!
+      .inputs as any;
+    expect(creation).toMatchObject({
+      repository: "blurts-server",
+      target: "branch",
+      enforcement: "active",
+      conditions: { refName: { includes: ["refs/heads/release/*"], excludes: [] } },
+      rules: { creation: true },
+      // The prod reviewer team of Pulumi.pipeline.yaml (monitor-sre).
+      bypassActors: [{ actorId: 5432101, actorType: "Team", bypassMode: "always" }],
+    });
+    expect(Object.keys(creation.rules)).toEqual(["creation"]);
   });
 
   it("commits every caller to the app repository pinned to the infra commit, after the ruleset's bypass exists", () => {

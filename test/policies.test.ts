@@ -5,7 +5,7 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
-import { SERVICE, JOB, WORKER_POOL, INSTANCE, DATABASE, SECRET, INVOKER } from "./harness";
+import { SERVICE, JOB, WORKER_POOL, INSTANCE, DATABASE, SECRET, INVOKER, USER } from "./harness";
 import type { Registration } from "../infra/engine/evaluate";
 import { defaultMaxConnections } from "../shared-rules/connection-budget";
 import { PLACEHOLDER_CHANNEL_ID } from "../shared-rules/notification-channels";
@@ -280,6 +280,44 @@ describe("cloudsql-encrypted-connections", () => {
     expect(found).toEqual([
       'pg accepts unencrypted connections (sslMode ALLOW_UNENCRYPTED_AND_ENCRYPTED): set settings.ipConfiguration.sslMode: "ENCRYPTED_ONLY"',
     ]);
+  });
+});
+
+describe("preview-database-user-isolated", () => {
+  const POLICY = "preview-database-user-isolated";
+  const user = (props: Props, stack = "pr-7") =>
+    resource(USER, { instance: "monitor-previews", name: "monitor_pr_7_app", ...props }, { stack, name: "user" });
+
+  it("refuses a preview user on the shared instance outside the previews' role, or with cloudsqlsuperuser", () => {
+    expect(violations(POLICY, user({}))).toEqual([
+      "user has no databaseRoles, so Cloud SQL makes it a member of cloudsqlsuperuser, which would let pull-request " +
+        'code reach other previews\' databases on the shared instance: set databaseRoles: ["monitor_preview"]',
+    ]);
+    expect(violations(POLICY, user({ databaseRoles: ["monitor_preview", "pg_read_all_data"] }))).toEqual([
+      'user has databaseRoles ["monitor_preview","pg_read_all_data"], which would let pull-request code reach ' +
+        'other previews\' databases on the shared instance: set databaseRoles: ["monitor_preview"]',
+    ]);
+  });
+
+  it("refuses a preview user that names cloudsqlsuperuser on any instance, a dedicated one too", () => {
+    const message =
+      "user names cloudsqlsuperuser in databaseRoles, which owns every database the Cloud SQL API creates and " +
+      'would let pull-request code reach them: set databaseRoles: ["monitor_preview"]';
+    expect(violations(POLICY, user({ databaseRoles: ["monitor_preview", "cloudsqlsuperuser"] }))).toEqual([message]);
+    expect(violations(POLICY, user({ instance: "monitor-pr-7", databaseRoles: ["cloudsqlsuperuser"] }))).toEqual([
+      message,
+    ]);
+  });
+
+  it("passes the previews' role alone, a dedicated instance's default, and stage's user", () => {
+    expect(
+      violations(
+        POLICY,
+        user({ databaseRoles: ["monitor_preview"] }),
+        user({ instance: "monitor-pr-7" }),
+        user({}, "stage"),
+      ),
+    ).toEqual([]);
   });
 });
 

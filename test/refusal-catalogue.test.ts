@@ -66,13 +66,14 @@ describe("the catalogue", () => {
       "notify-chat",
       "preview-comment",
       "require-e2e",
-      "own-commit",
+      "require-current-infra",
       "qa-ledger",
       "release-pulls",
       "jira-shipped",
     ]) {
       expect(scripts).toContain(`scripts/${name}.ts`);
     }
+    expect(scripts).toContain("own-commit");
   });
 });
 

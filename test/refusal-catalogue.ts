@@ -20,16 +20,17 @@ import { main as destroyPreview } from "../scripts/destroy-preview";
 import { main as driftIssue } from "../scripts/drift-issue";
 import { main as jiraShipped } from "../scripts/jira-shipped";
 import { main as notifyChat } from "../scripts/notify-chat";
-import { requestToken } from "../scripts/own-commit";
-import { inputFromEnv } from "../scripts/preview-comment";
+import { inputFromEnv, main as previewComment } from "../scripts/preview-comment";
 import { main as qaLedger } from "../scripts/qa-ledger";
 import { main as releasePulls } from "../scripts/release-pulls";
 import { main as releaseTag } from "../scripts/release-tag";
+import { main as requireCurrentInfra } from "../scripts/require-current-infra";
 import { main as requireE2e } from "../scripts/require-e2e";
 import { main as smokeCheck } from "../scripts/smoke-check";
 import { main as stageOrder } from "../scripts/stage-order";
 import { main as sweepPreviews } from "../scripts/sweep-previews";
 import { ROOT, lineIn } from "./harness";
+import { ownCommitStep } from "./own-commit-step";
 
 export type Fetch = typeof fetch;
 
@@ -60,7 +61,7 @@ export interface StackRow extends Row {
    * config alone, before any resource is registered.
    */
   at?: "plan";
-  engine?: Pick<EvaluateOptions, "stackOutputs" | "missingSecretVersions">;
+  engine?: Pick<EvaluateOptions, "stackOutputs" | "missingSecretVersions" | "fresh">;
 }
 
 export interface ScriptRow extends Row {
@@ -518,14 +519,47 @@ export const STACK_ROWS: StackRow[] = [
   },
   {
     area: "Secrets",
+    refused: "a preview platform without its database admin",
+    stack: "pr-8",
+    at: "plan",
+    engine: {
+      stackOutputs: () => ({
+        previewPlatform: {
+          ...mockPreviewPlatform("moz-fx-monitor-previews", "us-central1", [
+            "OAUTH_CLIENT_SECRET",
+            "HIBP_KANON_API_TOKEN",
+          ]),
+          databaseAdmin: undefined,
+        },
+      }),
+    },
+    key: "monitor:preview.platformStack",
+    message: /has no database admin, without which this preview's database would be open to every other preview/,
+    fix: "apply the previews stack first (it creates the admin), or set monitor:preview.platformStack to a platform that has one",
+  },
+  {
+    area: "Secrets",
     refused: "a deploy that reads a secret with no version yet",
     stack: "stage",
     overrides: { "monitor:imageTag": "abc1234" },
     at: "plan",
     engine: { missingSecretVersions: ["monitor-stage-smtp-url"] },
     key: "SMTP_URL",
-    message: /SMTP_URL \(it has no version yet\) cannot be read by the app/,
-    fix: "add the versions, then deploy again:\n  gcloud secrets versions add monitor-stage-smtp-url",
+    message:
+      /SMTP_URL \(it has no version yet\) cannot be read by the app.*\n {2}gcloud secrets versions add monitor-stage-smtp-url /,
+    fix: "add the versions, then deploy again",
+  },
+  {
+    area: "Secrets",
+    refused: "a first deploy of an environment that skips the bootstrap (`--fresh`)",
+    stack: "prod",
+    overrides: { "monitor:imageTag": "2024.09.01" },
+    at: "plan",
+    engine: { fresh: true },
+    key: "NEXTAUTH_SECRET",
+    message:
+      /NEXTAUTH_SECRET \(it has no version yet\), .*\n {2}gcloud secrets versions add monitor-prod-nextauth-secret /,
+    fix: "for a new environment with --config monitor:bootstrap=true",
   },
 
   // Schedules
@@ -860,6 +894,24 @@ export const STACK_ROWS: StackRow[] = [
     key: "monitor:alerts.notificationChannels.0",
     message: /expected projects\/<p>\/notificationChannels\/<id>/,
     fix: "correct monitor:alerts.notificationChannels.0 in Pulumi.prod.yaml",
+  },
+  {
+    area: "Stack files",
+    refused: "a parity exception for a variable the app does not read",
+    stack: "prod",
+    overrides: { "monitor:parity": json({ differ: { EMAIL_FORM: "each environment has its own sender" } }) },
+    key: "monitor:parity.differ.EMAIL_FORM",
+    message: /EMAIL_FORM is not a variable the app reads/,
+    fix: "name a variable of monitor:env",
+  },
+  {
+    area: "Stack files",
+    refused: "a parity exception without its reason",
+    stack: "stage",
+    overrides: { "monitor:parity": json({ differ: { ADMINS: null } }) },
+    key: "monitor:parity.differ.ADMINS",
+    message: /no reason given/,
+    fix: "say why stage and prod set ADMINS apart (ADMINS: <reason>)",
   },
   {
     area: "Stack files",
@@ -1261,6 +1313,15 @@ export const STACK_ROWS: StackRow[] = [
   },
   {
     area: "Pipeline",
+    refused: "the pipeline's own App as the release App",
+    stack: "pipeline",
+    overrides: pipeline((s) => (s.releaseAppId = s.githubAppId)),
+    key: "monitor:pipeline.releaseAppId",
+    message: /is the pipeline's own App \(githubAppId\), whose key administers both repositories/,
+    fix: "register a GitHub App of its own for release tags",
+  },
+  {
+    area: "Pipeline",
     refused: "the infra repository with the app's id",
     stack: "pipeline",
     overrides: pipeline((s) => (s.infraRepository.id = s.appRepository.id)),
@@ -1417,6 +1478,50 @@ export const SCRIPT_ROWS: ScriptRow[] = [
   },
   {
     area: "Workflow inputs",
+    refused: "a release from a branch that is not main or a protected release branch",
+    script: "scripts/release-tag.ts target",
+    env: { TARGET_REF: "feature/x" },
+    input: "TARGET_REF",
+    exit: 1,
+    message: /TARGET_REF "feature\/x" is not a branch a release may be cut from/,
+    fix: "cut a release/<name> branch from the released commit",
+    run: (env) => releaseTag(["target"], releaseIo(env)),
+  },
+  {
+    area: "Workflow inputs",
+    refused: "a latest release the checkout has no tag for (tags not fetched)",
+    script: "scripts/release-tag.ts next",
+    env: { LATEST_RELEASE: "2024.08.30" },
+    input: "LATEST_RELEASE",
+    exit: 2,
+    message: /LATEST_RELEASE "2024\.08\.30" is not among the checkout's 0 tags, so its tags were not fetched/,
+    fix: "check the app out with fetch-depth: 0",
+    run: (env) => releaseTag(["next"], releaseIo(env)),
+  },
+  {
+    area: "Workflow inputs",
+    refused: "a latest release that is not a tag name",
+    script: "scripts/release-tag.ts next",
+    env: { LATEST_RELEASE: "2024.08.30 $(id)" },
+    input: "LATEST_RELEASE",
+    exit: 2,
+    message: /LATEST_RELEASE is not a release's tag/,
+    fix: "pass the tag name of the release marked latest",
+    run: (env) => releaseTag(["next"], releaseIo(env)),
+  },
+  {
+    area: "Workflow inputs",
+    refused: "an argument after the command",
+    script: "scripts/release-tag.ts next",
+    env: { TARGET_REF: "main" },
+    input: "release-tag.ts next",
+    exit: 2,
+    message: /takes no arguments, got \["main"\]/,
+    fix: "pass its inputs through env:",
+    run: (env) => releaseTag(["next", "main"], releaseIo(env)),
+  },
+  {
+    area: "Workflow inputs",
     refused: "destroying a long-lived stack",
     script: "scripts/destroy-preview.ts",
     env: { STACK: "prod" },
@@ -1560,6 +1665,37 @@ export const SCRIPT_ROWS: ScriptRow[] = [
   },
   {
     area: "Workflow inputs",
+    refused: "an app deploy pinned to an infra commit whose program or stack files differ from main's",
+    script: "scripts/require-current-infra.ts",
+    env: { PINNED_COMMIT: SHA },
+    input: "PINNED_COMMIT",
+    exit: 1,
+    message: /runs other program and stack files than main \([0-9a-f]{40}\): Pulumi\.prod\.yaml/,
+    fix: "apply the pipeline stack at main (re-pin)",
+    // The git of a checkout at SHA whose main has moved on; test/scripts-require-current-infra.test.ts runs real git.
+    run: (env) =>
+      requireCurrentInfra(env, (args) =>
+        args[0] === "diff" ? "Pulumi.prod.yaml\n" : args.includes("HEAD") ? `${SHA}\n` : `${"f".repeat(40)}\n`,
+      ),
+  },
+  {
+    area: "Workflow inputs",
+    refused: "a body file in a directory that does not exist",
+    script: "scripts/preview-comment.ts",
+    env: {
+      STATE: "destroyed",
+      PR_NUMBER: "42",
+      RUN_URL: "https://github.com/o/r/actions/runs/1",
+      BODY_FILE: join(tmpdir(), "no-such-directory-for-the-catalogue", "body.md"),
+    },
+    input: "BODY_FILE",
+    exit: 2,
+    message: /BODY_FILE points to ".*body\.md", which cannot be written: its directory .* does not exist/,
+    fix: "give a path in a directory that exists, under $RUNNER_TEMP",
+    run: (env) => previewComment(env),
+  },
+  {
+    area: "Workflow inputs",
     refused: "a short SHA where E2E needs the full commit",
     script: "scripts/require-e2e.ts",
     env: { COMMIT_SHA: "3f9c2ab", ...GITHUB },
@@ -1583,13 +1719,13 @@ export const SCRIPT_ROWS: ScriptRow[] = [
   {
     area: "Workflow inputs",
     refused: "a job without `id-token: write`",
-    script: "scripts/own-commit.ts",
+    script: "own-commit step (inline in each reusable workflow)",
     env: {},
     input: "ACTIONS_ID_TOKEN_REQUEST_URL",
-    exit: 1,
+    exit: 2,
     message: /are not set, so this job cannot get an OIDC token/,
     fix: "give the job `permissions: id-token: write`",
-    run: (env, fetch) => requestToken(env, fetch),
+    run: (env) => ownCommitStep(env),
   },
   {
     area: "Workflow inputs",

@@ -14,6 +14,7 @@ import {
   JIRA_SECRETS,
   PREVIEW_ENVIRONMENT_PREFIX,
   PULUMI_CLI_VERSION,
+  RELEASE_APP,
   REPOSITORY_VARIABLES,
   REUSABLE_WORKFLOWS,
 } from "../infra/pipeline-contract";
@@ -42,6 +43,8 @@ const PINNED: Record<string, { sha: string; version: string }> = {
   "pulumi/actions": { sha: "8e5e406f4007fca908480587cb9893c07090f58d", version: "v7.0.0" },
   "marocchino/sticky-pull-request-comment": { sha: "5770ad5eb8f42dd2c4f34da00c94c5381e49af88", version: "v3.0.5" },
   "docker/login-action": { sha: "4907a6ddec9925e35a0a9e82d7399ccc52663121", version: "v4.1.0" },
+  // `git rev-list -n1 v3.1.1` in actions/create-github-app-token.
+  "actions/create-github-app-token": { sha: "1b10c78c7865c340bc4f6099eb2f838309f1e8c3", version: "v3.1.1" },
 };
 
 /** Every script a workflow runs; the lead checks each exists under scripts/ after the merge. */
@@ -52,11 +55,11 @@ export const SCRIPTS_RUN = [
   "scripts/drift-refresh.ts",
   "scripts/jira-shipped.ts",
   "scripts/notify-chat.ts",
-  "scripts/own-commit.ts",
   "scripts/preview-comment.ts",
   "scripts/qa-ledger.ts",
   "scripts/release-pulls.ts",
   "scripts/release-tag.ts",
+  "scripts/require-current-infra.ts",
   "scripts/require-e2e.ts",
   "scripts/smoke-check.ts",
   "scripts/stage-order.ts",
@@ -73,14 +76,17 @@ const PREVIEW_FILES: string[] = [
 const PER_PR_ENVIRONMENT = `${PREVIEW_ENVIRONMENT_PREFIX}\${{ github.event.pull_request.number }}`;
 const OWN_CI_FILES = ["ci.yml", "config-apply.yml", "config-preview.yml"];
 const APP_CALLERS = ["deploy.yml", "pre-release.yml", "preview.yml", "stage.yml", "sweep-previews.yml"];
-const CONTRACT_VARS: string[] = [...Object.values(ENVIRONMENT_VARIABLES), ...Object.values(REPOSITORY_VARIABLES)];
+const CONTRACT_VARS: string[] = [
+  ...Object.values(ENVIRONMENT_VARIABLES),
+  ...Object.values(REPOSITORY_VARIABLES),
+  RELEASE_APP.idVariable,
+];
+const CONTRACT_SECRETS: string[] = [CHAT_WEBHOOK_SECRET, RELEASE_APP.privateKeySecret];
 const CALLER_USES = new RegExp(
   `^${INFRA_REPOSITORY_PLACEHOLDER.replace("/", "\\/")}\\/\\.github\\/workflows\\/([a-z-]+\\.yml)@${INFRA_COMMIT_PLACEHOLDER}$`,
 );
 
 const jobLabel = (wf: WorkflowFile, jobId: string) => `${wf.path} jobs.${jobId}`;
-const runsScript = (job: Job, script: string) =>
-  (job.steps ?? []).some((s) => s.run && scriptsIn(s.run).includes(script));
 const hasAuth = (job: Job) =>
   (job.steps ?? []).some((s) => s.uses && actionName(s.uses) === "google-github-actions/auth");
 const reusableOf = (job: Job) => (job.uses ? workflowFile("infra", CALLER_USES.exec(job.uses)![1]) : undefined);
@@ -116,10 +122,8 @@ describe.each(WORKFLOW_FILES.map((wf) => [wf.path, wf] as const))("%s", (_path, 
       const reusable = reusableOf(job);
       const needsToken = reusable
         ? jobsOf(reusable).some(([, j]) => (j.permissions as Record<string, string>)["id-token"] === "write")
-        : hasAuth(job) || runsScript(job, "scripts/own-commit.ts");
+        : hasAuth(job) || (wf.home === "infra" && jobId === "own-commit");
       expect(perms["id-token"] === "write", `${jobLabel(wf, jobId)} id-token`).toBe(needsToken);
-      if (runsScript(job, "scripts/own-commit.ts"))
-        expect(hasAuth(job), `${jobLabel(wf, jobId)} reads the claim only`).toBe(false);
     }
   });
 
@@ -225,7 +229,7 @@ describe.each(WORKFLOW_FILES.map((wf) => [wf.path, wf] as const))("%s", (_path, 
     const code = wf.text.replace(/(^|\s)#.*$/gm, "");
     for (const m of code.matchAll(/\bvars\.([A-Za-z0-9_]+)/g)) expect(CONTRACT_VARS, wf.path).toContain(m[1]);
     for (const m of code.matchAll(/\bsecrets\.([A-Za-z0-9_]+)/g))
-      expect([CHAT_WEBHOOK_SECRET, ...Object.values(JIRA_SECRETS), ...APP_BUILD_SECRETS], wf.path).toContain(m[1]);
+      expect([...CONTRACT_SECRETS, ...Object.values(JIRA_SECRETS), ...APP_BUILD_SECRETS], wf.path).toContain(m[1]);
     const allowed: readonly string[] =
       OWN_CI_FILES.includes(wf.file) || wf.file === REUSABLE_WORKFLOWS.drift ? INFRA_ENVIRONMENTS : DEPLOY_ENVIRONMENTS;
     for (const [jobId, job] of jobsOf(wf)) {
@@ -272,16 +276,10 @@ describe("reusable workflows check themselves out at the commit their OIDC token
       expect(Object.keys(wf.workflow.on)).toContain("workflow_call");
     });
 
-    it("resolves its commit in an own-commit job from the default branch's script, reading only the claim", () => {
+    it("resolves its commit in an own-commit job that reads only its OIDC token (test/own-commit-step.test.ts)", () => {
       const own = wf.workflow.jobs["own-commit"];
-      expect(own.permissions).toEqual({ contents: "read", "id-token": "write" });
-      expect(own.outputs).toEqual({
-        sha: "${{ steps.own.outputs.sha }}",
-        repository: "${{ steps.own.outputs.repository }}",
-      });
-      const checkout = own.steps!.find((s) => s.uses && actionName(s.uses) === "actions/checkout")!;
-      expect(checkout.with).toEqual({ repository: INFRA_REPOSITORY_PLACEHOLDER, "persist-credentials": false });
-      expect(own.steps!.find((s) => s.id === "own")?.run).toBe("npx ts-node --transpile-only scripts/own-commit.ts");
+      expect(own.permissions).toEqual({ "id-token": "write" });
+      expect(own.steps!.map((s) => s.uses ?? s.id)).toEqual(["own"]);
     });
 
     it("runs scripts and pulumi only in jobs that first check out needs.own-commit's repository and sha", () => {

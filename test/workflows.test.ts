@@ -14,6 +14,7 @@ import {
   JIRA_SECRETS,
   PREVIEW_CHECK,
   PREVIEW_ENVIRONMENT_PREFIX,
+  RELEASE_APP,
   REPOSITORY_VARIABLES,
   REUSABLE_WORKFLOWS,
 } from "../infra/pipeline-contract";
@@ -44,12 +45,14 @@ const ops = (home: "infra" | "app", file: string) =>
     flags,
   }));
 const job = (home: "infra" | "app", file: string, id: string): Job => workflowFile(home, file).workflow.jobs[id];
+/** A step that builds the app's image (its code runs there): the build script, or docker build itself. */
+const buildsApp = (s: Step) => /docker build|scripts\/build-image\.ts/.test(s.run ?? "");
 const step = (j: Job, name: string) => {
   const found = j.steps?.find((s) => s.name === name || s.id === name);
   if (!found) throw new Error(`no step ${name}`);
   return found;
 };
-const OWN_COMMIT_PERMISSIONS = { contents: "read", "id-token": "write" };
+const OWN_COMMIT_PERMISSIONS = { "id-token": "write" };
 const PR = "${{ github.event.pull_request.number }}";
 
 describe("this repository's CI (ci.yml)", () => {
@@ -401,7 +404,7 @@ describe("pre-release (pre-release.yml)", () => {
     });
     expect(j.steps!.find((s) => s.with?.path === "app")!.with).toMatchObject({
       "fetch-depth": 0,
-      ref: "${{ inputs.target-ref }}",
+      ref: "${{ steps.target.outputs.ref }}",
     });
     expect(step(j, "Tag the same digest with the release tag").run).toBe(
       'gcloud artifacts docker tags add "$SOURCE" "$RELEASE_IMAGE"',
@@ -410,6 +413,24 @@ describe("pre-release (pre-release.yml)", () => {
     expect(publish.run).toContain("--prerelease --generate-notes");
     expect(publish.run).toContain('--notes-start-tag "$NOTES_BASE"');
     expect(step(j, "Next calendar tag").env).toMatchObject({ LATEST_RELEASE: "${{ steps.latest.outputs.tag }}" });
+  });
+
+  it("releases only main or a protected release branch, refused before any credential, checkout or build", () => {
+    const target = step(j, "target");
+    expect(target).toMatchObject({
+      env: { TARGET_REF: "${{ inputs.target-ref }}" },
+      run: "npx ts-node --transpile-only scripts/release-tag.ts target",
+    });
+    const index = (s: Step | undefined) => j.steps!.indexOf(s!);
+    const first = Math.min(
+      index(step(j, "auth")),
+      index(j.steps!.find((s) => s.with?.path === "app")),
+      ...j.steps!.filter(buildsApp).map(index),
+    );
+    expect(index(target)).toBeLessThan(first);
+    // The input reaches no step but the check; what is checked out is the check's qualified output.
+    const uses = j.steps!.filter((s) => JSON.stringify(s).includes("inputs.target-ref"));
+    expect(uses.map((s) => s.id ?? s.name)).toEqual(["target", "stage", "commit", "next"]);
   });
 
   it("builds a commit stage never built as stage builds: Sentry and the migration record (issue 14, items 10 and 12)", () => {
@@ -424,19 +445,57 @@ describe("pre-release (pre-release.yml)", () => {
         SENTRY_AUTH_TOKEN: "${{ secrets.SENTRY_AUTH_TOKEN }}",
       },
     });
-    expect(Object.keys(wf.workflow.on.workflow_call.secrets)).toEqual(["SENTRY_DSN", "SENTRY_AUTH_TOKEN"]);
-    expect(job("app", "pre-release.yml", "pre-release").secrets).toEqual({
+    expect(Object.keys(wf.workflow.on.workflow_call.secrets)).toEqual([
+      "SENTRY_DSN",
+      "SENTRY_AUTH_TOKEN",
+      RELEASE_APP.privateKeySecret,
+    ]);
+    expect(job("app", "pre-release.yml", "pre-release").secrets).toMatchObject({
       SENTRY_DSN: "${{ secrets.SENTRY_DSN }}",
       SENTRY_AUTH_TOKEN: "${{ secrets.SENTRY_AUTH_TOKEN }}",
     });
   });
 
-  it("runs one at a time in the stage environment, allowed to write tags and releases", () => {
+  it("runs one at a time in the stage environment; its GITHUB_TOKEN only reads", () => {
     expect(environmentName(j)).toBe("stage");
     expect(concurrencyOf(j.concurrency)).toEqual({ group: "pre-release", cancel: false });
-    expect(j.permissions).toEqual({ contents: "write", "id-token": "write" });
+    expect(j.permissions).toEqual({ contents: "read", "id-token": "write" });
   });
 
+  it("creates the tag and the release as the release App, whose token reaches the publishing step only", () => {
+    const app = step(j, "release-app");
+    expect(app.uses).toBe("actions/create-github-app-token@1b10c78c7865c340bc4f6099eb2f838309f1e8c3");
+    // Scoped to the app repository (no owner/repositories: GITHUB_REPOSITORY, the caller's) and contents:write only;
+    // revoked when the job ends (skip-token-revoke left false).
+    expect(app.with).toEqual({
+      "client-id": `\${{ vars.${RELEASE_APP.idVariable} }}`,
+      "private-key": `\${{ secrets.${RELEASE_APP.privateKeySecret} }}`,
+      "permission-contents": "write",
+    });
+    const publish = step(j, "Publish the pre-release");
+    expect(publish.env?.GH_TOKEN).toBe("${{ steps.release-app.outputs.token }}");
+    const holders = j.steps!.filter((s) => JSON.stringify(s).includes("steps.release-app.outputs"));
+    expect(holders).toEqual([publish]);
+    // Made right before it, after everything that runs the app's code (its image build).
+    const index = (s: Step) => j.steps!.indexOf(s);
+    expect(index(publish)).toBe(index(app) + 1);
+    for (const s of j.steps!.filter(buildsApp)) expect(index(s)).toBeLessThan(index(app));
+    // The private key is read by that step alone, and only in the job whose environment holds it.
+    const keyReaders = stepsOf(wf).filter(({ step }) => JSON.stringify(step).includes(RELEASE_APP.privateKeySecret));
+    expect(keyReaders.map(({ jobId, step }) => `${jobId}/${step.id}`)).toEqual(["release/release-app"]);
+    // No step writes with GITHUB_TOKEN: it is read-only here, and a tag it made would be refused by the ruleset.
+    expect(JSON.stringify(j.steps).match(/github\.token/g)).toHaveLength(1);
+    expect(step(j, "latest").run).toMatch(/^echo "tag=\$\(gh release view /);
+  });
+
+  it("declares the App's key as a required secret, which the app's caller passes by name", () => {
+    expect(wf.workflow.on.workflow_call.secrets).toMatchObject({
+      [RELEASE_APP.privateKeySecret]: { description: expect.any(String), required: true },
+    });
+    expect(job("app", "pre-release.yml", "pre-release").secrets).toMatchObject({
+      [RELEASE_APP.privateKeySecret]: `\${{ secrets.${RELEASE_APP.privateKeySecret} }}`,
+    });
+  });
   describe("the QA ledger job", () => {
     const ledger = job("infra", REUSABLE_WORKFLOWS.preRelease, "ledger");
     const byScript = (script: string) => ledger.steps!.find((s) => s.run && scriptsIn(s.run).includes(script))!;
@@ -477,6 +536,33 @@ describe("pre-release (pre-release.yml)", () => {
       expect(byScript("scripts/release-pulls.ts").env).toMatchObject({ GITHUB_TOKEN: "${{ github.token }}" });
     });
   });
+});
+
+describe("an app deploy never undoes config apply (stage and prod)", () => {
+  const REFUSE = "Refuse a pinned infra commit whose program differs from main's";
+  it.each([
+    [REUSABLE_WORKFLOWS.stage, "deploy"],
+    // Before the prod environment's reviewers are asked: they only approve a deploy that can go out.
+    [REUSABLE_WORKFLOWS.deploy, "check"],
+  ])(
+    "%s refuses, in %s, a pin whose program differs from main's before it authenticates or runs pulumi",
+    (file, id) => {
+      const j = job("infra", file, id);
+      const refuse = step(j, REFUSE);
+      expect(refuse).toMatchObject({
+        env: { PINNED_COMMIT: "${{ needs.own-commit.outputs.sha }}" },
+        run: "npx ts-node --transpile-only scripts/require-current-infra.ts",
+      });
+      const at = j.steps!.indexOf(refuse);
+      expect(j.steps![0].with?.ref, "in the checkout of the pinned commit").toBe("${{ needs.own-commit.outputs.sha }}");
+      expect(j.steps!.slice(0, at).some((s) => s.run?.startsWith("npm ci"))).toBe(true);
+      const later = (s: Step) => j.steps!.indexOf(s) > at;
+      for (const s of j.steps!.filter((s) => s.uses && /google-github-actions\/auth|pulumi\/actions/.test(s.uses)))
+        expect(later(s), s.name ?? s.uses).toBe(true);
+      const deploy = job("infra", file, "deploy");
+      expect([deploy.needs].flat()).toContain(id === "deploy" ? "own-commit" : id);
+    },
+  );
 });
 
 describe("1-click deploy (deploy.yml)", () => {

@@ -37,10 +37,15 @@ export function offlineSecretPlaceholder(key: string): string {
   return `offline-placeholder-for-${key}`;
 }
 
+/** A `{secure: <ciphertext>}` leaf of a stack file. */
+export function isSecure(value: object): value is { secure: unknown } {
+  return !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value;
+}
+
 /** Replaces `{secure: ...}` leaves; reports whether there was one. */
 function replaceSecure(value: unknown, key: string): { value: unknown; secret: boolean } {
   if (typeof value !== "object" || value === null) return { value, secret: false };
-  if (!Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value) {
+  if (isSecure(value)) {
     return { value: offlineSecretPlaceholder(key), secret: true };
   }
   let secret = false;

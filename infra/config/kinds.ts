@@ -46,6 +46,7 @@ const ENVIRONMENT = [
   "monitor:worker",
   "monitor:alerts",
   "monitor:cirrus",
+  "monitor:parity",
 ] as const;
 
 export const KINDS: Readonly<Record<KindName, KindRow>> = {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { qualify, readConfigSources } from "../config/files";
+import { isSecure, qualify, readConfigSources } from "../config/files";
 import { stackFileOf } from "../config/kinds";
 import { type ConfigSources, PROJECT_FILE } from "../config/origins";
 
@@ -39,4 +39,27 @@ export function loadStackConfig(root: string, stack: string, overrides: Record<s
   for (const [key, value] of Object.entries(overrides)) config[qualify(key, sources.name)] = value;
   const { project, stacks } = sources;
   return { config, secretKeys: sources.secretKeys, files, sources: { project, stacks } };
+}
+
+/**
+ * Every `secure:` value of a stack's file (the only file secrets are read from), by the key and path it sets
+ * (`monitor:secretValues.SMTP_URL`), with the ciphertext: `--diff` compares ciphertexts to say which secret a change
+ * sets, and prints only the key (a value set again, even to the same text, reads as changed).
+ */
+export function secureValues(root: string, stack: string): Record<string, { file: string; ciphertext: string }> {
+  const found: Record<string, { file: string; ciphertext: string }> = {};
+  const file = stackFileOf(stack);
+  if (!existsSync(join(root, file))) return found;
+  const walk = (value: unknown, path: string) => {
+    if (typeof value !== "object" || value === null) return;
+    if (isSecure(value)) {
+      found[path] = { file, ciphertext: String(value.secure) };
+      return;
+    }
+    for (const [k, v] of Object.entries(value)) walk(v, Array.isArray(value) ? `${path}[${k}]` : `${path}.${k}`);
+  };
+  const { name } = readYaml<{ name: string }>(join(root, PROJECT_FILE));
+  const config = readYaml<{ config?: Record<string, unknown> }>(join(root, file)).config ?? {};
+  for (const [key, raw] of Object.entries(config)) walk(raw, qualify(key, name));
+  return found;
 }

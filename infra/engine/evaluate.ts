@@ -83,7 +83,11 @@ export interface EvaluateOptions {
   secretKeys?: string[];
   /** Outputs of stacks this one references; defaults to what the stage stack exports for previews. */
   stackOutputs?: (stackName: string) => Record<string, unknown> | undefined;
-  /** Secret ids the engine treats as having no version yet (a new environment before SRE adds them). */
+  /**
+   * Secret ids the engine treats as having no version yet (a new environment before SRE adds them). In a fresh plan
+   * it defaults to every secret, since none exists before the first update; `[]` there is the deploy after a
+   * bootstrap, once the versions are added.
+   */
   missingSecretVersions?: readonly string[];
   /** Secret ids whose look-up fails for another reason, with the message the provider gives. */
   failingSecretVersions?: Readonly<Record<string, string>>;
@@ -283,13 +287,17 @@ function defaultStackOutputs(config: Record<string, string>, self: string, fresh
     if (fresh && stack === self) return {};
     if (stack === PREVIEW_PLATFORM_STACK) {
       // What the previews stack exports, in the project previews run in (project-level config: Pulumi.yaml's).
-      const preview = JSON.parse(config["monitor:preview"] ?? "{}") as { sandboxSecrets?: string[] };
+      const preview = JSON.parse(config["monitor:preview"] ?? "{}") as {
+        sandboxSecrets?: string[];
+        identityProject?: string;
+      };
       return {
         [PREVIEW_PLATFORM_OUTPUT]: mockPreviewPlatform(
           config["gcp:project"],
           config["gcp:region"],
           preview.sandboxSecrets ?? [],
           artifactRegistryPath(config["monitor:imageRepository"] ?? "")?.location,
+          preview.identityProject,
         ),
       };
     }
