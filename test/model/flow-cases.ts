@@ -44,6 +44,7 @@ export function flowCases(): FlowCase[] {
       existing?: readonly string[];
       inputs?: Record<string, string>;
       stepOutputs?: Record<string, string>;
+      failedSteps?: string[];
     } = {},
   ): FlowCase => ({
     flow,
@@ -54,6 +55,7 @@ export function flowCases(): FlowCase[] {
     existing: options.existing ?? long,
     goals,
     stepOutputs: options.stepOutputs,
+    failedSteps: options.failedSteps,
   });
   const dispatch: Trigger = { event: "workflow_dispatch", ref: MAIN };
   const oneClick = (environment: string, what: string, tag: string) =>
@@ -110,6 +112,17 @@ export function flowCases(): FlowCase[] {
     c("pre-release", "by hand, a release branch", app("pre-release.yml"), w.app, dispatch, [{ registry: "tag" }], {
       inputs: { target_ref: "release/2026.01" },
     }),
+    // A stage fix on a release branch: stage never built its commit, so the registry has no image of it
+    // (`docker manifest inspect` fails) and the pre-release builds it as stage would.
+    c(
+      "pre-release",
+      "by hand, a stage fix never built",
+      app("pre-release.yml"),
+      w.app,
+      dispatch,
+      [{ registry: "push" }, { registry: "tag" }],
+      { inputs: { target_ref: "release/2026.01" }, failedSteps: ["existing"] },
+    ),
     oneClick("prod", "a calendar tag", "2026.01.05"),
     oneClick("stage", "a short SHA", "abc1234"),
     c("sweeper", "schedule", app("sweep-previews.yml"), w.app, { event: "schedule" }, destroyGoals, {

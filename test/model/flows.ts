@@ -79,6 +79,8 @@ export interface FlowCase {
    * runs an older merge). Any other step output is a placeholder, which no `if:` compares equal to a literal.
    */
   readonly stepOutputs?: Readonly<Record<string, string>>;
+  /** Steps that fail in this scenario (a `continue-on-error` probe), by id: their `outcome` is "failure". */
+  readonly failedSteps?: readonly string[];
 }
 
 export interface JobRun {
@@ -242,9 +244,18 @@ class Walk {
       runner: { temp: "/home/runner/work/_temp" },
       needs: placeholders(text, /needs\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)/g),
       steps: Object.fromEntries(
-        Object.entries(placeholders(text, /steps\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)/g)).map(([id, v]) => [
+        Object.entries({
+          // Every step with an id has an outcome, whether or not its outputs are read (contexts.md, steps).
+          ...Object.fromEntries((inst.job.steps ?? []).flatMap((st) => (st.id ? [[st.id, { outputs: {} }]] : []))),
+          ...placeholders(text, /steps\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)/g),
+        }).map(([id, v]) => [
           id,
-          { outputs: { ...v.outputs, ...this.decided(id) }, outcome: "success", conclusion: "success" },
+          {
+            outputs: { ...v.outputs, ...this.decided(id) },
+            // continue-on-error: a failed step's conclusion is success, its outcome failure (contexts.md, steps).
+            outcome: this.c.failedSteps?.includes(id) ? "failure" : "success",
+            conclusion: "success",
+          },
         ]),
       ),
     };
