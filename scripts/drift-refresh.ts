@@ -21,14 +21,14 @@
  * matches nothing is no error (engine/deployment.go checkTargets checks literals only). Every other resource is read
  * through metadata only.
  *
- * env: STACK (stage | prod), DETAILS_FILE (where the refresh output goes), PULUMI_BACKEND_URL (the CLI reads it),
+ * env: STACK (stage | previews | prod), DETAILS_FILE (where the refresh output goes), PULUMI_BACKEND_URL (the CLI reads it),
  *      Google credentials (the auth step's). Outputs `drifted` (true | false) to $GITHUB_OUTPUT.
  */
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { RefusedError, requireEnv, run, type Env } from "./lib/cli";
 import { writeOutputs } from "./lib/github-files";
-import { requireDriftStack } from "./drift-issue";
+import { DRIFT_STACKS, requireDriftStack } from "./drift-issue";
 
 /** The URN glob of every Secret Manager version: refreshing one reads its payload. */
 export const SECRET_VERSION_GLOB = "**gcp:secretmanager/secretVersion:SecretVersion::*";
@@ -97,7 +97,9 @@ export async function main(
   env: Env = process.env,
   refresh: (args: readonly string[]) => Promise<RefreshRun> = runPulumi,
 ): Promise<number> {
-  const stack = requireDriftStack(requireEnv(env, "STACK", { hint: "Pass the stack to check (stage or prod)." }));
+  const stack = requireDriftStack(
+    requireEnv(env, "STACK", { hint: `Pass the stack to check (${DRIFT_STACKS.join(", ")}).` }),
+  );
   const detailsFile = requireEnv(env, "DETAILS_FILE", { hint: "Pass a file path for the refresh output." });
   const result = classifyRefresh(await refresh(refreshArgs(stack)));
   if (result.kind === "error") {

@@ -195,7 +195,7 @@ export function pipelineStack(
     "reviewer",
     stageProject,
     REVIEWER_ACCOUNT_IDS.review,
-    "Monitor review: pulumi preview of stage and the previews platform on pull requests; reads only",
+    "Monitor review: pulumi preview (pull requests) and the drift check of stage and the previews platform; reads only",
     [...reviewGrants(stageProject), ...reviewGrants(previewsProject)],
   );
   const prodReviewer = identity(

@@ -15,6 +15,7 @@ import {
 import { type FlowResult, pullRequestReach, walkFlow } from "./model/flows";
 import { IamModel } from "./model/gcp-iam";
 import { jobModels } from "./model/workflows";
+import { type Job, workflowFile } from "./workflow-files";
 import { type World, loadWorld } from "./model/world";
 
 // Each delivery flow, for each event that starts it, walked through the workflow files, GitHub's token, the
@@ -78,7 +79,7 @@ describe("only for whom it should", () => {
       sweeper: ["preview"],
       stage: ["stage"],
       "pre-release": ["stage"],
-      "config apply": ["stage", "prod"],
+      "config apply": ["previews", "stage", "prod"],
     };
     const deployers = (world.pipeline.outputs.deployers as { value: Record<string, string> }).value;
     for (const [name, result] of results) {
@@ -91,6 +92,33 @@ describe("only for whom it should", () => {
     const prod = results.get("prod deploy › by hand: prod, a calendar tag")!;
     expect(prod.identities).toEqual([deployers.prod]);
     expect(prod.jobs.find((j) => j.identity)?.reviewers, "prod's deploy waits for its reviewers").toBeGreaterThan(0);
+  });
+
+  it("each flow that only reads reaches the read-only identity of each stack, prod's behind reviewers on a PR", () => {
+    const reviewers = (world.pipeline.outputs.reviewers as { value: { review: string; reviewProd: string } }).value;
+    const byStack = (name: string) =>
+      Object.fromEntries(
+        results
+          .get(name)!
+          .jobs.filter((j) => j.identity)
+          .map((j) => [/\((\w+),/.exec(j.name)![1], { identity: j.identity, reviewers: j.reviewers }]),
+      );
+    expect(byStack("config preview › PR (branch of this repository)")).toEqual({
+      stage: { identity: reviewers.review, reviewers: 0 },
+      previews: { identity: reviewers.review, reviewers: 0 },
+      prod: { identity: reviewers.reviewProd, reviewers: expect.any(Number) },
+    });
+    const prodPreview = results
+      .get("config preview › PR (branch of this repository)")!
+      .jobs.find((j) => j.name.includes("(prod,"))!;
+    expect(prodPreview.reviewers, "a PR's preview of prod waits for the prod reviewers").toBeGreaterThan(0);
+    for (const event of ["schedule", "by hand"]) {
+      expect(byStack(`drift › ${event}`)).toEqual({
+        stage: { identity: reviewers.review, reviewers: 0 },
+        previews: { identity: reviewers.review, reviewers: 0 },
+        prod: { identity: reviewers.reviewProd, reviewers: 0 },
+      });
+    }
   });
 });
 
@@ -109,6 +137,26 @@ describe("the walk fails a flow", () => {
         / up: storage\.objects\.create on .*\/\.pulumi\/locks\/organization\/monitor\/stage\/.* denied/,
       ),
     );
+  });
+
+  // The workflows as they were before they used the pipeline's environments: prod read with the `review` identity.
+  it.each([
+    ["config preview › PR (branch of this repository)", "config-preview.yml", "preview"],
+    ["drift › schedule", "drift.yml", "drift"],
+  ])("%s, when prod runs in the review environment", (name, file, jobId) => {
+    const job = workflowFile("infra", file).workflow.jobs[jobId] as { strategy?: Job["strategy"] };
+    const strategy = job.strategy;
+    job.strategy = { matrix: { stack: ["stage", "prod"], include: [{ environment: "review" }] } };
+    try {
+      const result = walkFlow(
+        world,
+        CASES.find((c) => caseName(c) === name)!,
+      );
+      expect(result.works).toBe(false);
+      expect(result.problems.filter((p) => ISSUE_ITEMS.environments.shows.test(p))).not.toEqual([]);
+    } finally {
+      job.strategy = strategy;
+    }
   });
 });
 

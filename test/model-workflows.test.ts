@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { workflowFile } from "./workflow-files";
+import { type Job, matrixCombinations, workflowFile } from "./workflow-files";
 import { asString, conditionHolds, evaluateExpression, render } from "./model/github-expressions";
-import { scriptEnv, scriptPulumiCalls } from "./model/script-env";
+import { scriptEnv, scriptListsState, scriptPulumiCalls, scriptRegistryCalls } from "./model/script-env";
 import { callersOf, envCheck, jobModel, needsRefs, pulumiCalls } from "./model/workflows";
 
 describe("GitHub expressions (github/docs expressions.md)", () => {
@@ -50,9 +50,56 @@ describe("what the scripts read (scripts/lib/cli.ts)", () => {
     expect(envCheck("s", "scripts/destroy-preview.ts", { STACK: "" }, true).missing).toEqual(["STACK"]);
   });
 
-  it("finds the Pulumi operations a script runs through the Automation API", () => {
-    expect(scriptPulumiCalls("scripts/destroy-preview.ts")).toEqual(expect.arrayContaining(["destroy", "stack rm"]));
+  it("finds the Pulumi operations a script runs through the Automation API, in order", () => {
+    // Stack.destroy() runs `stack history --show-secrets` after the destroy (stack.js info()).
+    expect(scriptPulumiCalls("scripts/destroy-preview.ts")).toEqual([
+      "select",
+      "destroy",
+      "stack history --show-secrets",
+      "stack rm",
+    ]);
     expect(scriptPulumiCalls("scripts/smoke-check.ts")).toEqual([]);
+  });
+
+  it("tells the sweeper's listing of object names from `pulumi stack ls` (issue 14, item 2)", () => {
+    // Its SweepBackend has a listStacks() method too: not the Automation API's Workspace.listStacks.
+    expect(scriptPulumiCalls("scripts/sweep-previews.ts")).not.toContain("stack ls");
+    expect(scriptListsState("scripts/sweep-previews.ts")).toBe(true);
+    expect(scriptListsState("scripts/destroy-preview.ts")).toBe(false);
+  });
+
+  it("finds the image pushes a script spawns", () => {
+    expect(scriptRegistryCalls("scripts/build-image.ts")).toEqual(["push"]);
+    expect(scriptRegistryCalls("scripts/stage-order.ts")).toEqual([]);
+  });
+});
+
+describe("matrix combinations (workflow-syntax.md, strategy.matrix)", () => {
+  const job = (matrix: Record<string, unknown>): Job => ({ strategy: { matrix } });
+
+  it("multiplies lists, adds include objects to the combinations they fit, else makes one of each", () => {
+    expect(matrixCombinations({})).toEqual([{}]);
+    expect(matrixCombinations(job({ stack: ["stage", "prod"] }))).toEqual([{ stack: "stage" }, { stack: "prod" }]);
+    expect(
+      matrixCombinations(
+        job({ stack: ["stage", "prod"], include: [{ stack: "prod", environment: "drift" }, { stack: "previews" }] }),
+      ),
+    ).toEqual([{ stack: "stage" }, { stack: "prod", environment: "drift" }, { stack: "previews" }]);
+    // include alone: no original combination, one per object.
+    expect(
+      matrixCombinations(
+        job({
+          include: [
+            { stack: "stage", environment: "review" },
+            { stack: "prod", environment: "drift" },
+          ],
+        }),
+      ),
+    ).toEqual([
+      { stack: "stage", environment: "review" },
+      { stack: "prod", environment: "drift" },
+    ]);
+    expect(() => matrixCombinations(job({ stack: ["a"], exclude: [{ stack: "a" }] }))).toThrow(/exclude/);
   });
 });
 

@@ -1604,8 +1604,8 @@ export const SCRIPT_ROWS: ScriptRow[] = [
     env: { DRIFTED: "true", STACK: "pr-4", ...GITHUB },
     input: "STACK",
     exit: 1,
-    message: /STACK "pr-4" is not checked for drift; only stage and prod are/,
-    fix: "pass stage or prod",
+    message: /STACK "pr-4" is not checked for drift; only stage, previews, prod are/,
+    fix: "pass one of stage, previews, prod",
     run: (env, fetch) => driftIssue(env, fetch),
   },
   {

@@ -9,6 +9,7 @@ import {
   type DestroyableStack,
 } from "../scripts/destroy-preview";
 import { gcsLister, listStacks, parseBackendUrl } from "../scripts/lib/state-bucket";
+import { stackObjects } from "./model/pulumi-backend";
 import {
   decideSweep,
   main,
@@ -323,7 +324,7 @@ describe("finding previews without reading other stacks' state (issue 14, item 2
     { name: ".pulumi/stacks/monitor/pr-1.json.bak", updated: at("2024-09-01T12:00:00Z") },
     { name: ".pulumi/stacks/monitor/pr-2.json.gz", updated: at("2024-08-01T12:00:00Z") },
     { name: ".pulumi/stacks/monitor/pr-3.json", updated: at("2024-09-10T11:00:00Z") },
-    { name: ".pulumi/locks/monitor/pr-3/0b1c.json", updated: at("2024-09-10T11:00:00Z") },
+    { name: ".pulumi/locks/organization/monitor/pr-3/0b1c.json", updated: at("2024-09-10T11:00:00Z") },
     { name: ".pulumi/history/monitor/pr-1/pr-1-1725883200.history.json", updated: at("2024-09-09T12:00:00Z") },
     { name: ".pulumi/stacks/other/pr-9.json", updated: at("2024-01-01T00:00:00Z") },
   ];
@@ -335,7 +336,23 @@ describe("finding previews without reading other stacks' state (issue 14, item 2
       { name: "pr-2", lastUpdate: "2024-08-01T12:00:00Z", updateInProgress: false },
       { name: "pr-3", lastUpdate: "2024-09-10T11:00:00Z", updateInProgress: true },
     ]);
-    expect(listed.sort()).toEqual([".pulumi/locks/monitor/pr-", ".pulumi/stacks/monitor/pr-"]);
+    expect(listed.sort()).toEqual([".pulumi/locks/organization/monitor/pr-", ".pulumi/stacks/monitor/pr-"]);
+  });
+
+  it("sees an update in progress by the lock object Pulumi really writes (organization/<project>/<stack>/)", async () => {
+    // The lock's name as the DIY backend writes it (test/model/pulumi-backend.ts, from pulumi/pulumi lock.go).
+    const lock = { name: stackObjects("pr-1").lock, updated: at("2024-09-10T11:00:00Z") };
+    const { lister } = fakeBucket([...objects, lock]);
+    const listed = await listStacks(lister, { prefix: "", project: "monitor" }, "pr-");
+    expect(listed.find((s) => s.name === "pr-1")?.updateInProgress).toBe(true);
+    // A lock under another prefix (the project-only path this once listed) is no lock of this project's stacks.
+    const stray = { name: ".pulumi/locks/monitor/pr-2/0b1c.json", updated: at("2024-09-10T11:00:00Z") };
+    const strayListed = await listStacks(
+      fakeBucket([...objects, stray]).lister,
+      { prefix: "", project: "monitor" },
+      "pr-",
+    );
+    expect(strayListed.find((s) => s.name === "pr-2")?.updateInProgress).toBe(false);
   });
 
   it("a sweep selects only previews: stage's and prod's state are never read (the deployer would get 403)", async () => {

@@ -126,6 +126,39 @@ export function environmentName(job: Job): string | undefined {
   return typeof job.environment === "string" ? job.environment : job.environment?.name;
 }
 
+/**
+ * The matrix combinations a job runs as (one, empty, without a matrix). GitHub's rules (workflow-syntax.md,
+ * `jobs.<job_id>.strategy.matrix` and `...matrix.include`): the lists multiply; then each `include` object is added
+ * to every original combination none of whose original values it would overwrite, and becomes a combination of its
+ * own when it fits none; a matrix of `include` alone has no original combination, so each object is one.
+ */
+export function matrixCombinations(job: Job): Record<string, string>[] {
+  const matrix = job.strategy?.matrix;
+  if (matrix === undefined) return [{}];
+  const { include, exclude, ...lists } = matrix;
+  if (exclude !== undefined) throw new Error("matrixCombinations does not implement matrix.exclude");
+  const original = Object.entries(lists).reduce<Record<string, string>[]>(
+    (combos, [key, values]) => {
+      if (!Array.isArray(values)) throw new Error(`matrix.${key} is not a list`);
+      return combos.flatMap((c) => values.map((v) => ({ ...c, [key]: String(v) })));
+    },
+    Object.keys(lists).length > 0 ? [{}] : [],
+  );
+  const combos = original.map((c) => ({ ...c }));
+  for (const entry of (include ?? []) as Record<string, unknown>[]) {
+    const values = Object.fromEntries(Object.entries(entry).map(([k, v]) => [k, String(v)]));
+    let added = false;
+    original.forEach((o, i) => {
+      if (Object.entries(values).every(([k, v]) => !(k in o) || o[k] === v)) {
+        Object.assign(combos[i], values);
+        added = true;
+      }
+    });
+    if (!added) combos.push(values);
+  }
+  return combos;
+}
+
 export function concurrencyOf(
   c: Job["concurrency"],
 ): { group: string; cancel: boolean | string | undefined } | undefined {

@@ -25,6 +25,7 @@ import {
   concurrencyOf,
   environmentName,
   jobsOf,
+  matrixCombinations,
   pulumiOps,
   scriptsIn,
   stepsOf,
@@ -233,8 +234,18 @@ describe.each(WORKFLOW_FILES.map((wf) => [wf.path, wf] as const))("%s", (_path, 
       OWN_CI_FILES.includes(wf.file) || wf.file === REUSABLE_WORKFLOWS.drift ? INFRA_ENVIRONMENTS : DEPLOY_ENVIRONMENTS;
     for (const [jobId, job] of jobsOf(wf)) {
       const env = environmentName(job);
-      if (env === PER_PR_ENVIRONMENT) expect(PREVIEW_FILES, jobLabel(wf, jobId)).toContain(wf.file);
-      else if (env && !env.startsWith("${{")) expect(allowed, jobLabel(wf, jobId)).toContain(env);
+      // `${{ matrix.<key> }}`: each combination's value is an environment name.
+      const fromMatrix = env && /^\$\{\{\s*matrix\.([A-Za-z0-9_-]+)\s*\}\}$/.exec(env)?.[1];
+      const names: (string | undefined)[] = !env
+        ? []
+        : fromMatrix
+          ? matrixCombinations(job).map((c) => c[fromMatrix])
+          : [env];
+      for (const name of names) {
+        expect(name, `${jobLabel(wf, jobId)}: every combination names its environment`).toBeDefined();
+        if (name === PER_PR_ENVIRONMENT) expect(PREVIEW_FILES, jobLabel(wf, jobId)).toContain(wf.file);
+        else if (!name!.startsWith("${{")) expect(allowed, jobLabel(wf, jobId)).toContain(name);
+      }
     }
   });
 

@@ -20,11 +20,13 @@ import {
 } from "../infra/pipeline-contract";
 import { runningTag } from "../components/image-registry";
 import { refreshArgs } from "../scripts/drift-refresh";
+import { DRIFT_STACKS } from "../scripts/drift-issue";
 import { ROOT } from "./harness";
 import {
   actionName,
   concurrencyOf,
   environmentName,
+  matrixCombinations,
   pulumiOps,
   scriptsIn,
   stepsOf,
@@ -87,9 +89,15 @@ describe("config preview on pull requests (config-preview.yml)", () => {
     );
   });
 
-  it("previews stage and prod with --diff and the policy pack, in the read-only review environment, posted on the PR", () => {
-    expect(environmentName(j)).toBe("review");
-    expect(j.strategy?.matrix).toEqual({ stack: ["stage", "prod"] });
+  it("previews stage, the previews platform and prod with --diff and the policy pack, each in its read-only environment, posted on the PR", () => {
+    // stage and the platform with `review` (monitor-review); prod with `review-prod` (monitor-review-prod, behind the
+    // prod reviewers: the pipeline stack's INFRA_ENVIRONMENTS).
+    expect(environmentName(j)).toBe("${{ matrix.environment }}");
+    expect(matrixCombinations(j)).toEqual([
+      { stack: "stage", environment: "review" },
+      { stack: "previews", environment: "review" },
+      { stack: "prod", environment: "review-prod" },
+    ]);
     expect(j.permissions).toEqual({ contents: "read", "id-token": "write", "pull-requests": "write" });
     expect(ops("infra", "config-preview.yml")).toEqual([
       {
@@ -127,18 +135,20 @@ describe("config apply on merge (config-apply.yml)", () => {
     );
   });
 
-  it("ups stage keeping its image, then prod behind the prod environment, each in its stack's group", () => {
+  it("ups the previews platform by its own deployer, stage keeping its image, then prod behind the prod environment, each in its stack's group", () => {
     expect(ops("infra", "config-apply.yml")).toEqual([
+      { jobId: "previews", command: "up", stack: "previews", config: [], flags: ["policyPacks"] },
       { jobId: "stage", command: "up", stack: "stage", config: [], flags: ["policyPacks"] },
       { jobId: "prod", command: "up", stack: "prod", config: [], flags: ["policyPacks"] },
     ]);
-    const stage = job("infra", "config-apply.yml", "stage");
-    const prod = job("infra", "config-apply.yml", "prod");
-    expect([environmentName(stage), environmentName(prod)]).toEqual(["stage", "prod"]);
+    const [previews, stage, prod] = ["previews", "stage", "prod"].map((id) => job("infra", "config-apply.yml", id));
+    expect([previews, stage, prod].map(environmentName)).toEqual(["previews", "stage", "prod"]);
+    expect(previews.needs, "neither stage nor prod reads the platform").toBeUndefined();
     expect(prod.needs).toBe("stage");
+    expect(concurrencyOf(previews.concurrency)).toEqual({ group: "pulumi-previews", cancel: false });
     expect(concurrencyOf(stage.concurrency)).toEqual({ group: "pulumi-stage", cancel: false });
     expect(concurrencyOf(prod.concurrency)).toEqual({ group: "pulumi-prod", cancel: false });
-    for (const j of [stage, prod]) expect(j.permissions).toEqual({ contents: "read", "id-token": "write" });
+    for (const j of [previews, stage, prod]) expect(j.permissions).toEqual({ contents: "read", "id-token": "write" });
   });
 });
 
@@ -151,14 +161,20 @@ describe("drift (drift.yml)", () => {
     expect(wf.workflow.on.schedule).toEqual([{ cron: "30 6 * * *" }]);
   });
 
-  it("refreshes stage and prod as a preview that must show no changes, with the review identity, in a script", () => {
+  it("refreshes stage, the previews platform and prod as a preview that must show no changes, each with its read-only identity, in a script", () => {
     expect(ops("infra", REUSABLE_WORKFLOWS.drift)).toEqual([]);
     expect(step(j, "refresh").run).toBe("npx ts-node --transpile-only scripts/drift-refresh.ts");
     expect(refreshArgs("stage")).toEqual(
       expect.arrayContaining(["refresh", "--stack", "stage", "--preview-only", "--expect-no-changes"]),
     );
-    expect(j.strategy?.matrix).toEqual({ stack: ["stage", "prod"] });
-    expect(environmentName(j)).toBe("review");
+    // Prod's state is decrypted only by monitor-review-prod, in `drift` (main only); the rest with `review`.
+    expect(environmentName(j)).toBe("${{ matrix.environment }}");
+    expect(matrixCombinations(j)).toEqual([
+      { stack: "stage", environment: "review" },
+      { stack: "previews", environment: "review" },
+      { stack: "prod", environment: "drift" },
+    ]);
+    expect(matrixCombinations(j).map((c) => c.stack)).toEqual([...DRIFT_STACKS]);
     expect(j.permissions).toEqual({ contents: "read", "id-token": "write", issues: "write" });
     expect(
       j.concurrency,

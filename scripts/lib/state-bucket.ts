@@ -10,7 +10,9 @@
  * Layout (pulumi/pulumi pkg/backend/diy/store.go, ListReferences): checkpoints are
  * `<prefix>.pulumi/stacks/<project>/<stack>.json`, optionally `.gz` or `.zst` compressed; `.bak` files beside them are
  * backups and skipped, as Pulumi skips them. A stack being updated holds a lock object
- * `<prefix>.pulumi/locks/<project>/<stack>/<uuid>.json` (pkg/backend/diy/lock.go).
+ * `<prefix>.pulumi/locks/organization/<project>/<stack>/<uuid>.json`: the lock directory is the stack's fully
+ * qualified name (pkg/backend/diy/lock.go `lockPath`: `stackLockDir(stackRef.FullyQualifiedName())`), which for a
+ * project-scoped DIY stack is `organization/<project>/<stack>` (backend.go `diyBackendReference.FullyQualifiedName`).
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -51,26 +53,38 @@ export function parseBackendUrl(url: string): { bucket: string; prefix: string }
 
 const CHECKPOINT = /^(.+)\.json(?:\.gz|\.zst)?$/;
 
-/** The stacks whose names start with `stackPrefix`, from their checkpoint and lock objects. */
-export async function listStacks(
-  lister: ObjectLister,
-  backend: { prefix: string; project: string },
-  stackPrefix: string,
-): Promise<ListedStack[]> {
+/** DIY stacks' fully qualified names use this organization, always (backend.go `diyBackendReference.Organization`). */
+const DIY_ORGANIZATION = "organization";
+
+/** What `listStacks` lists: the checkpoints and the locks of the stacks whose names start with `stackPrefix`. */
+export interface StackListing {
+  readonly stacksDir: string;
+  readonly locksDir: string;
+  /** Object-name prefixes of the two listings. */
+  readonly checkpoints: string;
+  readonly locks: string;
+}
+
+export function stackListing(backend: { prefix: string; project: string }, stackPrefix: string): StackListing {
   const stacksDir = `${backend.prefix}.pulumi/stacks/${backend.project}/`;
-  const locksDir = `${backend.prefix}.pulumi/locks/${backend.project}/`;
-  const [checkpoints, locks] = await Promise.all([
-    lister.list(`${stacksDir}${stackPrefix}`),
-    lister.list(`${locksDir}${stackPrefix}`),
-  ]);
+  const locksDir = `${backend.prefix}.pulumi/locks/${DIY_ORGANIZATION}/${backend.project}/`;
+  return { stacksDir, locksDir, checkpoints: `${stacksDir}${stackPrefix}`, locks: `${locksDir}${stackPrefix}` };
+}
+
+/** The stacks the two listings show: one per checkpoint, in progress when a lock object is under its lock dir. */
+export function stacksFromListing(
+  listing: StackListing,
+  checkpoints: readonly BucketObject[],
+  locks: readonly BucketObject[],
+): ListedStack[] {
   const locked = new Set(
     locks
-      .map((o) => o.name.slice(locksDir.length).split("/"))
+      .map((o) => o.name.slice(listing.locksDir.length).split("/"))
       .flatMap((parts) => (parts.length === 2 ? [parts[0]] : [])),
   );
   const latest = new Map<string, string>();
   for (const o of checkpoints) {
-    const file = o.name.slice(stacksDir.length);
+    const file = o.name.slice(listing.stacksDir.length);
     const m = file.includes("/") ? null : CHECKPOINT.exec(file);
     if (!m) continue;
     const previous = latest.get(m[1]);
@@ -79,6 +93,17 @@ export async function listStacks(
   return [...latest.entries()]
     .map(([name, lastUpdate]) => ({ name, lastUpdate, updateInProgress: locked.has(name) }))
     .sort((a, b) => a.name.localeCompare(b.name, "en", { numeric: true }));
+}
+
+/** The stacks whose names start with `stackPrefix`, from their checkpoint and lock objects. */
+export async function listStacks(
+  lister: ObjectLister,
+  backend: { prefix: string; project: string },
+  stackPrefix: string,
+): Promise<ListedStack[]> {
+  const listing = stackListing(backend, stackPrefix);
+  const [checkpoints, locks] = await Promise.all([lister.list(listing.checkpoints), lister.list(listing.locks)]);
+  return stacksFromListing(listing, checkpoints, locks);
 }
 
 /**

@@ -24,21 +24,25 @@ import {
   WORKFLOW_FILES,
   actionName,
   concurrencyOf,
+  matrixCombinations,
   scriptsIn,
 } from "../workflow-files";
 import { gcp } from "./gcp-iam";
 import { type RunContext, oidcToken, runRef } from "./github-claims";
 import { deployment, variablesFor } from "./github-environments";
 import { asString, conditionHolds, render, type Context } from "./github-expressions";
+import { parseBackendUrl, stackListing, stacksFromListing } from "../../scripts/lib/state-bucket";
 import {
   type Operation,
   type SecretsManager,
   OPERATIONS,
+  PROJECT,
   backendAccess,
   configSecretsManager,
   stackObjects,
 } from "./pulumi-backend";
 import { type Permission } from "./roles";
+import { scriptListsState } from "./script-env";
 import {
   type RegistryCall,
   calledFile,
@@ -70,6 +74,13 @@ export interface FlowCase {
   readonly existing: readonly string[];
   /** Empty: the flow must reach no identity at all (a run GitHub gives no token). */
   readonly goals: readonly Goal[];
+  /**
+   * What a script decides at run time in this scenario, by `<step id>.<output>` (e.g. `order.deploy: "true"`: stage
+   * runs an older merge). Any other step output is a placeholder, which no `if:` compares equal to a literal.
+   */
+  readonly stepOutputs?: Readonly<Record<string, string>>;
+  /** Steps that fail in this scenario (a `continue-on-error` probe), by id: their `outcome` is "failure". */
+  readonly failedSteps?: readonly string[];
 }
 
 export interface JobRun {
@@ -107,6 +118,8 @@ interface Instance {
 }
 
 const HEAD_SHA = "2222222222222222222222222222222222222222";
+/** When the bucket's objects were last written (the listing's `updated`; no decision here depends on it). */
+const UPDATED = "2026-01-05T00:00:00Z";
 const RUN_ID = "4242";
 
 /** The `github` context of a run (contexts.md), as far as the workflow files read it. */
@@ -149,16 +162,6 @@ export function githubContext(run: RunContext): Record<string, unknown> {
   };
 }
 
-/** Matrix combinations of a job (`strategy.matrix` of lists; none: one combination). */
-function matrixOf(job: Job): Record<string, string>[] {
-  const m = job.strategy?.matrix ?? {};
-  return Object.entries(m).reduce<Record<string, string>[]>(
-    (combos, [key, values]) =>
-      Array.isArray(values) ? combos.flatMap((c) => values.map((v) => ({ ...c, [key]: String(v) }))) : combos,
-    [{}],
-  );
-}
-
 /** Step and needs outputs as placeholders (their values are decided at run time); the model checks they exist. */
 function placeholders(text: string, pattern: RegExp): Record<string, { outputs: Record<string, string> }> {
   const out: Record<string, { outputs: Record<string, string> }> = {};
@@ -183,7 +186,14 @@ const OBJECT_PERMISSION: Record<string, Permission> = {
 };
 
 /** Operations that load the stack's config, and so open its config secrets manager (pkg/cmd/pulumi/operations). */
-const LOADS_CONFIG = new Set(["preview", "up", "refresh", "refresh --preview-only", "destroy"]);
+const LOADS_CONFIG = new Set([
+  "preview",
+  "up",
+  "refresh",
+  "refresh --preview-only",
+  "destroy",
+  "stack history --show-secrets",
+]);
 
 class Walk {
   readonly problems: string[] = [];
@@ -234,12 +244,30 @@ class Walk {
       runner: { temp: "/home/runner/work/_temp" },
       needs: placeholders(text, /needs\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)/g),
       steps: Object.fromEntries(
-        Object.entries(placeholders(text, /steps\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)/g)).map(([id, v]) => [
+        Object.entries({
+          // Every step with an id has an outcome, whether or not its outputs are read (contexts.md, steps).
+          ...Object.fromEntries((inst.job.steps ?? []).flatMap((st) => (st.id ? [[st.id, { outputs: {} }]] : []))),
+          ...placeholders(text, /steps\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)/g),
+        }).map(([id, v]) => [
           id,
-          { ...v, outcome: "success", conclusion: "success" },
+          {
+            outputs: { ...v.outputs, ...this.decided(id) },
+            // continue-on-error: a failed step's conclusion is success, its outcome failure (contexts.md, steps).
+            outcome: this.c.failedSteps?.includes(id) ? "failure" : "success",
+            conclusion: "success",
+          },
         ]),
       ),
     };
+  }
+
+  /** The outputs of step `id` the case decides. */
+  private decided(id: string): Record<string, string> {
+    return Object.fromEntries(
+      Object.entries(this.c.stepOutputs ?? {})
+        .filter(([key]) => key.startsWith(`${id}.`))
+        .map(([key, value]) => [key.slice(id.length + 1), value]),
+    );
   }
 
   private walkFile(file: WorkflowFile, inputs: Record<string, string>, caller?: Instance["caller"]): void {
@@ -249,7 +277,7 @@ class Walk {
       ...inputs,
     };
     for (const [id, job] of Object.entries(file.workflow.jobs)) {
-      for (const matrix of matrixOf(job)) {
+      for (const matrix of matrixCombinations(job)) {
         this.walkJob({ file, id, job, inputs: withDefaults, matrix, caller });
       }
     }
@@ -310,10 +338,12 @@ class Walk {
         if (check.missing.length > 0) this.problem(label, `${script} needs ${check.missing.join(", ")}, not passed`);
       }
       this.checkStepOutputs(label, step, inst, ctx);
+      // The previews a script works on: those its listing of the bucket finds, else (a `pulumi stack ls`) all.
+      let previews = this.c.existing.filter((s) => /^pr-\d+$/.test(s));
+      if (scriptsIn(step.run ?? "").some(scriptListsState)) previews = this.listPreviews(label, env, identity);
       for (const call of pulumiCalls(step, envOf(file, job, step))) {
         const w = Object.fromEntries(Object.entries(call.with).map(([k, v]) => [k, render(v, ctx)]));
-        const stacks =
-          call.stack === "pr-*" ? this.c.existing.filter((s) => /^pr-\d+$/.test(s)) : [render(call.stack, ctx)];
+        const stacks = call.stack === "pr-*" ? previews : [render(call.stack, ctx)];
         for (const stack of stacks) this.pulumi(label, call.operations, stack, w, env, identity, call.excludes ?? []);
       }
       for (const r of registryCalls(step)) this.registry(label, r, env, identity);
@@ -382,6 +412,43 @@ class Walk {
     const result = this.w.iam.can(`serviceAccount:${identity}`, resource, permission);
     if (!result.allowed) this.problem(label, `${permission} on ${resource.name} denied: ${result.why}`);
     return result.allowed;
+  }
+
+  /**
+   * The previews a script finds by listing object names (scripts/lib/state-bucket.ts, its own functions run here on
+   * the bucket's objects): the identity needs `storage.objects.list` on the bucket, and a preview's lock, where Pulumi
+   * writes it, must show as an update in progress, or the sweeper would destroy a preview an update holds.
+   */
+  private listPreviews(label: string, env: Record<string, string>, identity: string | undefined): string[] {
+    const where = `${label} (listing previews)`;
+    if (!identity) {
+      this.problem(where, "objects.list with no Google credentials");
+      return [];
+    }
+    if (env.PULUMI_BACKEND_URL !== this.w.state.url) {
+      this.problem(where, `PULUMI_BACKEND_URL is "${env.PULUMI_BACKEND_URL ?? ""}", not ${this.w.state.url}`);
+      return [];
+    }
+    if (!this.can(where, identity, gcp.bucket(this.w.state.project, this.w.state.bucket), "storage.objects.list")) {
+      return [];
+    }
+    const { prefix } = parseBackendUrl(env.PULUMI_BACKEND_URL);
+    const listing = stackListing({ prefix, project: PROJECT }, "pr-");
+    const checkpoints = this.c.existing.map((s) => ({ name: stackObjects(s).checkpoint, updated: UPDATED }));
+    const under = (objects: { name: string; updated: string }[], p: string) =>
+      objects.filter((o) => o.name.startsWith(p));
+    const found = stacksFromListing(listing, under(checkpoints, listing.checkpoints), []);
+    for (const stack of found) {
+      const lock = { name: stackObjects(stack.name).lock, updated: UPDATED };
+      const seen = stacksFromListing(listing, under(checkpoints, listing.checkpoints), under([lock], listing.locks));
+      if (!seen.find((s) => s.name === stack.name)?.updateInProgress) {
+        this.problem(
+          where,
+          `lists locks under ${listing.locks}, but Pulumi locks ${stack.name} at ${lock.name}: an update in progress is never seen`,
+        );
+      }
+    }
+    return found.map((s) => s.name);
   }
 
   private pulumi(

@@ -20,7 +20,8 @@
  * - `stack rm` (backend.go:1062, state.go:409) locks, reads the checkpoint, copies it to `.json.bak` and deletes it,
  *   deletes the tags file and everything under the stack's history prefix.
  * - `stack ls` (backend.go:926) lists `.pulumi/stacks/<project>/` and reads every stack's checkpoint.
- * - `stack history` lists the stack's history prefix and reads each record (state.go:575).
+ * - `stack history` lists the stack's history prefix and reads each record (state.go:575); with `--show-secrets`
+ *   it decrypts each update's config with the config's secrets manager (pkg/cmd/pulumi/stack/stack_history.go).
  * - A StackReference (backend.go:412-422) and `stack output` read the other stack's checkpoint and open its secrets.
  *
  * Secrets: opening a checkpoint opens its secrets manager (pkg/resource/stack/deployment.go:633
@@ -69,6 +70,7 @@ export type Operation =
   | "stack reference"
   | "stack ls"
   | "stack history"
+  | "stack history --show-secrets"
   | "cancel";
 
 export const OPERATIONS: readonly Operation[] = [
@@ -86,6 +88,7 @@ export const OPERATIONS: readonly Operation[] = [
   "stack reference",
   "stack ls",
   "stack history",
+  "stack history --show-secrets",
   "cancel",
 ];
 
@@ -240,7 +243,10 @@ export function backendAccess(operation: Operation, stack: string, options: Oper
         ],
         keys: [],
       };
+    // With --show-secrets it also opens the config's secrets manager (stack_history.go GetDecrypter): the caller
+    // checks that as for any operation that loads config.
     case "stack history":
+    case "stack history --show-secrets":
       return {
         objects: [
           ...opened,

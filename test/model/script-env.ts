@@ -148,22 +148,44 @@ function withImports(file: string): string {
 
 /**
  * What a script does with Pulumi, found by the calls it makes: the Automation API's methods, or the CLI's arguments
- * as an array (`["refresh", "--stack", stack, "--preview-only", ...]`, spawned).
+ * as an array (`["refresh", "--stack", stack, "--preview-only", ...]`, spawned). The Automation API's calls as its
+ * source runs them (@pulumi/pulumi automation/localWorkspace.js, stack.js):
+ * - `Workspace.listStacks()` is `pulumi stack ls --json` (localWorkspace.js `listStacks`); a script's own function of
+ *   that name (the sweeper's listing of object names, `scriptListsState`) is not;
+ * - `Stack.select` / `selectStack` run `pulumi stack select --stack <name>`;
+ * - `Stack.destroy()` runs `pulumi destroy`, then `this.info()`, which is `history(1, undefined, undefined)`:
+ *   `pulumi stack history --json --show-secrets --page-size 1` (`showSecrets ?? true`), which opens the stack's config
+ *   secrets manager to decrypt the update's config (pkg/cmd/pulumi/stack/stack_history.go `GetDecrypter`);
+ * - `removeStack(name)` is `pulumi stack rm --yes <name>`, `history(...)` with showSecrets false is plain
+ *   `pulumi stack history --json`.
  */
 export function scriptPulumiCalls(script: string): string[] {
   const text = withImports(script);
   if (/\[\s*"refresh",[^\]]*"--preview-only"/.test(text)) return ["refresh --preview-only"];
-  const calls: [RegExp, string][] = [
-    [/\.listStacks\(/, "stack ls"],
-    [/\bselectStack\(|Stack\.select\(/, "select"],
-    [/\.history\(/, "stack history"],
-    [/\.destroy\(/, "destroy"],
-    [/\.removeStack\(/, "stack rm"],
-    [/\.up\(/, "up"],
-    [/\.refresh\(/, "refresh"],
-    [/\.outputs\(/, "stack output"],
+  const calls: [RegExp, string[]][] = [
+    [/[wW]orkspace(?:\(\)\))?\.listStacks\(/, ["stack ls"]],
+    [/\bselectStack\(|Stack\.select\(/, ["select"]],
+    [/\.history\(/, ["stack history"]],
+    [/\.destroy\(/, ["destroy", "stack history --show-secrets"]],
+    [/\.removeStack\(/, ["stack rm"]],
+    [/\.up\(/, ["up"]],
+    [/\.refresh\(/, ["refresh"]],
+    [/\.outputs\(/, ["stack output"]],
   ];
-  return calls.filter(([re]) => re.test(text)).map(([, op]) => op);
+  return calls.filter(([re]) => re.test(text)).flatMap(([, ops]) => ops);
+}
+
+/**
+ * Whether a script finds stacks by listing the state bucket's object names through the GCS JSON API
+ * (scripts/lib/state-bucket.ts `gcsLister`, `listStacks`), rather than by any Pulumi command.
+ */
+export function scriptListsState(script: string): boolean {
+  return /\bgcsLister\(/.test(withImports(script));
+}
+
+/** What a script does to the image registry: `docker push`, spawned with an argument array. */
+export function scriptRegistryCalls(script: string): "push"[] {
+  return /"docker",\s*\[\s*"push"/.test(withImports(script)) ? ["push"] : [];
 }
 
 /**

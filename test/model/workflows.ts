@@ -23,7 +23,7 @@ import {
   scriptsIn,
 } from "../workflow-files";
 import { type EventName } from "./github-claims";
-import { type Need, scriptEnv, scriptExcludes, scriptPulumiCalls } from "./script-env";
+import { type Need, scriptEnv, scriptExcludes, scriptPulumiCalls, scriptRegistryCalls } from "./script-env";
 
 export interface Start {
   readonly event: EventName;
@@ -221,11 +221,15 @@ export function pulumiCalls(step: Step, env: Record<string, string>): PulumiCall
   return out;
 }
 
-/** What a run: line does to the registry (`docker push`, `gcloud artifacts docker tags add`, a manifest read). */
+/**
+ * What a run: line does to the registry (`docker push`, `gcloud artifacts docker tags add`, a manifest read), itself
+ * or through the scripts it runs (scripts/build-image.ts pushes).
+ */
 export function registryCalls(step: Step): RegistryCall[] {
   const run = step.run ?? "";
   return [
     ...(/\bdocker push\b/.test(run) ? (["push"] as const) : []),
+    ...scriptsIn(run).flatMap(scriptRegistryCalls),
     ...(/\bgcloud artifacts docker tags add\b/.test(run) ? (["tag"] as const) : []),
     ...(/\bdocker (manifest inspect|pull)\b/.test(run) ? (["read"] as const) : []),
   ];
