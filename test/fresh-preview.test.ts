@@ -6,7 +6,7 @@ import { type Evaluation, type Registration, UNKNOWN, evaluate } from "../infra/
 import { envOf, renderText, toPlan } from "../infra/engine/render";
 import { parseArgs, plan } from "../infra/plan-cli";
 import { analyze, runPolicies } from "../policies/offline";
-import { JOB, ROOT, SERVICE, evaluateStack, ofType } from "./harness";
+import { JOB, ROOT, SERVICE, evaluateStack, handMadeRegistration, ofType } from "./harness";
 
 // `--fresh`: the stack as its first `pulumi preview` sees it. Providers have computed nothing yet (emails,
 // connection names, ids, generated values are unknown) and the stack has no outputs of its own; CrossGuard's
@@ -128,23 +128,7 @@ describe("the rules decide on what a preview knows", () => {
     unknownPaths: string[],
     stack = "stage",
   ): Registration {
-    return {
-      urn: `urn:pulumi:${stack}::monitor::${type}::res`,
-      type,
-      name: "res",
-      custom: true,
-      read: false,
-      parent: "",
-      protect: false,
-      retainOnDelete: false,
-      deleteBeforeReplace: false,
-      dependsOn: [],
-      propertyDependencies: {},
-      inputs,
-      secretPaths: [],
-      unknownPaths,
-      rawInputs: inputs,
-    };
+    return handMadeRegistration(type, inputs, { stack, unknownPaths });
   }
   const report = (r: Registration, policy: string) => {
     const { violations, couldNotRun } = analyze({ stack: "stage", registrations: [r], outputs: {}, fresh: true });

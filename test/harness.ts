@@ -164,3 +164,28 @@ export function lineIn(file: string, text: string): number {
   if (index < 0) throw new Error(`${file} no longer has ${JSON.stringify(text)}`);
   return readFileSync(join(ROOT, file), "utf8").slice(0, index).split("\n").length;
 }
+
+/** A registration built by hand, as the engine records one (no parent, nothing protected), for rule-level tests. */
+export function handMadeRegistration(
+  type: string,
+  inputs: Record<string, unknown>,
+  { stack = "test", name = "res", unknownPaths }: { stack?: string; name?: string; unknownPaths?: string[] } = {},
+): Registration {
+  return {
+    urn: `urn:pulumi:${stack}::monitor::${type}::${name}`,
+    type,
+    name,
+    custom: true,
+    read: false,
+    parent: "",
+    protect: false,
+    retainOnDelete: false,
+    deleteBeforeReplace: false,
+    dependsOn: [],
+    propertyDependencies: {},
+    inputs,
+    secretPaths: [],
+    ...(unknownPaths && { unknownPaths }),
+    rawInputs: inputs,
+  };
+}

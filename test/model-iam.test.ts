@@ -1,29 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { Evaluation, Registration } from "../infra/engine/evaluate";
 import { mockProjectNumber } from "../infra/engine/mocks";
-import { evaluateStack } from "./harness";
+import { evaluateStack, handMadeRegistration } from "./harness";
 import { IamModel, gcp, resourceBinding } from "./model/gcp-iam";
 import { githubSettings } from "./model/github-environments";
 
 let n = 0;
 function reg(type: string, inputs: Record<string, unknown>): Registration {
   n += 1;
-  return {
-    urn: `urn:pulumi:test::monitor::${type}::r${n}`,
-    type,
-    name: `r${n}`,
-    custom: true,
-    read: false,
-    parent: "",
-    protect: false,
-    retainOnDelete: false,
-    deleteBeforeReplace: false,
-    dependsOn: [],
-    propertyDependencies: {},
-    inputs,
-    secretPaths: [],
-    rawInputs: inputs,
-  };
+  return handMadeRegistration(type, inputs, { name: `r${n}` });
 }
 const evaluation = (registrations: Registration[]): Evaluation => ({
   stack: "test",
