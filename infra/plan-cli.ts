@@ -8,7 +8,7 @@
  * (messages only, no stack trace), 2 bad usage.
  */
 import { resolve } from "node:path";
-import { platformSizing, previewCapacity, renderCapacity } from "./engine/capacity";
+import { capacityRefusal, previewsCapacity, renderCapacity } from "./engine/capacity";
 import { loadStackConfig } from "./engine/config-files";
 import { evaluate } from "./engine/evaluate";
 import { parityReport, renderParity } from "./engine/parity";
@@ -69,8 +69,9 @@ export async function plan(args: Args, root: string, policies?: Policies): Promi
   const refused = [...violations, ...couldNotRun].some((v) => v.enforcementLevel === "mandatory");
   const parity = kind === "stage" || kind === "prod" ? parityReport(root) : undefined;
   const pipeline = kind === "pipeline" ? pipelineReport(evaluation) : undefined;
-  const sizing = platformSizing(evaluation);
-  const capacity = sizing && previewCapacity(sizing);
+  const capacity = kind === "previews" ? await previewsCapacity(evaluation, root, args.overrides) : undefined;
+  const overCapacity = capacity && capacityRefusal(args.stack, capacity);
+  if (overCapacity) throw overCapacity;
   if (args.json) {
     const extra = { ...(parity && { parity }), ...(pipeline && { pipeline }), ...(capacity && { capacity }) };
     const policies = { policyViolations: violations, policiesNotRun: couldNotRun };

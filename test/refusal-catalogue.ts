@@ -48,9 +48,10 @@ export interface StackRow extends Row {
   /**
    * "plan": refused while the program runs, from what the cloud reports (a stack reference, a secret's versions),
    * so `pulumi preview`, which `pulumi up` runs first, fails before anything is created. Default: refused from
-   * config alone, before any resource is registered.
+   * config alone, before any resource is registered. "capacity": refused by `npm run plan -- previews`, which counts
+   * what the previews project holds from the previews stack, a preview and the pipeline (infra/engine/capacity.ts).
    */
-  at?: "plan";
+  at?: "plan" | "capacity";
   engine?: Pick<EvaluateOptions, "stackOutputs" | "missingSecretVersions">;
 }
 
@@ -505,10 +506,30 @@ export const STACK_ROWS: StackRow[] = [
     area: "Sizes",
     refused: "preview instances or concurrency out of range",
     stack: "pr-7",
-    overrides: { "monitor:preview": json({ ...previewOf(), maxOpen: 500 }) },
+    overrides: { "monitor:preview": json({ ...previewOf(), maxOpen: 5000 }) },
     key: "monitor:preview.maxOpen",
-    message: /expected number to be <=100/,
+    message: /expected number to be <=1000/,
     fix: "correct monitor:preview.maxOpen in Pulumi.yaml",
+  },
+  {
+    area: "Sizes",
+    refused: "more busy previews than the shared instance's tier holds",
+    stack: "previews",
+    overrides: { "monitor:preview": json({ ...previewOf(), maxActive: 25 }) },
+    key: "monitor:preview.maxActive",
+    message:
+      /25 active previews need 510 connections on the shared preview instance .* over the 500 that db-custom-4-16384 is sized for/,
+    fix: "lower monitor:preview.maxActive to at most 24",
+  },
+  {
+    area: "Sizes",
+    refused: "more open previews than the previews project has service accounts for",
+    stack: "previews",
+    at: "capacity",
+    overrides: { "monitor:preview": json({ ...previewOf(), maxOpen: 101 }) },
+    key: "monitor:preview.maxOpen",
+    message: /needs 101 service accounts on projects\/moz-fx-monitor-previews .* over the 100 allowed/,
+    fix: "lower monitor:preview.maxOpen to at most 100",
   },
   {
     area: "Sizes",
@@ -575,6 +596,15 @@ export const STACK_ROWS: StackRow[] = [
     key: "monitor:preview.instanceTier",
     message: /expected a Cloud SQL tier such as db-custom-4-16384/,
     fix: "correct monitor:preview.instanceTier in Pulumi.previews.yaml",
+  },
+  {
+    area: "Regions and tiers",
+    refused: "a preview instance tier whose default max_connections is not known",
+    stack: "previews",
+    overrides: { "monitor:preview": json({ ...previewOf(), instanceTier: "db-custom-1-2048" }) },
+    key: "monitor:preview.instanceTier",
+    message: /db-custom-1-2048 is not a tier whose default max_connections is known here/,
+    fix: "set monitor:preview.instanceTier to a db-custom-<vCPUs>-<MiB> tier of at least 3840 MiB",
   },
   {
     area: "Regions and tiers",
@@ -1243,7 +1273,9 @@ export function troubleshootingTable(): string {
     const where =
       row.at === "plan"
         ? `\`${row.stack}\` (at plan)`
-        : `\`${row.stack.length > 12 ? `${row.stack.slice(0, 8)}…` : row.stack}\``;
+        : row.at === "capacity"
+          ? `\`${row.stack}\` (\`npm run plan\`)`
+          : `\`${row.stack.length > 12 ? `${row.stack.slice(0, 8)}…` : row.stack}\``;
     lines.push(`| ${row.area} | ${cell(row.refused)} | ${where} | ${code(row.key)} | ${cell(row.fix)} |`);
   }
   for (const row of SCRIPT_ROWS) {
