@@ -115,8 +115,8 @@ export interface PipelineSpec {
   /** Where the previews' CI identities live (monitor:preview.identityProject): not the previews project. */
   previewIdentityProject: string;
   registry: RegistrySpec;
-  /** For the sweeper: previews older than ttlDays go, and at most cap run at once. */
-  previews: { ttlDays: number; cap: number };
+  /** For the sweeper: previews older than ttlDays go, and at most cap run at once; activeCap for admission. */
+  previews: { ttlDays: number; cap: number; activeCap: number };
   /** Set only when configured as a secret. */
   chatWebhookUrl?: string;
   labels: Labels;
@@ -169,7 +169,11 @@ export function pipelineSpec(
   }
   // The key's schema already refused anything but an Artifact Registry path.
   const registryPath = artifactRegistryPath(values["monitor:imageRepository"] ?? "");
-  const previews = { ttlDays: values["monitor:preview"].ttlDays, cap: values["monitor:preview"].maxOpen };
+  const previews = {
+    ttlDays: values["monitor:preview"].ttlDays,
+    cap: values["monitor:preview"].maxOpen,
+    activeCap: values["monitor:preview"].maxActive,
+  };
   const registrySettings = { ...REGISTRY_DEFAULTS, ...settings?.registry };
   if (registrySettings.prImageTtlDays < previews.ttlDays) {
     problems.push(

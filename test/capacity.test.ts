@@ -101,7 +101,7 @@ describe("npm run plan -- previews: the capacity of the committed config", () =>
         SERVICE_ACCOUNTS_PER_PROJECT.source,
       ],
       // pr-1's cloudsql.client binding, and the pipeline's grants there to the two deployers and the reviewer.
-      ["principals", `projects/${PREVIEWS}`, 124, 1500, "monitor:preview.maxOpen", 1476, PRINCIPALS_PER_POLICY.source],
+      ["principals", `projects/${PREVIEWS}`, 125, 1500, "monitor:preview.maxOpen", 1475, PRINCIPALS_PER_POLICY.source],
       // Publisher and viewer per preview, and the preview deployer's grantor binding.
       [
         "principals",

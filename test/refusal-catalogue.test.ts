@@ -45,6 +45,7 @@ describe("the catalogue", () => {
       "drift-issue",
       "notify-chat",
       "preview-comment",
+      "preview-admission",
       "require-e2e",
       "own-commit",
     ]) {

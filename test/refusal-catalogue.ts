@@ -8,6 +8,7 @@
  * paste between the README's `refusal-catalogue` markers.
  */
 import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { loadStackConfig } from "../infra/engine/config-files";
 import { mockPreviewPlatform } from "../infra/engine/mocks";
 import type { EvaluateOptions } from "../infra/engine/evaluate";
@@ -17,6 +18,7 @@ import { main as destroyPreview } from "../scripts/destroy-preview";
 import { main as driftIssue } from "../scripts/drift-issue";
 import { main as notifyChat } from "../scripts/notify-chat";
 import { requestToken } from "../scripts/own-commit";
+import { main as previewAdmission } from "../scripts/preview-admission";
 import { inputFromEnv } from "../scripts/preview-comment";
 import { main as releaseTag } from "../scripts/release-tag";
 import { main as requireE2e } from "../scripts/require-e2e";
@@ -1146,6 +1148,36 @@ export const SCRIPT_ROWS: ScriptRow[] = [
     fix: "Set it from the repository variable PREVIEW_TTL_DAYS",
     run: (env, fetch) => sweepPreviews(env, fetch),
   },
+  ...(
+    [
+      ["no active-preview cap", "PREVIEW_ACTIVE_CAP", "Set it from the repository variable PREVIEW_ACTIVE_CAP"],
+      [
+        "admission without the deployer's token",
+        "GOOGLE_OAUTH_ACCESS_TOKEN",
+        "Give the auth step token_format: access_token",
+      ],
+    ] as const
+  ).map(([refused, input, fix]): ScriptRow => ({
+    area: "Workflow inputs",
+    refused,
+    script: "scripts/preview-admission.ts",
+    env: {
+      PR_NUMBER: "42",
+      PREVIEW_CAP: "100",
+      PREVIEW_ACTIVE_CAP: "20",
+      GCP_PROJECT: "moz-fx-monitor-previews",
+      GOOGLE_OAUTH_ACCESS_TOKEN: "ya29.token",
+      BODY_FILE: join(tmpdir(), "preview-comment.md"),
+      RUN_URL: "https://github.com/o/r/actions/runs/1",
+      [input]: "",
+    },
+    input,
+    exit: 2,
+    message: new RegExp(`${input} is not set`),
+    fix,
+    run: (env, fetch) =>
+      previewAdmission(env, { fetch, listStacks: () => Promise.reject(new Error("no listing in a refusal")) }),
+  })),
   {
     area: "Workflow inputs",
     refused: "a smoke-check URL with a path",

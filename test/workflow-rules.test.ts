@@ -46,6 +46,7 @@ export const SCRIPTS_RUN = [
   "scripts/drift-issue.ts",
   "scripts/notify-chat.ts",
   "scripts/own-commit.ts",
+  "scripts/preview-admission.ts",
   "scripts/preview-comment.ts",
   "scripts/release-tag.ts",
   "scripts/require-e2e.ts",

@@ -10,6 +10,7 @@ import {
   APP_FILES_DIR,
   ENVIRONMENT_VARIABLES,
   INFRA_REQUIRED_CHECKS,
+  REPOSITORY_VARIABLES,
   REUSABLE_WORKFLOWS,
 } from "../infra/pipeline-contract";
 import { ROOT } from "./harness";
@@ -194,9 +195,31 @@ describe("preview up (preview-up.yml)", () => {
     expect(job("infra", REUSABLE_WORKFLOWS.previewUp, "own-commit").permissions).toEqual(OWN_COMMIT_PERMISSIONS);
   });
 
+  it("admits the preview before anything is built or deployed, with the caps and the deployer's token", () => {
+    const names = j.steps!.map((s) => s.name ?? s.id ?? s.uses ?? "");
+    const admit = step(j, "admit");
+    expect(names.indexOf(admit.name!)).toBeLessThan(names.indexOf("Registry host"));
+    expect(names.indexOf(admit.name!)).toBeGreaterThan(names.indexOf("Install the Pulumi CLI"));
+    expect(names.indexOf("Install the Pulumi CLI")).toBeGreaterThan(names.findIndex((n) => n === "auth"));
+    expect(admit.run).toBe("npx ts-node --transpile-only scripts/preview-admission.ts");
+    expect(admit.env).toEqual({
+      PR_NUMBER: PR,
+      PREVIEW_CAP: `\${{ vars.${REPOSITORY_VARIABLES.previewCap} }}`,
+      PREVIEW_ACTIVE_CAP: `\${{ vars.${REPOSITORY_VARIABLES.previewActiveCap} }}`,
+      GCP_PROJECT: `\${{ vars.${ENVIRONMENT_VARIABLES.project} }}`,
+      GOOGLE_OAUTH_ACCESS_TOKEN: "${{ steps.auth.outputs.access_token }}",
+      PULUMI_BACKEND_URL: `\${{ vars.${ENVIRONMENT_VARIABLES.backendUrl} }}`,
+      RUN_URL: "${{ github.server_url }}/${{ github.repository }}/actions/runs/${{ github.run_id }}",
+      BODY_FILE: step(j, "Render the preview comment").env!.BODY_FILE,
+    });
+    expect(step(j, "auth").with).toMatchObject({ token_format: "access_token" });
+    expect(admit["continue-on-error"], "a refusal stops the job before pulumi up").toBeUndefined();
+  });
+
   it("renders the comment as deployed or failed and keeps one sticky comment, even after a failed up", () => {
     const render = step(j, "Render the preview comment");
-    expect(render.if).toBe("${{ !cancelled() }}");
+    // A refused admission's body file is its own comment; the render step would overwrite it.
+    expect(render.if).toBe("${{ !cancelled() && steps.admit.outputs.refused != 'true' }}");
     expect(render.env).toMatchObject({
       STATE: "${{ steps.up.outcome == 'success' && 'deployed' || 'failed' }}",
       URL: "${{ steps.up.outputs.url }}",
