@@ -84,7 +84,7 @@ describe("the policy pack is self-contained (pulumi policy publish uploads polic
       env: { ...process.env, NODE_PATH: packDependencies(), TS_NODE_PROJECT: join(copy, "tsconfig.json") },
     });
     const result = JSON.parse(stdout.trim().split("\n").pop()!);
-    expect(result.count).toBe(16);
+    expect(result.count).toBe(17);
     expect(result.found).toEqual(["k creates a service account key: use workload identity federation instead"]);
   });
 

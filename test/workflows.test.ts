@@ -174,7 +174,7 @@ describe("preview up (preview-up.yml)", () => {
         command: "up",
         stack: `pr-${PR}`,
         config: ["monitor:appSource", "monitor:deployId"],
-        flags: ["upsert"],
+        flags: ["upsert", "policyPacks"],
       },
     ]);
     const up = step(j, "up");
@@ -183,6 +183,7 @@ describe("preview up (preview-up.yml)", () => {
       "monitor:deployId": { value: "${{ github.run_id }}-${{ github.run_attempt }}", secret: false },
     });
     expect(up.with!["secrets-provider"]).toBe(`\${{ vars.${ENVIRONMENT_VARIABLES.secretsProvider} }}`);
+    expect(up.with!.policyPacks, "the pack of this repository's checkout, as config apply runs it").toBe("policies");
     const app = j.steps!.find((s) => s.with?.path === "app")!;
     expect(app.with).toMatchObject({ ref: "${{ github.event.pull_request.head.sha }}" });
     expect(app.with!.repository, "the caller's (app) repository").toBeUndefined();

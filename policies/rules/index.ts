@@ -5,6 +5,7 @@ import { cloudSqlEncryptedConnections, cloudSqlNoOpenPublicIp, prodDatabaseRecov
 import { connectionBudget } from "./connection-budget";
 import { noBasicRoles, noServiceAccountKeys, workloadIdentityPinsWorkflow, workloadIdentityScoped } from "./iam";
 import { prodAlertsNotify } from "./monitoring";
+import { previewsInPreviewsProject } from "./projects";
 import { previewResourcesDeletable, statefulResourcesProtected } from "./protection";
 
 export { namesRepository, pinsWorkflow } from "./iam";
@@ -32,6 +33,7 @@ export const policies: Policies = [
   workloadIdentityScoped,
   noServiceAccountKeys,
   connectionBudget,
+  previewsInPreviewsProject,
   noBasicRoles,
   workloadIdentityPinsWorkflow,
 ];
