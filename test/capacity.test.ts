@@ -1,4 +1,7 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { previewTables } from "../bench/cost";
 import {
   type CapacityInputs,
   PRINCIPALS_PER_POLICY,
@@ -277,5 +280,14 @@ describe("countCapacity", () => {
     expect(refusal?.message).toMatch(
       /^Stack "previews" does not fit the previews project:\n {2}- monitor:preview\.maxOpen in Pulumi\.yaml: needs 1600 principals on projects\/moz-fx-monitor-previews\/topics\/monitor-preview-hibp-breaches .* Fix: lower monitor:preview\.maxOpen to at most 187$/,
     );
+  });
+});
+
+describe("the README's capacity and cost tables", () => {
+  it("are the committed config's (regenerate them with `npx ts-node --transpile-only bench/cost.ts`)", async () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const section = /<!-- preview-capacity:start -->\n([^]*?)\n<!-- preview-capacity:end -->/.exec(readme);
+    expect(section, "README.md has the preview-capacity markers").not.toBeNull();
+    expect(section![1]).toBe(await previewTables(ROOT));
   });
 });

@@ -64,6 +64,8 @@ export interface PreviewsCapacity {
   openPreviews: number;
   /** monitor:preview.maxActive: previews that may hold database connections at once. */
   activePreviews: number;
+  /** monitor:preview.instanceTier: the shared instance's machine, sized for the active previews. */
+  instanceTier: string;
   limits: CapacityLimit[];
   /** Limits one step of their key away from refusal. */
   warnings: string[];
@@ -210,7 +212,7 @@ export function countCapacity({ spec, previews, preview, pipeline }: CapacityInp
         ".",
     );
   }
-  return { openPreviews: maxOpen, activePreviews: settings.maxActive, limits, warnings };
+  return { openPreviews: maxOpen, activePreviews: settings.maxActive, instanceTier: tier, limits, warnings };
 }
 
 /** The refusal for every limit the config exceeds, naming the stack, the key and the fix; undefined when all fit. */
