@@ -178,7 +178,7 @@ describe("npm run plan -- previews: the capacity of the committed config", () =>
     );
   });
 
-  it("warns one active preview before the line: at 24 of the tier's 24", async () => {
+  it("warns one active preview before the line: at 24, the most db-custom-4-16384 holds", async () => {
     const { text } = await plan(
       { stack: "previews", json: false, fresh: false, overrides: previewConfig({ maxActive: 24 }) },
       ROOT,
