@@ -131,7 +131,7 @@ export function fleetPerDay(n: number, f: PreviewFootprint, sharedTier: string, 
   };
 }
 
-/** A dollar figure as the README shows it: cents, or tenths of a cent below a dollar. */
+/** A dollar figure as docs/previews.md shows it: cents, or tenths of a cent below a dollar. */
 function usd(x: number): string {
   return `$${x.toFixed(x < 1 ? 3 : 2)}`;
 }
@@ -158,7 +158,7 @@ export function costTable(f: PreviewFootprint, tier: string, open: number, activ
   ].join("\n");
 }
 
-/** The capacity the README shows beside the cost: each limit, used and allowed, with its source. */
+/** The capacity docs/previews.md shows beside the cost: each limit, used and allowed, with its source. */
 export function capacityTable(c: PreviewsCapacity): string {
   const number = (n: number) => n.toLocaleString("en");
   return [
@@ -169,9 +169,9 @@ export function capacityTable(c: PreviewsCapacity): string {
 }
 
 /**
- * The README's "Preview capacity and cost" tables, from the committed config: the capacity as `npm run plan --
+ * docs/previews.md's "Preview capacity and cost" tables, from the committed config: the capacity as `npm run plan --
  * previews` counts it, and the cost of that fleet. `npx ts-node --transpile-only bench/cost.ts` prints them to paste
- * between the README's `preview-capacity` markers; test/capacity.test.ts checks that the README shows exactly these.
+ * between docs/previews.md's `preview-capacity` markers; test/capacity.test.ts checks that the page shows exactly these.
  */
 export async function previewTables(root: string): Promise<string> {
   const previews = await evaluate("previews", loadStackConfig(root, "previews"));

@@ -11,6 +11,13 @@ export interface AppDatabaseArgs extends Retention {
   readonly connectionName: pulumi.Input<string>;
   readonly databaseName: string;
   readonly userName: string;
+  /**
+   * The user's only role memberships, in place of the cloudsqlsuperuser that Cloud SQL makes every user it creates a
+   * member of (a user created with no roles gets cloudsqlsuperuser: the Admin API's InitialUser.roles, "If empty,
+   * will grant role cloudsqlsuperuser"). A preview on the shared instance passes `["monitor_preview"]`.
+   * @default none: a member of cloudsqlsuperuser, as the instance's only app user (stage, prod) may be
+   */
+  readonly databaseRoles?: readonly string[];
 }
 
 /**
@@ -38,7 +45,15 @@ export class AppDatabase extends pulumi.ComponentResource {
     const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this });
     const user = new gcp.sql.User(
       `${name}-user`,
-      { project: args.project, instance: args.instance, name: args.userName, password: password.result },
+      {
+        project: args.project,
+        instance: args.instance,
+        name: args.userName,
+        password: password.result,
+        // Write-only, and "Existing database roles will be overwritten with new values from this field"
+        // (@pulumi/gcp sql/user.d.ts): every update re-asserts exactly this list.
+        ...(args.databaseRoles && { databaseRoles: [...args.databaseRoles] }),
+      },
       { parent: this, protect },
     );
     const database = new gcp.sql.Database(

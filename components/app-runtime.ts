@@ -31,11 +31,16 @@ export function containerEnvs(runtime: AppRuntime) {
 }
 
 /** The Cloud SQL socket volume (Cloud Run runs the Auth Proxy for it) and its mount. */
-export function cloudSqlVolume(runtime: AppRuntime) {
+export function cloudSqlVolume(runtime: Pick<AppRuntime, "cloudSqlConnection">) {
   return {
     volumes: [{ name: CLOUDSQL_VOLUME, cloudSqlInstance: { instances: [runtime.cloudSqlConnection] } }],
     volumeMounts: [{ name: CLOUDSQL_VOLUME, mountPath: CLOUDSQL_MOUNT_PATH }],
   };
+}
+
+/** The socket directory the Cloud SQL volume creates for an instance: `/cloudsql/<project:region:instance>`. */
+export function cloudSqlSocketDirectory(connectionName: pulumi.Input<string>): pulumi.Output<string> {
+  return pulumi.interpolate`${CLOUDSQL_MOUNT_PATH}/${connectionName}`;
 }
 
 export interface DerivedEnvArgs {
@@ -60,8 +65,7 @@ export function derivedEnv(args: DerivedEnvArgs): Record<string, pulumi.Input<st
     APP_ENV: args.appEnv,
     SERVER_URL: args.url,
     NEXTAUTH_URL: args.url,
-    // The socket directory the Cloud SQL volume creates for the instance.
-    PG_HOST: pulumi.interpolate`${CLOUDSQL_MOUNT_PATH}/${args.cloudSqlConnection}`,
+    PG_HOST: cloudSqlSocketDirectory(args.cloudSqlConnection),
     GCP_PUBSUB_PROJECT_ID: args.pubsubProject,
     GCP_PUBSUB_TOPIC_NAME: args.pubsubTopic,
     ...(args.pubsubSubscription !== undefined && { GCP_PUBSUB_SUBSCRIPTION_NAME: args.pubsubSubscription }),

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
 import * as random from "@pulumi/random";
-import { slugOf } from "../infra/naming";
+import { addVersionCommand, slugOf } from "../infra/naming";
 import { type Grantee, type Retention, retains } from "./options";
 
 /** Where one secret variable's value comes from. */
@@ -134,7 +134,7 @@ export function owedVersions(
   { strict }: { strict: boolean },
 ): pulumi.Output<OwedVersion[]> {
   const checks = Object.entries(secretIds).map(async ([variable, secretId]): Promise<OwedVersion | undefined> => {
-    const command = `gcloud secrets versions add ${secretId} --project ${project} --data-file=-`;
+    const command = addVersionCommand(project, secretId);
     try {
       const latest = await gcp.secretmanager.getSecretVersion({ project, secret: secretId, fetchSecretData: false });
       return latest.enabled

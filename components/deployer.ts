@@ -137,7 +137,7 @@ export function previewGrants(project: string, projectNumber: pulumi.Input<strin
     {
       project,
       role: "roles/run.admin",
-      why: "creates its preview's service and migration job, and makes the service public (Cloud Run takes no condition: the project holds previews only)",
+      why: "creates its preview's service, migration job and database access job, and makes the service public (Cloud Run takes no condition: the project holds previews only)",
     },
     {
       project,
@@ -193,11 +193,29 @@ export function previewsPlatformGrants(project: string): ProjectGrant[] {
     { project, role: "roles/iam.roleAdmin", why: "manages the grantor custom role the preview deployer holds" },
     {
       project,
+      role: "roles/run.developer",
+      // https://cloud.google.com/run/docs/reference/iam/roles: jobs and their executions, no setIamPolicy.
+      why: "creates and runs the database admin's init job (the previews' database role); changes no Cloud Run IAM",
+    },
+    {
+      project,
       role: "roles/serviceusage.serviceUsageAdmin",
       why: "enables the APIs every preview uses (it never disables them)",
     },
   ];
 }
+
+/**
+ * Who may run jobs as the previews' database admin (`databaseAdminEmail()`), by deployer, and why: actAs
+ * (`roles/iam.serviceAccountUser`) on that one account, which the pipeline stack binds on the account itself (it lives
+ * in the identity project, where no project role of theirs reaches it). Running as it reads the admin's password;
+ * the preview deployer could set that password anyway (`cloudsql.users.update` in PREVIEW_DATABASE_PERMISSIONS), and
+ * both jobs run a pinned psql image with a fixed script, never an image built from a pull request.
+ */
+export const DATABASE_ADMIN_ACT_AS: Readonly<Record<"preview" | "previews", string>> = {
+  preview: "deploys and runs each preview's database access job, which closes the preview's database to the others",
+  previews: "deploys and runs the platform's init job, which creates the previews' database role",
+};
 
 /** Stage and prod: the whole environment in the environment's own project. */
 export function environmentGrants(project: string): ProjectGrant[] {

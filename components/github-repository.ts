@@ -58,6 +58,13 @@ export interface GithubRepositoryArgs {
    * nobody may delete or force-push: what a release may be cut from. @default none
    */
   readonly protectedBranches?: readonly string[];
+  /**
+   * Teams (numeric ids) that alone may create a branch of `protectedBranches`. A pull-request rule does not stop
+   * anyone with write access from creating a matching branch at any commit, unreviewed ones included
+   * (alphagov/govuk-frontend#7077); a ruleset's `creation` rule does ("Only allow users with bypass permission to
+   * create matching refs"). @default none: anyone with write access may create one
+   */
+  readonly protectedBranchCreators?: readonly number[];
   /** Files committed to the default branch (past its ruleset, as `bypassAppId`). @default none */
   readonly files?: readonly RepositoryFileSpec[];
   /** Issue labels the workflows apply (GitHub silently drops a label that does not exist). @default none */
@@ -198,6 +205,29 @@ export class GithubRepository extends pulumi.ComponentResource {
             nonFastForward: true,
             pullRequest: reviewedPullRequest(false),
           },
+        },
+        child,
+      );
+    }
+
+    if (args.protectedBranches?.length && args.protectedBranchCreators?.length) {
+      // A ruleset of its own: bypass is per ruleset, and these teams may create branches, not skip their reviews.
+      new github.RepositoryRuleset(
+        `${name}-protected-branch-creation`,
+        {
+          repository,
+          name: "release branch creation",
+          target: "branch",
+          enforcement: "active",
+          conditions: {
+            refName: { includes: args.protectedBranches.map((b) => `refs/heads/${b}`), excludes: [] },
+          },
+          bypassActors: args.protectedBranchCreators.map((actorId) => ({
+            actorId,
+            actorType: "Team",
+            bypassMode: "always",
+          })),
+          rules: { creation: true },
         },
         child,
       );

@@ -3,7 +3,7 @@ import { Image } from "@pulumi/docker/image";
 import { getDockerImageOutput } from "@pulumi/gcp/artifactregistry/getDockerImage";
 import { getClientConfigOutput } from "@pulumi/gcp/organizations/getClientConfig";
 import { type ArtifactRegistryPath, artifactRegistryPath } from "../shared-rules/artifact-registry";
-import { DIGEST } from "../shared-rules/image-tags";
+import { DIGEST, migrationHeadOf } from "../shared-rules/image-tags";
 import { Refusal } from "../shared-rules/refusal";
 
 /**
@@ -27,6 +27,11 @@ export interface ResolvedImage {
   readonly ref: pulumi.Output<string>;
   /** When the registry says the image was built (RFC 3339); undefined where it does not know. */
   readonly buildTime: pulumi.Output<string | undefined>;
+  /**
+   * The newest knex migration the image carries, from its migration tag (shared-rules/image-tags.ts); undefined
+   * for an image built without one, and where nothing is resolved (a kept image, a preview's own build).
+   */
+  readonly migrationHead: pulumi.Output<string | undefined>;
 }
 
 function requirePath(repository: string): ArtifactRegistryPath {
@@ -56,12 +61,14 @@ function pinned(
   tag: pulumi.Input<string>,
   digest: pulumi.Output<string>,
   buildTime: pulumi.Input<string | undefined>,
+  migrationHead?: pulumi.Input<string | undefined>,
 ): ResolvedImage {
   return {
     tag: pulumi.output(tag),
     digest,
     ref: pulumi.interpolate`${repository}@${digest}`,
     buildTime: pulumi.output(buildTime),
+    migrationHead: pulumi.output(migrationHead),
   };
 }
 
@@ -86,6 +93,8 @@ export function resolveImage(image: ImageReference, opts?: pulumi.InvokeOutputOp
     image.tag,
     digest,
     found.buildTime.apply((t) => t || undefined),
+    // "A list of all tags associated with the image" (getDockerImage.d.ts `tags`): the build's migration tag is one.
+    found.tags.apply((tags) => migrationHeadOf(tags ?? [])),
   );
 }
 
@@ -137,6 +146,8 @@ export interface DeployedState {
   readonly buildTime?: string;
   /** @default undefined: no migration recorded */
   readonly migrationToken?: string;
+  /** The newest migration the database has had applied. @default undefined: not recorded (an older deploy) */
+  readonly migrationHead?: string;
 }
 
 /**
@@ -147,8 +158,14 @@ export function lastDeployed(stackName: string): pulumi.Output<DeployedState> {
   const self = new pulumi.StackReference("deployed", { name: stackName });
   const read = (key: string) => self.getOutput(key).apply((v) => (typeof v === "string" && v !== "" ? v : undefined));
   return pulumi
-    .all([read("imageTag"), read("imageDigest"), read("imageBuildTime"), read("migrationToken")])
-    .apply(([tag, digest, buildTime, migrationToken]) => ({ tag, digest, buildTime, migrationToken }));
+    .all([read("imageTag"), read("imageDigest"), read("imageBuildTime"), read("migrationToken"), read("migrationHead")])
+    .apply(([tag, digest, buildTime, migrationToken, migrationHead]) => ({
+      tag,
+      digest,
+      buildTime,
+      migrationToken,
+      migrationHead,
+    }));
 }
 
 /** The image the stack deployed last, or a refusal when there is none yet. */

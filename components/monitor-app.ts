@@ -2,15 +2,18 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Names } from "../infra/naming";
 import type { ServiceSizing, WorkerSizing } from "../shared-rules/sizing";
 import type { CirrusSettings } from "../shared-rules/cirrus";
+import { PREVIEW_DATABASE_ROLE } from "../shared-rules/preview-database";
 import { AppDatabase } from "./app-database";
 import { type AppRuntime, derivedEnv } from "./app-runtime";
 import { AppSecrets, type SecretSource } from "./app-secrets";
+import type { DatabaseAdmin } from "./database-admin-job";
 import { BreachAlertsWorker } from "./breach-alerts-worker";
 import { BreachNotifications, type TopicRef, grantTopicPublish } from "./breach-notifications";
 import { cirrusSidecar } from "./cirrus";
 import { MigrationJob } from "./migration-job";
 import { type Grantee, type Retention, retains } from "./options";
 import { type CloudSqlInstanceRef, PostgresInstance, grantCloudSqlConnect } from "./postgres-instance";
+import { PreviewDatabaseAccess } from "./preview-database-access";
 import { RuntimeIdentity } from "./runtime-identity";
 import { ScheduledJob } from "./scheduled-job";
 import { WebService } from "./web-service";
@@ -68,6 +71,12 @@ export interface MonitorAppArgs extends Retention {
   readonly runtimeDescription?: string;
   /** The Cloud SQL instance the database goes on: this stack's PostgresInstance, or the platform's, by name. */
   readonly instance: CloudSqlInstanceRef;
+  /**
+   * On an instance other previews share: the platform's database admin. The app's user then joins only the
+   * previews' role, and before each migration the admin gives it its own database and closes that database to
+   * everyone else (PreviewDatabaseAccess). @default none: the app's user is the instance's only one
+   */
+  readonly sharedInstanceAdmin?: DatabaseAdmin;
   /** What the app runs as: `appEnvFor(kind)` (shared-rules/app-env.ts). */
   readonly appEnv: string;
   /** Where users reach the app (`SERVER_URL`, `NEXTAUTH_URL`). */
@@ -149,6 +158,7 @@ export class MonitorApp extends pulumi.ComponentResource {
         connectionName: instance.connectionName,
         databaseName: names.database,
         userName: names.databaseUser,
+        ...(args.sharedInstanceAdmin && { databaseRoles: [PREVIEW_DATABASE_ROLE] }),
         retain,
       },
       child,
@@ -209,7 +219,30 @@ export class MonitorApp extends pulumi.ComponentResource {
         }),
       },
     };
-    const ready = [database, secrets, runtime, ...grants, ...(notifications ? [notifications] : [])];
+    const access =
+      args.sharedInstanceAdmin &&
+      new PreviewDatabaseAccess(
+        "database-access",
+        {
+          region: args.region,
+          jobName: names.databaseAccessJob,
+          labels,
+          admin: args.sharedInstanceAdmin,
+          connectionName: instance.connectionName,
+          databaseName: database.databaseName,
+          userName: database.userName,
+          deployToken: args.release.migrationToken,
+        },
+        { ...child, dependsOn: [database] },
+      );
+    const ready = [
+      database,
+      secrets,
+      runtime,
+      ...grants,
+      ...(notifications ? [notifications] : []),
+      ...(access ? [access] : []),
+    ];
     const common = { region: args.region, runtime: app, labels, retain };
 
     const migration = new MigrationJob(

@@ -7,6 +7,7 @@ import { AppSecrets, type SecretSource } from "./app-secrets";
 import { ImageRegistry } from "./image-registry";
 import { type Grantee, type Retention, retains } from "./options";
 import { PostgresInstance } from "./postgres-instance";
+import { PreviewDatabaseAdmin } from "./preview-database-admin";
 
 export interface PreviewPlatformArgs extends Retention {
   /** The previews' own GCP project: nothing of stage or prod lives there. */
@@ -26,6 +27,11 @@ export interface PreviewPlatformArgs extends Retention {
   /** A PR's image is deleted this many days after its upload. */
   readonly imageTtlDays: number;
   readonly labels: Readonly<Record<string, string>>;
+  /**
+   * The service account the database admin's jobs run as (`databaseAdminEmail()`, infra/pipeline-contract.ts): the
+   * pipeline stack creates it outside this project, whose service accounts are one per open preview.
+   */
+  readonly databaseAdminAccount: string;
 }
 
 /**
@@ -91,6 +97,20 @@ export class PreviewPlatform extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    // One preview's user cannot reach another's database: see PreviewDatabaseAdmin and PreviewDatabaseAccess.
+    const databaseAdmin = new PreviewDatabaseAdmin(
+      `${name}-database-admin`,
+      {
+        project: args.project,
+        region: args.region,
+        instance,
+        connectionName: `${args.project}:${args.region}:${PREVIEW_PLATFORM_NAMES.instance}`,
+        labels: args.labels,
+        serviceAccountEmail: args.databaseAdminAccount,
+        retain: retains(args),
+      },
+      { parent: this },
+    );
     const secrets: Record<string, SecretSource> = Object.fromEntries(
       args.sandboxSecrets.map((variable) => [variable, { kind: "managed" } as const]),
     );
@@ -145,8 +165,8 @@ export class PreviewPlatform extends pulumi.ComponentResource {
       Object.fromEntries(Object.entries(this.sandbox.refs).map(([variable, ref]) => [variable, ref.secret])),
     );
     this.contract = pulumi
-      .all([instance.instanceName, instance.connectionName, sandboxSecrets, this.topic.name])
-      .apply(([instanceName, connectionName, secretNames, pubsubTopic]) => ({
+      .all([instance.instanceName, instance.connectionName, sandboxSecrets, this.topic.name, databaseAdmin.admin])
+      .apply(([instanceName, connectionName, secretNames, pubsubTopic, admin]) => ({
         project: args.project,
         region: args.region,
         instanceName,
@@ -154,6 +174,7 @@ export class PreviewPlatform extends pulumi.ComponentResource {
         sandboxSecrets: secretNames,
         pubsubTopic,
         imageRepository: this.registry.host,
+        databaseAdmin: admin,
       }));
     this.registerOutputs({ contract: this.contract });
   }

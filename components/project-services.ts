@@ -44,6 +44,13 @@ export const PIPELINE_SERVICES = [
   "artifactregistry.googleapis.com", // the image repository
 ] as const;
 
+/**
+ * Enabled by the pipeline too where it grants Cloud Run's service agent, which exists only once this API is on: in
+ * prod's project (the agent pulls images from the registry) and in the previews project (the previews' database
+ * admin account trusts that agent to run the platform's jobs as it, RuntimeIdentity.grantCrossProjectUse).
+ */
+export const RUN_AGENT_SERVICE = "run.googleapis.com";
+
 export interface ProjectServicesArgs {
   /** The GCP project whose APIs are enabled, and the provider's default project. */
   readonly project: string;

@@ -35,4 +35,17 @@ export class RuntimeIdentity extends ServiceAccountIdentity {
   grantActAs(deployer: Grantee): gcp.serviceaccount.IAMMember {
     return this.grantOnAccount("act-as", "roles/iam.serviceAccountUser", deployer);
   }
+
+  /**
+   * Lets Cloud Run in another project run jobs and services as this account: a resource runs as a service account of
+   * another project only if that project's service agent (Cloud Run's, `service-<project number>@serverless-robot-prod
+   * .iam.gserviceaccount.com`) holds `roles/iam.serviceAccountTokenCreator` on the account, and the account's own
+   * project does not enforce the `iam.disableCrossProjectServiceAccountUsage` constraint ("Configure for a resource in
+   * a different project", https://cloud.google.com/iam/docs/attach-service-accounts; Cloud Run's side:
+   * https://cloud.google.com/run/docs/configuring/jobs/service-identity). The constraint is an organization policy
+   * that administrators set once (README, Pipeline). `after`: what creates the agent (the project's Cloud Run API).
+   */
+  grantCrossProjectUse(serviceAgent: Grantee, after: pulumi.Resource[] = []): gcp.serviceaccount.IAMMember {
+    return this.grantOnAccount("token-creator", "roles/iam.serviceAccountTokenCreator", serviceAgent, after);
+  }
 }

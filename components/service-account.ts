@@ -43,13 +43,19 @@ export abstract class ServiceAccountIdentity extends pulumi.ComponentResource im
   }
 
   /**
-   * A role on this account alone (it holds in whichever project the grantee is), named `<name>-<what>-<key>`.
+   * A role on this account alone (it holds in whichever project the grantee is), named `<name>-<what>-<key>`;
+   * `after`: what must exist first (the grantee, when it is a service agent that an API creates).
    */
-  protected grantOnAccount(what: string, role: string, grantee: Grantee): gcp.serviceaccount.IAMMember {
+  protected grantOnAccount(
+    what: string,
+    role: string,
+    grantee: Grantee,
+    after: pulumi.Resource[] = [],
+  ): gcp.serviceaccount.IAMMember {
     return new gcp.serviceaccount.IAMMember(
       `${this.key}-${what}-${grantee.key}`,
       { serviceAccountId: this.accountName, role, member: grantee.member },
-      { parent: this },
+      { parent: this, dependsOn: after },
     );
   }
 }

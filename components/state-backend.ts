@@ -14,14 +14,26 @@ const PROJECT = "monitor";
 /** Stacks named exactly (`stage`) or by prefix (`pr-`, every preview). */
 export type StackSelector = { readonly name: string } | { readonly prefix: string };
 
-/** The object-name prefixes a stack's state occupies: checkpoint (+ .bak, .gz), locks, history, backups. */
+/**
+ * The object-name prefixes a stack's state occupies: checkpoint (+ .bak, .gz), tags file, locks, history, backups.
+ * Locks live under the stack's fully qualified name, `organization/<project>/<stack>` (pkg/backend/diy/lock.go
+ * `stackLockDir(stackRef.FullyQualifiedName())`, backend.go `FullyQualifiedName`); every update reads the tags file
+ * `<stack>.pulumi-tags` and only tolerates its absence, not a 403 (stack_tags.go `loadStackTags`, state.go:97).
+ */
 export function stackObjectPrefixes(stack: StackSelector): string[] {
+  const lockDir = `.pulumi/locks/organization/${PROJECT}`;
   if ("prefix" in stack) {
-    return ["stacks", "locks", "history", "backups"].map((dir) => `.pulumi/${dir}/${PROJECT}/${stack.prefix}`);
+    return [
+      `.pulumi/stacks/${PROJECT}/${stack.prefix}`,
+      `${lockDir}/${stack.prefix}`,
+      ...["history", "backups"].map((dir) => `.pulumi/${dir}/${PROJECT}/${stack.prefix}`),
+    ];
   }
   return [
     `.pulumi/stacks/${PROJECT}/${stack.name}.json`,
-    ...["locks", "history", "backups"].map((dir) => `.pulumi/${dir}/${PROJECT}/${stack.name}/`),
+    `.pulumi/stacks/${PROJECT}/${stack.name}.pulumi-tags`,
+    `${lockDir}/${stack.name}/`,
+    ...["history", "backups"].map((dir) => `.pulumi/${dir}/${PROJECT}/${stack.name}/`),
   ];
 }
 

@@ -9,22 +9,28 @@ import {
   isSecretName,
   secretLookingValue,
 } from "../shared-rules/app-env";
+import { appValueProblem } from "../shared-rules/app-values";
 import { artifactRegistryPath } from "../shared-rules/artifact-registry";
-import { EDITIONS, MAINTENANCE_WINDOW, RETAINED_BACKUPS, TIER } from "../shared-rules/cloud-sql";
+import { EDITIONS, MAINTENANCE_WINDOW, RETAINED_BACKUPS, TIER, tierProblem } from "../shared-rules/cloud-sql";
 import { QUANTITY } from "../shared-rules/cloud-run-limits";
 import { cronProblem } from "../shared-rules/cron";
 import { GCP_PROJECT_ID, GCP_REGION } from "../shared-rules/gcp-ids";
+import { regionProblem } from "../shared-rules/gcp-regions";
 import { DIGEST } from "../shared-rules/image-tags";
 import { unanchored } from "../shared-rules/patterns";
 import { HOSTNAME, HOSTNAME_EXPECTED } from "../shared-rules/hostname";
+import { NOTIFICATION_CHANNEL } from "../shared-rules/notification-channels";
 import { HH_MM } from "../shared-rules/time-of-day";
 import { PIPELINE_KEYS } from "./pipeline-spec";
 import type { StackKind } from "../shared-rules/stack-name";
+import { keyOwnershipProblems } from "./config/key-ownership";
+import { KINDS } from "./config/kinds";
+import type { Origins } from "./config/origins";
 
 /**
- * The config keys the program reads, each with its schema and the stack kinds that may set it. Schemas check one
- * key's shape and say what is expected; rules that span keys (a required variable, a secret declared twice) live in
- * spec.ts. Anything else under `monitor:` is refused as a typo.
+ * The config keys the program reads, each with its schema (which kinds of stack read it: infra/config/kinds.ts).
+ * Schemas check one key's shape and say what is expected; rules that span keys (a required variable, a secret
+ * declared twice) live in spec.ts. Anything else under `monitor:` is refused as a typo.
  *
  * A default that is the same for every stack kind is the schema's (`.default`, and `.prefault({})` on a mapping, so
  * that an absent key still gets its fields' defaults); one that depends on the kind is in spec.ts's table for it.
@@ -51,18 +57,29 @@ const deployId = z
   );
 
 /** The app's checkout for a preview to build (a directory with the app's Dockerfile). */
-const appSource = z
-  .string()
-  .refine((dir) => isAbsolute(dir), "expected an absolute path (the CLI's working directory is not the repository's)")
-  .refine((dir) => existsSync(join(dir, "Dockerfile")), {
-    error: (issue) => `no Dockerfile in "${String(issue.input)}": expected the path of a checkout of the app`,
-  });
+// A relative path is one mistake, reported once: not also as a directory without a Dockerfile.
+const appSource = z.string().superRefine((dir, ctx) => {
+  if (!isAbsolute(dir)) {
+    ctx.addIssue({
+      code: "custom",
+      message: "expected an absolute path (the CLI's working directory is not the repository's)",
+    });
+  } else if (!existsSync(join(dir, "Dockerfile"))) {
+    ctx.addIssue({ code: "custom", message: `no Dockerfile in "${dir}": expected the path of a checkout of the app` });
+  }
+});
 
 /** `pulumi config` stores a boolean as text. */
 const flag = z.enum(["true", "false"], { error: "expected true or false" }).transform((v) => v === "true");
 
 const gcpProject = z.string().regex(GCP_PROJECT_ID, "expected a GCP project id (6-30 chars, lowercase)");
-const gcpRegion = z.string().regex(GCP_REGION, "expected a GCP region such as us-central1");
+const gcpRegion = z
+  .string()
+  .regex(GCP_REGION, "expected a GCP region such as us-central1")
+  .superRefine((region, ctx) => {
+    const problem = GCP_REGION.test(region) ? regionProblem(region) : undefined;
+    if (problem) ctx.addIssue({ code: "custom", message: `${problem} (shared-rules/gcp-regions.ts)` });
+  });
 const variableName = z.string().regex(ENV_NAME, "expected an environment variable name [A-Z_][A-Z0-9_]*");
 const cron = z.string().superRefine((schedule, ctx) => {
   const problem = cronProblem(schedule);
@@ -75,13 +92,14 @@ const between = ({ min, max }: { readonly min: number; readonly max: number }) =
 /** Where a secret is declared instead of a plain value, for the env refusals' fix. */
 const SECRET_HOME = "monitor:secrets in Pulumi.<stack>.yaml; for previews, monitor:preview.sandboxSecrets";
 
-/** Checked entry by entry (not as a typed record), so that one bad value does not hide the other problems. */
+/**
+ * Checked entry by entry (not as a typed record), so that one bad value does not hide the other problems: first the
+ * name (one the app reads, and one config may set), then the value as the app reads it (shared-rules/app-values.ts).
+ */
 const envMap = z.record(z.string(), z.unknown()).superRefine((env, ctx) => {
   for (const [name, raw] of Object.entries(env)) {
     const issue = (message: string) => ctx.addIssue({ code: "custom", path: [name], message });
-    if (!["string", "number", "boolean"].includes(typeof raw)) {
-      issue("expected a string, number or boolean (env values are text). Fix: give it one value, nested in nothing");
-    } else if (!ENV_NAME.test(name)) {
+    if (!ENV_NAME.test(name)) {
       issue(
         `"${name}" is not an environment variable name: expected [A-Z_][A-Z0-9_]*. Fix: rename it as the app spells it`,
       );
@@ -98,11 +116,13 @@ const envMap = z.record(z.string(), z.unknown()).superRefine((env, ctx) => {
         `${name} is not a variable the app reads (a typo?). Fix: correct the name; if it is new in the app, add it to shared-rules/app-env.ts`,
       );
     } else {
-      const why = secretLookingValue(String(raw));
-      if (why)
+      const why = typeof raw === "string" ? secretLookingValue(raw) : undefined;
+      const typed = appValueProblem(name, raw);
+      if (why) {
         issue(
           `the value of ${name} looks like a credential (${why}). Fix: remove it and declare it as a secret (${SECRET_HOME})`,
         );
+      } else if (typed) issue(`${typed.problem}. Fix: ${typed.fix}`);
     }
   }
 });
@@ -182,6 +202,11 @@ const previewSettings = z
     instanceTier: z
       .string()
       .regex(TIER, "expected a Cloud SQL tier such as db-custom-4-16384")
+      // The shared preview instance is ENTERPRISE (components/preview-platform.ts).
+      .superRefine((tier, ctx) => {
+        const problem = tierProblem(tier, "ENTERPRISE");
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      })
       .default("db-custom-4-16384"),
     cirrus: cirrus.optional(),
   })
@@ -232,50 +257,74 @@ const worker = z.strictObject({
 
 const alerts = z.strictObject({
   notificationChannels: z
-    .array(
-      z
-        .string()
-        .regex(/^projects\/[^/]+\/notificationChannels\/[0-9]+$/, "expected projects/<p>/notificationChannels/<id>"),
-    )
+    .array(z.string().regex(NOTIFICATION_CHANNEL, "expected projects/<p>/notificationChannels/<id>"))
     .optional(),
 });
 
 const hostname = z.string().regex(HOSTNAME, `expected ${HOSTNAME_EXPECTED}`);
 
 /**
- * Every key the program reads, and which stack kinds may set it ("deploys": previews, stage and prod); anything else
+ * `monitor:parity.differ`: the plain variables whose values stage and prod set apart on purpose, each with the
+ * reason, so that the parity report (infra/engine/parity.ts) shows every other difference as one to look at.
+ */
+const parity = z.strictObject({
+  differ: z
+    .record(z.string(), z.unknown())
+    .superRefine((entries, ctx) => {
+      for (const [name, reason] of Object.entries(entries)) {
+        const issue = (message: string) => ctx.addIssue({ code: "custom", path: [name], message });
+        if (!(name in APP_VARIABLES)) {
+          issue(
+            `${name} is not a variable the app reads (a typo?). Fix: name a variable of monitor:env (shared-rules/app-env.ts lists them)`,
+          );
+        } else if (DERIVED_VARIABLES.includes(name)) {
+          issue(`${name} is computed by the program for each stack, so it is never compared. Fix: remove it`);
+        } else if (isSecretName(name)) {
+          issue(`${name} is a secret: parity compares secrets by name, never by value. Fix: remove it`);
+        } else if (typeof reason !== "string" || reason.trim() === "") {
+          issue(`no reason given. Fix: say why stage and prod set ${name} apart (${name}: <reason>)`);
+        }
+      }
+    })
+    .transform((entries) => entries as Record<string, string>)
+    .default({}),
+});
+
+/**
+ * Every key the program reads, by name. Which kinds of stack read each is infra/config/kinds.ts's table; anything else
  * under `monitor:` is a typo. Project-level keys (Pulumi.yaml) reach every stack, the pipeline's too.
  */
 const KEYS = {
-  "gcp:project": { schema: gcpProject, kinds: "all" },
-  "gcp:region": { schema: gcpRegion, kinds: "all" },
-  "monitor:imageRepository": { schema: imageRepository, kinds: "all" },
-  "monitor:imageTag": { schema: dockerTag.optional(), kinds: "deploys" },
-  "monitor:deployId": { schema: deployId.optional(), kinds: "deploys" },
-  "monitor:appSource": { schema: appSource.optional(), kinds: "previews" },
-  "monitor:bootstrap": { schema: flag.optional(), kinds: "environments" },
-  "monitor:connectionPool": { schema: connectionPool.optional(), kinds: "deploys" },
-  "monitor:env": { schema: envMap, kinds: "all" },
-  "monitor:preview": { schema: previewSettings.prefault({}), kinds: "all" },
-  "monitor:service": { schema: sizing.optional(), kinds: "environments" },
-  "monitor:secrets": { schema: secretDeclarations.optional(), kinds: "environments" },
-  "monitor:secretValues": { schema: z.record(variableName, z.string()).optional(), kinds: "environments" },
-  "monitor:domain": { schema: hostname.optional(), kinds: "environments" },
-  "monitor:database": { schema: database.prefault({}), kinds: "environments" },
-  "monitor:schedules": { schema: schedules.prefault({}), kinds: "environments" },
-  "monitor:worker": { schema: worker.prefault({}), kinds: "environments" },
-  "monitor:alerts": { schema: alerts.optional(), kinds: "environments" },
-  "monitor:cirrus": { schema: cirrus.optional(), kinds: "environments" },
-  "monitor:pipeline": { schema: PIPELINE_KEYS["monitor:pipeline"], kinds: "pipeline" },
-  "monitor:infraCommit": { schema: PIPELINE_KEYS["monitor:infraCommit"], kinds: "pipeline" },
-  "monitor:chatWebhookUrl": { schema: PIPELINE_KEYS["monitor:chatWebhookUrl"], kinds: "pipeline" },
+  "gcp:project": gcpProject,
+  "gcp:region": gcpRegion,
+  "monitor:imageRepository": imageRepository,
+  "monitor:imageTag": dockerTag.optional(),
+  "monitor:deployId": deployId.optional(),
+  "monitor:appSource": appSource.optional(),
+  "monitor:bootstrap": flag.optional(),
+  "monitor:connectionPool": connectionPool.optional(),
+  "monitor:env": envMap,
+  "monitor:preview": previewSettings.prefault({}),
+  "monitor:service": sizing.optional(),
+  "monitor:secrets": secretDeclarations.optional(),
+  "monitor:secretValues": z.record(variableName, z.string()).optional(),
+  "monitor:domain": hostname.optional(),
+  "monitor:database": database.prefault({}),
+  "monitor:schedules": schedules.prefault({}),
+  "monitor:worker": worker.prefault({}),
+  "monitor:alerts": alerts.optional(),
+  "monitor:cirrus": cirrus.optional(),
+  "monitor:parity": parity.prefault({}),
+  "monitor:pipeline": PIPELINE_KEYS["monitor:pipeline"],
+  "monitor:infraCommit": PIPELINE_KEYS["monitor:infraCommit"],
+  "monitor:chatWebhookUrl": PIPELINE_KEYS["monitor:chatWebhookUrl"],
 } as const;
 
 type Key = keyof typeof KEYS;
 
 /** Every key the program reads, for docs and tests that name keys. */
 export const CONFIG_KEYS: readonly string[] = Object.keys(KEYS);
-export type Values = { [K in Key]: z.infer<(typeof KEYS)[K]["schema"]> };
+export type Values = { [K in Key]: z.infer<(typeof KEYS)[K]> };
 
 /** Keys whose value reaches the program as JSON text (YAML mappings, lists and numbers). */
 const STRUCTURED: ReadonlySet<Key> = new Set(
@@ -296,31 +345,8 @@ const STRUCTURED: ReadonlySet<Key> = new Set(
   ),
 );
 
-/** Why `stack` may not set a key of `kinds`, with the fix; undefined when it may. */
-function misplaced(kinds: (typeof KEYS)[Key]["kinds"], stack: StackKind): string | undefined {
-  if (stack.kind === "previews" && (kinds === "environments" || kinds === "deploys")) {
-    return "the previews platform deploys no app (its settings are monitor:preview in Pulumi.yaml). Fix: remove it";
-  }
-  if (kinds === "environments" && stack.kind === "preview") {
-    return "previews do not take this key (stage and prod do). Fix: set it in Pulumi.stage.yaml or Pulumi.prod.yaml";
-  }
-  if (kinds === "environments" && stack.kind === "pipeline") {
-    return "the pipeline stack deploys no app, so it does not take this key (stage and prod do). Fix: move it to Pulumi.stage.yaml or Pulumi.prod.yaml";
-  }
-  if (kinds === "deploys" && stack.kind === "pipeline") {
-    return "the pipeline stack deploys no image. Fix: remove it";
-  }
-  if (kinds === "previews" && stack.kind !== "preview") {
-    return `only previews take this key (${stack.stack} never builds; it deploys a tag). Fix: remove it`;
-  }
-  if (kinds === "pipeline" && stack.kind !== "pipeline") {
-    return "only the pipeline stack takes this key. Fix: move it to Pulumi.pipeline.yaml (or pass it only to the pipeline stack)";
-  }
-  return undefined;
-}
-
 /** Keys a deploy passes on the command line rather than in a stack file. */
-const PER_DEPLOY: ReadonlySet<Key> = new Set([
+const PER_DEPLOY: ReadonlySet<string> = new Set<Key>([
   "monitor:imageTag",
   "monitor:deployId",
   "monitor:appSource",
@@ -329,76 +355,86 @@ const PER_DEPLOY: ReadonlySet<Key> = new Set([
 ]);
 
 /** The fix for a value its schema refuses: where to correct it, since the schema's message says what is expected. */
-function fixFor(key: Key, path: string, file: string): string {
+function fixFor(key: Key, path: string, origins: Origins): string {
   return PER_DEPLOY.has(key)
     ? `pass a valid value with --config ${key}=<value>`
-    : `correct ${path} in ${file.split(" ")[0]} as expected`;
+    : `${origins.correct(path)} as expected`;
 }
 
 /** One key's value, or `ok: false` with its problems added to `problems`. */
 function parseKey(
   key: Key,
-  stack: StackKind,
   raw: string | undefined,
-  file: string,
+  origins: Origins,
   problems: string[],
 ): { ok: true; value: unknown } | { ok: false } {
-  const { schema, kinds } = KEYS[key];
-  const refusal = raw === undefined ? undefined : misplaced(kinds, stack);
-  if (refusal) {
-    problems.push(`${key} in ${file}: ${refusal}`);
-    return { ok: false };
-  }
+  const schema = KEYS[key];
   let input: unknown = raw;
   if (raw !== undefined && STRUCTURED.has(key)) {
     try {
       input = JSON.parse(raw);
     } catch {
       problems.push(
-        `${key} in ${file}: expected a YAML mapping, got text that is not one. Fix: ${fixFor(key, key, file)}`,
+        `${origins.at(key)}: expected a YAML mapping, got text that is not one. Fix: ${fixFor(key, key, origins)}`,
       );
       return { ok: false };
     }
   }
   if (input === undefined && !schema.safeParse(undefined).success) {
-    problems.push(`${key} in ${file}: required but not set. Fix: add it`);
+    problems.push(`${origins.at(key)}: required but not set. Fix: add it`);
     return { ok: false };
   }
   const parsed = schema.safeParse(input);
   if (parsed.success) return { ok: true, value: parsed.data };
   for (const issue of parsed.error.issues) {
     const path = [key, ...issue.path.map(String)].join(".");
-    const fix = issue.message.includes("Fix:") ? "" : `. Fix: ${fixFor(key, path, file)}`;
-    problems.push(`${path} in ${file}: ${issue.message}${fix}`);
+    const fix = issue.message.includes("Fix:") ? "" : `. Fix: ${fixFor(key, path, origins)}`;
+    problems.push(`${origins.at(path)}: ${issue.message}${fix}`);
   }
   return { ok: false };
 }
 
-/** Parses every key of a flat config map (`namespace:key` → text), collecting one problem per bad key or field. */
+export interface ReadKeys {
+  values: Values;
+  /** Keys refused here: what depends on them says nothing more (one mistake, one message). */
+  refused: ReadonlySet<string>;
+}
+
+/**
+ * Parses the keys `stack`'s kind reads from a flat config map (`namespace:key` → text), collecting one problem per
+ * bad key or field, and refuses the keys it sets that nothing would read (infra/config/key-ownership.ts).
+ */
 export function readKeys(
   stack: StackKind,
   config: Readonly<Record<string, string | undefined>>,
-  file: string,
+  origins: Origins,
   problems: string[],
-): Values {
+): ReadKeys {
+  keyOwnershipProblems(
+    stack,
+    config,
+    CONFIG_KEYS.filter((k) => k.startsWith("monitor:")),
+    PER_DEPLOY,
+    origins,
+    problems,
+  );
+  const reads = KINDS[stack.kind].reads;
   const values: Partial<Record<Key, unknown>> = {};
-  for (const fullKey of Object.keys(config)) {
-    if (fullKey.startsWith("monitor:") && !(fullKey in KEYS)) {
-      const known = Object.keys(KEYS)
-        .filter((k) => k.startsWith("monitor:"))
-        .join(", ");
-      problems.push(`${fullKey} in ${file}: unknown config key; known keys: ${known}. Fix: rename or remove it`);
-    }
-  }
+  const refused = new Set<string>();
   for (const key of Object.keys(KEYS) as Key[]) {
-    const parsed = parseKey(key, stack, config[key], file, problems);
+    // A key the kind does not read keeps its default: set here, key-ownership.ts refused it; inherited, it is ignored.
+    const parsed =
+      key.startsWith("monitor:") && !reads.includes(key)
+        ? { ok: false as const }
+        : parseKey(key, config[key], origins, problems);
     if (parsed.ok) {
       values[key] = parsed.value;
     } else {
+      if (reads.includes(key) || !key.startsWith("monitor:")) refused.add(key);
       // A refused key reads as its default, if it has one, so that the spec reads on and reports its own problems.
-      const fallback = KEYS[key].schema.safeParse(undefined);
+      const fallback = KEYS[key].safeParse(undefined);
       if (fallback.success) values[key] = fallback.data;
     }
   }
-  return values as Values;
+  return { values: values as Values, refused };
 }

@@ -1,4 +1,5 @@
 import { NAME_LIMITS } from "../shared-rules/name-limits";
+import { SHARED_PREVIEW_INSTANCE } from "../shared-rules/preview-database";
 import type { StackKind } from "../shared-rules/stack-name";
 
 /**
@@ -10,6 +11,8 @@ export interface Names {
   environment: string;
   service: string;
   migrationJob: string;
+  /** Previews: the job that gives the preview's user its own database on the shared instance, and no other. */
+  databaseAccessJob: string;
   runtimeServiceAccount: string;
   database: string;
   databaseUser: string;
@@ -26,6 +29,11 @@ export interface Names {
   workerServiceAccount: string;
 }
 
+/** The command SRE runs to add a secret's value (on standard input, never in a shell history). */
+export function addVersionCommand(project: string, secretId: string): string {
+  return `gcloud secrets versions add ${secretId} --project ${project} --data-file=-`;
+}
+
 /** An env variable as it appears inside GCP ids and logical names: `NEXTAUTH_SECRET` → `nextauth-secret`. */
 export function slugOf(variable: string): string {
   return variable.toLowerCase().replace(/_/g, "-");
@@ -33,13 +41,17 @@ export function slugOf(variable: string): string {
 
 /** Names of what the previews stack owns: one place, read by that stack, the pipeline and the offline engine. */
 export const PREVIEW_PLATFORM_NAMES = {
-  instance: "monitor-previews",
+  instance: SHARED_PREVIEW_INSTANCE,
   sandboxSecretId: (variable: string) => `monitor-preview-${slugOf(variable)}`,
   topic: "monitor-preview-hibp-breaches",
   /** The Artifact Registry repository previews push to, in the previews project. */
   registry: "monitor-previews",
   /** The custom role that lets the preview deployer grant the topic and the sandbox secrets (3-64 of [A-Za-z0-9_.]). */
   grantorRole: "monitorPreviewGrantor",
+  /** The database admin on the shared instance, its password's secret, and its init job (its identity: pipeline-contract.ts). */
+  databaseAdminUser: "monitor_previews_admin",
+  databaseAdminSecretId: "monitor-previews-db-admin-password",
+  databaseInitJob: "monitor-previews-db-init",
 } as const;
 
 /** The app's Pub/Sub names (monitor-app.md): the same in every environment's own project. */
@@ -53,6 +65,7 @@ export function namesFor(stack: StackKind): Names {
     environment,
     service: base,
     migrationJob: `${base}-migrate`,
+    databaseAccessJob: `${base}-db-access`,
     runtimeServiceAccount: `${base}-run`,
     database: sqlBase,
     databaseUser: `${sqlBase}_app`,
@@ -70,6 +83,7 @@ export function nameLimitViolations(names: Names, secretVariables: readonly stri
   const checks: Array<[string, string, number]> = [
     ["Cloud Run service name", names.service, NAME_LIMITS.service],
     ["Cloud Run job name", names.migrationJob, NAME_LIMITS.migrationJob],
+    ["Cloud Run job name", names.databaseAccessJob, NAME_LIMITS.migrationJob],
     ["service account id", names.runtimeServiceAccount, NAME_LIMITS.runtimeServiceAccount],
     ["service account id", names.schedulerServiceAccount, NAME_LIMITS.runtimeServiceAccount],
     ["service account id", names.workerServiceAccount, NAME_LIMITS.runtimeServiceAccount],

@@ -87,6 +87,21 @@ export const RELEASE_BRANCH_PATTERN = "release/*";
 export const CHAT_WEBHOOK_SECRET = "CHAT_WEBHOOK_URL";
 
 /**
+ * Actions secrets (app repository) of the Atlassian account that comments on each Jira ticket a prod deploy shipped;
+ * optional: without them the deploy lists the tickets and says so. Set by hand (`gh secret set`), see the README.
+ */
+export const JIRA_SECRETS = { user: "JIRA_USER_EMAIL", token: "JIRA_API_TOKEN" } as const;
+
+/**
+ * Actions secrets of the app repository the image builds read (scripts/build-image.ts), as the app's own build
+ * does: the Sentry DSN compiled into the client and the token that uploads source maps. Repository secrets: the
+ * caller job that passes them runs in no environment (a caller cannot pass environment secrets, docs.github.com,
+ * "Reuse workflows": "Environment secrets cannot be passed from the caller workflow"). Set by hand, not by the
+ * pipeline stack: they are Sentry's, not this program's.
+ */
+export const APP_BUILD_SECRETS = ["SENTRY_DSN", "SENTRY_AUTH_TOKEN"] as const;
+
+/**
  * Reusable workflows (`on: workflow_call`) of this repository, by what they do. Only jobs running one of these, at
  * the commit the pipeline stack was applied from or on this repository's main, get deploy credentials (the
  * workload identity condition pins the OIDC `job_workflow_ref` claim to them).
@@ -100,6 +115,23 @@ export const REUSABLE_WORKFLOWS = {
   sweeper: "sweep-previews.yml",
   drift: "drift.yml",
 } as const;
+
+/**
+ * What the program and its stacks are made of, as a workflow's `paths` filter and git's `:(glob)` pathspec both read
+ * them: a change to any on main is what config apply applies (its `on.push.paths`), and what an app deploy pinned to
+ * an older commit would undo (scripts/require-current-infra.ts refuses such a deploy until the pin moves).
+ */
+export const PROGRAM_PATHS = [
+  "Pulumi*.yaml",
+  "infra/**",
+  "stacks/**",
+  "components/**",
+  "shared-rules/**",
+  "policies/**",
+  "package.json",
+  "package-lock.json",
+  "tsconfig.json",
+] as const;
 
 /** Directory, under this repository, whose tree the pipeline stack commits to the app repository as it is. */
 export const APP_FILES_DIR = "workflows/app";
@@ -115,8 +147,16 @@ export const INFRA_COMMIT_PLACEHOLDER = "000000000000000000000000000000000000000
 /** The Pulumi CLI version every workflow installs (pulumi/actions `pulumi-version`); the dev dependency's. */
 export const PULUMI_CLI_VERSION = "3.265.0";
 
-/** Check names (job names) the app repository's default branch requires before a merge. */
-export const APP_REQUIRED_CHECKS = ["Lint", "Build", "Unit Tests", "E2E tests"] as const;
+/** The plain job of the app's preview.yml that reports whether the PR's preview deployed (or had none to). */
+export const PREVIEW_CHECK = "Deploy Previews";
+/**
+ * Check names the app repository's default branch requires before a merge. A check is named by its job's `name:`,
+ * else its id, never the workflow's name: mozilla/blurts-server's `.github/workflows/` at
+ * 3b6c89004050c9e5af9220c05d9ec74c700e643b report "Lint" as `npm-lint` (lint.yaml), "Build" as `npm-build`
+ * (build.yaml), "Unit Tests" as `unit-tests` (unittests.yaml) and E2E as `functional-tests`
+ * (functional_tests_pr.yml, on pull requests to main), each on every pull request. Plus the preview.
+ */
+export const APP_REQUIRED_CHECKS = ["npm-lint", "npm-build", "unit-tests", "functional-tests", PREVIEW_CHECK] as const;
 /** Check names this repository's default branch requires (jobs of its own CI). */
 export const INFRA_REQUIRED_CHECKS = ["npm test"] as const;
 
@@ -142,6 +182,17 @@ export const REVIEWER_ACCOUNT_IDS = { review: "monitor-review", reviewProd: "mon
  */
 export function deployerEmail(environment: DeployEnvironment | "previews", project: string): string {
   return `${DEPLOYER_ACCOUNT_IDS[environment]}@${project}.iam.gserviceaccount.com`;
+}
+
+/**
+ * The account the previews' database admin jobs run as (components/preview-database-admin.ts), which the pipeline
+ * stack creates in monitor:preview.identityProject beside the previews' deployers: in the previews project it would
+ * take one of the 100 service accounts that are one per open preview. The previews stack names it by this email.
+ */
+export const DATABASE_ADMIN_ACCOUNT_ID = "monitor-previews-db-admin";
+
+export function databaseAdminEmail(identityProject: string): string {
+  return `${DATABASE_ADMIN_ACCOUNT_ID}@${identityProject}.iam.gserviceaccount.com`;
 }
 
 /**

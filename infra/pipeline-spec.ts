@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { Values } from "./config-keys";
 import { type Labels, labelsFor } from "./naming";
 import { DEPLOY_ENVIRONMENTS, type DeployEnvironment, INFRA_COMMIT_PLACEHOLDER } from "./pipeline-contract";
 import { artifactRegistryPath } from "../shared-rules/artifact-registry";
@@ -129,10 +128,21 @@ function repositoryRef(r: z.infer<typeof repository>): RepositoryRef {
   return { fullName: r.name, owner, name, id: String(r.id), ownerId: String(r.ownerId) };
 }
 
+/**
+ * What the pipeline's spec reads of the parsed keys: its own, and the project-level ones it shares with every stack.
+ * Declared here rather than taken from config-keys.ts, which merges PIPELINE_KEYS into its table: the arrow runs one
+ * way only (config-keys.ts -> pipeline-spec.ts), and config-keys.ts's Values satisfies this type.
+ */
+export type PipelineValues = { [K in keyof typeof PIPELINE_KEYS]: z.infer<(typeof PIPELINE_KEYS)[K]> } & {
+  "gcp:region": string;
+  "monitor:imageRepository"?: string;
+  "monitor:preview": { ttlDays: number; maxOpen: number; maxActive: number; identityProject?: string };
+};
+
 /** Builds the pipeline's spec from parsed keys; problems are collected, and the caller throws if there are any. */
 export function pipelineSpec(
   stack: Extract<StackKind, { kind: "pipeline" }>,
-  values: Values,
+  values: PipelineValues,
   secretKeys: readonly string[],
   file: string,
   problems: string[],
@@ -141,7 +151,7 @@ export function pipelineSpec(
   if (settings === undefined && !problems.some((p) => p.startsWith("monitor:pipeline"))) {
     problems.push(
       `monitor:pipeline in ${file}: required for the pipeline stack (repositories, projects, state, reviewers). ` +
-        "Fix: add it (see the README's Pipeline section)",
+        "Fix: add it (see docs/pipeline.md)",
     );
   }
   const infraCommit = values["monitor:infraCommit"];
@@ -188,6 +198,14 @@ export function pipelineSpec(
       problems.push(
         `monitor:pipeline.infraRepository in ${file}: has the app repository's id. Fix: give this repository's own ` +
           "id (gh api repos/<owner>/<name> --jq .id)",
+      );
+    }
+    if (settings.releaseAppId === settings.githubAppId) {
+      // Its key is a secret of the app repository's stage environment, which every stage job may read.
+      problems.push(
+        `monitor:pipeline.releaseAppId in ${file}: is the pipeline's own App (githubAppId), whose key administers ` +
+          "both repositories; the release App's key is a secret of the app's stage environment. Fix: register a " +
+          "GitHub App of its own for release tags, installed on the app repository only with Contents: write",
       );
     }
     const { preview: previewProject, stage, prod } = settings.projects;

@@ -21,6 +21,12 @@ export interface PreviewPlatform {
   pubsubTopic: string;
   /** `<location>-docker.pkg.dev/<project>/<repository>`: where previews push their images (never stage's or prod's). */
   imageRepository: string;
+  /**
+   * The admin each preview's database access job runs as (components/preview-database-admin.ts): its Postgres user,
+   * the Secret Manager name of its password (never the value), and the service account that may read it. Absent
+   * from a platform deployed before it existed.
+   */
+  databaseAdmin?: { user: string; passwordSecret: string; serviceAccountEmail: string };
 }
 
 /** `project:region:instance` → its parts, or undefined when it is not of that form. */

@@ -1,5 +1,5 @@
-import { CIRRUS_PORT, type CirrusSettings } from "../shared-rules/cirrus";
-import { type Edition, ENTERPRISE_ONLY_TIER } from "../shared-rules/cloud-sql";
+import type { CirrusSettings } from "../shared-rules/cirrus";
+import { type Edition, tierProblem } from "../shared-rules/cloud-sql";
 import {
   MIGRATION_TASKS_PER_PREVIEW,
   RESERVED_CONNECTIONS,
@@ -8,16 +8,21 @@ import {
   previewConnections,
   tierFor,
 } from "../shared-rules/connection-budget";
-import { APP_VARIABLES, DERIVED_VARIABLES, REQUIRED_VARIABLES, appEnvFor, knexPoolMax } from "../shared-rules/app-env";
-import { type Values, readKeys } from "./config-keys";
+import { APP_VARIABLES, appEnvFor, knexPoolMax } from "../shared-rules/app-env";
+import { type ReadKeys, type Values, readKeys } from "./config-keys";
 import { TAG_RULES } from "../shared-rules/image-tags";
-import { MAX_CPU_PER_INSTANCE, cpuMemoryProblem } from "../shared-rules/cloud-run-limits";
+import { cpuMemoryProblem } from "../shared-rules/cloud-run-limits";
 import type { ServiceSizing, WorkerSizing } from "../shared-rules/sizing";
 import { type Labels, type Names, PREVIEW_PLATFORM_NAMES, labelsFor, nameLimitViolations, namesFor } from "./naming";
 import { artifactRegistryPath } from "../shared-rules/artifact-registry";
 import { type PipelineSpec, pipelineSpec } from "./pipeline-spec";
-import { Refusal } from "../shared-rules/refusal";
 import { type StackKind, parseStackName } from "../shared-rules/stack-name";
+import { checkProdValues, checkRequired, checkSecretName } from "./config/app-env-checks";
+import { cirrusSettings } from "./config/cirrus";
+import { ConfigError } from "./config/config-error";
+import { REPOSITORY_ROOT, readConfigSources } from "./config/files";
+import { checkCrossedEnvironments } from "./config/crossed-environments";
+import { type ConfigSources, Origins } from "./config/origins";
 
 /**
  * The typed, validated description of one stack: with config-keys.ts, the only place that reads configuration. A stack
@@ -128,6 +133,8 @@ export interface EnvironmentSpec extends CommonSpec {
   schedules: Schedules;
   worker: WorkerSizing;
   alerts: { notificationChannels: string[] };
+  /** `monitor:parity.differ`: variable → why stage and prod set it apart on purpose (the parity report's exceptions). */
+  parityDiffer: Record<string, string>;
 }
 
 /**
@@ -148,22 +155,8 @@ export interface PreviewsSpec {
 export type StackSpec = PreviewSpec | PreviewsSpec | EnvironmentSpec | PipelineSpec;
 export type { PipelineSpec } from "./pipeline-spec";
 
-/** Where a stack's config lives, for error messages. */
-export function configFileOf(stack: StackKind): string {
-  return stack.kind === "preview"
-    ? "Pulumi.yaml (project-level config: previews have no stack file)"
-    : `Pulumi.${stack.stack}.yaml`;
-}
-
-/** Every problem with a stack's config at once. `stackName`, not `stack`: that is the error's stack trace. */
-export class ConfigError extends Refusal {
-  constructor(
-    readonly stackName: string,
-    readonly problems: readonly string[],
-  ) {
-    super(`Stack "${stackName}" has invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-  }
-}
+export { ConfigError } from "./config/config-error";
+export type { ConfigSources } from "./config/origins";
 
 // Defaults that depend on the stack kind, one table per kind: what a stack gets when its config says nothing.
 // Prod's are the safe ones. Defaults that do not depend on the kind are the keys' schemas' (config-keys.ts).
@@ -201,29 +194,43 @@ const ENVIRONMENT_DEFAULTS: Record<"stage" | "prod", EnvironmentDefaults> = {
   },
 };
 
+/**
+ * Whether an environment must page someone: prod's uptime alert is how an outage reaches a person; stage's may just
+ * record incidents.
+ */
+const ALERTS: Record<"stage" | "prod", { required: boolean }> = {
+  stage: { required: false },
+  prod: { required: true },
+};
+
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
  * Reads the config of `stack` from a flat map (`namespace:key` → text, as the Pulumi engine passes it).
- * `secretKeys` are the keys the CLI decrypted (set with `--secret`).
+ * `secretKeys` are the keys the CLI decrypted (set with `--secret`). `sources`, the config files as read, say which
+ * file each value came from and what the other stacks' files hold; by default this repository's files.
  */
 export function buildSpec(
   stackName: string,
   config: Readonly<Record<string, string | undefined>>,
   secretKeys: readonly string[] = [],
+  sources?: ConfigSources,
 ): StackSpec {
   const stack = parseStackName(stackName);
-  const file = configFileOf(stack);
+  sources ??= readConfigSources(REPOSITORY_ROOT, stack.stack);
+  const origins = new Origins(stack, config, sources);
   const problems: string[] = [];
-  const values = readKeys(stack, config, file, problems);
+  const keys = readKeys(stack, config, origins, problems);
+  const crossed = checkCrossedEnvironments(stack, config, sources, keys.refused, origins, problems);
+  const read: ReadKeys = { ...keys, refused: new Set([...keys.refused, ...crossed]) };
   const spec =
     stack.kind === "preview"
-      ? previewSpec(stack, values, file, problems)
+      ? previewSpec(stack, read, origins, problems)
       : stack.kind === "previews"
-        ? previewsSpec(stack, values, file, problems)
+        ? previewsSpec(stack, read, origins, problems)
         : stack.kind === "pipeline"
-          ? pipelineSpec(stack, values, secretKeys, file, problems)
-          : environmentSpec(stack, values, secretKeys, file, problems);
+          ? pipelineSpec(stack, read.values, secretKeys, origins.of("monitor:pipeline"), problems)
+          : environmentSpec(stack, read, secretKeys, origins, problems);
   if (problems.length > 0) throw new ConfigError(stack.stack, problems);
   return spec;
 }
@@ -239,171 +246,64 @@ function plainEnv(values: Values): Record<string, string> {
   return Object.fromEntries(Object.entries(values["monitor:env"] ?? {}).map(([k, v]) => [k, String(v)]));
 }
 
-/** The app's required variables that neither config, nor the program, nor a secret provides. */
-function checkRequired(
-  values: Values,
-  provided: Iterable<string>,
-  fix: string,
-  file: string,
-  problems: string[],
-): void {
-  // Only meaningful once monitor:env itself is valid; otherwise its own problems say it all.
-  if (values["monitor:env"] === undefined) return;
-  const all = new Set([...Object.keys(values["monitor:env"]), ...DERIVED_VARIABLES, ...provided]);
-  const missing = REQUIRED_VARIABLES.filter((name) => !all.has(name));
-  if (missing.length > 0) {
-    problems.push(`monitor:env in ${file}: the app refuses to start without ${missing.join(", ")}. Fix: ${fix}`);
-  }
-}
-
-/**
- * A variable declared as a secret must be one the app reads (a typo guard) and not one the program computes. Any
- * app variable may be a secret (REDIS_URL is one when it carries a password); none may be both secret and plain.
- */
-function checkSecretName(name: string, env: Record<string, string>, key: string, problems: string[]): void {
-  if (name in env) problems.push(`${key}: ${name} is also a plain value in monitor:env. Fix: keep one`);
-  if (DERIVED_VARIABLES.includes(name)) problems.push(`${key}: ${name} is computed by the program. Fix: remove it`);
-  else if (!(name in APP_VARIABLES)) {
-    problems.push(
-      `${key}: ${name} is not a variable the app reads (a typo?). Fix: correct it, or add it to shared-rules/app-env.ts`,
-    );
-  }
-}
-
-function checkSizing(service: ServiceSizing, file: string, problems: string[]): void {
+function checkSizing(service: ServiceSizing, origins: Origins, problems: string[]): void {
   if (service.minInstances > service.maxInstances) {
     problems.push(
-      `monitor:service in ${file}: minInstances (${service.minInstances}) is above maxInstances ` +
+      `${origins.at("monitor:service")}: minInstances (${service.minInstances}) is above maxInstances ` +
         `(${service.maxInstances}). Fix: raise maxInstances or lower minInstances`,
     );
   }
 }
 
 /** A container's CPU and memory as Cloud Run accepts them (shared-rules/cloud-run-limits.ts). */
-function checkResources(key: string, sizing: { cpu: string; memory: string }, file: string, problems: string[]): void {
-  const problem = cpuMemoryProblem(sizing.cpu, sizing.memory);
-  if (problem) problems.push(`${key} in ${file}: ${problem}. Fix: change ${key}.cpu or ${key}.memory`);
-}
-
-type CirrusConfig = NonNullable<Values["monitor:cirrus"]>;
-const LOCAL_HOSTS = ["localhost", "127.0.0.1", "[::1]"];
-
-/**
- * The app reaches Nimbus at NIMBUS_SIDECAR_URL: either a Cirrus sidecar on localhost, which `key` must then
- * configure, or a hosted Cirrus, and then no sidecar runs. A localhost URL with nothing behind it would make every
- * experiment lookup fail; a sidecar the URL does not point at would run for nothing.
- */
-function cirrusSettings(
-  stack: StackKind,
-  env: Record<string, string>,
-  config: CirrusConfig | undefined,
+function checkResources(
   key: string,
-  service: ServiceSizing,
-  names: Names,
-  file: string,
+  sizing: { cpu: string; memory: string },
+  origins: Origins,
   problems: string[],
-): CirrusSettings | undefined {
-  const raw = env.NIMBUS_SIDECAR_URL;
-  if (raw === undefined) return undefined; // checkRequired reports it
-  const at = `monitor:env.NIMBUS_SIDECAR_URL in ${file}`;
-  const local = `http://localhost:${CIRRUS_PORT}`;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    problems.push(`${at}: "${raw}" is not a URL. Fix: ${local} with ${key} set, or the https URL of a hosted Cirrus`);
-    return undefined;
-  }
-  // getExperiments.ts appends "v2/features" to the path as it is.
-  if (!url.pathname.endsWith("/")) {
-    problems.push(
-      `${at}: the app appends v2/features to the URL's path, so "${raw}" would call ${url.pathname}v2/features. Fix: end the path with "/"`,
-    );
-  }
-  const isLocal = LOCAL_HOSTS.includes(url.hostname);
-  if (isLocal && !config) {
-    problems.push(
-      `${at} is ${raw}, but no Cirrus sidecar runs behind it (${key} is not set), so every experiment lookup would fail. ` +
-        `Fix: set ${key} (image by digest, remoteSettingsUrl, appId, appName, channel) to run Cirrus beside the app, ` +
-        "or point NIMBUS_SIDECAR_URL at a hosted Cirrus (https)",
-    );
-    return undefined;
-  }
-  if (!isLocal && config) {
-    problems.push(
-      `${key} in ${file} runs a Cirrus sidecar, but NIMBUS_SIDECAR_URL is ${raw}, so the app would never call it. ` +
-        `Fix: remove ${key} to use that hosted Cirrus, or set NIMBUS_SIDECAR_URL to ${local}`,
-    );
-    return undefined;
-  }
-  if (!isLocal) {
-    if (url.protocol !== "https:") problems.push(`${at}: a hosted Cirrus is reached over the internet. Fix: use https`);
-    return undefined;
-  }
-  if (url.protocol !== "http:" || Number(url.port) !== CIRRUS_PORT) {
-    problems.push(
-      `${at}: the Cirrus sidecar answers plain HTTP on port ${CIRRUS_PORT}; got "${raw}". Fix: set it to ${local}`,
-    );
-  }
-  const settings: CirrusSettings = {
-    image: config!.image,
-    remoteSettingsUrl: config!.remoteSettingsUrl,
-    previewUrl: config!.previewUrl,
-    appId: config!.appId,
-    appName: config!.appName,
-    channel: config!.channel,
-    fmlPath: config!.fmlPath ?? `/fml/monitor-web/${config!.channel}.fml.yaml`,
-    cpu: config!.cpu,
-    memory: config!.memory,
-    environmentName: names.service,
-  };
-  if (stack.kind === "prod" && settings.channel !== "production") {
-    problems.push(
-      `${key}.channel in ${file}: prod would serve ${settings.channel} experiments to users. Fix: set it to production`,
-    );
-  }
-  if (Number(service.cpu) + Number(settings.cpu) > MAX_CPU_PER_INSTANCE) {
-    problems.push(
-      `${key}.cpu in ${file}: the app's ${service.cpu} and Cirrus's ${settings.cpu} vCPU exceed Cloud Run's ${MAX_CPU_PER_INSTANCE} per instance. ` +
-        "Fix: lower monitor:service.cpu or the sidecar's cpu",
-    );
-  }
-  return settings;
+): void {
+  const problem = cpuMemoryProblem(sizing.cpu, sizing.memory);
+  if (problem) problems.push(`${origins.at(key)}: ${problem}. Fix: change ${key}.cpu or ${key}.memory`);
 }
 
+/** Every name the stack name makes too long, in one problem: one mistake, one message. */
 function checkNames(stack: StackKind, names: Names, secrets: string[], problems: string[]): void {
-  for (const violation of nameLimitViolations(names, secrets)) {
-    problems.push(`stack name "${stack.stack}": ${violation}. Fix: use a shorter stack name`);
+  const violations = nameLimitViolations(names, secrets);
+  if (violations.length > 0) {
+    problems.push(`stack name "${stack.stack}": ${violations.join("; ")}. Fix: use a shorter stack name`);
   }
 }
 
 function previewSpec(
   stack: Extract<StackKind, { kind: "preview" }>,
-  values: Values,
-  file: string,
+  { values, refused }: ReadKeys,
+  origins: Origins,
   problems: string[],
 ): PreviewSpec {
   const env = plainEnv(values);
   const preview = previewSettingsOf(values);
+  const previewRead = !refused.has("monitor:preview");
   const generatedSecrets = Object.entries(APP_VARIABLES)
     .filter(([, v]) => v.generatable)
     .map(([name]) => name);
 
   for (const name of preview.sandboxSecrets) {
-    checkSecretName(name, env, `monitor:preview.sandboxSecrets in ${file}`, problems);
+    checkSecretName(name, env, origins.at("monitor:preview.sandboxSecrets"), problems);
   }
   checkRequired(
-    values,
-    [...generatedSecrets, ...preview.sandboxSecrets],
+    values["monitor:env"],
+    previewRead ? [...generatedSecrets, ...preview.sandboxSecrets] : undefined,
     "add plain values to monitor:env, or secret names to monitor:preview.sandboxSecrets",
-    file,
+    origins,
     problems,
   );
 
   const service = { ...PREVIEW_DEFAULTS.service, maxInstances: preview.maxInstances };
   const names = namesFor(stack);
   checkNames(stack, names, [...generatedSecrets, "DATABASE_URL"], problems);
-  const cirrus = cirrusSettings(stack, env, preview.cirrus, "monitor:preview.cirrus", service, names, file, problems);
+  const cirrus = previewRead
+    ? cirrusSettings(stack, env, preview.cirrus, "monitor:preview.cirrus", service, names, origins, problems)
+    : undefined;
 
   return {
     kind: "preview",
@@ -428,37 +328,42 @@ function previewSpec(
 
 function previewsSpec(
   stack: Extract<StackKind, { kind: "previews" }>,
-  values: Values,
-  file: string,
+  { values, refused }: ReadKeys,
+  origins: Origins,
   problems: string[],
 ): PreviewsSpec {
   const preview = previewSettingsOf(values);
-  for (const name of preview.sandboxSecrets) {
-    checkSecretName(name, {}, "monitor:preview.sandboxSecrets in Pulumi.yaml", problems);
+  // A refused monitor:preview reads as its defaults: its own problems say it all.
+  if (!refused.has("monitor:preview")) {
+    for (const name of preview.sandboxSecrets) {
+      checkSecretName(name, {}, origins.at("monitor:preview.sandboxSecrets"), problems);
+    }
+    if (preview.identityProject === undefined) {
+      problems.push(
+        `${origins.at("monitor:preview.identityProject")}: required by the previews platform (it grants the preview ` +
+          "deployer living there). Fix: add it, e.g. identityProject: moz-fx-monitor-nonprod",
+      );
+    } else if (preview.identityProject === values["gcp:project"]) {
+      problems.push(
+        `${origins.at("monitor:preview.identityProject")} is the previews project (${origins.at("gcp:project")}) ` +
+          "itself: its service accounts are the previews' own (one per open preview, 100 per project). Fix: name " +
+          "the project the previews' CI identities live in (the stage project)",
+      );
+    }
+    checkPreviewConnections(preview, origins, problems);
   }
-  if (preview.identityProject === undefined) {
-    problems.push(
-      "monitor:preview.identityProject in Pulumi.yaml: required by the previews platform (it grants the preview " +
-        "deployer living there). Fix: add it, e.g. identityProject: moz-fx-monitor-nonprod",
-    );
-  } else if (preview.identityProject === values["gcp:project"]) {
-    problems.push(
-      `monitor:preview.identityProject in Pulumi.yaml is the previews project (${file} gcp:project) itself: its ` +
-        "service accounts are the previews' own (one per open preview, 100 per project). Fix: name the project the " +
-        "previews' CI identities live in (the stage project)",
-    );
-  }
-  checkPreviewConnections(preview, problems);
   const repository = values["monitor:imageRepository"];
   const registry = artifactRegistryPath(repository ?? "");
+  // Against a refused project, the registry's problem would be that one again.
   if (
     registry &&
+    !refused.has("gcp:project") &&
     (registry.project !== values["gcp:project"] || registry.repositoryId !== PREVIEW_PLATFORM_NAMES.registry)
   ) {
     problems.push(
-      `monitor:imageRepository in Pulumi.yaml: ${repository} is not the previews' own registry, so the preview deployer ` +
-        `would push PR images where stage and prod deploy from. Fix: use <location>-docker.pkg.dev/${values["gcp:project"]}/` +
-        `${PREVIEW_PLATFORM_NAMES.registry}/<image>`,
+      `${origins.at("monitor:imageRepository")}: ${repository} is not the previews' own registry, so the preview ` +
+        "deployer would push PR images where stage and prod deploy from. Fix: use " +
+        `<location>-docker.pkg.dev/${values["gcp:project"]}/${PREVIEW_PLATFORM_NAMES.registry}/<image>`,
     );
   }
   return {
@@ -476,7 +381,7 @@ function previewsSpec(
  * The shared instance holds every active preview busy at once, within its tier's documented default max_connections
  * (shared-rules/connection-budget.ts says why the default, not a raised flag, is the line).
  */
-function checkPreviewConnections(preview: PreviewSettings, problems: string[]): void {
+function checkPreviewConnections(preview: PreviewSettings, origins: Origins, problems: string[]): void {
   const { instanceTier: tier, maxActive, maxInstances, connectionPool: pool } = preview;
   const budget = previewConnections(tier, maxActive, maxInstances, pool);
   const source =
@@ -484,16 +389,16 @@ function checkPreviewConnections(preview: PreviewSettings, problems: string[]): 
   const bigger = tierFor(budget.used);
   if (budget.limit === undefined) {
     problems.push(
-      `monitor:preview.instanceTier in Pulumi.yaml: ${tier} is not a tier whose default max_connections is known here ` +
-        `(${source}), so the previews' connection budget cannot be checked. Fix: set monitor:preview.instanceTier to a ` +
-        `db-custom-<vCPUs>-<MiB> tier of at least 3840 MiB${bigger ? `, e.g. ${bigger}` : ""}`,
+      `${origins.at("monitor:preview.instanceTier")}: ${tier} is not a tier whose default max_connections is known ` +
+        `here (${source}), so the previews' connection budget cannot be checked. Fix: set ` +
+        `monitor:preview.instanceTier to a db-custom-<vCPUs>-<MiB> tier of at least 3840 MiB${bigger ? `, e.g. ${bigger}` : ""}`,
     );
   } else if (budget.used > budget.limit) {
     problems.push(
-      `monitor:preview.maxActive in Pulumi.yaml: ${maxActive} active previews need ${budget.used} connections on the ` +
-        `shared preview instance (${maxActive} x (${maxInstances} instance${maxInstances === 1 ? "" : "s"} + ` +
-        `${MIGRATION_TASKS_PER_PREVIEW} migration task) x pool ${pool} + ${RESERVED_CONNECTIONS} reserved), over the ${budget.limit} that ${tier} is sized for ` +
-        `(${source}). Fix: ` +
+      `${origins.at("monitor:preview.maxActive")}: ${maxActive} active previews need ${budget.used} connections on ` +
+        `the shared preview instance (${maxActive} x (${maxInstances} instance${maxInstances === 1 ? "" : "s"} + ` +
+        `${MIGRATION_TASKS_PER_PREVIEW} migration task) x pool ${pool} + ${RESERVED_CONNECTIONS} reserved), over the ` +
+        `${budget.limit} that ${tier} is sized for (${source}). Fix: ` +
         [
           budget.fits! > 0 && `lower monitor:preview.maxActive to at most ${budget.fits}`,
           maxInstances > 1 && "lower monitor:preview.maxInstances",
@@ -507,13 +412,14 @@ function checkPreviewConnections(preview: PreviewSettings, problems: string[]): 
 
 function environmentSpec(
   stack: Extract<StackKind, { kind: "stage" | "prod" }>,
-  values: Values,
+  { values, refused }: ReadKeys,
   secretKeys: readonly string[],
-  file: string,
+  origins: Origins,
   problems: string[],
 ): EnvironmentSpec {
   const kind = stack.kind;
   const env = plainEnv(values);
+  checkProdValues(stack, values["monitor:env"], origins, problems);
 
   const tag = values["monitor:imageTag"];
   const bootstrap = values["monitor:bootstrap"] ?? false;
@@ -538,13 +444,13 @@ function environmentSpec(
   const secretValues = values["monitor:secretValues"] ?? {};
   if (Object.keys(secretValues).length > 0 && !secretKeys.includes("monitor:secretValues")) {
     problems.push(
-      `monitor:secretValues in ${file} is stored in plaintext. Fix: remove it and set each value with ` +
+      `${origins.at("monitor:secretValues")} is stored in plaintext. Fix: remove it and set each value with ` +
         "`pulumi config set --secret --path 'monitor:secretValues.<NAME>' <value>`",
     );
   }
   const secrets: Record<string, SecretSpec> = {};
   for (const [name, source] of Object.entries(declared)) {
-    const key = `monitor:secrets.${name} in ${file}`;
+    const key = origins.at(`monitor:secrets.${name}`);
     checkSecretName(name, env, key, problems);
     if (source === "managed") secrets[name] = { source };
     else if (secretValues[name] === undefined) {
@@ -557,27 +463,35 @@ function environmentSpec(
   for (const name of Object.keys(secretValues)) {
     if (declared[name] !== "config") {
       problems.push(
-        `monitor:secretValues.${name} in ${file}: not declared. Fix: add ${name}: config to monitor:secrets`,
+        `${origins.at(`monitor:secretValues.${name}`)}: not declared. Fix: add ${name}: config to monitor:secrets`,
       );
     }
   }
   checkRequired(
-    values,
-    Object.keys(declared),
+    values["monitor:env"],
+    refused.has("monitor:secrets") ? undefined : Object.keys(declared),
     "add plain values to monitor:env, or declare secrets in monitor:secrets",
-    file,
+    origins,
     problems,
   );
-  if (values["monitor:domain"] === undefined) {
+  if (values["monitor:domain"] === undefined && !refused.has("monitor:domain")) {
     problems.push(
-      `monitor:domain in ${file}: required for ${kind} (its public hostname). Fix: add it, e.g. monitor.mozilla.org`,
+      `${origins.at("monitor:domain")}: required for ${kind} (its public hostname). Fix: add it, e.g. monitor.mozilla.org`,
+    );
+  }
+  const notificationChannels = values["monitor:alerts"]?.notificationChannels ?? [];
+  if (ALERTS[kind].required && notificationChannels.length === 0 && !refused.has("monitor:alerts")) {
+    problems.push(
+      `${origins.at("monitor:alerts.notificationChannels")}: required for ${kind}: its uptime alert is how an outage ` +
+        "reaches a person, and with no channel it pages nobody. Fix: add the on-call channel, " +
+        "projects/<project>/notificationChannels/<id> (gcloud beta monitoring channels list --project <project>)",
     );
   }
 
   const defaults = ENVIRONMENT_DEFAULTS[kind];
   const service = { ...defaults.service, ...values["monitor:service"] };
-  checkSizing(service, file, problems);
-  checkResources("monitor:service", service, file, problems);
+  checkSizing(service, origins, problems);
+  checkResources("monitor:service", service, origins, problems);
 
   const db = values["monitor:database"];
   const databaseSettings: DatabaseSettings = {
@@ -595,7 +509,7 @@ function environmentSpec(
   };
   const schedules: Schedules = values["monitor:schedules"];
   const workerSizing = values["monitor:worker"];
-  checkResources("monitor:worker", workerSizing, file, problems);
+  checkResources("monitor:worker", workerSizing, origins, problems);
   // Every process that may hold a pool at once: web instances, worker instances, one task per scheduled job, and
   // the migration.
   const processes = service.maxInstances + workerSizing.instances + Object.keys(schedules).length + 1;
@@ -604,21 +518,25 @@ function environmentSpec(
   databaseSettings.maxConnections = db.maxConnections ?? maxConnectionsFor(databaseSettings.tier, processes, pool);
   if (db.maxConnections !== undefined && db.maxConnections < needed) {
     problems.push(
-      `monitor:database.maxConnections in ${file}: ${db.maxConnections} is below the ${needed} connections ` +
+      `${origins.at("monitor:database.maxConnections")}: ${db.maxConnections} is below the ${needed} connections ` +
         `${kind} may open (${processes} processes x ${pool} per pool + ${RESERVED_CONNECTIONS} reserved). Fix: ` +
         "raise it, remove it (the program sizes it), or lower monitor:service.maxInstances",
     );
   }
-  if (databaseSettings.edition === "ENTERPRISE_PLUS" && ENTERPRISE_ONLY_TIER.test(databaseSettings.tier)) {
+  const tier = tierProblem(databaseSettings.tier, databaseSettings.edition);
+  if (tier) {
     problems.push(
-      `monitor:database.tier in ${file}: ${databaseSettings.tier} exists only in the ENTERPRISE edition. ` +
-        `Fix: set monitor:database.edition to ENTERPRISE or pick a db-perf-optimized-* tier`,
+      `${origins.at("monitor:database.tier")}: ${tier}. Fix: pick a tier Cloud SQL offers in the ` +
+        `${databaseSettings.edition} edition (db-custom-<vCPUs>-<MB> in ENTERPRISE, db-perf-optimized-N-<vCPUs> in ` +
+        "ENTERPRISE_PLUS), or change monitor:database.edition",
     );
   }
 
   const names = namesFor(stack);
   checkNames(stack, names, [...Object.keys(secrets), "DATABASE_URL"], problems);
-  const cirrus = cirrusSettings(stack, env, values["monitor:cirrus"], "monitor:cirrus", service, names, file, problems);
+  const cirrus = refused.has("monitor:cirrus")
+    ? undefined
+    : cirrusSettings(stack, env, values["monitor:cirrus"], "monitor:cirrus", service, names, origins, problems);
 
   return {
     kind,
@@ -639,7 +557,8 @@ function environmentSpec(
     database: databaseSettings,
     schedules,
     worker: workerSizing,
-    alerts: { notificationChannels: values["monitor:alerts"]?.notificationChannels ?? [] },
+    alerts: { notificationChannels },
     cirrus,
+    parityDiffer: values["monitor:parity"].differ,
   };
 }

@@ -3,7 +3,9 @@
  * backoff. The retry is for the database: Cloud SQL refuses to drop it while connections remain, and a Cloud Run
  * revision's connections can outlive the service's deletion by a few seconds.
  *
- * Only `pr-<N>` stacks: stage, prod and pipeline are refused by name before anything is selected.
+ * Only `pr-<N>` stacks: stage, prod and pipeline are refused by name before anything is selected. The stack is
+ * selected by name, never found through `pulumi stack ls`: on a DIY backend that reads every stack's checkpoint, and
+ * the preview deployer may read only previews' (403 on stage's). A stack that does not exist is nothing to do.
  *
  * env: STACK, DESTROY_ATTEMPTS (default 5, at most 10), DESTROY_BACKOFF_SECONDS (first wait, doubled; default 15),
  *      PULUMI_BACKEND_URL (the state bucket; the Pulumi CLI reads it). The project is the repository root.
@@ -136,20 +138,55 @@ export async function selectStack(workspace: Workspace, name: string): Promise<S
   return Stack.select(name, workspace);
 }
 
-export async function main(env: Env = process.env): Promise<number> {
+/**
+ * Whether `pulumi stack select` failed because the stack does not exist: the CLI says "no stack named '<name>'
+ * found" (pulumi/pulumi pkg/backend/backenderr/backenderr.go, StackNotFoundError), which the Automation API turns
+ * into its StackNotFoundError (@pulumi/pulumi automation/errors.js, `notFoundRegex`).
+ */
+export function isStackNotFound(err: unknown): boolean {
+  return (
+    (err instanceof Error && err.name === "StackNotFoundError") ||
+    /no stack named '[^']*' found/.test(err instanceof Error ? err.message : String(err))
+  );
+}
+
+/** Selects one stack by name; undefined when it does not exist. */
+export async function selectIfExists(
+  select: (name: string) => Promise<DestroyableStack>,
+  name: string,
+): Promise<DestroyableStack | undefined> {
+  try {
+    return await select(name);
+  } catch (err) {
+    if (isStackNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+export interface DestroyIo {
+  /** Selects a stack of the project; the real one is the Automation API. */
+  readonly select?: (name: string) => Promise<DestroyableStack>;
+  readonly sleep?: Sleep;
+}
+
+export async function main(env: Env = process.env, io: DestroyIo = {}): Promise<number> {
   const name = requirePreviewStack(requireEnv(env, "STACK", { hint: "Pass pr-<N> for the closed pull request." }));
   const attempts = intEnv(env, "DESTROY_ATTEMPTS", { min: 1, max: 10, default: 5 });
   const baseDelayMs = intEnv(env, "DESTROY_BACKOFF_SECONDS", { min: 0, max: 120, default: 15 }) * 1000;
-  const workspace = await projectWorkspace();
-  const existing = await workspace.listStacks();
-  if (!existing.some((s) => shortStackName(s.name) === name)) {
+  const select = io.select ?? (async (n: string) => selectStack(await projectWorkspace(), n));
+  const stack = await selectIfExists(select, name);
+  if (!stack) {
     console.log(
       `There is no stack ${name} (the pull request never got a preview, or it is gone already): nothing to destroy.`,
     );
     return 0;
   }
-  const stack = await selectStack(workspace, name);
-  const took = await destroyAndRemove(stack, { attempts, baseDelayMs, onOutput: (out) => process.stdout.write(out) });
+  const took = await destroyAndRemove(stack, {
+    attempts,
+    baseDelayMs,
+    sleep: io.sleep,
+    onOutput: (out) => process.stdout.write(out),
+  });
   console.log(`Destroyed and removed ${name}${took > 1 ? ` (after ${took} attempts)` : ""}.`);
   return 0;
 }

@@ -3,7 +3,7 @@
  * Pulumi. Opens the issue, updates it when the drift changes, and closes it with a comment once the stack matches
  * its state again. Several open issues with the title (two runs racing) are folded into the oldest.
  *
- * env: DRIFTED ("true" | "false"), STACK (stage | prod), DETAILS_FILE (the refresh output; needed when drifted),
+ * env: DRIFTED ("true" | "false"), STACK (stage | previews | prod), DETAILS_FILE (the refresh output; needed when drifted),
  *      RUN_URL (optional link), GITHUB_TOKEN (`issues: write`), GITHUB_REPOSITORY.
  */
 import { createHash } from "node:crypto";
@@ -168,23 +168,33 @@ export async function apply(
   }
 }
 
-export async function main(env: Env = process.env, fetchImpl?: Fetch): Promise<number> {
-  if (optionalEnv(env, "DRIFTED") === undefined)
-    throw new UsageError('DRIFTED is not set. Fix: pass "true" when the refresh found changes, "false" otherwise.');
-  const drifted = boolEnv(env, "DRIFTED", false);
-  const stack = requireEnv(env, "STACK", { hint: "Pass the stack the drift check ran on (stage or prod)." });
+/** The stacks checked for drift: the long-lived ones CI applies (drift.yml's matrix). */
+export const DRIFT_STACKS = ["stage", "previews", "prod"] as const;
+
+/** Only stage, the previews platform and prod are checked for drift. */
+export function requireDriftStack(stack: string): string {
   let kind: string;
   try {
     kind = parseStackName(stack).kind;
   } catch {
     kind = "unknown";
   }
-  if (kind !== "stage" && kind !== "prod") {
+  if (!(DRIFT_STACKS as readonly string[]).includes(kind)) {
     throw new RefusedError(
-      `STACK "${stack}" is not checked for drift; only stage and prod are (previews are short-lived, pipeline is applied by hand). ` +
-        "Fix: pass stage or prod.",
+      `STACK "${stack}" is not checked for drift; only ${DRIFT_STACKS.join(", ")} are (a preview pr-<N> is short-lived, pipeline is applied by hand). ` +
+        `Fix: pass one of ${DRIFT_STACKS.join(", ")}.`,
     );
   }
+  return stack;
+}
+
+export async function main(env: Env = process.env, fetchImpl?: Fetch): Promise<number> {
+  if (optionalEnv(env, "DRIFTED") === undefined)
+    throw new UsageError('DRIFTED is not set. Fix: pass "true" when the refresh found changes, "false" otherwise.');
+  const drifted = boolEnv(env, "DRIFTED", false);
+  const stack = requireDriftStack(
+    requireEnv(env, "STACK", { hint: `Pass the stack the drift check ran on (${DRIFT_STACKS.join(", ")}).` }),
+  );
   const detailsFile = drifted
     ? requireEnv(env, "DETAILS_FILE", { hint: "Write the refresh output to a file and pass its path." })
     : undefined;

@@ -5,13 +5,18 @@
  *
  * env: CHAT_WEBHOOK_URL, STATUS (started | succeeded | failed), ENVIRONMENT, TAG, RUN_URL,
  *      NOTES_FILE (optional: release notes to include; a missing file only drops them, since by then the deploy
- *      is done and a failed notice here would be reported as a failed deploy).
+ *      is done and a failed notice here would be reported as a failed deploy; the release's QA ledger is left out,
+ *      the generated notes list the same pull requests), JIRA_TICKETS (optional: the tickets that shipped, space
+ *      separated, as scripts/jira-shipped.ts outputs them), QA_OVERRIDE (optional: the reason a release manager
+ *      gave to deploy past unchecked QA boxes), JIRA_PROJECT_KEYS, JIRA_BROWSE_URL.
  * The body is `{"text": ...}`, which Slack incoming webhooks and compatible chat services accept.
  */
 import { CHAT_WEBHOOK_SECRET } from "../infra/pipeline-contract";
 import { existsSync, readFileSync } from "node:fs";
 import { RefusedError, UsageError, optionalEnv, requireEnv, run, type Env } from "./lib/cli";
 import type { Fetch } from "./lib/github";
+import { isJiraKey, jiraSettingsFromEnv, type JiraSettings } from "./lib/jira";
+import { withoutLedger } from "./qa-ledger";
 
 export const STATUSES = ["started", "succeeded", "failed"] as const;
 export type DeployStatus = (typeof STATUSES)[number];
@@ -32,13 +37,22 @@ export function chatMessage(input: {
   tag: string;
   runUrl?: string;
   notes?: string;
+  /** Ticket keys that shipped, and where a ticket's page is. */
+  tickets?: { keys: readonly string[]; jira: JiraSettings };
+  qaOverride?: string;
 }): { text: string } {
   const what = `Monitor ${escapeChat(input.tag)} to ${escapeChat(input.environment)}`;
   const verb = { started: "deploy started", succeeded: "deployed", failed: "deploy FAILED" }[input.status];
   const link = input.runUrl ? ` (<${escapeChat(input.runUrl)}|run>)` : "";
+  const override = input.qaOverride ? `\nQA override: ${escapeChat(input.qaOverride)}` : "";
+  const keys = input.tickets?.keys ?? [];
+  // Slack's link syntax <url|text>; the keys were checked against the project keys, the URL against https.
+  const jira = keys.length
+    ? `\nJira tickets shipped: ${keys.map((k) => `<${escapeChat(input.tickets!.jira.browseUrl + k)}|${k}>`).join(", ")}`
+    : "";
   const notes = input.notes?.trim();
   const body = notes ? `\n${escapeChat(notes.length > MAX_NOTES ? `${notes.slice(0, MAX_NOTES)}\n…` : notes)}` : "";
-  return { text: `${ICON[input.status]} ${what}: ${verb}${link}${body}` };
+  return { text: `${ICON[input.status]} ${what}: ${verb}${link}${override}${jira}${body}` };
 }
 
 function readNotes(path: string | undefined): string | undefined {
@@ -47,7 +61,26 @@ function readNotes(path: string | undefined): string | undefined {
     console.error(`warning: NOTES_FILE ${path} does not exist; posting without release notes.`);
     return undefined;
   }
-  return readFileSync(path, "utf8");
+  const notes = readFileSync(path, "utf8");
+  try {
+    return withoutLedger(notes);
+  } catch {
+    // An ambiguous ledger (two start markers) is the deploy check's problem; the message still goes out, whole.
+    return notes;
+  }
+}
+
+/** JIRA_TICKETS: keys of the configured projects, separated by spaces or commas. */
+function ticketsFromEnv(env: Env): { keys: string[]; jira: JiraSettings } | undefined {
+  const raw = optionalEnv(env, "JIRA_TICKETS");
+  if (!raw) return undefined;
+  const jira = jiraSettingsFromEnv(env);
+  const keys = raw.split(/[\s,]+/).filter(Boolean);
+  if (!keys.every((k) => isJiraKey(k, jira.projectKeys)))
+    throw new UsageError(
+      `JIRA_TICKETS is not a list of ${jira.projectKeys.join("/")} ticket keys. Fix: pass the jira-shipped step's tickets output.`,
+    );
+  return { keys, jira };
 }
 
 export async function main(env: Env = process.env, fetchImpl: Fetch = fetch): Promise<number> {
@@ -70,6 +103,8 @@ export async function main(env: Env = process.env, fetchImpl: Fetch = fetch): Pr
     tag: requireEnv(env, "TAG", { pattern: /^[A-Za-z0-9._-]{1,128}$/, expected: "a release tag or short SHA" }),
     runUrl: optionalEnv(env, "RUN_URL", { pattern: /^https:\/\/[^\s<>|]+$/, expected: "an https URL" }),
     notes: readNotes(optionalEnv(env, "NOTES_FILE")),
+    tickets: ticketsFromEnv(env),
+    qaOverride: optionalEnv(env, "QA_OVERRIDE"),
   });
   let response: Response;
   try {

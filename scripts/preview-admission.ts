@@ -5,8 +5,9 @@
  * connections, when it is retried) to BODY_FILE, sets the step output `refused=true`, and exits 1.
  *
  * Two caps, each counted on what is really there, and each admitting a preview it already counts:
- * - open previews: `pr-<N>` stacks in the state backend (listed as the sweeper lists them), at most PREVIEW_CAP
- *   (monitor:preview.maxOpen). A preview whose stack exists is always within it.
+ * - open previews: `pr-<N>` stacks in the state backend, found by listing the bucket's object names as the sweeper
+ *   does (scripts/lib/state-bucket.ts: never `pulumi stack ls`, which reads every checkpoint, stage's and prod's
+ *   too), at most PREVIEW_CAP (monitor:preview.maxOpen). A preview whose stack exists is always within it.
  * - active previews: preview databases on the shared instance holding connections now, at most PREVIEW_ACTIVE_CAP
  *   (monitor:preview.maxActive, what the instance is sized for). A cold preview (scaled to zero) holds none; one
  *   already holding connections is always within it. A preview that is open but idle is not: its deploy runs the
@@ -18,19 +19,27 @@
  *
  * env: PR_NUMBER, PREVIEW_CAP, PREVIEW_ACTIVE_CAP (repository variables the pipeline stack writes from
  *      monitor:preview), GCP_PROJECT (the previews project), GOOGLE_OAUTH_ACCESS_TOKEN (the auth step's
- *      access_token: the preview deployer, which holds monitoring.timeSeries.list there), PULUMI_BACKEND_URL (the
- *      Pulumi CLI reads it), BODY_FILE (the sticky comment's body, written on a refusal), RUN_URL, GITHUB_OUTPUT.
+ *      access_token: the preview deployer, which holds monitoring.timeSeries.list in the previews project and
+ *      storage.objects.list on the state bucket), PULUMI_BACKEND_URL (gs://<bucket>, listed here), BODY_FILE (the
+ *      sticky comment's body, written on a refusal), RUN_URL, GITHUB_OUTPUT.
  */
 import { writeFileSync } from "node:fs";
 import { PREVIEW_PLATFORM_NAMES, namesFor } from "../infra/naming";
 import { REPOSITORY_VARIABLES } from "../infra/pipeline-contract";
 import { GCP_PROJECT_ID } from "../shared-rules/gcp-ids";
 import { parseStackName } from "../shared-rules/stack-name";
-import { projectWorkspace } from "./destroy-preview";
+import { resolve } from "node:path";
 import { RefusedError, intEnv, requireEnv, run, type Env } from "./lib/cli";
 import { writeOutputs } from "./lib/github-files";
+import {
+  type ObjectLister,
+  gcsLister,
+  listStacks,
+  parseBackendUrl,
+  previewNumber,
+  projectName,
+} from "./lib/state-bucket";
 import { PREVIEW_COMMENT_MARKER, link } from "./preview-comment";
-import { previewNumber } from "./sweep-previews";
 
 /**
  * Connections per database: "The number of connections to the Cloud SQL PostgreSQL instance", a GAUGE (INT64) with
@@ -208,8 +217,8 @@ export function renderRefusal(
 }
 
 export interface AdmissionDeps {
-  /** The stacks in the state backend; the Automation API's, as the sweeper lists them, unless a test gives its own. */
-  readonly listStacks?: () => Promise<readonly { readonly name: string }[]>;
+  /** Lists the state bucket's object names; the GCS JSON API with the deployer's token unless a test gives its own. */
+  readonly lister?: ObjectLister;
   readonly monitoringUrl?: string;
   readonly fetch?: typeof fetch;
   readonly now?: Date;
@@ -226,17 +235,28 @@ export async function main(env: Env = process.env, deps: AdmissionDeps = {}): Pr
   const project = requireEnv(env, "GCP_PROJECT", {
     pattern: GCP_PROJECT_ID,
     expected: "a GCP project id",
-    hint: "Pass the previews project: ${{ vars.GCP_PROJECT }}.",
+    hint: "Pass the previews project: ${{ vars.PREVIEW_GCP_PROJECT }}.",
   });
   const token = requireEnv(env, "GOOGLE_OAUTH_ACCESS_TOKEN", {
     hint: "Give the auth step token_format: access_token and pass ${{ steps.auth.outputs.access_token }}.",
   });
+  const { bucket, prefix } = parseBackendUrl(
+    requireEnv(env, "PULUMI_BACKEND_URL", {
+      hint: "Pass the environment's variable PULUMI_BACKEND_URL (gs://<bucket>).",
+    }),
+  );
   const bodyFile = requireEnv(env, "BODY_FILE", { hint: "Give the path the sticky comment step posts." });
   const runUrl = requireEnv(env, "RUN_URL", { pattern: /^https:\/\/\S+$/, expected: "an https URL" });
   requireEnv(env, "GITHUB_OUTPUT", { hint: "Run this script as a step of a GitHub Actions job (the runner sets it)." });
 
-  const listStacks = deps.listStacks ?? (async () => (await projectWorkspace()).listStacks());
-  const open = (await listStacks()).map((s) => previewNumber(s.name)).filter((n): n is number => n !== undefined);
+  // The auth step's access token carries the cloud-platform scope (google-github-actions/auth action.yml,
+  // access_token_scopes: "default: 'https://www.googleapis.com/auth/cloud-platform'"), which covers the GCS listing
+  // as well as Cloud Monitoring: one token for both.
+  const lister = deps.lister ?? gcsLister(bucket, () => Promise.resolve(token), deps.fetch);
+  // Pulumi.yaml names the project whose stacks the bucket holds; it sits at the repository root, above scripts/.
+  // Nothing here runs Pulumi: the sweeper's destroy functions stay out of this script's imports.
+  const stacks = await listStacks(lister, { prefix, project: projectName(resolve(__dirname, "..")) }, "pr-");
+  const open = stacks.map((s) => previewNumber(s.name)).filter((n): n is number => n !== undefined);
   const active = await activePreviews(
     { url: deps.monitoringUrl, token, fetch: deps.fetch },
     project,

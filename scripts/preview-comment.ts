@@ -7,8 +7,8 @@
  * URL, MIGRATION and FAILED_STEP come from a run a pull request's code influenced, so they are rendered as text:
  * markdown and HTML are escaped, mentions and line breaks neutralised, links only to https URLs.
  */
-import { writeFileSync } from "node:fs";
 import { UsageError, optionalEnv, requireEnv, run, type Env } from "./lib/cli";
+import { writeFileNamedBy } from "./lib/github-files";
 
 /** First line of every preview comment: how the comment step finds the comment to update. */
 export const PREVIEW_COMMENT_MARKER = "<!-- monitor-preview-comment -->";
@@ -172,7 +172,9 @@ export async function main(env: Env = process.env): Promise<number> {
     hint: "Give a path under $RUNNER_TEMP for the comment step's body file.",
   });
   const input = inputFromEnv(env);
-  writeFileSync(file, renderComment(input));
+  writeFileNamedBy("BODY_FILE", file, renderComment(input), {
+    hint: "give a path in a directory that exists, under $RUNNER_TEMP",
+  });
   console.log(`Wrote the ${input.state} comment for #${input.prNumber} to ${file}.`);
   return 0;
 }

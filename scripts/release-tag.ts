@@ -3,13 +3,17 @@
  *
  *   next      the tag for a release cut now: today's UTC date, or the next suffix when today already has one.
  *             env: TARGET_REF (optional: the branch or commit released; a release branch still gets today's date),
- *                  LATEST_RELEASE (optional: the tag of the release marked latest, where the notes start).
+ *                  LATEST_RELEASE (optional: the tag of the release marked latest, where the notes start; it
+ *                  must be among the checkout's tags, which proves they were fetched).
  *             Tags come from `git tag --list` in the checkout (fetch tags: actions/checkout `fetch-tags: true` or
  *             `fetch-depth: 0`). Outputs: tag, notes_base (empty when there is no earlier release).
  *   validate  env ENVIRONMENT, TAG: the tag form that environment deploys (shared-rules/image-tags.ts TAG_RULES).
  *             Outputs: tag.
+ *   target    env TARGET_REF (optional): refuses any target but main or a protected release branch, before anything
+ *             is checked out or built. Outputs: ref (`refs/heads/<branch>`, or empty: the commit stage runs).
  */
 import { execFileSync } from "node:child_process";
+import { RELEASE_BRANCH_PATTERN } from "../infra/pipeline-contract";
 import { TAG_RULES, parseCalendarTag } from "../shared-rules/image-tags";
 import { RefusedError, UsageError, optionalEnv, requireEnv, run, type Env } from "./lib/cli";
 import { writeOutputs } from "./lib/github-files";
@@ -78,6 +82,47 @@ export function validateTag(environment: string, tag: string): void {
   }
 }
 
+/**
+ * A branch, tag or commit as a workflow passes one: git's ref-name characters, never an option (`-x`) or a range
+ * (`a..b`), which `git check-ref-format` refuses too (https://git-scm.com/docs/git-check-ref-format).
+ */
+const REF_NAME = /^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]+$/;
+
+/**
+ * The branch names a ruleset pattern protects. GitHub matches ruleset patterns with Ruby's File.fnmatch and
+ * FNM_PATHNAME, so `*` matches no `/` ("qa/* will match branches beginning with qa/ and containing a single slash",
+ * docs.github.com: Creating rulesets for a repository, Using fnmatch syntax), and without FNM_DOTMATCH no leading
+ * `.`: `release/a/b` is not protected by `release/*`, so it is no release branch here either.
+ */
+export function branchPatternRegExp(pattern: string): RegExp {
+  const body = pattern
+    .split("*")
+    .map((literal) => literal.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+    .join("[^/.][^/]*");
+  return new RegExp(`^${body}$`);
+}
+
+/** The default branch of the app repository, which its own ruleset protects. */
+export const MAIN_BRANCH = "main";
+
+/**
+ * The fully qualified branch a release is cut from, or a refusal: only main and the release branches the app
+ * repository's ruleset protects (RELEASE_BRANCH_PATTERN) hold nothing but reviewed commits. A commit SHA or a tag
+ * says nothing about the review of what it points at (any commit of a pull request, a fork's included, can be
+ * fetched by SHA), so neither is accepted. Qualified as `refs/heads/...` so that a tag of the same name can never
+ * be checked out in the branch's place.
+ */
+export function releaseTargetRef(targetRef: string): string {
+  const branch = targetRef.replace(/^refs\/heads\//, "");
+  if (branch === MAIN_BRANCH || branchPatternRegExp(RELEASE_BRANCH_PATTERN).test(branch)) return `refs/heads/${branch}`;
+  throw new RefusedError(
+    `TARGET_REF "${targetRef}" is not a branch a release may be cut from: only ${MAIN_BRANCH} and the release ` +
+      `branches (${RELEASE_BRANCH_PATTERN}, one level, protected by the app repository's ruleset) hold only reviewed ` +
+      "commits; a commit SHA or a tag is refused too. Fix: cut a release/<name> branch from the released commit, " +
+      "merge the fix into it through a pull request, and run the pre-release with target_ref release/<name>.",
+  );
+}
+
 /** Tag names from `git tag --list`, one a line. */
 export function gitTags(cwd = process.cwd()): string[] {
   return execFileSync("git", ["tag", "--list"], { cwd, encoding: "utf8" })
@@ -93,22 +138,49 @@ export interface ReleaseTagIo {
   readonly log: (line: string) => void;
 }
 
+const TARGET_REF_RULE = {
+  pattern: REF_NAME,
+  expected: "a branch, tag or commit (letters, digits, . _ / -; not starting with - or holding ..)",
+};
+
 // eslint-disable-next-line @typescript-eslint/require-await -- every script's main is async, so that a refusal reaches run() and the tests as a rejection, never a synchronous throw
 export async function main(args: readonly string[], io: ReleaseTagIo): Promise<number> {
-  const [command] = args;
+  const [command, ...extra] = args;
+  if (extra.length > 0) {
+    throw new UsageError(
+      `release-tag.ts ${command} takes no arguments, got ${JSON.stringify(extra)}. Fix: pass its inputs through env: (see the script's header).`,
+    );
+  }
   if (command === "next") {
-    const targetRef = optionalEnv(io.env, "TARGET_REF", {
-      pattern: /^[A-Za-z0-9._/-]+$/,
-      expected: "a branch, tag or commit (letters, digits, . _ / -)",
+    const targetRef = optionalEnv(io.env, "TARGET_REF", TARGET_REF_RULE);
+    const latest = optionalEnv(io.env, "LATEST_RELEASE", {
+      pattern: REF_NAME,
+      expected: "a release's tag (letters, digits, . _ / -)",
+      hint: "pass the tag name of the release marked latest (gh release view --json tagName --jq .tagName), or nothing.",
     });
-    const latest = optionalEnv(io.env, "LATEST_RELEASE");
     const tags = io.tags();
+    if (latest !== undefined && !tags.includes(latest)) {
+      // A release always has its tag (GitHub turns a release whose tag is deleted into a draft, which is never
+      // "latest"), so a latest release the checkout lacks means the tags were not fetched: today's tags would be
+      // missing too, and the next tag could be one that exists.
+      throw new UsageError(
+        `LATEST_RELEASE "${latest}" is not among the checkout's ${tags.length} tags, so its tags were not fetched and ` +
+          "the next tag could repeat one. Fix: check the app out with fetch-depth: 0 (or fetch-tags: true).",
+      );
+    }
     const tag = nextCalendarTag(tags, io.now);
     const base = notesBase(tags, latest);
     writeOutputs(io.env, { tag, notes_base: base ?? "" });
     io.log(
       `Next release tag: ${tag}${targetRef ? ` (from ${targetRef})` : ""}; notes since ${base ?? "the first commit"}.`,
     );
+    return 0;
+  }
+  if (command === "target") {
+    const targetRef = optionalEnv(io.env, "TARGET_REF", TARGET_REF_RULE);
+    const ref = targetRef === undefined ? "" : releaseTargetRef(targetRef);
+    writeOutputs(io.env, { ref });
+    io.log(ref ? `Releasing the head of ${ref}.` : "No target ref: releasing the commit stage runs.");
     return 0;
   }
   if (command === "validate") {
@@ -122,7 +194,7 @@ export async function main(args: readonly string[], io: ReleaseTagIo): Promise<n
     return 0;
   }
   throw new UsageError(
-    `release-tag.ts was given ${command === undefined ? "no command" : JSON.stringify(command)}. Fix: call it as release-tag.ts next|validate.`,
+    `release-tag.ts was given ${command === undefined ? "no command" : JSON.stringify(command)}. Fix: call it as release-tag.ts next|validate|target.`,
   );
 }
 

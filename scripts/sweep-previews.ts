@@ -6,14 +6,28 @@
  * Only `pr-<N>` stacks are considered (shared-rules/stack-name.ts); stage, prod, pipeline and any unknown name are listed
  * as kept and never selected for destroy.
  *
+ * Previews are found by listing the state bucket's object names under `.pulumi/stacks/<project>/pr-`
+ * (scripts/lib/state-bucket.ts), never with `pulumi stack ls`, which reads every stack's checkpoint (stage's and
+ * prod's too, which the preview deployer may not read); each is then selected by name.
+ *
  * env: PREVIEW_TTL_DAYS, PREVIEW_CAP (repository variables, from the project's preview config), GITHUB_TOKEN
  *      (`pull-requests: read`), GITHUB_REPOSITORY (the app repository, whose PR numbers the stacks carry),
- *      DRY_RUN ("true": decide and report only), PULUMI_BACKEND_URL.
+ *      DRY_RUN ("true": decide and report only), PULUMI_BACKEND_URL (gs://<bucket>: listed here, and the CLI's
+ *      backend), Google Application Default Credentials (the auth step's).
  */
 import type { Stack, Workspace } from "@pulumi/pulumi/automation";
 import { REPOSITORY_VARIABLES } from "../infra/pipeline-contract";
 import { parseStackName } from "../shared-rules/stack-name";
-import { boolEnv, intEnv, run, type Env, type Sleep } from "./lib/cli";
+import { boolEnv, intEnv, requireEnv, run, type Env, type Sleep } from "./lib/cli";
+import {
+  adcToken,
+  gcsLister,
+  listStacks,
+  parseBackendUrl,
+  previewNumber,
+  projectName,
+  type ObjectLister,
+} from "./lib/state-bucket";
 import { GitHubError, gitHubFromEnv, type Fetch, type GitHub } from "./lib/github";
 import { appendSummary } from "./lib/github-files";
 import {
@@ -21,6 +35,7 @@ import {
   destroyAndRemove,
   errorHeadline,
   errorSummary,
+  PROJECT_DIR,
   projectWorkspace,
   selectStack,
   shortStackName,
@@ -29,9 +44,9 @@ import {
 
 export interface StackInfo {
   readonly name: string;
-  /** ISO time of the stack's last update, as `pulumi stack ls` gives it; absent when it never completed one. */
+  /** ISO time the stack's checkpoint was last written; absent when unknown (counted as the oldest). */
   readonly lastUpdate?: string;
-  readonly resourceCount?: number;
+  /** A lock object exists: an update or destroy is running. */
   readonly updateInProgress?: boolean;
 }
 
@@ -61,16 +76,6 @@ export interface SweepInput {
 }
 
 const DAY_MS = 86_400_000;
-
-/** The PR number of a preview stack; undefined for any other stack, known or not. */
-export function previewNumber(name: string): number | undefined {
-  try {
-    const kind = parseStackName(shortStackName(name));
-    return kind.kind === "preview" ? Number(kind.pr) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 function updatedAt(stack: StackInfo): number | undefined {
   const t = stack.lastUpdate ? Date.parse(stack.lastUpdate) : NaN;
@@ -181,22 +186,23 @@ export function renderSummary(
     "",
     `TTL ${settings.ttlDays} days, cap ${settings.cap} previews. ${destroyed.length} of ${outcomes.length} stacks selected for destroy.`,
     "",
-    "| Stack | Last update | Resources | Decision | Why | Result |",
-    "|---|---|---|---|---|---|",
+    "| Stack | Last update | Decision | Why | Result |",
+    "|---|---|---|---|---|",
   ];
   for (const { decision, result } of outcomes) {
     const s = decision.stack;
     const what =
       decision.action === "destroy" ? `destroy (${decision.reason}${decision.retry ? ", retry" : ""})` : "keep";
     lines.push(
-      `| \`${cell(s.name)}\` | ${cell(s.lastUpdate ?? "never")} | ${s.resourceCount ?? "?"} | ${what} | ${cell(decision.why)} | ${cell(result ?? "")} |`,
+      `| \`${cell(s.name)}\` | ${cell(s.lastUpdate ?? "never")} | ${what} | ${cell(decision.why)} | ${cell(result ?? "")} |`,
     );
   }
   return `${lines.join("\n")}\n`;
 }
 
-/** What the sweep needs from Pulumi; the real one is the Automation API, tests pass a fake. */
+/** What the sweep needs from the state; the real one lists the bucket and selects through the Automation API. */
 export interface SweepBackend {
+  /** The previews (`pr-*`) only: nothing else may be read. */
   listStacks(): Promise<StackInfo[]>;
   /** Whether the stack's most recent operation is a destroy that failed. */
   lastDestroyFailed(name: string): Promise<boolean>;
@@ -271,15 +277,22 @@ export async function sweep(
   return outcomes;
 }
 
-/** The Automation API behind SweepBackend: one workspace on the repository's project. */
-export function automationBackend(workspace: Workspace): SweepBackend {
+/**
+ * The bucket listing and the Automation API behind SweepBackend: previews are listed by object name, then each is
+ * selected by name (its checkpoint and history are objects the preview deployer may read).
+ */
+export function stateBackend(
+  lister: ObjectLister,
+  backend: { prefix: string; project: string },
+  workspace: () => Promise<Workspace>,
+): SweepBackend {
   const selected = new Map<string, Stack>();
   const select = async (name: string) => {
-    if (!selected.has(name)) selected.set(name, await selectStack(workspace, name));
+    if (!selected.has(name)) selected.set(name, await selectStack(await workspace(), name));
     return selected.get(name)!;
   };
   return {
-    listStacks: async () => (await workspace.listStacks()).map((s) => ({ ...s })),
+    listStacks: () => listStacks(lister, backend, "pr-"),
     lastDestroyFailed: async (name) => {
       // showSecrets false: the Automation API defaults to decrypting config into the history it returns.
       const [last] = await (await select(name)).history(1, 1, false);
@@ -289,14 +302,24 @@ export function automationBackend(workspace: Workspace): SweepBackend {
   };
 }
 
-export async function main(env: Env = process.env, fetchImpl?: Fetch): Promise<number> {
+export async function main(env: Env = process.env, fetchImpl?: Fetch, lister?: ObjectLister): Promise<number> {
   const hint = (name: string) =>
     `Set it from the repository variable ${name} (the pipeline stack writes it from the preview config).`;
   const ttlDays = intEnv(env, "PREVIEW_TTL_DAYS", { min: 1, max: 365 }, hint(REPOSITORY_VARIABLES.previewTtlDays));
   const cap = intEnv(env, "PREVIEW_CAP", { min: 0, max: 1000 }, hint(REPOSITORY_VARIABLES.previewCap));
   const dryRun = boolEnv(env, "DRY_RUN", false);
   const github = gitHubFromEnv(env, fetchImpl);
-  const backend = automationBackend(await projectWorkspace());
+  const { bucket, prefix } = parseBackendUrl(
+    requireEnv(env, "PULUMI_BACKEND_URL", {
+      hint: "Pass the environment's variable PULUMI_BACKEND_URL (gs://<bucket>).",
+    }),
+  );
+  let workspace: Promise<Workspace> | undefined;
+  const backend = stateBackend(
+    lister ?? gcsLister(bucket, adcToken(), fetchImpl),
+    { prefix, project: projectName(PROJECT_DIR) },
+    () => (workspace ??= projectWorkspace()),
+  );
   const outcomes = await sweep({ backend, github, now: new Date(), log: console.log }, { ttlDays, cap, dryRun });
   const summary = renderSummary(outcomes, { ttlDays, cap, dryRun });
   if (!appendSummary(env, summary)) console.log(summary);

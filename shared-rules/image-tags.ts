@@ -1,8 +1,10 @@
 /**
- * The image tags this project deploys (monitor-app.md: how images are tagged): a short commit SHA on every push to
- * main (stage), and a calendar tag `YYYY.MM.DD`, `.N` for a second release on one day (prod). The config, the
- * release scripts and the engine's mocks read tags with these, so there is one idea of what a release is; and the
- * digest every tag resolves to, which is all a container may run by (the config, the image resolver, the pack).
+ * The image tags this project deploys, as mozilla/blurts-server's workflows make them: a short commit SHA on every
+ * push to main for stage (.github/workflows/docker_build_deploy.yml, `type=sha,format=short`), and a calendar tag
+ * `YYYY.MM.DD`, `.N` for a second release on one day, which release_retag.yaml puts on that image (prod). The
+ * config, the release scripts and the engine's mocks read tags with these, so there is one idea of what a release
+ * is; and the digest every tag resolves to, which is all a container may run by (the config, the image resolver,
+ * the pack).
  */
 
 import { unanchored } from "./patterns";
@@ -44,3 +46,30 @@ export const TAG_RULES: Record<"stage" | "prod", { valid: (tag: string) => boole
     expected: "a calendar tag YYYY.MM.DD or YYYY.MM.DD.N, e.g. 2024.09.01 or 2024.02.27.1",
   },
 };
+
+/**
+ * A Docker tag (distribution/reference regexp.go: `tag = [\w][\w.-]{0,127}`), what a registry accepts after `:`.
+ */
+const DOCKER_TAG = /^[\w][\w.-]{0,127}$/;
+
+/**
+ * Which knex migrations an image carries, recorded by its build as a second tag on the same digest:
+ * `<short sha>-db-<newest migration file>`, e.g. `3f9c2ab-db-20260622140000_add_unique_fxa_uid_index.js`. The
+ * registry lists every tag of an image, so a deploy that resolves any of its tags (the short SHA, a calendar tag)
+ * learns the image's migration set without pulling it. Knex applies migrations in file-name order and refuses a
+ * directory that lacks one the database has applied, so the newest file name says whether an image may migrate a
+ * database (components/migration-job.ts decideMigration).
+ */
+const MIGRATION_TAG = /^[0-9a-f]{7,40}-db-(.+)$/;
+
+/** The migration tag of a build, or undefined when the file name cannot be part of a Docker tag. */
+export function migrationTag(shortSha: string, migrationFile: string): string | undefined {
+  const tag = `${shortSha}-db-${migrationFile}`;
+  return SHORT_SHA.test(shortSha) && DOCKER_TAG.test(tag) ? tag : undefined;
+}
+
+/** The newest migration an image carries, from all its tags; undefined for an image built without the record. */
+export function migrationHeadOf(tags: readonly string[]): string | undefined {
+  const heads = tags.flatMap((t) => MIGRATION_TAG.exec(t)?.[1] ?? []);
+  return heads.sort().at(-1);
+}

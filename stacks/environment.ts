@@ -97,7 +97,11 @@ export function environmentStack(spec: EnvironmentSpec) {
   };
 
   if (!release || !app.web) {
-    return { ...base, bootstrap: true, owedSecretVersions: owed.apply((own) => own.map((o) => o.command)) };
+    return {
+      ...base,
+      bootstrap: firstDeployOnly(spec),
+      owedSecretVersions: owed.apply((own) => own.map((o) => o.command)),
+    };
   }
 
   const { image, migrationPlan } = release;
@@ -133,6 +137,7 @@ export function environmentStack(spec: EnvironmentSpec) {
     imageDigest: image.digest,
     imageBuildTime: image.buildTime,
     migrationToken: migrationPlan.token,
+    migrationHead: migrationPlan.databaseHead,
     migration: migrationPlan.apply(({ runs, reason }) => ({ runs, reason })),
     ...base,
     migrationJobName: app.migrationJobName,
@@ -140,6 +145,25 @@ export function environmentStack(spec: EnvironmentSpec) {
     loadBalancerIp: lb.ipAddress,
     dnsAuthorization: lb.dnsAuthorizationRecord,
   };
+}
+
+/**
+ * A bootstrap plans as if nothing existed: run over a deployed stack, it would declare away what runs the app. The
+ * stack's own last outputs (lastDeployed, a StackReference to itself) name the image a deployed stack runs; a stack
+ * that was never deployed has none, or only a bootstrap's. Resolves to true, or refuses the update.
+ */
+function firstDeployOnly(spec: EnvironmentSpec): pulumi.Output<true> {
+  return lastDeployed(stackReferenceName(spec.stack)).apply((deployed) => {
+    if (deployed.tag === undefined && deployed.digest === undefined) return true as const;
+    throw new Refusal(
+      `Stack "${spec.stack}": monitor:bootstrap: ${spec.stack} is already deployed and runs ${deployed.tag ?? "an image"} ` +
+        `(${deployed.digest ?? "digest unknown"}). A bootstrap declares only what must exist before the app can start, so ` +
+        "this update would delete what runs it: the web service, the breach-alerts worker, the scheduled jobs, the " +
+        "load balancer and the uptime alert (the protected ones would fail it half-way). Fix: drop monitor:bootstrap " +
+        `(npx pulumi config rm --stack ${spec.stack} monitor:bootstrap) and deploy as usual; to keep the image it runs, ` +
+        "pass no monitor:imageTag",
+    );
+  });
 }
 
 /**
@@ -152,15 +176,24 @@ function releaseOf(spec: EnvironmentSpec, owed: pulumi.Output<OwedVersion[]>, in
     ? resolveImage({ repository: spec.image.repository, tag: spec.image.tag }, inProject)
     : keepDeployedImage(spec.image.repository, deployed);
   const migrationPlan = pulumi
-    .all([image.digest, image.buildTime, deployed])
-    .apply(([digest, buildTime, previous]) =>
-      decideMigration({ digest, buildTime, deployId: spec.deployId, keep: spec.image.tag === undefined, previous }),
+    .all([image.digest, image.buildTime, image.migrationHead, deployed])
+    .apply(([digest, buildTime, migrationHead, previous]) =>
+      decideMigration({
+        digest,
+        buildTime,
+        migrationHead,
+        deployId: spec.deployId,
+        keep: spec.image.tag === undefined,
+        previous,
+      }),
     );
   const imageRef = pulumi.all([image.ref, owed]).apply(([ref, missing]) => {
     if (missing.length > 0) {
       throw new Refusal(
         `Stack "${spec.stack}": ${missing.map((o) => `${o.variable} (${o.why})`).join(", ")} cannot be read by the app. ` +
-          `Fix: add the versions, then deploy again:\n${missing.map((o) => `  ${o.command}`).join("\n")}`,
+          "Fix: add the versions, then deploy again (Secret Manager answers a secret that does not exist yet as one " +
+          "without versions: create it first, for a new environment with --config monitor:bootstrap=true, for a new " +
+          `secret with pulumi up --target <its URN>):\n${missing.map((o) => `  ${o.command}`).join("\n")}`,
       );
     }
     return ref;

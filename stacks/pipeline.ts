@@ -3,6 +3,7 @@ import { join, relative, resolve, sep } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "../infra/gcp";
 import {
+  DATABASE_ADMIN_ACT_AS,
   Deployer,
   type ProjectGrant,
   environmentGrants,
@@ -17,7 +18,9 @@ import {
   pinWorkflowFiles,
 } from "../components/github-repository";
 import { ImageRegistry } from "../components/image-registry";
-import { PIPELINE_SERVICES, ProjectServices } from "../components/project-services";
+import { grantCloudSqlConnect } from "../components/postgres-instance";
+import { PIPELINE_SERVICES, ProjectServices, RUN_AGENT_SERVICE } from "../components/project-services";
+import { RuntimeIdentity } from "../components/runtime-identity";
 import { StateBackend } from "../components/state-backend";
 import { WorkloadIdentity } from "../components/workload-identity";
 import { PREVIEW_PLATFORM_NAMES } from "../infra/naming";
@@ -25,6 +28,7 @@ import {
   APP_FILES_DIR,
   APP_REQUIRED_CHECKS,
   CHAT_WEBHOOK_SECRET,
+  DATABASE_ADMIN_ACCOUNT_ID,
   DEPLOYER_ACCOUNT_IDS,
   DRIFT_LABEL,
   ENVIRONMENT_VARIABLES,
@@ -87,15 +91,31 @@ export function pipelineStack(
       spec.registry.project,
     ]),
   ];
+  // Cloud Run's service agent (service-<n>@serverless-robot-prod) exists only once run.googleapis.com is enabled in
+  // its project ("Service agents are created when the API is enabled", https://cloud.google.com/iam/docs/service-agents),
+  // and IAM refuses a binding to an account that does not exist. The pipeline is applied before the environment
+  // stack (which enables the API too) ever ran, so where it grants the agent it enables the API itself.
+  // Not gcp.projects.ServiceIdentity: its docs (@pulumi/gcp 9.37 projects/serviceIdentity.d.ts) call it a beta
+  // resource that works only for "the APIs that Google has configured with a Service Identity", to be checked with
+  // `gcloud beta services identity create`, which run.googleapis.com is not documented to support.
+  const runAgentProjects = [...new Set([stageProject, prodProject])].filter((p) => p !== spec.registry.project);
+  const runAgentApiProjects = [...new Set([...runAgentProjects, previewsProject])];
   const apis = Object.fromEntries(
     everyProject.map((project) => [
       project,
-      new ProjectServices(`apis-${project}`, { project, region: spec.region, services: PIPELINE_SERVICES }),
+      new ProjectServices(`apis-${project}`, {
+        project,
+        region: spec.region,
+        services: runAgentApiProjects.includes(project) ? [...PIPELINE_SERVICES, RUN_AGENT_SERVICE] : PIPELINE_SERVICES,
+      }),
     ]),
   );
   const inProject = (project: string) => ({ provider: apis[project].provider });
   const projectNumber = (project: string) =>
     gcp.organizations.getProjectOutput({ projectId: project }, inProject(project)).number;
+  /** The project's Cloud Run service agent: what pulls images and mints a job's token in that project. */
+  const runServiceAgent = (project: string) =>
+    pulumi.interpolate`serviceAccount:service-${projectNumber(project)}@serverless-robot-prod.iam.gserviceaccount.com`;
 
   // --- Who may mint credentials: one pool per deploy project, admitting only the pinned workflows and, in each,
   // only the GitHub environments whose identities that project's pool is bound to.
@@ -175,7 +195,7 @@ export function pipelineStack(
     "reviewer",
     stageProject,
     REVIEWER_ACCOUNT_IDS.review,
-    "Monitor review: pulumi preview of stage and the previews platform on pull requests; reads only",
+    "Monitor review: pulumi preview (pull requests) and the drift check of stage and the previews platform; reads only",
     [...reviewGrants(stageProject), ...reviewGrants(previewsProject)],
   );
   const prodReviewer = identity(
@@ -185,6 +205,40 @@ export function pipelineStack(
     "Monitor prod review: pulumi preview (after the prod reviewers) and the drift check of prod; reads only",
     reviewGrants(prodProject),
   );
+  // --- The previews' database admin (components/preview-database-admin.ts): the account the previews platform's
+  // psql jobs run as. It lives here beside the previews' deployers, not in the previews project, whose service
+  // accounts are one per open preview; Cloud Run there runs jobs as it through its service agent. Only the deployers
+  // of those jobs may act as it (DATABASE_ADMIN_ACT_AS), and it may connect to the shared instance alone.
+  const databaseAdmin = new RuntimeIdentity(
+    "previews-database-admin",
+    {
+      project: identityProject,
+      accountId: DATABASE_ADMIN_ACCOUNT_ID,
+      description: "Monitor previews: the platform's database admin jobs on the shared preview instance",
+      deployers: Object.fromEntries(
+        (Object.keys(DATABASE_ADMIN_ACT_AS) as (keyof typeof DATABASE_ADMIN_ACT_AS)[]).map((d) => [
+          d,
+          deployers[d].member,
+        ]),
+      ),
+    },
+    inProject(identityProject),
+  );
+  databaseAdmin.grantCrossProjectUse({ key: "run-agent", member: runServiceAgent(previewsProject) }, [
+    apis[previewsProject],
+  ]);
+  const sharedInstance = PREVIEW_PLATFORM_NAMES.instance;
+  grantCloudSqlConnect(
+    "previews-instance",
+    {
+      project: previewsProject,
+      instanceName: sharedInstance,
+      connectionName: `${previewsProject}:${spec.region}:${sharedInstance}`,
+    },
+    databaseAdmin,
+    inProject(previewsProject),
+  );
+
   deployers.preview.grantImpersonation({
     key: "app",
     member: pools[previewsProject].principalSet("repository_environment", `${app.id}|preview`),
@@ -264,12 +318,14 @@ export function pipelineStack(
   registry.grantPull(deployers.prod);
   registry.grantPull(reviewer);
   registry.grantPull(prodReviewer);
-  for (const project of new Set([stageProject, prodProject])) {
-    if (project === spec.registry.project) continue;
-    registry.grantPull({
-      key: `run-agent-${project}`,
-      member: pulumi.interpolate`serviceAccount:service-${projectNumber(project)}@serverless-robot-prod.iam.gserviceaccount.com`,
-    });
+  for (const project of runAgentProjects) {
+    registry.grantPull(
+      {
+        key: `run-agent-${project}`,
+        member: runServiceAgent(project),
+      },
+      apis[project].services,
+    );
   }
 
   // --- GitHub: what each environment's jobs read, who may deploy, and the app's callers.
@@ -329,6 +385,8 @@ export function pipelineStack(
       defaultBranch: { requiredChecks: APP_REQUIRED_CHECKS, bypassAppId: spec.githubAppId },
       releaseTags: { pattern: RELEASE_TAG_PATTERN, bypassAppId: spec.releaseAppId },
       protectedBranches: [RELEASE_BRANCH_PATTERN],
+      // Who approves a prod deploy cuts the branch a stage-fix is released from; its commits then come by review.
+      protectedBranchCreators: spec.prodReviewerTeams,
       files: callers,
       commitMessage: `Deploy workflows from ${infra.fullName}@${spec.infraCommit}`,
     },

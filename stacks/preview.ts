@@ -58,6 +58,11 @@ export function previewStack(spec: PreviewSpec) {
       // A preview's one identity runs everything it has: the service and the migration.
       runtimeDescription: `Monitor preview for PR #${spec.pr}`,
       instance,
+      // On the platform's shared instance, the platform's admin gives this preview's user its own database alone; a
+      // dedicated instance (monitor:preview.instanceConnectionName) has no other preview on it.
+      sharedInstanceAdmin: override
+        ? undefined
+        : platform.apply((p) => databaseAdminOf(spec, platformStack, p.databaseAdmin)),
       url,
       secrets: {
         generated: spec.generatedSecrets,
@@ -86,6 +91,22 @@ export function previewStack(spec: PreviewSpec) {
     migrationJobName: app.migrationJobName!,
     migration: migrationPlan.apply(({ runs, reason }) => ({ runs, reason })),
   };
+}
+
+function databaseAdminOf(
+  spec: PreviewSpec,
+  platformStack: string,
+  admin: PreviewPlatform["databaseAdmin"],
+): NonNullable<PreviewPlatform["databaseAdmin"]> {
+  if (!admin) {
+    throw new Refusal(
+      `Stack "${spec.stack}": the preview platform (${platformStack}, output ${PREVIEW_PLATFORM_OUTPUT}.databaseAdmin) ` +
+        "has no database admin, without which this preview's database would be open to every other preview on the " +
+        "shared instance. Fix: apply the previews stack first (it creates the admin), or set " +
+        "monitor:preview.platformStack to a platform that has one.",
+    );
+  }
+  return admin;
 }
 
 function sandboxSecret(

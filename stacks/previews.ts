@@ -2,7 +2,7 @@ import { PreviewPlatform } from "../components/preview-platform";
 import { PREVIEWS_PLATFORM_SERVICES, ProjectServices } from "../components/project-services";
 import { PREVIEW_PLATFORM_NAMES } from "../infra/naming";
 import { PREVIEW_PLATFORM_OUTPUT } from "../infra/platform";
-import { deployerEmail } from "../infra/pipeline-contract";
+import { databaseAdminEmail, deployerEmail } from "../infra/pipeline-contract";
 import type { PreviewsSpec } from "../infra/spec";
 import { owedVersions } from "../components/app-secrets";
 import { artifactRegistryPath } from "../shared-rules/artifact-registry";
@@ -34,6 +34,7 @@ export function previewsStack(spec: PreviewsSpec) {
       registryRegion: registry!.location,
       imageTtlDays: spec.preview.ttlDays * 2,
       labels: spec.labels,
+      databaseAdminAccount: databaseAdminEmail(spec.preview.identityProject!),
     },
     inProject,
   );

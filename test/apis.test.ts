@@ -1,5 +1,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { ENVIRONMENT_SERVICES, PIPELINE_SERVICES, PREVIEWS_PLATFORM_SERVICES } from "../components/project-services";
+import {
+  ENVIRONMENT_SERVICES,
+  PIPELINE_SERVICES,
+  PREVIEWS_PLATFORM_SERVICES,
+  RUN_AGENT_SERVICE,
+} from "../components/project-services";
 import type { Evaluation, Registration } from "../infra/engine/evaluate";
 import { runPolicies } from "../policies/offline";
 import { deletedBefore, evaluateStack, ofType, one } from "./harness";
@@ -40,7 +45,12 @@ describe("the pipeline stack enables its APIs in every project it touches", () =
     expect(projects).toEqual(["moz-fx-monitor-nonprod", "moz-fx-monitor-previews", "moz-fx-monitor-prod"]);
     for (const project of projects) {
       const enabled = services().filter((r) => r.inputs.project === project);
-      expect(enabled.map((r) => r.inputs.service).sort()).toEqual([...PIPELINE_SERVICES].sort());
+      // Where the pipeline grants Cloud Run's service agent (prod's, outside the registry's project, which pulls
+      // images; the previews', which runs the platform's jobs as the database admin) the agent must exist first,
+      // so the pipeline enables Cloud Run there too.
+      const runAgent = ["moz-fx-monitor-prod", "moz-fx-monitor-previews"].includes(project);
+      const own = runAgent ? [...PIPELINE_SERVICES, RUN_AGENT_SERVICE] : PIPELINE_SERVICES;
+      expect(enabled.map((r) => r.inputs.service).sort()).toEqual([...own].sort());
       for (const r of enabled)
         expect(r.inputs).toMatchObject({ disableOnDestroy: false, disableDependentServices: false });
     }

@@ -55,8 +55,9 @@ describe("the shared instance's connection budget", () => {
   it("refuses a previews config whose busy previews exceed the tier's default, before anything is registered", async () => {
     const { error, registrations } = await refusedStack("previews", previewConfig({ maxActive: 25 }));
     expect(registrations).toEqual([]);
+    // Given with --config, the value is the stack file's (the CLI writes it there), so the message names that file.
     expect(error.message).toContain(
-      "monitor:preview.maxActive in Pulumi.yaml: 25 active previews need 510 connections on the shared preview " +
+      "monitor:preview.maxActive in Pulumi.previews.yaml: 25 active previews need 510 connections on the shared preview " +
         "instance (25 x (1 instance + 1 migration task) x pool 10 + 10 reserved), over the 500 that db-custom-4-16384 " +
         "is sized for",
     );
@@ -66,10 +67,11 @@ describe("the shared instance's connection budget", () => {
   });
 
   it("refuses a tier whose default it does not know, since the budget could not be checked", async () => {
-    // 2 GiB: below the smallest row of the documented table (and of what Cloud SQL accepts for a custom tier).
-    const { error } = await refusedStack("previews", previewConfig({ instanceTier: "db-custom-1-2048" }));
+    // A tier whose name does not say its memory: the tier rules let such names through (other machine series'
+    // lists grow, and the API names them at create time), but no documented default is known for it here.
+    const { error } = await refusedStack("previews", previewConfig({ instanceTier: "db-example-standard-4" }));
     expect(error.message).toMatch(
-      /monitor:preview\.instanceTier in Pulumi\.yaml: db-custom-1-2048 is not a tier whose default max_connections is known here .*Fix: set monitor:preview\.instanceTier to a db-custom-<vCPUs>-<MiB> tier of at least 3840 MiB, e\.g\. db-custom-4-16384/,
+      /monitor:preview\.instanceTier in Pulumi\.previews\.yaml: db-example-standard-4 is not a tier whose default max_connections is known here .*Fix: set monitor:preview\.instanceTier to a db-custom-<vCPUs>-<MiB> tier of at least 3840 MiB, e\.g\. db-custom-4-16384/,
     );
   });
 });
@@ -103,8 +105,10 @@ describe("npm run plan -- previews: the capacity of the committed config", () =>
         100,
         SERVICE_ACCOUNTS_PER_PROJECT.source,
       ],
-      // pr-1's cloudsql.client binding, and the pipeline's grants there to the two deployers and the reviewer.
-      ["principals", `projects/${PREVIEWS}`, 125, 1500, "monitor:preview.maxOpen", 1475, PRINCIPALS_PER_POLICY.source],
+      // pr-1's cloudsql.client binding, and the pipeline's grants there: to the two deployers (the preview
+      // deployer's admission and database roles among them), the reviewer, and the platform's database admin's
+      // cloudsql.client (its account lives in identityProject).
+      ["principals", `projects/${PREVIEWS}`, 127, 1500, "monitor:preview.maxOpen", 1473, PRINCIPALS_PER_POLICY.source],
       // Publisher and viewer per preview, and the preview deployer's grantor binding.
       [
         "principals",
@@ -283,11 +287,11 @@ describe("countCapacity", () => {
   });
 });
 
-describe("the README's capacity and cost tables", () => {
+describe("docs/previews.md's capacity and cost tables", () => {
   it("are the committed config's (regenerate them with `npx ts-node --transpile-only bench/cost.ts`)", async () => {
-    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-    const section = /<!-- preview-capacity:start -->\n([^]*?)\n<!-- preview-capacity:end -->/.exec(readme);
-    expect(section, "README.md has the preview-capacity markers").not.toBeNull();
+    const page = readFileSync(join(ROOT, "docs/previews.md"), "utf8");
+    const section = /<!-- preview-capacity:start -->\n([^]*?)\n<!-- preview-capacity:end -->/.exec(page);
+    expect(section, "docs/previews.md has the preview-capacity markers").not.toBeNull();
     expect(section![1]).toBe(await previewTables(ROOT));
   });
 });

@@ -9,6 +9,7 @@ const CIRRUS_IMAGE = /^us-docker\.pkg\.dev\/moz-fx-cirrus-prod\/cirrus-prod\/cir
 const HOSTED = "https://cirrus.example/monitor_cirrus/";
 
 const committed = (stack: string) => loadStackConfig(ROOT, stack).config;
+const { sources } = loadStackConfig(ROOT, "prod");
 const envOf = (stack: string) => JSON.parse(committed(stack)["monitor:env"]);
 const cirrusOf = (stack: "stage" | "prod") => JSON.parse(committed(stack)["monitor:cirrus"]);
 const previewOf = () => JSON.parse(committed("pr-1")["monitor:preview"]);
@@ -19,7 +20,7 @@ function refusal(stack: string, overrides: Record<string, string | undefined>): 
   const config = { ...committed(stack), ...overrides };
   for (const [key, value] of Object.entries(overrides)) if (value === undefined) delete config[key];
   try {
-    buildSpec(stack, config);
+    buildSpec(stack, config, [], sources);
   } catch (err) {
     return (err as Error).message;
   }
@@ -117,7 +118,7 @@ describe("refusals", () => {
 
     const config = committed("stage");
     delete config["monitor:cirrus"];
-    expect(() => buildSpec("stage", config)).toThrow(
+    expect(() => buildSpec("stage", config, [], sources)).toThrow(
       /Stack "stage"[^]*monitor:env\.NIMBUS_SIDECAR_URL in Pulumi\.stage\.yaml is http:\/\/localhost:8001, but no Cirrus sidecar runs behind it \(monitor:cirrus is not set\)/,
     );
   });
@@ -130,14 +131,16 @@ describe("refusals", () => {
     const config = committed("prod");
     delete config["monitor:cirrus"];
     config["monitor:env"] = json({ ...envOf("prod"), NIMBUS_SIDECAR_URL: "http://cirrus.example/" });
-    expect(() => buildSpec("prod", config)).toThrow(/a hosted Cirrus is reached over the internet\. Fix: use https/);
+    expect(() => buildSpec("prod", config, [], sources)).toThrow(
+      /a hosted Cirrus is reached over the internet\. Fix: use https/,
+    );
   });
 
   it("a URL whose path the app would mangle, or another port than Cirrus's", () => {
     const config = committed("prod");
     delete config["monitor:cirrus"];
     config["monitor:env"] = json({ ...envOf("prod"), NIMBUS_SIDECAR_URL: "https://cirrus.example/monitor_cirrus" });
-    expect(() => buildSpec("prod", config)).toThrow(
+    expect(() => buildSpec("prod", config, [], sources)).toThrow(
       /would call \/monitor_cirrusv2\/features\. Fix: end the path with "\/"/,
     );
     expect(
@@ -172,7 +175,7 @@ describe("refusals", () => {
 
   it("monitor:cirrus in a preview (previews read monitor:preview.cirrus)", () => {
     expect(refusal("pr-1", { "monitor:cirrus": json(cirrusOf("stage")) })).toMatch(
-      /monitor:cirrus in Pulumi\.yaml .*: previews do not take this key/,
+      /monitor:cirrus \(from --config\): not read by previews \(pr-<N>\).* Fix: drop --config monitor:cirrus \(it belongs in Pulumi\.stage\.yaml or Pulumi\.prod\.yaml\)/,
     );
   });
 });

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { decideMigration, executionToken } from "../components/migration-job";
 import { loadStackConfig } from "../infra/engine/config-files";
 import { DEPLOYED_BUILD_TIMES, DEPLOYED_TAGS, type Evaluation, evaluate } from "../infra/engine/evaluate";
-import { mockDigest, mockPreviewPlatform } from "../infra/engine/mocks";
+import { mockDigest, mockMigrationHead, mockPreviewPlatform } from "../infra/engine/mocks";
 import { runPolicies } from "../policies/offline";
 import { maxConnectionsFor } from "../shared-rules/connection-budget";
 import {
@@ -114,13 +114,17 @@ describe("1. images resolve with Google credentials alone", () => {
     [
       "stage",
       { "monitor:appSource": "/tmp" },
-      /monitor:appSource in Pulumi\.stage\.yaml: only previews take this key \(stage never builds; it deploys a tag\)\. Fix: remove it/,
+      /monitor:appSource in Pulumi\.stage\.yaml: not read by stage, so it would be silently ignored \(read by previews \(pr-<N>\)\)\. Fix: remove it from Pulumi\.stage\.yaml/,
     ],
-    ["pr-5", { "monitor:appSource": "app" }, /monitor:appSource in Pulumi\.yaml .*: expected an absolute path/],
+    [
+      "pr-5",
+      { "monitor:appSource": "app" },
+      /^[^\n]*\n {2}- monitor:appSource \(from --config\): expected an absolute path[^\n]*$/,
+    ],
     [
       "pr-5",
       { "monitor:appSource": tmpdir() },
-      /monitor:appSource in Pulumi\.yaml .*: no Dockerfile in ".*": expected the path of a checkout of the app/,
+      /monitor:appSource \(from --config\): no Dockerfile in ".*": expected the path of a checkout of the app/,
     ],
     [
       "prod",
@@ -191,11 +195,22 @@ describe("4. every deploy that migrates gets its own execution", () => {
   });
 
   it("decides: a new image migrates, a re-run of the same deploy does not, a retry does, a rollback does not", () => {
-    const previous = { digest: D, buildTime: "2024-09-01T00:00:00Z", migrationToken: executionToken(D, "100-1") };
-    const newer = { digest: mockDigest("newer"), buildTime: "2024-09-02T00:00:00Z" };
-    expect(decideMigration({ ...newer, deployId: "200-1", keep: false, previous })).toMatchObject({
+    const previous = {
+      digest: D,
+      buildTime: "2024-09-01T00:00:00Z",
+      migrationToken: executionToken(D, "100-1"),
+      migrationHead: "20240901000000_b.js",
+    };
+    const newer = {
+      digest: mockDigest("newer"),
+      buildTime: "2024-09-02T00:00:00Z",
+      migrationHead: "20240902000000_c.js",
+    };
+    expect(decideMigration({ ...newer, deployId: "200-1", keep: false, previous })).toEqual({
       runs: true,
       token: executionToken(newer.digest, "200-1"),
+      reason: "npm run db:migrate runs for deploy 200-1 before traffic moves",
+      databaseHead: "20240902000000_c.js",
     });
     expect(decideMigration({ digest: D, deployId: "100-1", keep: false, previous })).toMatchObject({
       runs: false,
@@ -206,13 +221,74 @@ describe("4. every deploy that migrates gets its own execution", () => {
       token: previous.migrationToken,
       runs: false,
       reason: "the image is unchanged: no migration runs",
+      databaseHead: previous.migrationHead,
     });
+    const older = {
+      digest: mockDigest("older"),
+      buildTime: "2024-08-30T00:00:00Z",
+      migrationHead: "20240830000000_a.js",
+    };
+    expect(decideMigration({ ...older, deployId: "300-1", keep: false, previous })).toEqual({
+      runs: false,
+      token: previous.migrationToken,
+      reason: expect.stringMatching(
+        /^this image's newest migration \(20240830000000_a\.js\) is older than the database's/,
+      ),
+      // The database keeps the newer migrations: the next deploy compares with them, not with this image.
+      databaseHead: previous.migrationHead,
+    });
+  });
+
+  it("decides by migration set, not build time: a fix built later from a release branch runs no migration (issue 14, item 12)", () => {
+    // main applied 20240905..._d.js; the fix was cut from the release before it and built after everything else.
+    const previous = {
+      digest: D,
+      buildTime: "2024-09-05T00:00:00Z",
+      migrationToken: executionToken(D, "100-1"),
+      migrationHead: "20240905000000_d.js",
+    };
+    const fix = { digest: mockDigest("fix"), buildTime: "2024-09-06T00:00:00Z", migrationHead: "20240901000000_b.js" };
+    expect(decideMigration({ ...fix, deployId: "400-1", keep: false, previous })).toMatchObject({
+      runs: false,
+      token: previous.migrationToken,
+      databaseHead: "20240905000000_d.js",
+    });
+    // The same set (main's next merge after the fix, or a rollback to a release with the same migrations) migrates:
+    // knex applies nothing it has, and anything merged with an older timestamp it does not have yet.
+    const same = {
+      digest: mockDigest("same"),
+      buildTime: "2024-09-04T00:00:00Z",
+      migrationHead: "20240905000000_d.js",
+    };
+    expect(decideMigration({ ...same, deployId: "500-1", keep: false, previous })).toMatchObject({ runs: true });
+  });
+
+  it("falls back to build time only for images that record no migration set (built before the record existed)", () => {
+    const previous = { digest: D, buildTime: "2024-09-01T00:00:00Z", migrationToken: executionToken(D, "100-1") };
     const older = { digest: mockDigest("older"), buildTime: "2024-08-30T00:00:00Z" };
     expect(decideMigration({ ...older, deployId: "300-1", keep: false, previous })).toMatchObject({
       runs: false,
       token: previous.migrationToken,
-      reason: expect.stringMatching(/^rollback: .*newer migrations stay applied$/),
+      reason: expect.stringMatching(/^rollback: .*records no migration set; .*newer migrations stay applied$/),
     });
+    const later = { digest: mockDigest("later"), buildTime: "2024-09-02T00:00:00Z" };
+    expect(decideMigration({ ...later, deployId: "300-1", keep: false, previous })).toMatchObject({ runs: true });
+  });
+
+  it("stage keeps its migrations when a release-branch fix built after main's last merge is deployed to it", async () => {
+    // The fix (abc1234) is built in 2025 by the engine's clock, after what stage runs; what stage's database has is
+    // newer than anything the fix carries.
+    const { config, secretKeys } = loadStackConfig(ROOT, "stage", {
+      "monitor:imageTag": "abc1234",
+      "monitor:deployId": "9876543210-3",
+    });
+    const running = await evaluateStack("stage");
+    const stageOutputs: Record<string, unknown> = { ...outputs(running), migrationHead: "29991231000000_main_only.js" };
+    const ev = await evaluate("stage", { config, secretKeys, stackOutputs: () => stageOutputs });
+    expect(one(ev, JOB, "migration").inputs.runExecutionToken).toBe(stageOutputs.migrationToken);
+    expect(outputs(ev).migration).toMatchObject({ runs: false });
+    expect(outputs(ev).migration.reason).toContain("older than the database's (29991231000000_main_only.js)");
+    expect(outputs(ev).migrationHead).toBe("29991231000000_main_only.js");
   });
 
   it("stage runs the migration of a new image under the deploy's own token", async () => {
@@ -233,8 +309,9 @@ describe("4. every deploy that migrates gets its own execution", () => {
     expect(outputs(ev).migration).toEqual({
       runs: false,
       reason:
-        `rollback: this image was built 2024-08-30T00:00:00Z, before the running one (${DEPLOYED_BUILD_TIMES.prod}); ` +
-        "no migration runs and newer migrations stay applied",
+        `this image's newest migration (${mockMigrationHead("2024-08-30T00:00:00Z")}) is older than the database's ` +
+        `(${mockMigrationHead(DEPLOYED_BUILD_TIMES.prod)}): a rollback or a release-branch fix. No migration runs ` +
+        "(knex would refuse the missing files); newer migrations stay applied",
     });
     // The rolled-back image is what runs.
     expect(containerImage(ev)).toBe(`${PROD_REPO}@${mockDigest(`${PROD_REPO}:2024.08.30`)}`);
@@ -271,6 +348,8 @@ describe("4. every deploy that migrates gets its own execution", () => {
 });
 
 describe("5. an environment's first deploy is two steps", () => {
+  /** Before its first update a stack's reference to itself reads no outputs. */
+  const NEVER_DEPLOYED = () => ({});
   const STAGE_SECRETS = ["monitor-stage-nextauth-secret", "monitor-stage-smtp-url"];
   let bootstrap: Evaluation;
   beforeAll(async () => {
@@ -278,6 +357,7 @@ describe("5. an environment's first deploy is two steps", () => {
     bootstrap = await evaluate("stage", {
       config,
       secretKeys,
+      stackOutputs: NEVER_DEPLOYED,
       missingSecretVersions: [...STAGE_SECRETS, "monitor-preview-oauth-client-secret"],
     });
   });
@@ -304,8 +384,7 @@ describe("5. an environment's first deploy is two steps", () => {
     ]) {
       expect(types).not.toContain(absent);
     }
-    // No image is needed, so nothing reads the last deploy or the registry.
-    expect(bootstrap.registrations.filter((r) => r.name === "deployed")).toEqual([]);
+    // No image is needed, so nothing reads the registry.
     expect(bootstrap.invocations.map((i) => i.token)).not.toContain(
       "gcp:artifactregistry/getDockerImage:getDockerImage",
     );
@@ -327,7 +406,7 @@ describe("5. an environment's first deploy is two steps", () => {
     await expect(evaluate("stage", { config, secretKeys, missingSecretVersions: STAGE_SECRETS })).rejects.toThrow(
       new RegExp(
         '^Stack "stage": NEXTAUTH_SECRET \\(it has no version yet\\), SMTP_URL \\(it has no version yet\\) cannot be read by the app\\. ' +
-          "Fix: add the versions, then deploy again:\\n  gcloud secrets versions add monitor-stage-nextauth-secret",
+          "Fix: add the versions, then deploy again \\(.*\\):\\n  gcloud secrets versions add monitor-stage-nextauth-secret",
       ),
     );
   });
@@ -337,7 +416,7 @@ describe("5. an environment's first deploy is two steps", () => {
       "googleapi: Error 403: Secret Manager API has not been used in project 1 before or it is disabled.";
     const failing = { "monitor-stage-smtp-url": disabled };
     const first = loadStackConfig(ROOT, "stage", { "monitor:bootstrap": "true" });
-    const ev = await evaluate("stage", { ...first, failingSecretVersions: failing });
+    const ev = await evaluate("stage", { ...first, stackOutputs: NEVER_DEPLOYED, failingSecretVersions: failing });
     expect(outputs(ev).owedSecretVersions).toEqual([
       `gcloud secrets versions add monitor-stage-smtp-url --project ${NONPROD} --data-file=-`,
     ]);
@@ -345,6 +424,24 @@ describe("5. an environment's first deploy is two steps", () => {
     await expect(evaluate("stage", { ...deploy, failingSecretVersions: failing })).rejects.toThrow(
       /Secret Manager API has not been used/,
     );
+  });
+
+  it("a bootstrap of a stack that already runs an image is refused at plan time, naming what runs", async () => {
+    const { config, secretKeys } = loadStackConfig(ROOT, "prod", { "monitor:bootstrap": "true" });
+    // The offline engine's prod runs 2024.09.01 (its last outputs).
+    await expect(evaluate("prod", { config, secretKeys })).rejects.toThrow(
+      /^Stack "prod": monitor:bootstrap: prod is already deployed and runs 2024\.09\.01 \(sha256:[0-9a-f]{64}\)\. .*would delete what runs it: the web service.* Fix: drop monitor:bootstrap \(npx pulumi config rm --stack prod monitor:bootstrap\)/,
+    );
+  });
+
+  it("a bootstrap may run again while the stack has only a bootstrap's outputs (no image)", async () => {
+    const { config, secretKeys } = loadStackConfig(ROOT, "stage", { "monitor:bootstrap": "true" });
+    const again = await evaluate("stage", {
+      config,
+      secretKeys,
+      stackOutputs: () => ({ bootstrap: true, owedSecretVersions: [], databaseName: "monitor_stage" }),
+    });
+    expect(outputs(again).bootstrap).toBe(true);
   });
 
   it.each([
@@ -358,7 +455,7 @@ describe("5. an environment's first deploy is two steps", () => {
       { "monitor:bootstrap": "true", "monitor:deployId": "1-1" },
       /monitor:deployId: a bootstrap deploys no image/,
     ],
-    ["pr-4", { "monitor:bootstrap": "true" }, /monitor:bootstrap in Pulumi\.yaml .*: previews do not take this key/],
+    ["pr-4", { "monitor:bootstrap": "true" }, /monitor:bootstrap \(from --config\): not read by previews/],
     ["stage", { "monitor:bootstrap": "yes" }, /monitor:bootstrap in Pulumi\.stage\.yaml: expected true or false/],
   ])("refuses %s with %j", async (stack, overrides, message) => {
     const { error, registrations } = await refusedStack(stack, overrides);

@@ -8,7 +8,7 @@ import { DERIVED_VARIABLES } from "../shared-rules/app-env";
 import { loadStackConfig } from "../infra/engine/config-files";
 import { DEPLOYED_TAGS, type Evaluation, type Registration, evaluate } from "../infra/engine/evaluate";
 import { mockDigest, mockProjectNumber } from "../infra/engine/mocks";
-import { parityReport } from "../infra/engine/parity";
+import { parityReport, renderParity } from "../infra/engine/parity";
 import { renderText, toPlan } from "../infra/engine/render";
 import { buildSpec } from "../infra/spec";
 import {
@@ -53,18 +53,18 @@ const inEnv = (ev: Evaluation, name: string) => ev.registrations.filter((r) => r
 
 /** Config of a committed stack with some keys replaced, as `--config` would. */
 function configOf(stack: "stage" | "prod", overrides: Record<string, unknown> = {}) {
-  const { config, secretKeys } = loadStackConfig(ROOT, stack);
+  const { config, secretKeys, sources } = loadStackConfig(ROOT, stack);
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) delete config[key];
     else config[key] = typeof value === "string" ? value : JSON.stringify(value);
   }
-  return { config, secretKeys };
+  return { config, secretKeys, sources };
 }
 
 function refusal(stack: "stage" | "prod", overrides: Record<string, unknown>, secretKeys: string[] = []): string {
-  const { config } = configOf(stack, overrides);
+  const { config, sources } = configOf(stack, overrides);
   try {
-    buildSpec(stack, config, secretKeys);
+    buildSpec(stack, config, secretKeys, sources);
   } catch (err) {
     return (err as Error).message;
   }
@@ -86,8 +86,14 @@ beforeAll(async () => {
   evs.prod = await evaluateStack("prod", { "monitor:imageTag": "2024.09.01" });
 });
 
+/** The stack without the preview platform stage also owns (its database admin has a job and a secret of its own). */
+function withoutPreviewPlatform(evaluation: Evaluation): Evaluation {
+  const platform = (r: Registration) => r.urn.includes("monitor:components:PreviewPlatform");
+  return { ...evaluation, registrations: evaluation.registrations.filter((r) => !platform(r)) };
+}
+
 describe.each(["stage", "prod"] as const)("%s, from its committed stack file", (stack) => {
-  const ev = () => evs[stack];
+  const ev = () => withoutPreviewPlatform(evs[stack]);
 
   it("runs one image digest everywhere: web, migration, worker and the three scheduled jobs", () => {
     const tag = stack === "stage" ? "abc1234" : "2024.09.01";
@@ -310,7 +316,8 @@ describe("image tags", () => {
   });
 
   it.each([["2024.09.01"], ["2024.02.27.1"], ["2024.02.29"]])("prod accepts %s", (tag) => {
-    expect(() => buildSpec("prod", configOf("prod", { "monitor:imageTag": tag }).config)).not.toThrow();
+    const { config, sources } = configOf("prod", { "monitor:imageTag": tag });
+    expect(() => buildSpec("prod", config, [], sources)).not.toThrow();
   });
 });
 
@@ -418,8 +425,10 @@ describe("refusals before any resource", () => {
     expect(refusal("prod", { "monitor:service": { minInstances: 5, maxInstances: 2 } })).toMatch(
       /minInstances \(5\) is above maxInstances \(2\)/,
     );
-    const { config } = loadStackConfig(ROOT, "pr-3", { "monitor:secrets": "{}" });
-    expect(() => buildSpec("pr-3", config)).toThrow(/monitor:secrets in Pulumi\.yaml .*previews do not take this key/);
+    const { config, sources } = loadStackConfig(ROOT, "pr-3", { "monitor:secrets": "{}" });
+    expect(() => buildSpec("pr-3", config, [], sources)).toThrow(
+      /monitor:secrets \(from --config\): not read by previews \(pr-<N>\)/,
+    );
   });
 
   it("refuses the pipeline stack without its config, naming the keys it needs", () => {
@@ -444,17 +453,90 @@ describe("derived variables", () => {
 });
 
 describe("parity between stage and prod", () => {
-  it("the committed stack files set the same variables", () => {
-    expect(parityReport(ROOT)).toEqual({ stageOnly: [], prodOnly: [] });
+  /** A copy of the stack files with `change` applied to the parsed config of each. */
+  function edited(change: Partial<Record<"stage" | "prod", (config: any) => void>>): string {
+    const root = copyOfRoot();
+    for (const [stack, apply] of Object.entries(change)) {
+      const file = join(root, `Pulumi.${stack}.yaml`);
+      const doc = parse(readFileSync(file, "utf8"));
+      apply(doc.config);
+      writeFileSync(file, stringify(doc));
+    }
+    return root;
+  }
+
+  it("the committed stack files set the same variables, and their values differ only where prod says why", () => {
+    const report = parityReport(ROOT);
+    expect(report).toMatchObject({ stageOnly: [], prodOnly: [], differingValues: [], stale: [] });
+    expect(report.onPurpose).toContainEqual({
+      name: "OAUTH_CLIENT_ID",
+      reason: "prod signs in with the production Firefox Accounts client",
+      file: "Pulumi.prod.yaml",
+    });
+    expect(renderParity(report)).toBe(
+      `Parity: stage and prod set the same variables to the same values, except ${report.onPurpose.length} that ` +
+        "differ on purpose (monitor:parity.differ).",
+    );
   });
 
-  it("reports a key that stage has and prod lacks, and the reverse", () => {
-    const root = copyOfRoot();
-    const prod = parse(readFileSync(join(root, "Pulumi.prod.yaml"), "utf8"));
-    delete prod.config["monitor:env"].SES_CONFIG_SET;
-    prod.config["monitor:env"].OTEL_EXPORTER_OTLP_ENDPOINT = "https://otel.example";
-    writeFileSync(join(root, "Pulumi.prod.yaml"), stringify(prod));
-    expect(parityReport(root)).toEqual({ stageOnly: ["SES_CONFIG_SET"], prodOnly: ["OTEL_EXPORTER_OTLP_ENDPOINT"] });
+  it("shows both values of a variable meant to match, as the plan prints them", () => {
+    const root = edited({ prod: (c) => (c["monitor:env"].HIBP_THROTTLE_DELAY = 6000) });
+    const report = parityReport(root);
+    expect(report.differingValues).toEqual([{ name: "HIBP_THROTTLE_DELAY", stage: "5000", prod: "6000" }]);
+    expect(renderParity(report)).toMatch(
+      /^Parity: stage and prod differ, except \d+ that differ on purpose \(monitor:parity\.differ\); look at:\n {2}values that differ \(if on purpose, add them to monitor:parity\.differ with the reason\):\n {4}HIBP_THROTTLE_DELAY {2}stage "5000" {2}prod "6000"$/,
+    );
+  });
+
+  it("reports a key that stage has and prod lacks, and the reverse, unless a stack file says it differs on purpose", () => {
+    const root = edited({
+      prod: (c) => {
+        delete c["monitor:env"].AWS_REGION;
+        c["monitor:env"].OTEL_EXPORTER_OTLP_ENDPOINT = "https://otel.example";
+      },
+    });
+    expect(parityReport(root)).toMatchObject({
+      stageOnly: ["AWS_REGION"],
+      prodOnly: ["OTEL_EXPORTER_OTLP_ENDPOINT"],
+    });
+    const excused = edited({
+      prod: (c) => (c["monitor:env"].OTEL_EXPORTER_OTLP_ENDPOINT = "https://otel.example"),
+      stage: (c) => (c["monitor:parity"] = { differ: { OTEL_EXPORTER_OTLP_ENDPOINT: "stage sends no traces" } }),
+    });
+    const report = parityReport(excused);
+    expect(report.prodOnly).toEqual([]);
+    expect(report.onPurpose).toContainEqual({
+      name: "OTEL_EXPORTER_OTLP_ENDPOINT",
+      reason: "stage sends no traces",
+      file: "Pulumi.stage.yaml",
+    });
+  });
+
+  it("names an exception whose values have come to match, so that the entry goes", () => {
+    const root = edited({ prod: (c) => (c["monitor:env"].SES_CONFIG_SET = "monitor-stage") });
+    const report = parityReport(root);
+    expect(report.stale).toEqual(["SES_CONFIG_SET"]);
+    expect(renderParity(report)).toMatch(
+      /\n {2}in monitor:parity\.differ but set alike \(remove the entry\): SES_CONFIG_SET$/,
+    );
+  });
+
+  it("refuses an exception that names no plain variable, or gives no reason", () => {
+    const { config } = loadStackConfig(ROOT, "prod");
+    const differ = { EMAIL_FORM: "typo", SERVER_URL: "derived", SMTP_URL: "secret", ADMINS: "", S3_BUCKET: null };
+    const refused = () => buildSpec("prod", { ...config, "monitor:parity": JSON.stringify({ differ }) });
+    expect(refused).toThrow(
+      /monitor:parity\.differ\.EMAIL_FORM in Pulumi\.prod\.yaml: EMAIL_FORM is not a variable the app reads/,
+    );
+    expect(refused).toThrow(
+      /monitor:parity\.differ\.SERVER_URL in Pulumi\.prod\.yaml: SERVER_URL is computed by the program/,
+    );
+    expect(refused).toThrow(/monitor:parity\.differ\.SMTP_URL in Pulumi\.prod\.yaml: SMTP_URL is a secret/);
+    expect(refused).toThrow(/monitor:parity\.differ\.ADMINS in Pulumi\.prod\.yaml: no reason given\. Fix: say why/);
+    expect(refused).toThrow(/monitor:parity\.differ\.S3_BUCKET in Pulumi\.prod\.yaml: no reason given/);
+    expect(() => buildSpec("pr-3", { ...loadStackConfig(ROOT, "pr-3").config, "monitor:parity": "{}" })).toThrow(
+      /monitor:parity \(from --config\): not read by previews \(pr-<N>\), so it would be silently ignored/,
+    );
   });
 
   it("uses stage's own project number for its URLs (different projects, different numbers)", () => {

@@ -15,9 +15,13 @@ import { JOB, ROOT, SERVICE, evaluateStack, ofType } from "./harness";
 const TAGS: Record<string, string> = { stage: "abc1234", prod: "2024.10.01" };
 const JOB_INVOKER = "gcp:cloudrunv2/jobIamMember:JobIamMember";
 
+/**
+ * A stack's first full deploy as its preview sees it: for stage and prod, the one after the bootstrap, once SRE has
+ * added the secret versions (`missingSecretVersions: []`); without that, the preview refuses (tested below).
+ */
 async function fresh(stack: string, overrides: Record<string, string> = {}): Promise<Evaluation> {
   const { config, secretKeys } = loadStackConfig(ROOT, stack, overrides);
-  return evaluate(stack, { config, secretKeys, fresh: true });
+  return evaluate(stack, { config, secretKeys, fresh: true, missingSecretVersions: [] });
 }
 
 const evaluations: Record<string, Evaluation> = {};
@@ -227,28 +231,88 @@ describe("npm run plan --fresh", () => {
     });
   });
 
-  it("prints the fresh plan of stage with its policies' verdict, and exits 0", async () => {
-    const { text, refused } = await plan(
-      { stack: "stage", json: false, fresh: true, overrides: { "monitor:imageTag": TAGS.stage } },
+  it("refuses a deploy that skips the bootstrap, as the first preview would, listing every secret version owed", async () => {
+    // No secret exists before the first update, so Secret Manager has no version of any: the app could not start.
+    const error: Error = await plan(
+      { stack: "prod", json: false, fresh: true, overrides: { "monitor:imageTag": TAGS.prod } },
       ROOT,
+    ).then(
+      () => new Error("planned"),
+      (err: Error) => err,
     );
-    expect(refused).toBe(false);
-    expect(text).toMatch(/\n {2}PG_HOST +\[unknown\]\n/);
-    expect(text).toMatch(/\nPolicies: all passed\.\n/);
+    const managed = Object.keys(JSON.parse(loadStackConfig(ROOT, "prod").config["monitor:secrets"]) as object);
+    expect(managed.length).toBeGreaterThan(5);
+    expect(error.message).toMatch(/^Stack "prod": NEXTAUTH_SECRET \(it has no version yet\), /);
+    expect(error.message).toMatch(/for a new environment with --config monitor:bootstrap=true/);
+    for (const name of managed) {
+      const id = `monitor-prod-${name.toLowerCase().replace(/_/g, "-")}`;
+      expect(error.message).toContain(
+        `\n  gcloud secrets versions add ${id} --project moz-fx-monitor-prod --data-file=-`,
+      );
+    }
   });
 
-  it("lists the policies that could not run in --json, empty when all decided", async () => {
+  /** The commands a fresh plan's text lists under "Secret versions owed", one a line. */
+  async function owedOf(stack: string, overrides: Record<string, string>): Promise<string[]> {
+    const { text, refused } = await plan({ stack, json: false, fresh: true, overrides }, ROOT);
+    expect(refused).toBe(false);
+    expect(text).toMatch(/\nPolicies: all passed\.\n/);
+    const owed = /\nSecret versions owed before the app can start \((\d+)\):\n((?: {2}gcloud .*\n?)+)/.exec(text);
+    expect(owed, text).not.toBeNull();
+    const commands = owed![2]
+      .trim()
+      .split("\n")
+      .map((l) => l.trim());
+    expect(commands).toHaveLength(Number(owed![1]));
+    return commands;
+  }
+
+  it("prints stage's fresh bootstrap with every secret version it will owe", async () => {
+    const commands = await owedOf("stage", { "monitor:bootstrap": "true" });
+    expect(commands).toContain(
+      "gcloud secrets versions add monitor-stage-smtp-url --project moz-fx-monitor-nonprod --data-file=-",
+    );
+    const declared = Object.keys(JSON.parse(loadStackConfig(ROOT, "stage").config["monitor:secrets"]) as object);
+    expect(commands).toHaveLength(declared.length);
+  });
+
+  it("prints the previews platform's first plan with every sandbox secret version it will owe", async () => {
+    const commands = await owedOf("previews", {});
+    const { sandboxSecrets } = JSON.parse(loadStackConfig(ROOT, "previews").config["monitor:preview"]) as {
+      sandboxSecrets: string[];
+    };
+    expect(commands).toEqual(
+      sandboxSecrets.map(
+        (name) =>
+          `gcloud secrets versions add monitor-preview-${name.toLowerCase().replace(/_/g, "-")} --project moz-fx-monitor-previews --data-file=-`,
+      ),
+    );
+  });
+
+  it("lists a newly declared managed secret among the versions a fresh bootstrap owes", async () => {
+    const secrets = JSON.parse(loadStackConfig(ROOT, "prod").config["monitor:secrets"]) as Record<string, string>;
     const { text } = await plan(
-      { stack: "prod", json: true, fresh: true, overrides: { "monitor:imageTag": TAGS.prod } },
+      {
+        stack: "prod",
+        json: true,
+        fresh: true,
+        overrides: {
+          "monitor:bootstrap": "true",
+          "monitor:secrets": JSON.stringify({ ...secrets, OTEL_RESOURCE_ATTRIBUTES: "managed" }),
+        },
+      },
       ROOT,
     );
     const parsed = JSON.parse(text);
     expect(parsed.fresh).toBe(true);
-    // Only prod's known advisory (Pulumi.prod.yaml has no notification channel yet) may be reported.
-    expect(parsed.policyViolations.map((v: { policy: string }) => v.policy)).toEqual(["prod-alerts-notify"]);
+    expect(parsed.outputs.owedSecretVersions).toContain(
+      "gcloud secrets versions add monitor-prod-otel-resource-attributes --project moz-fx-monitor-prod --data-file=-",
+    );
+    // Only prod's known advisory (Pulumi.prod.yaml has no notification channel yet) may be reported, and it is
+    // not declared in a bootstrap (no alert exists yet): nothing could not run.
     expect(parsed.policiesNotRun).toEqual([]);
-    const invoker = parsed.resources.find((r: { type: string }) => r.type === JOB_INVOKER);
-    expect(invoker.inputs.member).toBe(UNKNOWN);
-    expect(invoker.unknownPaths).toEqual(["member"]);
+    const grant = parsed.resources.find((r: { type: string }) => r.type === "gcp:projects/iAMMember:IAMMember");
+    expect(grant.inputs.member).toBe(UNKNOWN);
+    expect(grant.unknownPaths).toContain("member");
   });
 });

@@ -1,7 +1,9 @@
-import { resolve } from "node:path";
-import { loadStackConfig } from "../infra/engine/config-files";
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { type StackConfig, loadStackConfig } from "../infra/engine/config-files";
 import { type Evaluation, type Registration, evaluate } from "../infra/engine/evaluate";
 import { buildStack } from "../infra/program";
+import { Refusal } from "../shared-rules/refusal";
 
 /** The repository root: where Pulumi.yaml and the stack files live. */
 export const ROOT = resolve(__dirname, "..");
@@ -29,19 +31,29 @@ export async function evaluateStack(stack: string, overrides: Record<string, str
 
 /**
  * Runs the program for a stack whose config is expected to be refused, and returns the error together with what
- * was registered before it was thrown (which should be nothing). `remove` drops keys, as a stack file without them.
+ * was registered before it was thrown (which should be nothing). `remove` drops keys, as a stack file without them;
+ * `root` is where the config files are. Files that cannot be read (bad YAML) are refused before the program runs.
  */
 export async function refusedStack(
   stack: string,
   overrides: Record<string, string> = {},
   remove: readonly string[] = [],
+  root: string = ROOT,
 ): Promise<{ error: Error; registrations: Registration[] }> {
-  const { config, secretKeys } = loadStackConfig(ROOT, stack, overrides);
+  let loaded: StackConfig;
+  try {
+    loaded = loadStackConfig(root, stack, overrides);
+  } catch (err) {
+    if (err instanceof Refusal) return { error: err, registrations: [] };
+    throw err;
+  }
+  const { config, secretKeys } = loaded;
   for (const key of remove) delete config[key];
   let error: Error | undefined;
   const evaluation = await evaluate(stack, {
     config,
     secretKeys,
+    root,
     program: () => {
       try {
         return buildStack();
@@ -144,4 +156,11 @@ export function secretValues(evaluation: Evaluation): string[] {
     }
   }
   return values;
+}
+
+/** The 1-based line of a committed file where `text` first appears, so that rows follow the file as it grows. */
+export function lineIn(file: string, text: string): number {
+  const index = readFileSync(join(ROOT, file), "utf8").indexOf(text);
+  if (index < 0) throw new Error(`${file} no longer has ${JSON.stringify(text)}`);
+  return readFileSync(join(ROOT, file), "utf8").slice(0, index).split("\n").length;
 }

@@ -12,7 +12,7 @@ import { ROOT } from "./harness";
  * | ------------ | ------------------------------------------------------------------- | --------------------------------- |
  * | shared-rules | shared-rules/                                                       | nothing else (the pack copies it) |
  * | vocabulary   | every other infra/*.ts: gcp, naming, platform, pipeline-contract    | shared-rules                      |
- * | config       | infra/spec.ts, infra/config-keys.ts, infra/pipeline-spec.ts         | shared-rules, vocabulary          |
+ * | config       | infra/spec.ts, config-keys.ts, pipeline-spec.ts, infra/config/      | shared-rules, vocabulary          |
  * | components   | components/                                                         | shared-rules, vocabulary          |
  * | stacks       | stacks/                                                             | the four above                    |
  * | pack         | policies/ but offline.ts (`pulumi policy publish` uploads it alone) | nothing else (its own copy)       |
@@ -48,7 +48,7 @@ function layerOf(path: string): Layer | undefined {
   if (file === "policies/offline.ts") return "offline pack";
   if (file.startsWith("policies/")) return "pack";
   if (file.startsWith("infra/engine/") || COMPOSITION.includes(file)) return "composition";
-  if (CONFIG.includes(file)) return "config";
+  if (CONFIG.includes(file) || file.startsWith("infra/config/")) return "config";
   if (file.startsWith("infra/")) return "vocabulary";
   return undefined;
 }
@@ -136,5 +136,65 @@ describe("no import runs from a low layer back up", () => {
       /\(shared-rules\): pack may import only pack/,
     );
     expect(violation({ file: "components/cirrus.ts", line: 1, spec: "../shared-rules/cirrus" })).toBeUndefined();
+  });
+});
+
+/**
+ * Files that import each other, directly or round a loop: each circle as its files in import order, the first
+ * repeated at the end. Within one layer the table allows any arrow, so a circle can hide there; it means neither
+ * file can be read (or loaded: CommonJS hands the second an unfinished module) without the other.
+ */
+function circles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  const found: string[][] = [];
+  const done = new Set<string>();
+  const path: string[] = [];
+  const visit = (file: string) => {
+    const at = path.indexOf(file);
+    if (at >= 0) {
+      found.push([...path.slice(at), file]);
+      return;
+    }
+    if (done.has(file)) return;
+    path.push(file);
+    for (const next of graph.get(file) ?? []) visit(next);
+    path.pop();
+    done.add(file);
+  };
+  for (const file of [...graph.keys()].sort()) visit(file);
+  return found;
+}
+
+/** Repository file → the repository files it imports (relative imports that resolve to a .ts file). */
+function importGraph(paths: readonly string[], read: (file: string) => string): Map<string, string[]> {
+  const known = new Set(paths);
+  return new Map(
+    paths.map((file) => [
+      file,
+      importsOf(file, read(file))
+        .map(({ spec }) => relative(ROOT, resolve(ROOT, dirname(file), spec)).replace(/\\/g, "/"))
+        .flatMap((target) => [`${target}.ts`, `${target}/index.ts`].filter((t) => known.has(t)).slice(0, 1)),
+    ]),
+  );
+}
+
+describe("no two files import each other", () => {
+  const everything = [...files, ...["scripts", "bench"].flatMap(tsFiles)];
+
+  it("holds for every file of the program, the pack, the scripts and the benchmarks", () => {
+    expect(circles(importGraph(everything, (file) => readFileSync(join(ROOT, file), "utf8")))).toEqual([]);
+  });
+
+  it("names a circle by its files, directly or round a loop, `import type` included", () => {
+    const sources: Record<string, string> = {
+      "infra/a.ts": 'import { b } from "./b";',
+      "infra/b.ts": 'import type { A } from "./a";',
+      "infra/c.ts": 'import { d } from "./d";\nimport { a } from "./a";',
+      "infra/d.ts": 'export { e } from "./engine";',
+      "infra/engine/index.ts": 'const c = require("../c");',
+    };
+    expect(circles(importGraph(Object.keys(sources), (file) => sources[file]))).toEqual([
+      ["infra/a.ts", "infra/b.ts", "infra/a.ts"],
+      ["infra/c.ts", "infra/d.ts", "infra/engine/index.ts", "infra/c.ts"],
+    ]);
   });
 });

@@ -91,29 +91,38 @@ describe("pipeline config refusals", () => {
 describe("keys in the wrong stack", () => {
   it("refuses stage and prod keys, and an image tag, in the pipeline stack", async () => {
     expect(await refusal({ "monitor:infraCommit": COMMIT, "monitor:domain": "monitor.mozilla.org" })).toMatch(
-      /monitor:domain in Pulumi\.pipeline\.yaml: the pipeline stack deploys no app.*Fix: move it to Pulumi\.stage\.yaml or Pulumi\.prod\.yaml/,
+      /monitor:domain in Pulumi\.pipeline\.yaml: not read by the pipeline stack, so it would be silently ignored \(read by stage and prod\)\. Fix: remove it from Pulumi\.pipeline\.yaml \(it belongs in Pulumi\.stage\.yaml or Pulumi\.prod\.yaml\)/,
     );
     expect(await refusal({ "monitor:infraCommit": COMMIT, "monitor:imageTag": "3f9c2ab" })).toMatch(
-      /monitor:imageTag in Pulumi\.pipeline\.yaml: the pipeline stack deploys no image\. Fix: remove it/,
+      /monitor:imageTag in Pulumi\.pipeline\.yaml: not read by the pipeline stack.*Fix: remove it from Pulumi\.pipeline\.yaml/,
     );
   });
 
   it.each([
-    ["stage", "Pulumi.stage.yaml"],
-    ["prod", "Pulumi.prod.yaml"],
-    ["pr-4", "Pulumi.yaml \\(project-level config: previews have no stack file\\)"],
-  ])("refuses pipeline keys in %s", (stack, file) => {
-    const { config } = loadStackConfig(ROOT, stack, { "monitor:infraCommit": COMMIT, "monitor:pipeline": "{}" });
+    ["stage", "in Pulumi\\.stage\\.yaml", "remove it from Pulumi\\.stage\\.yaml"],
+    ["prod", "in Pulumi\\.prod\\.yaml", "remove it from Pulumi\\.prod\\.yaml"],
+    ["pr-4", "\\(from --config\\)", "drop --config KEY"],
+  ])("refuses pipeline keys in %s, where the stack would ignore them", (stack, where, fix) => {
+    const { config, sources } = loadStackConfig(ROOT, stack, {
+      "monitor:infraCommit": COMMIT,
+      "monitor:pipeline": "{}",
+    });
     let message = "";
     try {
-      buildSpec(stack, config);
+      buildSpec(stack, config, [], sources);
     } catch (err) {
       message = (err as Error).message;
     }
-    for (const key of ["monitor:infraCommit", "monitor:pipeline"]) {
+    expect(message.split("\n  - ")).toHaveLength(3);
+    for (const [key, home] of [
+      // A commit is passed per deploy; the settings live in the pipeline's file.
+      ["monitor:infraCommit", "it is passed with --config to the pipeline stack"],
+      ["monitor:pipeline", "it belongs in Pulumi\\.pipeline\\.yaml"],
+    ]) {
       expect(message).toMatch(
         new RegExp(
-          `${key} in ${file}: only the pipeline stack takes this key\\. Fix: move it to Pulumi\\.pipeline\\.yaml`,
+          `${key} ${where}: not read by .*, so it would be silently ignored \\(read by the pipeline stack\\)\\. ` +
+            `Fix: ${fix.replace("KEY", key)} \\(${home}\\)`,
         ),
       );
     }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { pinWorkflowFiles } from "../components/github-repository";
-import { MAX_CLEANUP_POLICIES } from "../components/image-registry";
+import { DEFAULT_RECENT_VERSIONS, MAX_CLEANUP_POLICIES, runningTag } from "../components/image-registry";
 import { attributeValue } from "../components/workload-identity";
 import { loadStackConfig } from "../infra/engine/config-files";
 import { type Evaluation, type Registration, evaluate } from "../infra/engine/evaluate";
@@ -18,13 +18,16 @@ import {
   RELEASE_APP,
   REPOSITORY_VARIABLES,
   REUSABLE_WORKFLOWS,
+  DATABASE_ADMIN_ACCOUNT_ID,
+  databaseAdminEmail,
   deployerEmail,
 } from "../infra/pipeline-contract";
+import { DATABASE_ADMIN_ACT_AS } from "../components/deployer";
 import { mockProjectNumber } from "../infra/engine/mocks";
 import { type PipelineSpec, buildSpec } from "../infra/spec";
 import { pipelineStack, readTree } from "../stacks/pipeline";
 import { runPolicies } from "../policies/offline";
-import { ROOT, ofType, one } from "./harness";
+import { ROOT, ofType, one, waitsForAll } from "./harness";
 
 const COMMIT = "3f9c2ab0123456789abcdef0123456789abcdef0";
 const APP_ID = "126358286";
@@ -324,6 +327,65 @@ describe("deployers", () => {
   });
 });
 
+describe("the previews' database admin", () => {
+  const ADMIN = databaseAdminEmail(NONPROD);
+  const onAdmin = () =>
+    ofType(evaluation, WIF_USER).filter((r) => String(r.inputs.serviceAccountId).endsWith(`/${ADMIN}`));
+
+  it("lives beside the previews' deployers, outside the previews project whose accounts are one per open preview", () => {
+    const accounts = ofType(evaluation, "gcp:serviceaccount/account:Account");
+    const admin = accounts.filter((r) => r.inputs.accountId === DATABASE_ADMIN_ACCOUNT_ID);
+    expect(admin.map((r) => r.inputs.project)).toEqual([NONPROD]);
+    expect(accounts.filter((r) => r.inputs.project === PREVIEWS)).toEqual([]);
+  });
+
+  it("is acted as by the two deployers of its jobs alone, on the account, never through a project role", () => {
+    const actAs = onAdmin().filter((r) => r.inputs.role === "roles/iam.serviceAccountUser");
+    expect(actAs.map((r) => String(r.inputs.member)).sort()).toEqual(
+      [`serviceAccount:${emails.preview}`, `serviceAccount:${emails.previews}`].sort(),
+    );
+    expect(Object.keys(DATABASE_ADMIN_ACT_AS).sort()).toEqual(["preview", "previews"]);
+    const projectActAs = ofType(evaluation, PROJECT_GRANT).filter(
+      (r) => r.inputs.project === NONPROD && r.inputs.role === "roles/iam.serviceAccountUser",
+    );
+    expect(projectActAs).toEqual([]);
+  });
+
+  it("lets Cloud Run in the previews project run jobs as it, once that project's Cloud Run API (its agent) is on", () => {
+    const [tokenCreator] = onAdmin().filter((r) => r.inputs.role === "roles/iam.serviceAccountTokenCreator");
+    expect(String(tokenCreator.inputs.member)).toBe(
+      `serviceAccount:service-${mockProjectNumber(PREVIEWS)}@serverless-robot-prod.iam.gserviceaccount.com`,
+    );
+    const runApi = ofType(evaluation, "gcp:projects/service:Service").find(
+      (r) => r.inputs.project === PREVIEWS && r.inputs.service === "run.googleapis.com",
+    )!;
+    expect(waitsForAll(evaluation, tokenCreator)).toContain(runApi.urn);
+    expect(
+      onAdmin()
+        .map((r) => r.inputs.role)
+        .sort(),
+    ).toEqual(["roles/iam.serviceAccountTokenCreator", "roles/iam.serviceAccountUser", "roles/iam.serviceAccountUser"]);
+  });
+
+  it("may connect to the shared preview instance and nothing else", () => {
+    expect(
+      grantsOf(PROJECT_GRANT, ADMIN).map((r) => [
+        r.inputs.project,
+        r.inputs.role,
+        (r.inputs.condition as any).expression,
+      ]),
+    ).toEqual([
+      [PREVIEWS, "roles/cloudsql.client", `resource.name == "projects/${PREVIEWS}/instances/monitor-previews"`],
+    ]);
+  });
+
+  it("has its init job deployed by the previews platform's deployer with Cloud Run's developer role, not its admin", () => {
+    const roles = grantsOf(PROJECT_GRANT, emails.previews).map((r) => r.inputs.role);
+    expect(roles).toContain("roles/run.developer");
+    expect(roles).not.toContain("roles/run.admin");
+  });
+});
+
 describe("grant bindings", () => {
   it("are named after the grantee, never a position: what each keeps across reorderings", () => {
     const names = (type: string) =>
@@ -337,6 +399,9 @@ describe("grant bindings", () => {
       "deployer-prod-wif-infra",
       "deployer-stage-wif-app",
       "deployer-stage-wif-infra",
+      "previews-database-admin-act-as-preview",
+      "previews-database-admin-act-as-previews",
+      "previews-database-admin-token-creator-run-agent",
       "reviewer-prod-wif-drift",
       "reviewer-prod-wif-infra",
       "reviewer-wif-infra",
@@ -412,7 +477,7 @@ describe("state backend", () => {
       );
     const objects = "projects/_/buckets/moz-fx-monitor-pulumi-state/objects/.pulumi";
     expect(writes(emails.preview)).toContain(`"${objects}/stacks/monitor/pr-"`);
-    expect(writes(emails.preview)).toContain(`"${objects}/locks/monitor/pr-"`);
+    expect(writes(emails.preview)).toContain(`"${objects}/locks/organization/monitor/pr-"`);
     expect(writes(emails.preview)).not.toMatch(/monitor\/(stage|prod|previews)/);
     expect(writes(emails.previews)).toContain(`"${objects}/stacks/monitor/previews.json"`);
     expect(writes(emails.previews)).not.toMatch(/monitor\/(pr-|stage|prod)/);
@@ -449,10 +514,6 @@ describe("state backend", () => {
 
 describe("image registry", () => {
   const policies = () => one(evaluation, REGISTRY).inputs.cleanupPolicies as any[];
-  const keeps = (tag: string) =>
-    policies().some(
-      (p) => p.action === "KEEP" && (p.condition.tagPrefixes ?? []).some((prefix: string) => tag.startsWith(prefix)),
-    );
 
   it("is the Docker repository the deploys read, protected", () => {
     const registry = one(evaluation, REGISTRY);
@@ -470,21 +531,74 @@ describe("image registry", () => {
     );
   });
 
-  it("deletes PR images after the TTL and untagged ones, keeps release and stage images (KEEP beats DELETE)", () => {
+  /**
+   * What Artifact Registry's cleanup does with one version under these policies, as its docs say
+   * (https://cloud.google.com/artifact-registry/docs/repositories/cleanup-policy): a version matching a KEEP is kept,
+   * else one matching a DELETE is deleted, else kept; a condition's fields all hold (tag state, any tag prefix,
+   * older than); `mostRecentVersions` keeps the newest `keepCount` versions of the package.
+   */
+  function verdict(version: { tags: string[]; ageDays: number; rank: number }): "keep" | "delete" {
+    const matches = (p: any) => {
+      if (p.mostRecentVersions) return version.rank < p.mostRecentVersions.keepCount;
+      const c = p.condition ?? {};
+      const tagged = version.tags.length > 0;
+      if (c.tagState === "TAGGED" && !tagged) return false;
+      if (c.tagState === "UNTAGGED" && tagged) return false;
+      if (c.tagPrefixes && !version.tags.some((t) => c.tagPrefixes.some((prefix: string) => t.startsWith(prefix))))
+        return false;
+      if (c.olderThan && version.ageDays <= Number(/^(\d+)d$/.exec(c.olderThan)![1])) return false;
+      return true;
+    };
+    if (policies().some((p) => p.action === "KEEP" && matches(p))) return "keep";
+    return policies().some((p) => p.action === "DELETE" && matches(p)) ? "delete" : "keep";
+  }
+
+  it("keeps the recent stage builds, releases and what stage runs, and deletes older stage builds, old PR images and untagged ones", () => {
     expect(policies().length).toBeLessThanOrEqual(MAX_CLEANUP_POLICIES);
+    // 60 stage builds, one a day, newest first; the 45th was released, the 50th is what stage runs (a rollback).
+    const builds = Array.from({ length: 60 }, (_, day) => ({
+      tags: [day.toString(16).padStart(7, "a")],
+      ageDays: day + 0.5,
+      rank: day,
+    }));
+    builds[45].tags.push("2024.09.01");
+    builds[50].tags.push(runningTag("stage"));
+    const fate = builds.map(verdict);
+    expect(
+      fate.slice(0, DEFAULT_RECENT_VERSIONS).every((f) => f === "keep"),
+      "the most recent builds",
+    ).toBe(true);
+    expect(fate[45], "a released build").toBe("keep");
+    expect(fate[50], "the build stage runs").toBe("keep");
+    expect(
+      fate.every((f, day) => day < DEFAULT_RECENT_VERSIONS || day === 45 || day === 50 || f === "delete"),
+      "every other stage build goes (a KEEP on every hex prefix kept them all forever)",
+    ).toBe(true);
+    expect(verdict({ tags: ["2024.02.27.1"], ageDays: 400, rank: 500 })).toBe("keep");
+    expect(verdict({ tags: ["pr-123"], ageDays: 15, rank: 100 })).toBe("delete");
+    expect(verdict({ tags: ["pr-123"], ageDays: 13, rank: 100 })).toBe("keep");
+    expect(verdict({ tags: [], ageDays: 30, rank: 100 })).toBe("delete");
+    expect(verdict({ tags: ["3f9c2ab"], ageDays: 1, rank: 100 }), "a build a deploy may be resolving now").toBe("keep");
     expect(policies().find((p) => p.id === "delete-pr-images")).toEqual({
       id: "delete-pr-images",
       action: "DELETE",
       condition: { tagState: "TAGGED", tagPrefixes: ["pr-"], olderThan: "14d" },
     });
-    expect(policies().find((p) => p.id === "delete-untagged")).toMatchObject({
-      action: "DELETE",
-      condition: { tagState: "UNTAGGED" },
-    });
-    expect(keeps("2024.09.01")).toBe(true);
-    expect(keeps("2024.02.27.1")).toBe(true);
-    expect(keeps("3f9c2ab")).toBe(true);
-    expect(keeps("pr-123")).toBe(false);
+    // mostRecentVersions is allowed only on a KEEP (the docs), never beside a condition.
+    for (const p of policies().filter((x) => x.mostRecentVersions)) {
+      expect(p.action).toBe("KEEP");
+      expect(p.condition).toBeUndefined();
+    }
+  });
+
+  it("grants prod's Cloud Run service agent only after run.googleapis.com is on in prod's project (the agent exists from then)", () => {
+    const grant = one(evaluation, REGISTRY_GRANT, `images-pull-run-agent-${PROD}`);
+    const api = ofType(evaluation, "gcp:projects/service:Service").find(
+      (r) => r.inputs.project === PROD && r.inputs.service === "run.googleapis.com",
+    );
+    expect(api, "the pipeline enables Cloud Run in prod's project").toBeDefined();
+    expect(api!.inputs.disableOnDestroy).toBe(false);
+    expect(grant.dependsOn).toContain(api!.urn);
   });
 
   it("is pushed to by stage only (previews push to their own), read by prod, its Cloud Run agent and the reviews", () => {
@@ -629,6 +743,23 @@ describe("GitHub", () => {
       bypassActors: [],
       rules: { deletion: true, nonFastForward: true, pullRequest: { requiredApprovingReviewCount: 1 } },
     });
+  });
+
+  it("lets only the prod reviewer teams create a release branch, in a ruleset of its own: they bypass no review", () => {
+    // A pull-request rule does not stop anyone with write access from creating release/<x> at an unreviewed commit
+    // (alphagov/govuk-frontend#7077), which the pre-release would then release.
+    const creation = ofType(evaluation, RULESET).find((r) => r.inputs.name === "release branch creation")!
+      .inputs as any;
+    expect(creation).toMatchObject({
+      repository: "blurts-server",
+      target: "branch",
+      enforcement: "active",
+      conditions: { refName: { includes: ["refs/heads/release/*"], excludes: [] } },
+      rules: { creation: true },
+      // The prod reviewer team of Pulumi.pipeline.yaml (monitor-sre).
+      bypassActors: [{ actorId: 5432101, actorType: "Team", bypassMode: "always" }],
+    });
+    expect(Object.keys(creation.rules)).toEqual(["creation"]);
   });
 
   it("commits every caller to the app repository pinned to the infra commit, after the ruleset's bypass exists", () => {

@@ -38,7 +38,9 @@ function plan(...args: string[]) {
  * are about the plan's content. What main() adds (exit codes, stderr, draining stdout) the spawned cases cover.
  */
 async function printed(...argv: string[]) {
-  const { text, refused } = await planStack(parseArgs(argv), ROOT);
+  const args = parseArgs(argv);
+  if ("help" in args) throw new Error(`${argv.join(" ")} asks for help, not a plan`);
+  const { text, refused } = await planStack(args, ROOT);
   return { code: refused ? 1 : 0, stdout: `${text}\n` };
 }
 
@@ -46,7 +48,7 @@ describe("npm run plan", () => {
   it("prints the resource tree, the env table with secrets by reference, and the outputs", async () => {
     const { code, stdout } = await npmPlan("pr-123");
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^Plan for stack pr-123: 30 resources to create, 1 read/);
+    expect(stdout).toMatch(/^Plan for stack pr-123: 32 resources to create, 1 read/);
     expect(stdout).toMatch(/\n\+ monitor:components:MonitorApp {2}app\n/);
     expect(stdout).toMatch(
       /\n {2}\+ monitor:components:WebService {2}web\n {4}\+ gcp:cloudrunv2\/service:Service {2}web\n/,
@@ -56,6 +58,10 @@ describe("npm run plan", () => {
     expect(stdout).toMatch(/\nPolicies: all passed\.\n/);
     expect(stdout).toMatch(/ {2}DATABASE_URL +secret projects\/\d+\/secrets\/monitor-pr-123-database-url@1\n/);
     expect(stdout).toMatch(/password=\[secret\]/);
+    // A script passed to psql shows as its first line and its length, not as sixty lines of SQL.
+    expect(stdout).toMatch(
+      /\n {8}command=psql --no-psqlrc --set=ON_ERROR_STOP=1 --command BEGIN; \.\.\. \(\d+ lines\)\n/,
+    );
     expect(stdout).toMatch(/Outputs:\n {2}url: "https:\/\/monitor-pr-123-\d{12}\.us-central1\.run\.app"/);
   });
 
@@ -64,16 +70,20 @@ describe("npm run plan", () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Plan for stack prod: \d+ resources to create, 1 read/);
     expect(stdout).toMatch(/\+ gcp:sql\/databaseInstance:DatabaseInstance {2}database-instance \[protected\]/);
-    // One table: every container of prod runs with the same environment.
+    // One table for the app: every app container of prod runs with the same environment; the sidecar has its own.
     expect(stdout.match(/^Environment of .*$/gm)).toEqual([
-      expect.stringMatching(/^Environment of monitor-prod-migrate, monitor-prod, .*monitor-prod-breach-alerts/),
+      expect.stringMatching(/^Environment of monitor-prod-migrate, monitor-prod, .*monitor-prod-breach-alerts:$/),
+      "Environment of monitor-prod/cirrus:",
     ]);
     expect(stdout).toMatch(/ {2}imageTag: "2024\.09\.01"\n/);
-    // Prod's uptime alert has no notification channel in the committed file: advisory, said on every plan.
+    // The config requires prod's channel; the committed file carries a placeholder until SRE names the real one, and
+    // every plan says so (advisory).
     expect(stdout).toMatch(
-      /\nPolicies: 0 mandatory, 1 advisory violation\(s\)\.\n {2}\[advisory\] prod-alerts-notify: .*heartbeat-alert\n {6}heartbeat-alert notifies nobody: set monitor:alerts\.notificationChannels in Pulumi\.prod\.yaml/,
+      /\nPolicies: 0 mandatory, 1 advisory violation\(s\)\.\n {2}\[advisory\] prod-alerts-notify: .*heartbeat-alert\n {6}heartbeat-alert notifies nobody \(its only channel is the placeholder\): SRE must set monitor:alerts\.notificationChannels in Pulumi\.prod\.yaml to a real channel/,
     );
-    expect(stdout).toMatch(/\n\nParity: stage and prod set the same variables\.\n$/);
+    expect(stdout).toMatch(
+      /\n\nParity: stage and prod set the same variables to the same values, except \d+ that differ on purpose \(monitor:parity\.differ\)\.\n$/,
+    );
   });
 
   it("plans the pipeline from its stack file and the commit, showing identities, grants, environments, rulesets, files and registry", async () => {
@@ -116,7 +126,7 @@ describe("npm run plan", () => {
     expect(code).toBe(0);
     const parsed = JSON.parse(stdout);
     expect(parsed.stack).toBe("pr-123");
-    expect(parsed.resources).toHaveLength(31);
+    expect(parsed.resources).toHaveLength(33);
     expect(parsed.outputs.migrationJobName).toBe("monitor-pr-123-migrate");
     expect(parsed.env["monitor-pr-123"].find((e: any) => e.name === "NEXTAUTH_SECRET")).toMatchObject({ secret: true });
   });
@@ -144,7 +154,33 @@ describe("npm run plan", () => {
 
   it("exits 2 on bad usage", async () => {
     expect((await plan()).code).toBe(2);
-    expect((await plan("pr-1", "--frobnicate")).stderr).toMatch(/unknown option --frobnicate\nusage: npm run plan/);
+    expect((await plan("pr-1", "--frobnicate")).stderr).toMatch(
+      /unknown option --frobnicate \(npm run plan -- --help lists them\)\nusage: npm run plan/,
+    );
+  });
+
+  it("prints its help on --help and exits 0", async () => {
+    const { code, stdout, stderr } = await plan("--help");
+    expect(code).toBe(0);
+    expect(stderr).toBe("");
+    expect(stdout).toMatch(/^usage: npm run plan -- <stack> \[--json\] \[--fresh\] \[--diff \[<git ref>\]\]/);
+    for (const option of ["--json", "--fresh", "--diff [<git ref>]", "-c, --config <key>=<value>", "-h, --help"]) {
+      expect(stdout).toContain(`\n  ${option}`);
+    }
+    expect(stdout).toMatch(/\nExit codes: 0 planned, 1 refused .*, 2 bad usage\.\n/);
+  });
+
+  it("exits 2 when --diff names a ref the checkout does not have, saying how to get it", async () => {
+    const { code, stdout, stderr } = await plan("pr-1", "--diff", "no-such-ref-of-the-plan-suite");
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toMatch(/^--diff: "no-such-ref-of-the-plan-suite" names no commit in this checkout\. Fix: fetch it/);
+  });
+
+  it("takes --config=<key>=<value> as the Pulumi CLI's flags take it", async () => {
+    const { code, stdout } = await printed("pr-9", "--config=monitor:imageTag=abc1234", "--json");
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).outputs.imageTag).toBe("abc1234");
   });
 
   it("parses its arguments", () => {
@@ -156,5 +192,25 @@ describe("npm run plan", () => {
     });
     expect(() => parseArgs(["a", "b"])).toThrow(/one stack at a time/);
     expect(() => parseArgs(["a", "--config", "novalue"])).toThrow(/--config takes <key>=<value>/);
+    expect(() => parseArgs(["a", "--config=novalue"])).toThrow(/--config takes <key>=<value>, got "novalue"/);
+    // The value is everything after the first "=": a value may hold "=" itself.
+    expect(parseArgs(["prod", "--config=monitor:x=a=b", "-c=monitor:y=1"])).toMatchObject({
+      overrides: { "monitor:x": "a=b", "monitor:y": "1" },
+    });
+    expect(() => parseArgs(["prod", "--json=true"])).toThrow(/--json takes no value/);
+    expect(parseArgs(["prod", "-h"])).toEqual({ help: true });
+    expect(parseArgs(["--help", "--frobnicate"])).toEqual({ help: true });
+  });
+
+  it("parses --diff: main by default, the ref that follows it, or one joined with =", () => {
+    expect(parseArgs(["prod", "--diff"])).toMatchObject({ stack: "prod", diff: "main" });
+    expect(parseArgs(["prod", "--diff", "--json"])).toMatchObject({ diff: "main", json: true });
+    expect(parseArgs(["prod", "--diff", "origin/main"])).toMatchObject({ diff: "origin/main" });
+    expect(parseArgs(["--diff=v2024.09.01", "prod"])).toMatchObject({ stack: "prod", diff: "v2024.09.01" });
+    expect(parseArgs(["prod"])).not.toHaveProperty("diff");
+    expect(() => parseArgs(["--diff", "prod"])).toThrow(
+      /^which stack\? --diff took "prod" as its git ref\. Fix: name the stack first \(prod --diff\), or write --diff=<ref>$/,
+    );
+    expect(() => parseArgs(["prod", "--diff="])).toThrow(/--diff= names no git ref/);
   });
 });

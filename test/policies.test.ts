@@ -5,9 +5,10 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
-import { SERVICE, JOB, WORKER_POOL, INSTANCE, DATABASE, SECRET, INVOKER } from "./harness";
+import { SERVICE, JOB, WORKER_POOL, INSTANCE, DATABASE, SECRET, INVOKER, USER } from "./harness";
 import type { Registration } from "../infra/engine/evaluate";
 import { defaultMaxConnections } from "../shared-rules/connection-budget";
+import { PLACEHOLDER_CHANNEL_ID } from "../shared-rules/notification-channels";
 import { NotApplicable, resourceArgs, runPolicies } from "../policies/offline";
 import { namesRepository, pinsWorkflow, policies } from "../policies/rules";
 
@@ -279,6 +280,44 @@ describe("cloudsql-encrypted-connections", () => {
     expect(found).toEqual([
       'pg accepts unencrypted connections (sslMode ALLOW_UNENCRYPTED_AND_ENCRYPTED): set settings.ipConfiguration.sslMode: "ENCRYPTED_ONLY"',
     ]);
+  });
+});
+
+describe("preview-database-user-isolated", () => {
+  const POLICY = "preview-database-user-isolated";
+  const user = (props: Props, stack = "pr-7") =>
+    resource(USER, { instance: "monitor-previews", name: "monitor_pr_7_app", ...props }, { stack, name: "user" });
+
+  it("refuses a preview user on the shared instance outside the previews' role, or with cloudsqlsuperuser", () => {
+    expect(violations(POLICY, user({}))).toEqual([
+      "user has no databaseRoles, so Cloud SQL makes it a member of cloudsqlsuperuser, which would let pull-request " +
+        'code reach other previews\' databases on the shared instance: set databaseRoles: ["monitor_preview"]',
+    ]);
+    expect(violations(POLICY, user({ databaseRoles: ["monitor_preview", "pg_read_all_data"] }))).toEqual([
+      'user has databaseRoles ["monitor_preview","pg_read_all_data"], which would let pull-request code reach ' +
+        'other previews\' databases on the shared instance: set databaseRoles: ["monitor_preview"]',
+    ]);
+  });
+
+  it("refuses a preview user that names cloudsqlsuperuser on any instance, a dedicated one too", () => {
+    const message =
+      "user names cloudsqlsuperuser in databaseRoles, which owns every database the Cloud SQL API creates and " +
+      'would let pull-request code reach them: set databaseRoles: ["monitor_preview"]';
+    expect(violations(POLICY, user({ databaseRoles: ["monitor_preview", "cloudsqlsuperuser"] }))).toEqual([message]);
+    expect(violations(POLICY, user({ instance: "monitor-pr-7", databaseRoles: ["cloudsqlsuperuser"] }))).toEqual([
+      message,
+    ]);
+  });
+
+  it("passes the previews' role alone, a dedicated instance's default, and stage's user", () => {
+    expect(
+      violations(
+        POLICY,
+        user({ databaseRoles: ["monitor_preview"] }),
+        user({ instance: "monitor-pr-7" }),
+        user({}, "stage"),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -570,10 +609,17 @@ describe("prod-alerts-notify", () => {
   const POLICY = "prod-alerts-notify";
   const ALERT = "gcp:monitoring/alertPolicy:AlertPolicy";
 
-  it("says when a prod alert notifies nobody", () => {
+  it("says when a prod alert notifies nobody, or only the committed placeholder", () => {
+    const fix =
+      "SRE must set monitor:alerts.notificationChannels in Pulumi.prod.yaml to a real channel " +
+      "(projects/<project>/notificationChannels/<id>: gcloud beta monitoring channels list --project <project>)";
     expect(violations(POLICY, resource(ALERT, { notificationChannels: [] }, { stack: "prod", name: "down" }))).toEqual([
-      "down notifies nobody: set monitor:alerts.notificationChannels in Pulumi.prod.yaml (projects/<project>/notificationChannels/<id>)",
+      `down notifies nobody: ${fix}`,
     ]);
+    const placeholder = [`projects/moz-fx-monitor-prod/notificationChannels/${PLACEHOLDER_CHANNEL_ID}`];
+    expect(
+      violations(POLICY, resource(ALERT, { notificationChannels: placeholder }, { stack: "prod", name: "down" })),
+    ).toEqual([`down notifies nobody (its only channel is the placeholder): ${fix}`]);
   });
 
   it("passes a prod alert with a channel, and leaves stage's alone", () => {

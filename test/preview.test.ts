@@ -61,6 +61,8 @@ describe("pr-123 declares a preview and nothing else", () => {
         "random:index/randomPassword:RandomPassword database-password",
         `${USER} database-user`,
         `${DATABASE} database`,
+        "monitor:components:PreviewDatabaseAccess database-access",
+        `${JOB} database-access`,
         "monitor:components:AppSecrets secrets",
         `${SECRET} secrets-database-url`,
         `${SECRET_VERSION} secrets-database-url`,
@@ -163,7 +165,7 @@ describe("the runtime identity", () => {
 
 describe("the migration job", () => {
   it("runs npm run db:migrate on the deployed digest and gates the deploy on it", () => {
-    const job = one(ev, JOB);
+    const job = one(ev, JOB, "migration");
     const digest = mockDigest(`${REPOSITORY}:pr-123`);
     expect(job.inputs.name).toBe("monitor-pr-123-migrate");
     expect(container(job).image).toBe(`${REPOSITORY}@${digest}`);
@@ -174,7 +176,7 @@ describe("the migration job", () => {
   });
 
   it("connects like the service does: same env, same socket, same identity", () => {
-    const job = one(ev, JOB);
+    const job = one(ev, JOB, "migration");
     const service = one(ev, SERVICE);
     expect(container(job).envs).toEqual(container(service).envs);
     expect(job.inputs.template).toMatchObject({
@@ -241,7 +243,13 @@ describe("the web service", () => {
       expect.arrayContaining([...urns(JOB), ...urns(DATABASE), ...urns(SECRET_READER)]),
     );
     expect(service.dependsOn).toEqual(expect.arrayContaining(urns("gcp:projects/iAMMember:IAMMember")));
-    expect(one(ev, JOB).dependsOn).toEqual(expect.arrayContaining([...urns(DATABASE), ...urns(SECRET_READER)]));
+    expect(one(ev, JOB, "migration").dependsOn).toEqual(
+      expect.arrayContaining([
+        ...urns(DATABASE),
+        ...urns(SECRET_READER),
+        ...urns(JOB).filter((u) => !/migration$/.test(u)),
+      ]),
+    );
     // The image comes from the registry lookup and the identity's email: recorded per property, as policies see it.
     expect(service.propertyDependencies.template).toEqual(
       expect.arrayContaining(urns("gcp:serviceaccount/account:Account")),
@@ -260,7 +268,9 @@ describe("teardown", () => {
   it("removes the service and the job before the database, and the database before its user", () => {
     const database = one(ev, DATABASE);
     expect(deletedBefore(ev, one(ev, SERVICE), database)).toBe(true);
-    expect(deletedBefore(ev, one(ev, JOB), database)).toBe(true);
+    expect(deletedBefore(ev, one(ev, JOB, "migration"), database)).toBe(true);
+    // The database access job, whose grants live in the database: gone before it, and the user after both.
+    expect(deletedBefore(ev, one(ev, JOB, "database-access"), database)).toBe(true);
     expect(deletedBefore(ev, database, one(ev, USER))).toBe(true);
     expect(deletedBefore(ev, one(ev, USER), database)).toBe(false);
     expect(deletedBefore(ev, database, one(ev, SERVICE))).toBe(false);
@@ -268,7 +278,7 @@ describe("teardown", () => {
 
   it("labels everything that takes labels with the app, the environment and the PR", () => {
     const labelled = ev.registrations.filter((r) => [SERVICE, JOB, SECRET].includes(r.type));
-    expect(labelled).toHaveLength(5);
+    expect(labelled).toHaveLength(6);
     for (const r of labelled) {
       expect(r.inputs.labels).toEqual({
         app: "monitor",

@@ -1,9 +1,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Evaluation } from "../infra/engine/evaluate";
 import { mockPreviewPlatform } from "../infra/engine/mocks";
-import { deployerEmail } from "../infra/pipeline-contract";
+import { DATABASE_CLIENT_IMAGE } from "../components/database-admin-job";
+import { databaseAdminEmail, deployerEmail } from "../infra/pipeline-contract";
 import { connectionsNeeded, previewProcesses } from "../shared-rules/connection-budget";
-import { INSTANCE, SECRET, evaluateStack, ofType, refusedStack } from "./harness";
+import { INSTANCE, JOB, SECRET, SECRET_READER, USER, evaluateStack, ofType, refusedStack } from "./harness";
 
 const PREVIEWS = "moz-fx-monitor-previews";
 const DEPLOYER = `serviceAccount:${deployerEmail("preview", "moz-fx-monitor-nonprod")}`;
@@ -53,7 +54,7 @@ describe("the previews stack: the platform every preview shares, in the previews
         .map((r) => r.inputs.secretId)
         .sort(),
     ).toEqual(["monitor-preview-hibp-kanon-api-token", "monitor-preview-oauth-client-secret"]);
-    expect(ofType(ev, "gcp:secretmanager/secretVersion:SecretVersion")).toEqual([]);
+    expect(sandbox.filter((r) => r.type === "gcp:secretmanager/secretVersion:SecretVersion")).toEqual([]);
     const grants = sandbox.filter((r) => r.type === "gcp:secretmanager/secretIamMember:SecretIamMember");
     expect(grants.map((r) => [r.inputs.role, r.inputs.member])).toEqual(
       SANDBOX.map(() => ["projects/moz-fx-monitor-previews/roles/monitorPreviewGrantor", DEPLOYER]),
@@ -69,6 +70,26 @@ describe("the previews stack: the platform every preview shares, in the previews
     const topicGrant = ofType(ev, "gcp:pubsub/topicIAMMember:TopicIAMMember");
     expect(topicGrant.map((r) => [r.inputs.topic, r.inputs.role, r.inputs.member])).toEqual([
       ["monitor-preview-hibp-breaches", "projects/moz-fx-monitor-previews/roles/monitorPreviewGrantor", DEPLOYER],
+    ]);
+  });
+
+  it("keeps its database admin's password for the admin's account alone, an account it does not create here", () => {
+    // The previews project's service accounts are one per open preview: the admin's lives in the identity project.
+    expect(ofType(ev, "gcp:serviceaccount/account:Account")).toEqual([]);
+    const admin = `serviceAccount:${databaseAdminEmail("moz-fx-monitor-nonprod")}`;
+    const versions = ofType(ev, "gcp:secretmanager/secretVersion:SecretVersion");
+    expect(versions.map((r) => r.name)).toEqual(["preview-platform-database-admin-secret-pgpassword"]);
+    expect(versions[0].secretPaths).toContain("secretData");
+    const readers = ofType(ev, SECRET_READER).filter((r) => r.name.startsWith("preview-platform-database-admin-"));
+    expect(readers.map((r) => [r.inputs.role, r.inputs.member])).toEqual([
+      ["roles/secretmanager.secretAccessor", admin],
+    ]);
+    const [init] = ofType(ev, JOB);
+    const template = (init.inputs as any).template.template;
+    expect(template.serviceAccount).toBe(databaseAdminEmail("moz-fx-monitor-nonprod"));
+    expect(template.containers[0].image).toBe(DATABASE_CLIENT_IMAGE);
+    expect(ofType(ev, USER).map((r) => [r.inputs.name, r.inputs.databaseRoles])).toEqual([
+      ["monitor_previews_admin", undefined],
     ]);
   });
 
@@ -89,7 +110,9 @@ describe("the previews stack refuses", () => {
     const { error, registrations } = await refusedStack("previews", {
       "monitor:imageRepository": "us-docker.pkg.dev/moz-fx-monitor-nonprod/monitor-nonprod/blurts-server",
     });
-    expect(error.message).toMatch(/monitor:imageRepository in Pulumi\.yaml: .* is not the previews' own registry/);
+    expect(error.message).toMatch(
+      /monitor:imageRepository in Pulumi\.previews\.yaml: .* is not the previews' own registry/,
+    );
     expect(registrations).toEqual([]);
   });
 
@@ -97,11 +120,13 @@ describe("the previews stack refuses", () => {
     const { error } = await refusedStack("previews", {
       "monitor:preview": JSON.stringify({ identityProject: PREVIEWS, sandboxSecrets: SANDBOX }),
     });
-    expect(error.message).toMatch(/monitor:preview\.identityProject in Pulumi\.yaml is the previews project/);
+    expect(error.message).toMatch(/monitor:preview\.identityProject in Pulumi\.previews\.yaml is the previews project/);
   });
 
   it("an app's keys, which mean nothing to the platform", async () => {
     const { error } = await refusedStack("previews", { "monitor:domain": "monitor.mozilla.org" });
-    expect(error.message).toMatch(/monitor:domain in Pulumi\.previews\.yaml: the previews platform deploys no app/);
+    expect(error.message).toMatch(
+      /^Stack "previews" has invalid configuration:\n {2}- monitor:domain in Pulumi\.previews\.yaml: not read by the previews platform, so it would be silently ignored[^\n]*$/,
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import Ajv from "ajv/dist/2020";
 import ts from "typescript";
@@ -78,5 +78,37 @@ describe("stack files", () => {
     const { config, secretKeys } = loadStackConfig(ROOT, "pr-1", {});
     expect(secretKeys).toEqual([]);
     expect(config["monitor:env"]).toContain("NODE_ENV");
+  });
+});
+
+describe(".github/CODEOWNERS", () => {
+  // GitHub's syntax: `<pattern> <owner>...`; a pattern with a leading slash is anchored at the root, one with a
+  // trailing slash is a directory and everything below it
+  // (https://docs.github.com/en/repositories/managing-your-repositorys-settings-and-features/customizing-your-repository/about-code-owners#example-of-a-codeowners-file).
+  const owned = readFileSync(join(ROOT, ".github/CODEOWNERS"), "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "" && !line.startsWith("#"))
+    .map((line) => line.trim().split(/\s+/));
+
+  it("names only paths that exist, each with an owner", () => {
+    for (const [pattern, ...owners] of owned) {
+      expect(pattern, pattern).toMatch(/^\//);
+      expect(existsSync(join(ROOT, pattern)), pattern).toBe(true);
+      expect(owners.length, pattern).toBeGreaterThan(0);
+    }
+  });
+
+  it("asks SRE to review what decides prod: its config, the pipeline's, and the rules every stack is held to", () => {
+    const patterns = owned.map(([pattern]) => pattern);
+    expect(patterns).toEqual(expect.arrayContaining(["/Pulumi.prod.yaml", "/Pulumi.pipeline.yaml", "/shared-rules/"]));
+  });
+});
+
+describe("shared-rules/", () => {
+  // The pack carries a copy of these files alone (policies/sync-shared-rules.js): a note they cite must be one a
+  // reader of this repository can open, and the app's sources are cited by repository and path instead.
+  it.each(readdirSync(join(ROOT, "shared-rules")))("%s cites only documents in this repository", (file) => {
+    const text = readFileSync(join(ROOT, "shared-rules", file), "utf8");
+    for (const [cited] of text.matchAll(/[\w./-]+\.md\b/g)) expect(existsSync(join(ROOT, cited)), cited).toBe(true);
   });
 });

@@ -1,15 +1,16 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadStackConfig } from "../infra/engine/config-files";
 import { evaluate } from "../infra/engine/evaluate";
 import { plan } from "../infra/plan-cli";
+import { ConfigError } from "../infra/spec";
 import { exitCodeFor } from "../scripts/lib/cli";
 import { ROOT, refusedStack } from "./harness";
 import { type Fetch, SCRIPT_ROWS, STACK_ROWS, type StackRow, troubleshootingTable } from "./refusal-catalogue";
 
-// The one place that lists every refusal: each row is proven against the real program or script, and the README's
+// The one place that lists every refusal: each row is proven against the real program or script, and docs/troubleshooting.md's
 // troubleshooting table is this catalogue.
 
 /** The message names `key`, and the problem that names it (from its line on) has a `Fix:` that says `fix`. */
@@ -21,12 +22,32 @@ function expectKeyAndFix(message: string, key: string, fix: string): void {
   expect(message.slice(fixAt)).toContain(fix);
 }
 
+/** The repository's config files (`Pulumi.yaml`, `Pulumi.<stack>.yaml`) with `row.files`' edits. */
+function editedFiles(row: StackRow): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const file of readdirSync(ROOT).filter((f) => /^Pulumi(\.[a-z0-9-]+)?\.yaml$/.test(f))) {
+    const text = readFileSync(join(ROOT, file), "utf8");
+    files[file] = row.files?.[file]?.(text) ?? text;
+  }
+  return files;
+}
+
+/** A copy of the repository's config files with `row.files`' edits, or the repository when it has none. */
+function rootFor(row: StackRow): string {
+  if (!row.files) return ROOT;
+  const dir = mkdtempSync(join(tmpdir(), "refusal-root-"));
+  for (const [file, text] of Object.entries(editedFiles(row))) writeFileSync(join(dir, file), text);
+  return dir;
+}
+
 describe("the catalogue", () => {
   it("has at least 40 rows, none twice", () => {
     expect(STACK_ROWS.length + SCRIPT_ROWS.length).toBeGreaterThanOrEqual(40);
     const ids = [
       ...STACK_ROWS.map(
-        (r) => `${r.stack} ${JSON.stringify(r.overrides)} ${r.remove?.join(",")} ${JSON.stringify(r.engine ?? {})}`,
+        (r) =>
+          `${r.stack} ${JSON.stringify(r.overrides)} ${r.remove?.join(",")} ${JSON.stringify(r.engine ?? {})} ` +
+          JSON.stringify(editedFiles(r)),
       ),
       ...SCRIPT_ROWS.map((r) => `${r.script} ${JSON.stringify(r.env)}`),
     ];
@@ -47,22 +68,28 @@ describe("the catalogue", () => {
       "preview-comment",
       "preview-admission",
       "require-e2e",
-      "own-commit",
+      "require-current-infra",
+      "qa-ledger",
+      "release-pulls",
+      "jira-shipped",
     ]) {
       expect(scripts).toContain(`scripts/${name}.ts`);
     }
+    expect(scripts).toContain("own-commit");
   });
 });
 
 describe.each(STACK_ROWS.filter((r) => r.at === undefined).map((r) => [`${r.stack}: ${r.refused}`, r] as const))(
   "%s",
   (_, row) => {
-    it("is refused before anything is registered, naming the stack, the key and the fix", async () => {
-      const { error, registrations } = await refusedStack(row.stack, row.overrides, row.remove);
+    it("is refused before anything is registered, naming the stack, the key and the fix, once", async () => {
+      const { error, registrations } = await refusedStack(row.stack, row.overrides, row.remove, rootFor(row));
       expect(registrations).toEqual([]);
       expect(error.message.startsWith(`Stack "${row.stack}" `)).toBe(true);
       expect(error.message).toMatch(row.message);
       expectKeyAndFix(error.message, row.key, row.fix);
+      // One mistake, one message: nothing that depends on the refused key reports it again.
+      if (error instanceof ConfigError) expect(error.problems, error.message).toHaveLength(1);
     });
   },
 );
@@ -123,11 +150,11 @@ describe.each(SCRIPT_ROWS.map((r) => [`${r.script}: ${r.refused}`, r] as const))
   });
 });
 
-describe("the README's troubleshooting section", () => {
+describe("docs/troubleshooting.md", () => {
   it("is the catalogue's table (regenerate it with `npx ts-node --transpile-only test/refusal-catalogue.ts`)", () => {
-    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-    const section = /<!-- refusal-catalogue:start -->\n([^]*?)\n<!-- refusal-catalogue:end -->/.exec(readme);
-    expect(section, "README.md has the refusal-catalogue markers").not.toBeNull();
+    const page = readFileSync(join(ROOT, "docs", "troubleshooting.md"), "utf8");
+    const section = /<!-- refusal-catalogue:start -->\n([^]*?)\n<!-- refusal-catalogue:end -->/.exec(page);
+    expect(section, "docs/troubleshooting.md has the refusal-catalogue markers").not.toBeNull();
     expect(section![1]).toBe(troubleshootingTable());
   });
 });

@@ -18,7 +18,7 @@ const BASE: Record<string, string> = {
     FXA_SETTINGS_URL: "https://accounts.example/settings",
     EMAIL_FROM: "monitor@example.com",
     HIBP_API_ROOT: "https://haveibeenpwned.com/api/v3",
-    HIBP_KANON_API_ROOT: "https://api.haveibeenpwned.com/range/",
+    HIBP_KANON_API_ROOT: "https://api.haveibeenpwned.com",
     HIBP_THROTTLE_DELAY: 5000,
     HIBP_THROTTLE_MAX_TRIES: 5,
     S3_BUCKET: "bucket",
@@ -34,10 +34,13 @@ const withEnv = (extra: Record<string, unknown>) => ({
   "monitor:env": JSON.stringify({ ...JSON.parse(BASE["monitor:env"]), ...extra }),
 });
 
-/** The message buildSpec refuses a config with. */
+/** What the files hold when `config` is a preview's Pulumi.yaml, whole (these checks compare no stacks). */
+const asPulumiYaml = (config: Record<string, string>) => ({ project: config, stacks: {} });
+
+/** The message buildSpec refuses a config with, as if Pulumi.yaml held it. */
 function refusal(stack: string, config: Record<string, string>): string {
   try {
-    buildSpec(stack, config);
+    buildSpec(stack, config, [], asPulumiYaml(config));
   } catch (err) {
     return (err as Error).message;
   }
@@ -66,7 +69,7 @@ describe("stack names", () => {
 
 describe("config refusals name the stack, the key and the fix", () => {
   it("accepts the base config", () => {
-    expect(buildSpec("pr-7", BASE).kind).toBe("preview");
+    expect(buildSpec("pr-7", BASE, [], asPulumiYaml(BASE)).kind).toBe("preview");
   });
 
   it.each([
@@ -134,10 +137,8 @@ describe("config refusals name the stack, the key and the fix", () => {
   });
 
   it("accepts a Sentry DSN (a public key, no password) and REDIS_URL without a password", () => {
-    const spec = buildSpec(
-      "pr-7",
-      withEnv({ SENTRY_DSN: "https://abc123@o1.ingest.sentry.io/42", REDIS_URL: "redis://redis:6379" }),
-    );
+    const config = withEnv({ SENTRY_DSN: "https://abc123@o1.ingest.sentry.io/42", REDIS_URL: "redis://redis:6379" });
+    const spec = buildSpec("pr-7", config, [], asPulumiYaml(config));
     if (spec.kind !== "preview") throw new Error("expected a preview");
     expect(spec.env.SENTRY_DSN).toBe("https://abc123@o1.ingest.sentry.io/42");
   });
@@ -146,7 +147,7 @@ describe("config refusals name the stack, the key and the fix", () => {
     const message = refusal("pr-7", withEnv({ PORT: "1", ADMINS: { a: 1 }, lower: "x" }));
     expect(message).toMatch(/^Stack "pr-7" has invalid configuration:/);
     expect(message).toMatch(/monitor:env\.PORT/);
-    expect(message).toMatch(/monitor:env\.ADMINS .*expected a string, number or boolean/);
+    expect(message).toMatch(/monitor:env\.ADMINS .*YAML reads this as the object \{"a":1\}; env values are text/);
     expect(message).toMatch(/monitor:env\.lower/);
   });
 

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Fetch } from "../scripts/lib/github";
+import type { BucketObject, ObjectLister } from "../scripts/lib/state-bucket";
 
 /** One recorded request of the fake fetch. */
 export interface Call {
@@ -68,4 +69,21 @@ export async function captureConsole<T>(fn: () => Promise<T>): Promise<{ result:
     console.log = log;
     console.error = error;
   }
+}
+
+/**
+ * A state bucket for scripts/lib/state-bucket.ts: lists the names it holds under a prefix, as the GCS listing does,
+ * and records each prefix asked for. It has no way to read an object: a lister that only lists is the point.
+ */
+export function fakeBucket(objects: readonly BucketObject[]): { lister: ObjectLister; listed: string[] } {
+  const listed: string[] = [];
+  return {
+    listed,
+    lister: {
+      list: (prefix) => {
+        listed.push(prefix);
+        return Promise.resolve(objects.filter((o) => o.name.startsWith(prefix)));
+      },
+    },
+  };
 }

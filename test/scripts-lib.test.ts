@@ -1,3 +1,4 @@
+import { tmpdir } from "node:os";
 import { describe, expect, it } from "vitest";
 import {
   UsageError,
@@ -10,7 +11,7 @@ import {
   RefusedError,
 } from "../scripts/lib/cli";
 import { createGitHub } from "../scripts/lib/github";
-import { formatOutputs, writeOutputs } from "../scripts/lib/github-files";
+import { appendSummary, formatOutputs, writeFileNamedBy, writeOutputs } from "../scripts/lib/github-files";
 import { fakeFetch, tempFile } from "./scripts-fakes";
 
 describe("reading inputs from the environment", () => {
@@ -73,6 +74,47 @@ describe("step outputs", () => {
     );
   });
 });
+
+describe("files a script writes", () => {
+  it("refuses a path whose directory does not exist with exit 2, naming the variable and the fix, not ENOENT", () => {
+    const missing = `${tempFile().path}-gone/body.md`;
+    const attempt = () => writeFileNamedBy("BODY_FILE", missing, "x", { hint: "give a path under $RUNNER_TEMP" });
+    expect(attempt).toThrow(UsageError);
+    expect(attempt).toThrow(
+      /^BODY_FILE points to ".*-gone\/body\.md", which cannot be written: its directory ".*-gone" does not exist\. Fix: give a path under \$RUNNER_TEMP\.$/,
+    );
+    expect(exitCodeFor(catchError(attempt))).toBe(2);
+  });
+
+  it("refuses a directory, or a path through a file, as called wrongly too", () => {
+    const file = tempFile("plain");
+    writeFileNamedBy("GITHUB_OUTPUT", file.path, "a=1\n", { append: true, hint: "h" });
+    expect(() => writeFileNamedBy("X_FILE", `${file.path}/inside`, "x", { hint: "h" })).toThrow(
+      /X_FILE points to .*: a part of ".*plain" is a file, not a directory\. Fix: h\./,
+    );
+    expect(() => writeFileNamedBy("X_FILE", tmpdir(), "x", { hint: "h" })).toThrow(/: it is a directory\. Fix: h\./);
+    expect(file.read()).toBe("a=1\n");
+  });
+
+  it("goes through the same check for $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY", () => {
+    const gone = `${tempFile().path}-gone/file`;
+    expect(() => writeOutputs({ GITHUB_OUTPUT: gone }, { a: "1" })).toThrow(
+      /^GITHUB_OUTPUT points to .* does not exist/,
+    );
+    expect(() => appendSummary({ GITHUB_STEP_SUMMARY: gone }, "# x")).toThrow(
+      /^GITHUB_STEP_SUMMARY points to .* does not exist/,
+    );
+  });
+});
+
+function catchError(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error("expected a throw");
+}
 
 describe("GitHub client", () => {
   it("follows Link rel=next pages and sends the token and API version", async () => {

@@ -70,4 +70,40 @@ describe("chat notification", () => {
     expect(err).toContain("posting without release notes");
     expect(calls).toHaveLength(2);
   });
+
+  it("lists the Jira tickets that shipped as links, says when QA was overridden, and leaves the ledger out of the notes", async () => {
+    const notes = tempFile("notes.md");
+    writeFileSync(
+      notes.path,
+      "<!-- qa-ledger:start -->\n- [x] #12 Fix by @someone · no ticket\n<!-- qa-ledger:end -->\n\n## What's Changed\n* Fix by @someone in #12\n",
+    );
+    const { fetch, calls } = fakeFetch(() => ({ body: "ok" }));
+    await captureConsole(() =>
+      main(
+        {
+          ...ENV,
+          NOTES_FILE: notes.path,
+          JIRA_TICKETS: "MNTOR-4448 MNTOR-5317",
+          QA_OVERRIDE: "hotfix <!channel> for MNTOR-5400",
+        },
+        fetch,
+      ),
+    );
+    expect((calls[0].body as { text: string }).text).toBe(
+      ":white_check_mark: Monitor 2024.09.01 to prod: deployed (<https://github.com/x/actions/runs/1|run>)\n" +
+        "QA override: hotfix &lt;!channel&gt; for MNTOR-5400\n" +
+        "Jira tickets shipped: <https://mozilla-hub.atlassian.net/browse/MNTOR-4448|MNTOR-4448>, " +
+        "<https://mozilla-hub.atlassian.net/browse/MNTOR-5317|MNTOR-5317>\n" +
+        "## What's Changed\n* Fix by @someone in #12",
+    );
+  });
+
+  it("refuses JIRA_TICKETS that are not ticket keys of the configured projects, before posting", async () => {
+    const { fetch, calls } = fakeFetch(() => ({ body: "ok" }));
+    const err = await main({ ...ENV, JIRA_TICKETS: "MNTOR-1 <https://evil|x>" }, fetch).catch((e) => e);
+    expect(err.message).toBe(
+      "JIRA_TICKETS is not a list of MNTOR ticket keys. Fix: pass the jira-shipped step's tickets output.",
+    );
+    expect(calls).toEqual([]);
+  });
 });

@@ -14,24 +14,31 @@ import {
   previewOfDatabase,
 } from "../scripts/preview-admission";
 import { ROOT } from "./harness";
-import { captureConsole, tempFile } from "./scripts-fakes";
+import { captureConsole, fakeBucket, tempFile } from "./scripts-fakes";
 
 const PROJECT = "moz-fx-monitor-previews";
 const NOW = new Date("2026-11-28T10:05:00Z");
 const TOKEN = "ya29.test-token";
 const fixture = (name: string) => readFileSync(join(ROOT, "test/fixtures/monitoring", name), "utf8");
-/** The stacks `pulumi stack ls` lists: four previews, the long-lived stacks, and one it does not know. */
-const STACKS = [
-  "organization/monitor/pr-12",
-  "pr-7",
-  "pr-20",
-  "organization/monitor/pr-3",
-  "stage",
-  "prod",
-  "previews",
-  "pipeline",
-  "scratch",
-];
+/**
+ * The state bucket's objects: four previews (one compressed, one with its backup beside it, one being updated), the
+ * long-lived stacks, a stack it does not know, and a preview of another project.
+ */
+const at = "2026-11-28T09:00:00.000Z";
+const OBJECTS = [
+  ".pulumi/stacks/monitor/pr-12.json",
+  ".pulumi/stacks/monitor/pr-7.json.gz",
+  ".pulumi/stacks/monitor/pr-20.json",
+  ".pulumi/stacks/monitor/pr-20.json.bak",
+  ".pulumi/stacks/monitor/pr-3.json",
+  ".pulumi/locks/organization/monitor/pr-3/0b1c.json",
+  ".pulumi/stacks/monitor/stage.json",
+  ".pulumi/stacks/monitor/prod.json",
+  ".pulumi/stacks/monitor/previews.json",
+  ".pulumi/stacks/monitor/pipeline.json",
+  ".pulumi/stacks/monitor/pr-scratch.json",
+  ".pulumi/stacks/other/pr-9.json",
+].map((name) => ({ name, updated: at }));
 
 /** Cloud Monitoring's timeSeries.list as recorded: two pages, 401 without the token. Records every request. */
 let server: Server | undefined;
@@ -68,27 +75,24 @@ afterEach(() => {
 const serverUrl = () => `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
 
 /** Runs main with the recorded API, the listed stacks, and fresh output files; resolves with what it left. */
-async function admit(env: Record<string, string>, stacks = STACKS) {
+async function admit(env: Record<string, string>, objects = OBJECTS) {
   const body = tempFile("comment.md");
   const output = tempFile("output");
   writeFileSync(output.path, "");
-  let listed = 0;
+  const { lister, listed } = fakeBucket(objects);
   const full = {
     PR_NUMBER: "30",
     PREVIEW_CAP: "10",
     PREVIEW_ACTIVE_CAP: "5",
     GCP_PROJECT: PROJECT,
     GOOGLE_OAUTH_ACCESS_TOKEN: TOKEN,
+    PULUMI_BACKEND_URL: "gs://monitor-pulumi-state",
     BODY_FILE: body.path,
     RUN_URL: "https://github.com/mozilla/blurts-server/actions/runs/42",
     GITHUB_OUTPUT: output.path,
     ...env,
   };
-  const listStacks = () => {
-    listed++;
-    return Promise.resolve(stacks.map((name) => ({ name })));
-  };
-  const run = await captureConsole(() => main(full, { listStacks, monitoringUrl: serverUrl(), now: NOW })).then(
+  const run = await captureConsole(() => main(full, { lister, monitoringUrl: serverUrl(), now: NOW })).then(
     (r) => ({ code: r.result, out: r.out, error: undefined as Error | undefined }),
     (error: Error) => ({ code: exitCodeFor(error), out: "", error }),
   );
@@ -173,6 +177,8 @@ describe("admission", () => {
     const result = await admit({});
     expect([result.code, result.comment, result.outputs]).toEqual([0, undefined, ""]);
     expect(result.out).toBe("Admitted #30: 4 of 10 open, 3 of 5 holding connections.");
+    // Object names under the previews' prefixes only, as the preview deployer may list them: no checkpoint is read.
+    expect(result.listed.sort()).toEqual([".pulumi/locks/organization/monitor/pr-", ".pulumi/stacks/monitor/pr-"]);
   });
 
   it("main refuses when the active previews are full: exit 1, the sticky comment says why, who, and when it is retried", async () => {
@@ -219,12 +225,19 @@ describe("admission", () => {
     expect([result.comment, result.outputs]).toEqual([undefined, ""]);
   });
 
+  it("is called wrongly (exit 2) without a gs:// state backend, naming the variable", async () => {
+    const result = await admit({ PULUMI_BACKEND_URL: "file:///tmp/state" });
+    expect(result.code).toBe(2);
+    expect(result.error?.message).toMatch(/^PULUMI_BACKEND_URL "file:\/\/\/tmp\/state" is not a gs:\/\/ URL/);
+    expect([result.listed, requests.length]).toEqual([[], 0]);
+  });
+
   it("is called wrongly (exit 2) without the active cap, before it lists a stack or asks Cloud Monitoring", async () => {
     const result = await admit({ PREVIEW_ACTIVE_CAP: "" });
     expect(result.code).toBe(2);
     expect(result.error?.message).toBe(
       "PREVIEW_ACTIVE_CAP is not set. Fix: Set it from the repository variable PREVIEW_ACTIVE_CAP (the pipeline stack writes it from monitor:preview).",
     );
-    expect([result.listed, requests.length]).toEqual([0, 0]);
+    expect([result.listed, requests.length]).toEqual([[], 0]);
   });
 });

@@ -7,6 +7,7 @@ import {
   main,
   renderComment,
 } from "../scripts/preview-comment";
+import { UsageError } from "../scripts/lib/cli";
 import { tempFile } from "./scripts-fakes";
 
 const DIGEST = `sha256:${"ab".repeat(32)}`;
@@ -111,6 +112,15 @@ describe("preview-comment main", () => {
     };
     expect(await main(env)).toBe(0);
     expect(file.read()).toMatch(new RegExp(`^${PREVIEW_COMMENT_MARKER}\\n### Preview of #42 is up`));
+  });
+
+  it("refuses a body file in a directory that does not exist as called wrongly, naming BODY_FILE", async () => {
+    const gone = `${tempFile().path}-gone/body.md`;
+    const error = await main({ STATE: "destroyed", PR_NUMBER: "42", RUN_URL: RUN, BODY_FILE: gone }).catch((e) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toMatch(
+      /^BODY_FILE points to .* does not exist\. Fix: give a path in a directory that exists/,
+    );
   });
 
   it("refuses an unknown state or a deployed comment without its URL and digest", async () => {

@@ -1,6 +1,8 @@
+import { writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { UsageError } from "../scripts/lib/cli";
-import { main, nextCalendarTag, notesBase, validateTag } from "../scripts/release-tag";
+import { RELEASE_BRANCH_PATTERN } from "../infra/pipeline-contract";
+import { RefusedError, UsageError } from "../scripts/lib/cli";
+import { main, nextCalendarTag, notesBase, releaseTargetRef, validateTag } from "../scripts/release-tag";
 import { tempFile } from "./scripts-fakes";
 
 const at = (iso: string) => new Date(iso);
@@ -48,6 +50,57 @@ describe("next calendar tag", () => {
       log: () => undefined,
     });
     expect(out.read()).toBe("tag=2024.09.04.1\nnotes_base=2024.09.01\n");
+  });
+});
+
+describe("release-tag next refuses inputs it cannot use, before it writes an output", () => {
+  const io = (env: Record<string, string>, tags: string[] = ["2024.09.01"]) => {
+    const out = tempFile("output");
+    writeFileSync(out.path, "");
+    return {
+      out,
+      io: {
+        env: { GITHUB_OUTPUT: out.path, ...env },
+        now: at("2024-09-04T09:00:00Z"),
+        tags: () => tags,
+        log: () => undefined,
+      },
+    };
+  };
+
+  it("a latest release the checkout has no tag for: the tags were not fetched, and the next tag could repeat one", async () => {
+    // Without fetched tags, today's 2024.09.04 is missing as well: the tag made would be one that exists.
+    const { out, io: run } = io({ LATEST_RELEASE: "2024.09.01" }, []);
+    const error = await main(["next"], run).catch((e) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toBe(
+      'LATEST_RELEASE "2024.09.01" is not among the checkout\'s 0 tags, so its tags were not fetched and the next tag ' +
+        "could repeat one. Fix: check the app out with fetch-depth: 0 (or fetch-tags: true).",
+    );
+    expect(out.read()).toBe("");
+  });
+
+  it("a latest release or target ref that is no ref name: an option, a range, shell text", async () => {
+    for (const [name, value] of [
+      ["LATEST_RELEASE", "2024.09.01; echo"],
+      ["TARGET_REF", "--upload-pack=x"],
+      ["TARGET_REF", "main..release"],
+    ]) {
+      const { out, io: run } = io({ [name]: value });
+      const error = await main(["next"], run).catch((e) => e);
+      expect(error).toBeInstanceOf(UsageError);
+      expect(error.message).toMatch(new RegExp(`^${name} is not a (release's tag|branch, tag or commit)`));
+      expect(error.message).not.toContain(value);
+      expect(out.read()).toBe("");
+    }
+  });
+
+  it("an argument after the command, which it would otherwise ignore", async () => {
+    const { out, io: run } = io({});
+    await expect(main(["next", "2024.09.05"], run)).rejects.toThrow(
+      'release-tag.ts next takes no arguments, got ["2024.09.05"]. Fix: pass its inputs through env:',
+    );
+    expect(out.read()).toBe("");
   });
 });
 
@@ -106,5 +159,60 @@ describe("tag validation (TAG_RULES from shared-rules/image-tags.ts)", () => {
     const io = { env: {}, now: new Date(), tags: () => [], log: () => undefined };
     await expect(main([], io)).rejects.toBeInstanceOf(UsageError);
     await expect(main(["validate"], io)).rejects.toThrow("ENVIRONMENT is not set.");
+  });
+});
+
+describe("release target (what the pre-release may cut a release from)", () => {
+  const target = async (TARGET_REF?: string) => {
+    const out = tempFile("output");
+    await main(["target"], {
+      env: { TARGET_REF, GITHUB_OUTPUT: out.path },
+      now: new Date(),
+      tags: () => [],
+      log: () => undefined,
+    });
+    return out.read();
+  };
+
+  it("is main or a release branch, fully qualified so that a tag of the same name is never checked out instead", () => {
+    expect(releaseTargetRef("main")).toBe("refs/heads/main");
+    expect(releaseTargetRef("release/2024.09.01")).toBe("refs/heads/release/2024.09.01");
+    expect(releaseTargetRef("refs/heads/release/stage-fix_2")).toBe("refs/heads/release/stage-fix_2");
+    expect(releaseTargetRef("refs/heads/main")).toBe("refs/heads/main");
+  });
+
+  it("is exactly what the app repository's ruleset protects (release/*, one level: * matches no /)", () => {
+    expect(RELEASE_BRANCH_PATTERN).toBe("release/*");
+    for (const unprotected of ["release/a/b", "release/", "release/.hidden", "releases/x", "xrelease/x", "release"])
+      expect(() => releaseTargetRef(unprotected), unprotected).toThrow(RefusedError);
+  });
+
+  it("refuses other branches, commits, tags and pull-request refs, saying what may be released and how", () => {
+    for (const ref of [
+      "feature/x",
+      "8e5e406f4007fca908480587cb9893c07090f58d",
+      "2024.09.01",
+      "refs/tags/release/x",
+      "refs/pull/12/head",
+      "mainline",
+    ]) {
+      expect(() => releaseTargetRef(ref), ref).toThrow(
+        `TARGET_REF "${ref}" is not a branch a release may be cut from: only main and the release branches (release/*`,
+      );
+    }
+    expect(() => releaseTargetRef("feature/x")).toThrow(
+      "Fix: cut a release/<name> branch from the released commit, merge the fix into it through a pull request",
+    );
+  });
+
+  it("outputs the qualified ref, or nothing when there is no target (the commit stage runs)", async () => {
+    expect(await target("release/2024.09.01")).toBe("ref=refs/heads/release/2024.09.01\n");
+    expect(await target(undefined)).toBe("ref=\n");
+    expect(await target("")).toBe("ref=\n");
+  });
+
+  it("refuses before writing anything; shell text is a usage error", async () => {
+    await expect(target("feature/x")).rejects.toBeInstanceOf(RefusedError);
+    await expect(target("main; rm -rf /")).rejects.toBeInstanceOf(UsageError);
   });
 });

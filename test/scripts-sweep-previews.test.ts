@@ -1,23 +1,32 @@
 import { describe, expect, it } from "vitest";
 import { RefusedError } from "../scripts/lib/cli";
 import { createGitHub } from "../scripts/lib/github";
-import { destroyAndRemove, requirePreviewStack, type DestroyableStack } from "../scripts/destroy-preview";
+import {
+  destroyAndRemove,
+  isStackNotFound,
+  main as destroyMain,
+  requirePreviewStack,
+  type DestroyableStack,
+} from "../scripts/destroy-preview";
+import { gcsLister, listStacks, parseBackendUrl } from "../scripts/lib/state-bucket";
+import { stackObjects } from "./model/pulumi-backend";
 import {
   decideSweep,
+  main,
   renderSummary,
+  stateBackend,
   sweep,
   type StackInfo,
   type SweepBackend,
   type SweepDecision,
 } from "../scripts/sweep-previews";
-import { fakeFetch } from "./scripts-fakes";
+import { captureConsole, fakeBucket, fakeFetch } from "./scripts-fakes";
 
 const NOW = new Date("2024-09-10T12:00:00Z");
 const daysAgo = (d: number) => new Date(NOW.getTime() - d * 86_400_000).toISOString();
 const stack = (name: string, ageDays?: number, extra: Partial<StackInfo> = {}): StackInfo => ({
   name,
   lastUpdate: ageDays === undefined ? undefined : daysAgo(ageDays),
-  resourceCount: 12,
   ...extra,
 });
 const decide = (
@@ -77,7 +86,7 @@ describe("sweeper decisions", () => {
   });
 
   it("retries a stack whose destroy failed before: the failed destroy refreshed its last update, so TTL alone would miss it", () => {
-    const ds = decide([stack("pr-8", 0.01), stack("pr-9", 0.01, { resourceCount: 3 })], {
+    const ds = decide([stack("pr-8", 0.01), stack("pr-9", 0.01)], {
       failedBefore: ["pr-9"],
       prs: [
         [8, "open"],
@@ -136,9 +145,9 @@ describe("sweeper decisions", () => {
       cap: 10,
       dryRun: false,
     });
-    expect(md).toContain("| Stack | Last update | Resources | Decision | Why | Result |");
+    expect(md).toContain("| Stack | Last update | Decision | Why | Result |");
     expect(md).toContain(
-      "| `pr-1` | 2024-09-09T12:00:00.000Z | 12 | destroy (closed) | PR #1 is closed | failed: boom \\| &lt;b>x&lt;/b> more |",
+      "| `pr-1` | 2024-09-09T12:00:00.000Z | destroy (closed) | PR #1 is closed | failed: boom \\| &lt;b>x&lt;/b> more |",
     );
     expect(md).toContain("| `stage` |");
   });
@@ -302,5 +311,179 @@ describe("a sweep run", () => {
     );
     expect(selected).toEqual([]);
     expect(outcomes[0].result).toBe("dry run: not destroyed");
+  });
+});
+
+describe("finding previews without reading other stacks' state (issue 14, item 2)", () => {
+  const at = (iso: string) => iso;
+  const objects = [
+    { name: ".pulumi/meta.yaml", updated: at("2024-01-01T00:00:00Z") },
+    { name: ".pulumi/stacks/monitor/stage.json", updated: at("2024-09-10T00:00:00Z") },
+    { name: ".pulumi/stacks/monitor/prod.json", updated: at("2024-09-10T00:00:00Z") },
+    { name: ".pulumi/stacks/monitor/pr-1.json", updated: at("2024-09-09T12:00:00Z") },
+    { name: ".pulumi/stacks/monitor/pr-1.json.bak", updated: at("2024-09-01T12:00:00Z") },
+    { name: ".pulumi/stacks/monitor/pr-2.json.gz", updated: at("2024-08-01T12:00:00Z") },
+    { name: ".pulumi/stacks/monitor/pr-3.json", updated: at("2024-09-10T11:00:00Z") },
+    { name: ".pulumi/locks/organization/monitor/pr-3/0b1c.json", updated: at("2024-09-10T11:00:00Z") },
+    { name: ".pulumi/history/monitor/pr-1/pr-1-1725883200.history.json", updated: at("2024-09-09T12:00:00Z") },
+    { name: ".pulumi/stacks/other/pr-9.json", updated: at("2024-01-01T00:00:00Z") },
+  ];
+
+  it("lists only pr-* checkpoints of the project, takes the last update from the object's metadata and a lock as in progress", async () => {
+    const { lister, listed } = fakeBucket(objects);
+    expect(await listStacks(lister, { prefix: "", project: "monitor" }, "pr-")).toEqual([
+      { name: "pr-1", lastUpdate: "2024-09-09T12:00:00Z", updateInProgress: false },
+      { name: "pr-2", lastUpdate: "2024-08-01T12:00:00Z", updateInProgress: false },
+      { name: "pr-3", lastUpdate: "2024-09-10T11:00:00Z", updateInProgress: true },
+    ]);
+    expect(listed.sort()).toEqual([".pulumi/locks/organization/monitor/pr-", ".pulumi/stacks/monitor/pr-"]);
+  });
+
+  it("sees an update in progress by the lock object Pulumi really writes (organization/<project>/<stack>/)", async () => {
+    // The lock's name as the DIY backend writes it (test/model/pulumi-backend.ts, from pulumi/pulumi lock.go).
+    const lock = { name: stackObjects("pr-1").lock, updated: at("2024-09-10T11:00:00Z") };
+    const { lister } = fakeBucket([...objects, lock]);
+    const listed = await listStacks(lister, { prefix: "", project: "monitor" }, "pr-");
+    expect(listed.find((s) => s.name === "pr-1")?.updateInProgress).toBe(true);
+    // A lock under another prefix (the project-only path this once listed) is no lock of this project's stacks.
+    const stray = { name: ".pulumi/locks/monitor/pr-2/0b1c.json", updated: at("2024-09-10T11:00:00Z") };
+    const strayListed = await listStacks(
+      fakeBucket([...objects, stray]).lister,
+      { prefix: "", project: "monitor" },
+      "pr-",
+    );
+    expect(strayListed.find((s) => s.name === "pr-2")?.updateInProgress).toBe(false);
+  });
+
+  it("a sweep selects only previews: stage's and prod's state are never read (the deployer would get 403)", async () => {
+    const { lister } = fakeBucket(objects);
+    const selected: string[] = [];
+    const backend = stateBackend(lister, { prefix: "", project: "monitor" }, () =>
+      Promise.reject(new Error("no workspace in this test")),
+    );
+    const outcomes = await sweep(
+      {
+        backend: {
+          ...backend,
+          lastDestroyFailed: () => Promise.resolve(false),
+          select: (name) => {
+            selected.push(name);
+            if (!name.startsWith("pr-")) return Promise.reject(new Error(`403 reading ${name}.json`));
+            return Promise.resolve({
+              name,
+              destroy: () => Promise.resolve(),
+              workspace: { removeStack: () => Promise.resolve() },
+            });
+          },
+        },
+        github: createGitHub({
+          token: "t",
+          repository: "mozilla/blurts-server",
+          fetch: fakeFetch((call) => ({ body: { state: call.url.pathname.endsWith("/1") ? "closed" : "open" } })).fetch,
+        }),
+        now: NOW,
+        sleep: () => Promise.resolve(),
+        log: () => undefined,
+      },
+      { ttlDays: 14, cap: 10, dryRun: false },
+    );
+    expect(outcomes.map((o) => [o.decision.stack.name, o.decision.action, o.result ?? ""])).toEqual([
+      ["pr-1", "destroy", "destroyed"],
+      ["pr-2", "destroy", "destroyed"],
+      ["pr-3", "keep", ""],
+    ]);
+    expect(selected).toEqual(["pr-1", "pr-2"]);
+  });
+
+  it("main refuses a backend URL that is not gs:// before listing anything", async () => {
+    const { lister, listed } = fakeBucket(objects);
+    const env = { PREVIEW_TTL_DAYS: "14", PREVIEW_CAP: "10", GITHUB_TOKEN: "t", GITHUB_REPOSITORY: "o/r" };
+    await expect(main({ ...env, PULUMI_BACKEND_URL: "s3://bucket" }, undefined, lister)).rejects.toThrow(
+      'PULUMI_BACKEND_URL "s3://bucket" is not a gs:// URL',
+    );
+    await expect(main(env, undefined, lister)).rejects.toThrow("PULUMI_BACKEND_URL is not set");
+    expect(listed).toEqual([]);
+    expect(parseBackendUrl("gs://state-bucket/team/")).toEqual({ bucket: "state-bucket", prefix: "team/" });
+  });
+
+  it("lists through the GCS JSON API: names and `updated` only, every page, with the ADC token", async () => {
+    const { fetch, calls } = fakeFetch((call) =>
+      call.url.searchParams.get("pageToken")
+        ? { body: { items: [{ name: ".pulumi/stacks/monitor/pr-2.json", updated: "2024-09-02T00:00:00Z" }] } }
+        : {
+            body: {
+              items: [{ name: ".pulumi/stacks/monitor/pr-1.json", updated: "2024-09-01T00:00:00Z" }],
+              nextPageToken: "p2",
+            },
+          },
+    );
+    const lister = gcsLister("state-bucket", () => Promise.resolve("ya29.token"), fetch);
+    expect((await lister.list(".pulumi/stacks/monitor/pr-")).map((o) => o.name)).toEqual([
+      ".pulumi/stacks/monitor/pr-1.json",
+      ".pulumi/stacks/monitor/pr-2.json",
+    ]);
+    expect(calls.map((c) => c.url.pathname)).toEqual(["/storage/v1/b/state-bucket/o", "/storage/v1/b/state-bucket/o"]);
+    expect(Object.fromEntries(calls[0].url.searchParams)).toEqual({
+      prefix: ".pulumi/stacks/monitor/pr-",
+      fields: "nextPageToken,items(name,updated)",
+    });
+    expect(calls[1].url.searchParams.get("pageToken")).toBe("p2");
+    expect(calls[0].headers.authorization).toBe("Bearer ya29.token");
+    const denied = gcsLister("b", () => Promise.resolve("t"), fakeFetch(() => ({ status: 403, body: {} })).fetch);
+    await expect(denied.list("x")).rejects.toThrow("needs storage.objects.list on the bucket");
+  });
+});
+
+describe("destroying one preview selects it by name (issue 14, item 2)", () => {
+  const notFound = () =>
+    Promise.reject(
+      Object.assign(new Error("code: 255\n stderr: error: no stack named 'pr-5' found"), {
+        name: "StackNotFoundError",
+      }),
+    );
+
+  it("a stack that does not exist is nothing to do: exit 0 with a message, nothing else selected or listed", async () => {
+    const asked: string[] = [];
+    const { result, out } = await captureConsole(() =>
+      destroyMain(
+        { STACK: "pr-5" },
+        {
+          select: (name) => {
+            asked.push(name);
+            return notFound();
+          },
+        },
+      ),
+    );
+    expect(result).toBe(0);
+    expect(out).toContain("There is no stack pr-5");
+    expect(asked).toEqual(["pr-5"]);
+  });
+
+  it("destroys and removes the stack it selected", async () => {
+    const calls: string[] = [];
+    const code = await captureConsole(() =>
+      destroyMain(
+        { STACK: "pr-6" },
+        {
+          select: (name) =>
+            Promise.resolve({
+              name,
+              destroy: () => (calls.push("destroy"), Promise.resolve()),
+              workspace: { removeStack: (n: string) => (calls.push(`rm ${n}`), Promise.resolve()) },
+            }),
+        },
+      ),
+    );
+    expect(code.result).toBe(0);
+    expect(calls).toEqual(["destroy", "rm pr-6"]);
+  });
+
+  it("any other failure to select is an error, not 'nothing to do'", async () => {
+    await expect(
+      destroyMain({ STACK: "pr-7" }, { select: () => Promise.reject(new Error("403 Forbidden: pr-7.json")) }),
+    ).rejects.toThrow("403 Forbidden");
+    expect(isStackNotFound(new Error("error: no stack named 'pr-7' found"))).toBe(true);
+    expect(isStackNotFound(new Error("error: the stack is currently locked"))).toBe(false);
   });
 });

@@ -126,6 +126,39 @@ export function environmentName(job: Job): string | undefined {
   return typeof job.environment === "string" ? job.environment : job.environment?.name;
 }
 
+/**
+ * The matrix combinations a job runs as (one, empty, without a matrix). GitHub's rules (workflow-syntax.md,
+ * `jobs.<job_id>.strategy.matrix` and `...matrix.include`): the lists multiply; then each `include` object is added
+ * to every original combination none of whose original values it would overwrite, and becomes a combination of its
+ * own when it fits none; a matrix of `include` alone has no original combination, so each object is one.
+ */
+export function matrixCombinations(job: Job): Record<string, string>[] {
+  const matrix = job.strategy?.matrix;
+  if (matrix === undefined) return [{}];
+  const { include, exclude, ...lists } = matrix;
+  if (exclude !== undefined) throw new Error("matrixCombinations does not implement matrix.exclude");
+  const original = Object.entries(lists).reduce<Record<string, string>[]>(
+    (combos, [key, values]) => {
+      if (!Array.isArray(values)) throw new Error(`matrix.${key} is not a list`);
+      return combos.flatMap((c) => values.map((v) => ({ ...c, [key]: String(v) })));
+    },
+    Object.keys(lists).length > 0 ? [{}] : [],
+  );
+  const combos = original.map((c) => ({ ...c }));
+  for (const entry of (include ?? []) as Record<string, unknown>[]) {
+    const values = Object.fromEntries(Object.entries(entry).map(([k, v]) => [k, String(v)]));
+    let added = false;
+    original.forEach((o, i) => {
+      if (Object.entries(values).every(([k, v]) => !(k in o) || o[k] === v)) {
+        Object.assign(combos[i], values);
+        added = true;
+      }
+    });
+    if (!added) combos.push(values);
+  }
+  return combos;
+}
+
 export function concurrencyOf(
   c: Job["concurrency"],
 ): { group: string; cancel: boolean | string | undefined } | undefined {
@@ -190,4 +223,68 @@ export function pulumiOps(wf: WorkflowFile): PulumiOp[] {
     }
   }
   return ops;
+}
+
+/**
+ * Evaluates a job's `if:` as GitHub Actions would, for the subset the callers use: `&&`, `||`, `!`, `==`, `!=`,
+ * parentheses, 'string' literals, context paths (`github.event.action`) and `endsWith(a, b)`; comparisons of strings
+ * are case-insensitive (docs.github.com, "Evaluate expressions": "GitHub ignores case when comparing strings").
+ */
+export function evaluateIf(expression: string, context: Record<string, unknown>): boolean {
+  const tokens = expression.match(/'[^']*'|&&|\|\||==|!=|!|\(|\)|,|[A-Za-z_][\w.\-[\]]*/g) ?? [];
+  let i = 0;
+  const lookup = (path: string) =>
+    path
+      .split(".")
+      .reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), context);
+  const str = (v: unknown) =>
+    (typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? String(v) : "").toLowerCase();
+  const primary = (): unknown => {
+    const t = tokens[i++];
+    if (t === "!") return !truthy(primary());
+    if (t === "(") {
+      const v = or();
+      i++;
+      return v;
+    }
+    if (t.startsWith("'")) return t.slice(1, -1);
+    if (t === "endsWith" && tokens[i] === "(") {
+      i++;
+      const a = or();
+      i++;
+      const b = or();
+      i++;
+      return str(a).endsWith(str(b));
+    }
+    return lookup(t);
+  };
+  const truthy = (v: unknown) => v !== undefined && v !== null && v !== false && v !== "" && v !== 0;
+  const comparison = (): unknown => {
+    const left = primary();
+    if (tokens[i] === "==" || tokens[i] === "!=") {
+      const op = tokens[i++];
+      const right = primary();
+      return op === "==" ? str(left) === str(right) : str(left) !== str(right);
+    }
+    return left;
+  };
+  const and = (): unknown => {
+    let v = comparison();
+    while (tokens[i] === "&&") {
+      i++;
+      const r = comparison();
+      v = truthy(v) && truthy(r);
+    }
+    return v;
+  };
+  const or = (): unknown => {
+    let v = and();
+    while (tokens[i] === "||") {
+      i++;
+      const r = and();
+      v = truthy(v) || truthy(r);
+    }
+    return v;
+  };
+  return truthy(or());
 }

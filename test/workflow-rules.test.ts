@@ -4,13 +4,17 @@
  */
 import { describe, expect, it } from "vitest";
 import {
+  APP_BUILD_SECRETS,
   CHAT_WEBHOOK_SECRET,
   DEPLOY_ENVIRONMENTS,
   ENVIRONMENT_VARIABLES,
   INFRA_COMMIT_PLACEHOLDER,
   INFRA_ENVIRONMENTS,
   INFRA_REPOSITORY_PLACEHOLDER,
+  JIRA_SECRETS,
+  PREVIEW_ENVIRONMENT_PREFIX,
   PULUMI_CLI_VERSION,
+  RELEASE_APP,
   REPOSITORY_VARIABLES,
   REUSABLE_WORKFLOWS,
 } from "../infra/pipeline-contract";
@@ -21,6 +25,7 @@ import {
   concurrencyOf,
   environmentName,
   jobsOf,
+  matrixCombinations,
   pulumiOps,
   scriptsIn,
   stepsOf,
@@ -38,33 +43,51 @@ const PINNED: Record<string, { sha: string; version: string }> = {
   "pulumi/actions": { sha: "8e5e406f4007fca908480587cb9893c07090f58d", version: "v7.0.0" },
   "marocchino/sticky-pull-request-comment": { sha: "5770ad5eb8f42dd2c4f34da00c94c5381e49af88", version: "v3.0.5" },
   "docker/login-action": { sha: "4907a6ddec9925e35a0a9e82d7399ccc52663121", version: "v4.1.0" },
+  // `git rev-list -n1 v3.1.1` in actions/create-github-app-token.
+  "actions/create-github-app-token": { sha: "1b10c78c7865c340bc4f6099eb2f838309f1e8c3", version: "v3.1.1" },
 };
 
 /** Every script a workflow runs; the lead checks each exists under scripts/ after the merge. */
 export const SCRIPTS_RUN = [
+  "scripts/build-image.ts",
   "scripts/destroy-preview.ts",
   "scripts/drift-issue.ts",
+  "scripts/drift-refresh.ts",
+  "scripts/jira-shipped.ts",
   "scripts/notify-chat.ts",
-  "scripts/own-commit.ts",
   "scripts/preview-admission.ts",
   "scripts/preview-comment.ts",
+  "scripts/qa-ledger.ts",
+  "scripts/release-pulls.ts",
   "scripts/release-tag.ts",
+  "scripts/require-current-infra.ts",
   "scripts/require-e2e.ts",
   "scripts/smoke-check.ts",
+  "scripts/stage-order.ts",
   "scripts/sweep-previews.ts",
 ];
 
 const REUSABLE_FILES: string[] = Object.values(REUSABLE_WORKFLOWS);
+const PREVIEW_FILES: string[] = [
+  REUSABLE_WORKFLOWS.previewUp,
+  REUSABLE_WORKFLOWS.previewDestroy,
+  REUSABLE_WORKFLOWS.sweeper,
+];
+/** A preview's own environment (pipeline-contract.ts PREVIEW_ENVIRONMENT_PREFIX). */
+const PER_PR_ENVIRONMENT = `${PREVIEW_ENVIRONMENT_PREFIX}\${{ github.event.pull_request.number }}`;
 const OWN_CI_FILES = ["ci.yml", "config-apply.yml", "config-preview.yml"];
 const APP_CALLERS = ["deploy.yml", "pre-release.yml", "preview.yml", "stage.yml", "sweep-previews.yml"];
-const CONTRACT_VARS: string[] = [...Object.values(ENVIRONMENT_VARIABLES), ...Object.values(REPOSITORY_VARIABLES)];
+const CONTRACT_VARS: string[] = [
+  ...Object.values(ENVIRONMENT_VARIABLES),
+  ...Object.values(REPOSITORY_VARIABLES),
+  RELEASE_APP.idVariable,
+];
+const CONTRACT_SECRETS: string[] = [CHAT_WEBHOOK_SECRET, RELEASE_APP.privateKeySecret];
 const CALLER_USES = new RegExp(
   `^${INFRA_REPOSITORY_PLACEHOLDER.replace("/", "\\/")}\\/\\.github\\/workflows\\/([a-z-]+\\.yml)@${INFRA_COMMIT_PLACEHOLDER}$`,
 );
 
 const jobLabel = (wf: WorkflowFile, jobId: string) => `${wf.path} jobs.${jobId}`;
-const runsScript = (job: Job, script: string) =>
-  (job.steps ?? []).some((s) => s.run && scriptsIn(s.run).includes(script));
 const hasAuth = (job: Job) =>
   (job.steps ?? []).some((s) => s.uses && actionName(s.uses) === "google-github-actions/auth");
 const reusableOf = (job: Job) => (job.uses ? workflowFile("infra", CALLER_USES.exec(job.uses)![1]) : undefined);
@@ -100,10 +123,8 @@ describe.each(WORKFLOW_FILES.map((wf) => [wf.path, wf] as const))("%s", (_path, 
       const reusable = reusableOf(job);
       const needsToken = reusable
         ? jobsOf(reusable).some(([, j]) => (j.permissions as Record<string, string>)["id-token"] === "write")
-        : hasAuth(job) || runsScript(job, "scripts/own-commit.ts");
+        : hasAuth(job) || (wf.home === "infra" && jobId === "own-commit");
       expect(perms["id-token"] === "write", `${jobLabel(wf, jobId)} id-token`).toBe(needsToken);
-      if (runsScript(job, "scripts/own-commit.ts"))
-        expect(hasAuth(job), `${jobLabel(wf, jobId)} reads the claim only`).toBe(false);
     }
   });
 
@@ -169,13 +190,25 @@ describe.each(WORKFLOW_FILES.map((wf) => [wf.path, wf] as const))("%s", (_path, 
         job.steps!.slice(0, index).some((s) => s.uses && actionName(s.uses) === "actions/checkout"),
         jobLabel(wf, jobId),
       ).toBe(true);
+      // The previews' jobs run in `preview-<N>` (created on first use, no variables) or the sweeper's `preview`:
+      // their identity is the repository's PREVIEW_* variables.
+      const previews = PREVIEW_FILES.includes(wf.file);
       expect(step.with).toMatchObject({
-        workload_identity_provider: `\${{ vars.${ENVIRONMENT_VARIABLES.workloadIdentityProvider} }}`,
-        service_account: `\${{ vars.${ENVIRONMENT_VARIABLES.serviceAccount} }}`,
-        project_id: `\${{ vars.${ENVIRONMENT_VARIABLES.project} }}`,
+        workload_identity_provider: `\${{ vars.${previews ? REPOSITORY_VARIABLES.previewWorkloadIdentityProvider : ENVIRONMENT_VARIABLES.workloadIdentityProvider} }}`,
+        service_account: `\${{ vars.${previews ? REPOSITORY_VARIABLES.previewServiceAccount : ENVIRONMENT_VARIABLES.serviceAccount} }}`,
+        project_id: `\${{ vars.${previews ? REPOSITORY_VARIABLES.previewProject : ENVIRONMENT_VARIABLES.project} }}`,
       });
       expect(step.with?.credentials_json, "no keys").toBeUndefined();
       expect(environmentName(job), `${jobLabel(wf, jobId)}: the variables live in an environment`).toBeDefined();
+    }
+  });
+
+  it("lets every job that runs Pulumi open an existing stack with the secrets manager its state records (issue 14, item 1)", () => {
+    // A preview's stack file is never committed: without this the CLI opens the stack with the passphrase manager
+    // (pulumi/pulumi pkg/cmd/pulumi/stack/secrets.go:258 and :287), and every push after a PR's first fails.
+    for (const [jobId, job] of jobsOf(wf)) {
+      if (!job.steps?.some((s) => s.uses && actionName(s.uses) === PULUMI_ACTION)) continue;
+      expect(job.env, jobLabel(wf, jobId)).toMatchObject({ PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER: "true" });
     }
   });
 
@@ -193,14 +226,27 @@ describe.each(WORKFLOW_FILES.map((wf) => [wf.path, wf] as const))("%s", (_path, 
   });
 
   it("names only contract variables, environments and secrets", () => {
-    for (const m of wf.text.matchAll(/\bvars\.([A-Za-z0-9_]+)/g)) expect(CONTRACT_VARS, wf.path).toContain(m[1]);
-    for (const m of wf.text.matchAll(/\bsecrets\.([A-Za-z0-9_]+)/g))
-      expect([CHAT_WEBHOOK_SECRET], wf.path).toContain(m[1]);
+    // Comments may cite a file such as secrets.go; only expressions name variables and secrets.
+    const code = wf.text.replace(/(^|\s)#.*$/gm, "");
+    for (const m of code.matchAll(/\bvars\.([A-Za-z0-9_]+)/g)) expect(CONTRACT_VARS, wf.path).toContain(m[1]);
+    for (const m of code.matchAll(/\bsecrets\.([A-Za-z0-9_]+)/g))
+      expect([...CONTRACT_SECRETS, ...Object.values(JIRA_SECRETS), ...APP_BUILD_SECRETS], wf.path).toContain(m[1]);
     const allowed: readonly string[] =
       OWN_CI_FILES.includes(wf.file) || wf.file === REUSABLE_WORKFLOWS.drift ? INFRA_ENVIRONMENTS : DEPLOY_ENVIRONMENTS;
     for (const [jobId, job] of jobsOf(wf)) {
       const env = environmentName(job);
-      if (env && !env.startsWith("${{")) expect(allowed, jobLabel(wf, jobId)).toContain(env);
+      // `${{ matrix.<key> }}`: each combination's value is an environment name.
+      const fromMatrix = env && /^\$\{\{\s*matrix\.([A-Za-z0-9_-]+)\s*\}\}$/.exec(env)?.[1];
+      const names: (string | undefined)[] = !env
+        ? []
+        : fromMatrix
+          ? matrixCombinations(job).map((c) => c[fromMatrix])
+          : [env];
+      for (const name of names) {
+        expect(name, `${jobLabel(wf, jobId)}: every combination names its environment`).toBeDefined();
+        if (name === PER_PR_ENVIRONMENT) expect(PREVIEW_FILES, jobLabel(wf, jobId)).toContain(wf.file);
+        else if (!name!.startsWith("${{")) expect(allowed, jobLabel(wf, jobId)).toContain(name);
+      }
     }
   });
 
@@ -231,16 +277,10 @@ describe("reusable workflows check themselves out at the commit their OIDC token
       expect(Object.keys(wf.workflow.on)).toContain("workflow_call");
     });
 
-    it("resolves its commit in an own-commit job from the default branch's script, reading only the claim", () => {
+    it("resolves its commit in an own-commit job that reads only its OIDC token (test/own-commit-step.test.ts)", () => {
       const own = wf.workflow.jobs["own-commit"];
-      expect(own.permissions).toEqual({ contents: "read", "id-token": "write" });
-      expect(own.outputs).toEqual({
-        sha: "${{ steps.own.outputs.sha }}",
-        repository: "${{ steps.own.outputs.repository }}",
-      });
-      const checkout = own.steps!.find((s) => s.uses && actionName(s.uses) === "actions/checkout")!;
-      expect(checkout.with).toEqual({ repository: INFRA_REPOSITORY_PLACEHOLDER, "persist-credentials": false });
-      expect(own.steps!.find((s) => s.id === "own")?.run).toBe("npx ts-node --transpile-only scripts/own-commit.ts");
+      expect(own.permissions).toEqual({ "id-token": "write" });
+      expect(own.steps!.map((s) => s.uses ?? s.id)).toEqual(["own"]);
     });
 
     it("runs scripts and pulumi only in jobs that first check out needs.own-commit's repository and sha", () => {

@@ -9,12 +9,32 @@ import { join } from "node:path";
 import {
   APP_FILES_DIR,
   ENVIRONMENT_VARIABLES,
+  APP_REQUIRED_CHECKS,
   INFRA_REQUIRED_CHECKS,
+  JIRA_SECRETS,
+  PREVIEW_CHECK,
+  PREVIEW_ENVIRONMENT_PREFIX,
+  RELEASE_APP,
   REPOSITORY_VARIABLES,
   REUSABLE_WORKFLOWS,
 } from "../infra/pipeline-contract";
+import { runningTag } from "../components/image-registry";
+import { refreshArgs } from "../scripts/drift-refresh";
+import { DRIFT_STACKS } from "../scripts/drift-issue";
 import { ROOT } from "./harness";
-import { concurrencyOf, environmentName, pulumiOps, stepsOf, workflowFile, type Job } from "./workflow-files";
+import {
+  actionName,
+  concurrencyOf,
+  environmentName,
+  matrixCombinations,
+  pulumiOps,
+  scriptsIn,
+  stepsOf,
+  workflowFile,
+  type Job,
+  type Step,
+  evaluateIf,
+} from "./workflow-files";
 
 const ops = (home: "infra" | "app", file: string) =>
   pulumiOps(workflowFile(home, file)).map(({ jobId, command, stack, config, flags }) => ({
@@ -25,12 +45,14 @@ const ops = (home: "infra" | "app", file: string) =>
     flags,
   }));
 const job = (home: "infra" | "app", file: string, id: string): Job => workflowFile(home, file).workflow.jobs[id];
+/** A step that builds the app's image (its code runs there): the build script, or docker build itself. */
+const buildsApp = (s: Step) => /docker build|scripts\/build-image\.ts/.test(s.run ?? "");
 const step = (j: Job, name: string) => {
   const found = j.steps?.find((s) => s.name === name || s.id === name);
   if (!found) throw new Error(`no step ${name}`);
   return found;
 };
-const OWN_COMMIT_PERMISSIONS = { contents: "read", "id-token": "write" };
+const OWN_COMMIT_PERMISSIONS = { "id-token": "write" };
 const PR = "${{ github.event.pull_request.number }}";
 
 describe("this repository's CI (ci.yml)", () => {
@@ -67,9 +89,15 @@ describe("config preview on pull requests (config-preview.yml)", () => {
     );
   });
 
-  it("previews stage and prod with --diff and the policy pack, in the read-only review environment, posted on the PR", () => {
-    expect(environmentName(j)).toBe("review");
-    expect(j.strategy?.matrix).toEqual({ stack: ["stage", "prod"] });
+  it("previews stage, the previews platform and prod with --diff and the policy pack, each in its read-only environment, posted on the PR", () => {
+    // stage and the platform with `review` (monitor-review); prod with `review-prod` (monitor-review-prod, behind the
+    // prod reviewers: the pipeline stack's INFRA_ENVIRONMENTS).
+    expect(environmentName(j)).toBe("${{ matrix.environment }}");
+    expect(matrixCombinations(j)).toEqual([
+      { stack: "stage", environment: "review" },
+      { stack: "previews", environment: "review" },
+      { stack: "prod", environment: "review-prod" },
+    ]);
     expect(j.permissions).toEqual({ contents: "read", "id-token": "write", "pull-requests": "write" });
     expect(ops("infra", "config-preview.yml")).toEqual([
       {
@@ -107,18 +135,20 @@ describe("config apply on merge (config-apply.yml)", () => {
     );
   });
 
-  it("ups stage keeping its image, then prod behind the prod environment, each in its stack's group", () => {
+  it("ups the previews platform by its own deployer, stage keeping its image, then prod behind the prod environment, each in its stack's group", () => {
     expect(ops("infra", "config-apply.yml")).toEqual([
+      { jobId: "previews", command: "up", stack: "previews", config: [], flags: ["policyPacks"] },
       { jobId: "stage", command: "up", stack: "stage", config: [], flags: ["policyPacks"] },
       { jobId: "prod", command: "up", stack: "prod", config: [], flags: ["policyPacks"] },
     ]);
-    const stage = job("infra", "config-apply.yml", "stage");
-    const prod = job("infra", "config-apply.yml", "prod");
-    expect([environmentName(stage), environmentName(prod)]).toEqual(["stage", "prod"]);
+    const [previews, stage, prod] = ["previews", "stage", "prod"].map((id) => job("infra", "config-apply.yml", id));
+    expect([previews, stage, prod].map(environmentName)).toEqual(["previews", "stage", "prod"]);
+    expect(previews.needs, "neither stage nor prod reads the platform").toBeUndefined();
     expect(prod.needs).toBe("stage");
+    expect(concurrencyOf(previews.concurrency)).toEqual({ group: "pulumi-previews", cancel: false });
     expect(concurrencyOf(stage.concurrency)).toEqual({ group: "pulumi-stage", cancel: false });
     expect(concurrencyOf(prod.concurrency)).toEqual({ group: "pulumi-prod", cancel: false });
-    for (const j of [stage, prod]) expect(j.permissions).toEqual({ contents: "read", "id-token": "write" });
+    for (const j of [previews, stage, prod]) expect(j.permissions).toEqual({ contents: "read", "id-token": "write" });
   });
 });
 
@@ -131,18 +161,20 @@ describe("drift (drift.yml)", () => {
     expect(wf.workflow.on.schedule).toEqual([{ cron: "30 6 * * *" }]);
   });
 
-  it("refreshes stage and prod as a preview that must show no changes, with the review identity", () => {
-    expect(ops("infra", REUSABLE_WORKFLOWS.drift)).toEqual([
-      {
-        jobId: "drift",
-        command: "refresh",
-        stack: "${{ matrix.stack }}",
-        config: [],
-        flags: ["preview-only", "expect-no-changes", "diff", "non-interactive"],
-      },
+  it("refreshes stage, the previews platform and prod as a preview that must show no changes, each with its read-only identity, in a script", () => {
+    expect(ops("infra", REUSABLE_WORKFLOWS.drift)).toEqual([]);
+    expect(step(j, "refresh").run).toBe("npx ts-node --transpile-only scripts/drift-refresh.ts");
+    expect(refreshArgs("stage")).toEqual(
+      expect.arrayContaining(["refresh", "--stack", "stage", "--preview-only", "--expect-no-changes"]),
+    );
+    // Prod's state is decrypted only by monitor-review-prod, in `drift` (main only); the rest with `review`.
+    expect(environmentName(j)).toBe("${{ matrix.environment }}");
+    expect(matrixCombinations(j)).toEqual([
+      { stack: "stage", environment: "review" },
+      { stack: "previews", environment: "review" },
+      { stack: "prod", environment: "drift" },
     ]);
-    expect(j.strategy?.matrix).toEqual({ stack: ["stage", "prod"] });
-    expect(environmentName(j)).toBe("review");
+    expect(matrixCombinations(j).map((c) => c.stack)).toEqual([...DRIFT_STACKS]);
     expect(j.permissions).toEqual({ contents: "read", "id-token": "write", issues: "write" });
     expect(
       j.concurrency,
@@ -150,13 +182,14 @@ describe("drift (drift.yml)", () => {
     ).toBeUndefined();
   });
 
-  it("opens, updates or closes the issue from the refresh's outcome, with its output as details", () => {
+  it("files the issue only from what the refresh found: a failed check fails the job before the issue step", () => {
     const refresh = step(j, "refresh");
-    expect(refresh["continue-on-error"]).toBe(true);
-    expect(refresh.shell, "bash -eo pipefail: tee must not hide pulumi's exit code").toBe("bash");
+    expect(refresh["continue-on-error"], "an error must fail the job, never read as drift").toBeUndefined();
+    expect(refresh.env).toMatchObject({ STACK: "${{ matrix.stack }}" });
     const issue = step(j, "Open, update or close the drift issue");
+    expect(issue.if, "runs only when the refresh step succeeded").toBeUndefined();
     expect(issue.env).toMatchObject({
-      DRIFTED: "${{ steps.refresh.outcome == 'failure' }}",
+      DRIFTED: "${{ steps.refresh.outputs.drifted }}",
       STACK: "${{ matrix.stack }}",
       DETAILS_FILE: refresh.env!.DETAILS_FILE,
     });
@@ -182,15 +215,18 @@ describe("preview up (preview-up.yml)", () => {
       "monitor:appSource": { value: "${{ github.workspace }}/app", secret: false },
       "monitor:deployId": { value: "${{ github.run_id }}-${{ github.run_attempt }}", secret: false },
     });
-    expect(up.with!["secrets-provider"]).toBe(`\${{ vars.${ENVIRONMENT_VARIABLES.secretsProvider} }}`);
+    // A new pr-<N> is created with the preview key (pulumi/actions' secrets-provider applies only at creation).
+    expect(up.with!["secrets-provider"]).toBe(`\${{ vars.${REPOSITORY_VARIABLES.previewSecretsProvider} }}`);
+    expect(up.with!["cloud-url"]).toBe(`\${{ vars.${REPOSITORY_VARIABLES.previewBackendUrl} }}`);
     expect(up.with!.policyPacks, "the pack of this repository's checkout, as config apply runs it").toBe("policies");
     const app = j.steps!.find((s) => s.with?.path === "app")!;
     expect(app.with).toMatchObject({ ref: "${{ github.event.pull_request.head.sha }}" });
     expect(app.with!.repository, "the caller's (app) repository").toBeUndefined();
   });
 
-  it("runs in the preview environment, deployed at the stack's URL, one group per PR", () => {
-    expect(j.environment).toEqual({ name: "preview", url: "${{ steps.up.outputs.url }}" });
+  it("runs in the PR's own environment preview-<N>, deployed at the stack's URL, one group per PR (issue 14, item 8)", () => {
+    // A shared environment would keep only the newest PR's deployment active.
+    expect(j.environment).toEqual({ name: `${PREVIEW_ENVIRONMENT_PREFIX}${PR}`, url: "${{ steps.up.outputs.url }}" });
     expect(concurrencyOf(j.concurrency)).toEqual({ group: `pulumi-pr-${PR}`, cancel: false });
     expect(j.permissions).toEqual({ contents: "read", "id-token": "write", "pull-requests": "write" });
     expect(job("infra", REUSABLE_WORKFLOWS.previewUp, "own-commit").permissions).toEqual(OWN_COMMIT_PERMISSIONS);
@@ -200,16 +236,17 @@ describe("preview up (preview-up.yml)", () => {
     const names = j.steps!.map((s) => s.name ?? s.id ?? s.uses ?? "");
     const admit = step(j, "admit");
     expect(names.indexOf(admit.name!)).toBeLessThan(names.indexOf("Registry host"));
-    expect(names.indexOf(admit.name!)).toBeGreaterThan(names.indexOf("Install the Pulumi CLI"));
-    expect(names.indexOf("Install the Pulumi CLI")).toBeGreaterThan(names.findIndex((n) => n === "auth"));
+    // It lists the state bucket's object names and asks Cloud Monitoring with the auth step's token: no Pulumi CLI.
+    expect(names.indexOf(admit.name!)).toBeGreaterThan(names.findIndex((n) => n === "auth"));
     expect(admit.run).toBe("npx ts-node --transpile-only scripts/preview-admission.ts");
     expect(admit.env).toEqual({
       PR_NUMBER: PR,
       PREVIEW_CAP: `\${{ vars.${REPOSITORY_VARIABLES.previewCap} }}`,
       PREVIEW_ACTIVE_CAP: `\${{ vars.${REPOSITORY_VARIABLES.previewActiveCap} }}`,
-      GCP_PROJECT: `\${{ vars.${ENVIRONMENT_VARIABLES.project} }}`,
+      // The same PREVIEW_* variables as the rest of the job: the preview-<N> environments carry none.
+      GCP_PROJECT: `\${{ vars.${REPOSITORY_VARIABLES.previewProject} }}`,
       GOOGLE_OAUTH_ACCESS_TOKEN: "${{ steps.auth.outputs.access_token }}",
-      PULUMI_BACKEND_URL: `\${{ vars.${ENVIRONMENT_VARIABLES.backendUrl} }}`,
+      PULUMI_BACKEND_URL: `\${{ vars.${REPOSITORY_VARIABLES.previewBackendUrl} }}`,
       RUN_URL: "${{ github.server_url }}/${{ github.repository }}/actions/runs/${{ github.run_id }}",
       BODY_FILE: step(j, "Render the preview comment").env!.BODY_FILE,
     });
@@ -233,6 +270,36 @@ describe("preview up (preview-up.yml)", () => {
   });
 });
 
+describe("the previews' jobs (issue 14, item 8)", () => {
+  const previewJobs = [
+    [REUSABLE_WORKFLOWS.previewUp, "deploy"],
+    [REUSABLE_WORKFLOWS.previewDestroy, "destroy"],
+    [REUSABLE_WORKFLOWS.sweeper, "sweep"],
+  ] as const;
+
+  it.each(previewJobs)(
+    "%s authenticates as the preview deployer in the previews project, from the repository's PREVIEW_* variables",
+    (file, id) => {
+      const j = job("infra", file, id);
+      const auth = j.steps!.find((s) => s.uses?.startsWith("google-github-actions/auth@"))!;
+      expect(auth.with).toMatchObject({
+        workload_identity_provider: `\${{ vars.${REPOSITORY_VARIABLES.previewWorkloadIdentityProvider} }}`,
+        service_account: `\${{ vars.${REPOSITORY_VARIABLES.previewServiceAccount} }}`,
+        project_id: `\${{ vars.${REPOSITORY_VARIABLES.previewProject} }}`,
+      });
+      // `preview-<N>` is created on first use and carries no variables: an environment variable would be empty.
+      const text = JSON.stringify(j);
+      for (const name of Object.values(ENVIRONMENT_VARIABLES)) expect(text).not.toContain(`vars.${name} `);
+    },
+  );
+
+  it("pushes the preview's image to the previews' registry, logging in to its host", () => {
+    expect(step(job("infra", REUSABLE_WORKFLOWS.previewUp, "deploy"), "registry").env).toEqual({
+      IMAGE_REPOSITORY: `\${{ vars.${REPOSITORY_VARIABLES.previewImageRepository} }}`,
+    });
+  });
+});
+
 describe("preview destroy (preview-destroy.yml)", () => {
   const j = job("infra", REUSABLE_WORKFLOWS.previewDestroy, "destroy");
 
@@ -240,7 +307,7 @@ describe("preview destroy (preview-destroy.yml)", () => {
     expect(ops("infra", REUSABLE_WORKFLOWS.previewDestroy)).toEqual([
       { jobId: "destroy", command: "destroy", stack: `pr-${PR}`, config: [], flags: ["remove", "retry"] },
     ]);
-    expect(environmentName(j)).toBe("preview");
+    expect(environmentName(j)).toBe(`${PREVIEW_ENVIRONMENT_PREFIX}${PR}`);
     expect(concurrencyOf(j.concurrency)).toEqual({ group: `pulumi-pr-${PR}`, cancel: false });
     expect(step(j, "Render the preview comment").env).toMatchObject({
       STATE: "${{ steps.destroy.outcome == 'success' && 'destroyed' || 'failed' }}",
@@ -256,17 +323,33 @@ describe("stage (deploy-stage.yml)", () => {
   const build = job("infra", REUSABLE_WORKFLOWS.stage, "build");
   const deploy = job("infra", REUSABLE_WORKFLOWS.stage, "deploy");
 
-  it("builds and pushes the commit's image tagged with its short SHA", () => {
-    expect(build.outputs).toEqual({ tag: "${{ steps.sha.outputs.short }}" });
-    expect(step(build, "sha").run).toBe('echo "short=${GITHUB_SHA::7}" >> "$GITHUB_OUTPUT"');
-    expect(step(build, "Build and push").env).toEqual({
-      IMAGE: "${{ vars.IMAGE_REPOSITORY }}:${{ steps.sha.outputs.short }}",
+  it("builds and pushes the commit's image tagged with its short SHA, with Sentry as the app's own build (issue 14, item 10)", () => {
+    expect(build.outputs).toEqual({ tag: "${{ steps.build.outputs.tag }}" });
+    expect(step(build, "Build and push")).toMatchObject({
+      run: "npx ts-node --transpile-only scripts/build-image.ts",
+      env: {
+        APP_DIR: "app",
+        COMMIT_SHA: "${{ github.sha }}",
+        VERSION: "${{ github.ref_name }}",
+        IMAGE_REPOSITORY: "${{ vars.IMAGE_REPOSITORY }}",
+        SENTRY_DSN: "${{ secrets.SENTRY_DSN }}",
+        SENTRY_AUTH_TOKEN: "${{ secrets.SENTRY_AUTH_TOKEN }}",
+      },
+    });
+    expect(workflowFile("infra", REUSABLE_WORKFLOWS.stage).workflow.on.workflow_call.secrets).toEqual({
+      SENTRY_DSN: { required: true },
+      SENTRY_AUTH_TOKEN: { required: true },
+    });
+    expect(job("app", "stage.yml", "stage").secrets).toEqual({
+      SENTRY_DSN: "${{ secrets.SENTRY_DSN }}",
+      SENTRY_AUTH_TOKEN: "${{ secrets.SENTRY_AUTH_TOKEN }}",
     });
     expect(environmentName(build)).toBe("stage");
   });
 
   it("ups stage with monitor:imageTag=<short sha> and this run's deploy id in the stage group, then smoke-checks the commit", () => {
     expect(ops("infra", REUSABLE_WORKFLOWS.stage)).toEqual([
+      { jobId: "deploy", command: "output", stack: "stage", config: [], flags: [] },
       { jobId: "deploy", command: "up", stack: "stage", config: ["monitor:imageTag", "monitor:deployId"], flags: [] },
     ]);
     expect(parse(String(step(deploy, "up").with!["config-map"]))).toEqual({
@@ -281,6 +364,38 @@ describe("stage (deploy-stage.yml)", () => {
       COMMIT_SHA: "${{ github.sha }}",
     });
   });
+
+  it("builds every merge: no concurrency group holds the build, in the caller or here (issue 14, item 9)", () => {
+    // A group keeps one pending run and cancels the older pending ones (docs.github.com, "Control the concurrency
+    // of workflows and jobs"): a group around the build would leave merges unbuilt.
+    expect(workflowFile("app", "stage.yml").workflow.concurrency).toBeUndefined();
+    expect(workflowFile("infra", REUSABLE_WORKFLOWS.stage).workflow.concurrency).toBeUndefined();
+    expect(build.concurrency).toBeUndefined();
+    expect(job("app", "stage.yml", "stage").concurrency).toBeUndefined();
+  });
+
+  it("deploys only when stage does not already run a newer merge, and then tags what stage runs (issue 14, items 9 and 14)", () => {
+    const steps = deploy.steps!;
+    const order = step(deploy, "order");
+    expect(order).toMatchObject({
+      run: "npx ts-node --transpile-only scripts/stage-order.ts",
+      env: {
+        COMMIT_SHA: "${{ github.sha }}",
+        DEPLOYED: "${{ steps.deployed.outputs.imageTag }}",
+        GITHUB_TOKEN: "${{ github.token }}",
+      },
+    });
+    expect(steps.indexOf(step(deploy, "deployed"))).toBeLessThan(steps.indexOf(order));
+    // Every step after the decision that changes stage or says it changed waits for it.
+    for (const s of steps.slice(steps.indexOf(order) + 1)) expect(s.if).toBe("steps.order.outputs.deploy == 'true'");
+    expect(step(deploy, "Tag the digest stage runs running-stage")).toMatchObject({
+      env: {
+        SOURCE: "${{ vars.IMAGE_REPOSITORY }}@${{ steps.up.outputs.imageDigest }}",
+        RUNNING: `\${{ vars.IMAGE_REPOSITORY }}:${runningTag("stage")}`,
+      },
+      run: 'gcloud artifacts docker tags add "$SOURCE" "$RUNNING"',
+    });
+  });
 });
 
 describe("pre-release (pre-release.yml)", () => {
@@ -290,6 +405,7 @@ describe("pre-release (pre-release.yml)", () => {
   it("takes an optional target ref, and otherwise releases the commit stage runs (stage's imageTag output)", () => {
     expect(wf.workflow.on.workflow_call.inputs).toEqual({
       "target-ref": { description: expect.any(String), type: "string", required: false, default: "" },
+      "ledger-tag": { description: expect.any(String), type: "string", required: false, default: "" },
     });
     expect(ops("infra", REUSABLE_WORKFLOWS.preRelease)).toEqual([
       { jobId: "release", command: "output", stack: "stage", config: [], flags: [] },
@@ -312,7 +428,7 @@ describe("pre-release (pre-release.yml)", () => {
     });
     expect(j.steps!.find((s) => s.with?.path === "app")!.with).toMatchObject({
       "fetch-depth": 0,
-      ref: "${{ inputs.target-ref }}",
+      ref: "${{ steps.target.outputs.ref }}",
     });
     expect(step(j, "Tag the same digest with the release tag").run).toBe(
       'gcloud artifacts docker tags add "$SOURCE" "$RELEASE_IMAGE"',
@@ -323,11 +439,154 @@ describe("pre-release (pre-release.yml)", () => {
     expect(step(j, "Next calendar tag").env).toMatchObject({ LATEST_RELEASE: "${{ steps.latest.outputs.tag }}" });
   });
 
-  it("runs one at a time in the stage environment, allowed to write tags and releases", () => {
+  it("releases only main or a protected release branch, refused before any credential, checkout or build", () => {
+    const target = step(j, "target");
+    expect(target).toMatchObject({
+      env: { TARGET_REF: "${{ inputs.target-ref }}" },
+      run: "npx ts-node --transpile-only scripts/release-tag.ts target",
+    });
+    const index = (s: Step | undefined) => j.steps!.indexOf(s!);
+    const first = Math.min(
+      index(step(j, "auth")),
+      index(j.steps!.find((s) => s.with?.path === "app")),
+      ...j.steps!.filter(buildsApp).map(index),
+    );
+    expect(index(target)).toBeLessThan(first);
+    // The input reaches no step but the check; what is checked out is the check's qualified output.
+    const uses = j.steps!.filter((s) => JSON.stringify(s).includes("inputs.target-ref"));
+    expect(uses.map((s) => s.id ?? s.name)).toEqual(["target", "stage", "commit", "next"]);
+  });
+
+  it("builds a commit stage never built as stage builds: Sentry and the migration record (issue 14, items 10 and 12)", () => {
+    expect(step(j, "Build and push the commit's image")).toMatchObject({
+      if: "steps.existing.outcome == 'failure'",
+      run: "npx ts-node --transpile-only scripts/build-image.ts",
+      env: {
+        APP_DIR: "app",
+        COMMIT_SHA: "${{ steps.commit.outputs.commit }}",
+        VERSION: "${{ steps.next.outputs.tag }}",
+        SENTRY_DSN: "${{ secrets.SENTRY_DSN }}",
+        SENTRY_AUTH_TOKEN: "${{ secrets.SENTRY_AUTH_TOKEN }}",
+      },
+    });
+    expect(Object.keys(wf.workflow.on.workflow_call.secrets)).toEqual([
+      "SENTRY_DSN",
+      "SENTRY_AUTH_TOKEN",
+      RELEASE_APP.privateKeySecret,
+    ]);
+    expect(job("app", "pre-release.yml", "pre-release").secrets).toMatchObject({
+      SENTRY_DSN: "${{ secrets.SENTRY_DSN }}",
+      SENTRY_AUTH_TOKEN: "${{ secrets.SENTRY_AUTH_TOKEN }}",
+    });
+  });
+
+  it("runs one at a time in the stage environment; its GITHUB_TOKEN only reads", () => {
     expect(environmentName(j)).toBe("stage");
     expect(concurrencyOf(j.concurrency)).toEqual({ group: "pre-release", cancel: false });
-    expect(j.permissions).toEqual({ contents: "write", "id-token": "write" });
+    expect(j.permissions).toEqual({ contents: "read", "id-token": "write" });
   });
+
+  it("creates the tag and the release as the release App, whose token reaches the publishing step only", () => {
+    const app = step(j, "release-app");
+    expect(app.uses).toBe("actions/create-github-app-token@1b10c78c7865c340bc4f6099eb2f838309f1e8c3");
+    // Scoped to the app repository (no owner/repositories: GITHUB_REPOSITORY, the caller's) and contents:write only;
+    // revoked when the job ends (skip-token-revoke left false).
+    expect(app.with).toEqual({
+      "client-id": `\${{ vars.${RELEASE_APP.idVariable} }}`,
+      "private-key": `\${{ secrets.${RELEASE_APP.privateKeySecret} }}`,
+      "permission-contents": "write",
+    });
+    const publish = step(j, "Publish the pre-release");
+    expect(publish.env?.GH_TOKEN).toBe("${{ steps.release-app.outputs.token }}");
+    const holders = j.steps!.filter((s) => JSON.stringify(s).includes("steps.release-app.outputs"));
+    expect(holders).toEqual([publish]);
+    // Made right before it, after everything that runs the app's code (its image build).
+    const index = (s: Step) => j.steps!.indexOf(s);
+    expect(index(publish)).toBe(index(app) + 1);
+    for (const s of j.steps!.filter(buildsApp)) expect(index(s)).toBeLessThan(index(app));
+    // The private key is read by that step alone, and only in the job whose environment holds it.
+    const keyReaders = stepsOf(wf).filter(({ step }) => JSON.stringify(step).includes(RELEASE_APP.privateKeySecret));
+    expect(keyReaders.map(({ jobId, step }) => `${jobId}/${step.id}`)).toEqual(["release/release-app"]);
+    // No step writes with GITHUB_TOKEN: it is read-only here, and a tag it made would be refused by the ruleset.
+    expect(JSON.stringify(j.steps).match(/github\.token/g)).toHaveLength(1);
+    expect(step(j, "latest").run).toMatch(/^echo "tag=\$\(gh release view /);
+  });
+
+  it("declares the App's key as a required secret, which the app's caller passes by name", () => {
+    expect(wf.workflow.on.workflow_call.secrets).toMatchObject({
+      [RELEASE_APP.privateKeySecret]: { description: expect.any(String), required: true },
+    });
+    expect(job("app", "pre-release.yml", "pre-release").secrets).toMatchObject({
+      [RELEASE_APP.privateKeySecret]: `\${{ secrets.${RELEASE_APP.privateKeySecret} }}`,
+    });
+  });
+  describe("the QA ledger job", () => {
+    const ledger = job("infra", REUSABLE_WORKFLOWS.preRelease, "ledger");
+    const byScript = (script: string) => ledger.steps!.find((s) => s.run && scriptsIn(s.run).includes(script))!;
+
+    it("runs after the release is published, or alone for an existing tag (ledger-tag), which tags nothing", () => {
+      expect(j.if).toBe("inputs.ledger-tag == ''");
+      expect(ledger.needs).toEqual(["own-commit", "release"]);
+      expect(ledger.if).toBe(
+        "${{ !cancelled() && needs.own-commit.result == 'success' && (needs.release.result == 'success' || inputs.ledger-tag != '') }}",
+      );
+      expect(ledger.env).toEqual({ TAG: "${{ inputs.ledger-tag || needs.release.outputs.tag }}" });
+      expect(concurrencyOf(ledger.concurrency)).toEqual({
+        group: `qa-ledger-${ledger.env!.TAG as string}`,
+        cancel: false,
+      });
+    });
+
+    it("lists the pull requests, reads the body as it is, renders over it and writes it back, in that order", () => {
+      const list = byScript("scripts/release-pulls.ts");
+      const view = step(ledger, "The release body as it is now");
+      const render = byScript("scripts/qa-ledger.ts");
+      const edit = step(ledger, "Write it into the release");
+      const order = [list, view, render, edit].map((s) => ledger.steps!.indexOf(s));
+      expect(order).toEqual([...order].sort((a, b) => a - b));
+      expect(view.run).toBe('gh release view "$TAG" --json body --jq .body > "$PREVIOUS_BODY_FILE"');
+      expect(render.run).toBe("npx ts-node --transpile-only scripts/qa-ledger.ts render");
+      expect(render.env).toEqual({
+        PULLS_FILE: list.env!.PULLS_FILE,
+        PREVIOUS_BODY_FILE: view.env!.PREVIOUS_BODY_FILE,
+        BODY_FILE: edit.env!.BODY_FILE,
+      });
+      expect(edit.run).toBe('gh release edit "$TAG" --notes-file "$BODY_FILE"');
+    });
+
+    it("reads commits and their pull requests and writes the release, with no cloud credentials", () => {
+      expect(ledger.permissions).toEqual({ contents: "write", "pull-requests": "read" });
+      expect(environmentName(ledger)).toBeUndefined();
+      expect(byScript("scripts/release-pulls.ts").env).toMatchObject({ GITHUB_TOKEN: "${{ github.token }}" });
+    });
+  });
+});
+
+describe("an app deploy never undoes config apply (stage and prod)", () => {
+  const REFUSE = "Refuse a pinned infra commit whose program differs from main's";
+  it.each([
+    [REUSABLE_WORKFLOWS.stage, "deploy"],
+    // Before the prod environment's reviewers are asked: they only approve a deploy that can go out.
+    [REUSABLE_WORKFLOWS.deploy, "check"],
+  ])(
+    "%s refuses, in %s, a pin whose program differs from main's before it authenticates or runs pulumi",
+    (file, id) => {
+      const j = job("infra", file, id);
+      const refuse = step(j, REFUSE);
+      expect(refuse).toMatchObject({
+        env: { PINNED_COMMIT: "${{ needs.own-commit.outputs.sha }}" },
+        run: "npx ts-node --transpile-only scripts/require-current-infra.ts",
+      });
+      const at = j.steps!.indexOf(refuse);
+      expect(j.steps![0].with?.ref, "in the checkout of the pinned commit").toBe("${{ needs.own-commit.outputs.sha }}");
+      expect(j.steps!.slice(0, at).some((s) => s.run?.startsWith("npm ci"))).toBe(true);
+      const later = (s: Step) => j.steps!.indexOf(s) > at;
+      for (const s of j.steps!.filter((s) => s.uses && /google-github-actions\/auth|pulumi\/actions/.test(s.uses)))
+        expect(later(s), s.name ?? s.uses).toBe(true);
+      const deploy = job("infra", file, "deploy");
+      expect([deploy.needs].flat()).toContain(id === "deploy" ? "own-commit" : id);
+    },
+  );
 });
 
 describe("1-click deploy (deploy.yml)", () => {
@@ -335,9 +594,14 @@ describe("1-click deploy (deploy.yml)", () => {
   const check = job("infra", REUSABLE_WORKFLOWS.deploy, "check");
   const deploy = job("infra", REUSABLE_WORKFLOWS.deploy, "deploy");
 
-  it("takes the environment and tag, and the chat webhook as an optional secret", () => {
-    expect(Object.keys(wf.workflow.on.workflow_call.inputs)).toEqual(["environment", "tag"]);
-    expect(wf.workflow.on.workflow_call.secrets).toEqual({ CHAT_WEBHOOK_URL: { required: false } });
+  it("takes the environment, the tag and an optional override reason, and the chat webhook and Jira secrets as optional", () => {
+    expect(Object.keys(wf.workflow.on.workflow_call.inputs)).toEqual(["environment", "tag", "override-reason"]);
+    expect(wf.workflow.on.workflow_call.inputs["override-reason"]).toMatchObject({ required: false, default: "" });
+    expect(wf.workflow.on.workflow_call.secrets).toEqual({
+      CHAT_WEBHOOK_URL: { required: false },
+      [JIRA_SECRETS.user]: { required: false },
+      [JIRA_SECRETS.token]: { required: false },
+    });
   });
 
   it("validates the tag and, for prod, requires a green E2E run of the tag's commit before reviewers are asked", () => {
@@ -380,6 +644,97 @@ describe("1-click deploy (deploy.yml)", () => {
     for (const s of notify) expect(s.env?.CHAT_WEBHOOK_URL).toBe("${{ secrets.CHAT_WEBHOOK_URL }}");
     expect(JSON.stringify(deploy.env ?? {}), "the webhook reaches the notify steps only").not.toContain("secrets.");
   });
+
+  describe("the QA ledger gates prod, and only prod", () => {
+    const PROD_ONLY = "inputs.environment == 'prod'";
+    const runs = (s: Step, command: string) => s.run === `npx ts-node --transpile-only scripts/qa-ledger.ts ${command}`;
+    const ledgerChecks = (j: Job) => j.steps!.filter((s) => runs(s, "check"));
+    /** Steps that change or reach prod: cloud credentials, the registry, pulumi. */
+    const cloudSteps = (j: Job) =>
+      j.steps!.filter(
+        (s) =>
+          s.uses &&
+          ["google-github-actions/auth", "docker/login-action", "pulumi/actions"].includes(actionName(s.uses)),
+      );
+
+    it("checks the release body before the reviewers are asked, and refuses there (no step may continue past it)", () => {
+      const [gate] = ledgerChecks(check);
+      const read = step(check, "The release body (its QA ledger)");
+      expect(check.steps!.indexOf(read)).toBeLessThan(check.steps!.indexOf(gate));
+      expect(read.run).toBe('gh release view "$TAG" --json body --jq .body > "$BODY_FILE"');
+      expect(read.env).toMatchObject({ TAG: "${{ inputs.tag }}", BODY_FILE: gate.env!.BODY_FILE });
+      expect(gate.env).toEqual({ BODY_FILE: read.env!.BODY_FILE, OVERRIDE_REASON: "${{ inputs.override-reason }}" });
+      expect(gate["continue-on-error"]).toBeUndefined();
+      expect(check.environment, "before the prod environment's reviewers").toBeUndefined();
+      expect([deploy.needs].flat()).toContain("check");
+    });
+
+    it("checks it again in the deploy job before anything changes in prod, and records an override there", () => {
+      const [gate] = ledgerChecks(deploy);
+      const at = deploy.steps!.indexOf(gate);
+      const record = step(deploy, "Record the QA override in the release");
+      expect(at).toBeGreaterThan(0);
+      expect(deploy.steps!.indexOf(step(deploy, "The release body (its QA ledger), as it is now"))).toBeLessThan(at);
+      expect(deploy.steps!.indexOf(record)).toBeGreaterThan(at);
+      const firstCloud = Math.min(...cloudSteps(deploy).map((s) => deploy.steps!.indexOf(s)));
+      expect(cloudSteps(deploy).length).toBeGreaterThanOrEqual(4);
+      expect(at).toBeLessThan(firstCloud);
+      expect(deploy.steps!.indexOf(record)).toBeLessThan(firstCloud);
+      expect(gate.id).toBe("ledger");
+      expect(gate.env).toMatchObject({
+        OVERRIDE_REASON: "${{ inputs.override-reason }}",
+        OVERRIDE_BY: "${{ github.triggering_actor }}",
+        OVERRIDE_RECORD_FILE: record.env!.OVERRIDE_RECORD_FILE,
+      });
+      expect(record.if).toBe("steps.ledger.outputs.override != ''");
+      expect(record.run).toBe('gh release edit "$TAG" --notes-file "$OVERRIDE_RECORD_FILE"');
+      // A refused check fails the job there: nothing after it runs unless it asks to run after a failure.
+      expect(gate["continue-on-error"]).toBeUndefined();
+      for (const s of deploy.steps!.slice(at + 1).filter((s) => cloudSteps(deploy).includes(s)))
+        expect(s.if ?? "", s.name ?? s.uses).not.toMatch(/always\(\)|failure\(\)|cancelled\(\)/);
+    });
+
+    it("does not gate stage: every ledger step is prod-only, and the stage workflow has none", () => {
+      for (const j of [check, deploy]) {
+        const ledgerSteps = j.steps!.filter((s) => runs(s, "check") || s.run?.startsWith("gh release view"));
+        expect(ledgerSteps.length).toBeGreaterThanOrEqual(2);
+        for (const s of ledgerSteps) expect(s.if, s.name).toBe(PROD_ONLY);
+      }
+      const stage = stepsOf(workflowFile("infra", REUSABLE_WORKFLOWS.stage));
+      expect(stage.filter(({ step: s }) => scriptsIn(s.run ?? "").includes("scripts/qa-ledger.ts"))).toEqual([]);
+    });
+
+    it("after a prod deploy lists the shipped Jira tickets (continuing on a Jira outage) and hands them to the chat", () => {
+      const jira = step(deploy, "jira");
+      const latest = step(deploy, "Mark the release latest and show its notes");
+      expect(deploy.steps!.indexOf(jira)).toBeGreaterThan(deploy.steps!.indexOf(latest));
+      expect(jira).toMatchObject({ if: PROD_ONLY, "continue-on-error": true });
+      expect(jira.run).toBe("npx ts-node --transpile-only scripts/jira-shipped.ts");
+      expect(jira.env).toMatchObject({
+        BODY_FILE: latest.env!.NOTES_FILE,
+        [JIRA_SECRETS.user]: `\${{ secrets.${JIRA_SECRETS.user} }}`,
+        [JIRA_SECRETS.token]: `\${{ secrets.${JIRA_SECRETS.token} }}`,
+      });
+      const succeeded = deploy.steps!.find((s) => s.env?.STATUS === "succeeded")!;
+      expect(deploy.steps!.indexOf(succeeded)).toBeGreaterThan(deploy.steps!.indexOf(jira));
+      expect(succeeded.env).toMatchObject({
+        JIRA_TICKETS: "${{ steps.jira.outputs.tickets }}",
+        QA_OVERRIDE: "${{ steps.ledger.outputs.override }}",
+      });
+    });
+  });
+
+  it("tags the digest a stage deploy runs running-stage, so the registry's cleanup keeps it (issue 14, item 14)", () => {
+    expect(step(deploy, "Tag the digest stage runs running-stage")).toEqual({
+      name: "Tag the digest stage runs running-stage",
+      if: "inputs.environment == 'stage'",
+      env: {
+        SOURCE: "${{ vars.IMAGE_REPOSITORY }}@${{ steps.up.outputs.imageDigest }}",
+        RUNNING: `\${{ vars.IMAGE_REPOSITORY }}:${runningTag("stage")}`,
+      },
+      run: 'gcloud artifacts docker tags add "$SOURCE" "$RUNNING"',
+    });
+  });
 });
 
 describe("sweeper (sweep-previews.yml)", () => {
@@ -392,8 +747,9 @@ describe("sweeper (sweep-previews.yml)", () => {
       PREVIEW_TTL_DAYS: "${{ vars.PREVIEW_TTL_DAYS }}",
       PREVIEW_CAP: "${{ vars.PREVIEW_CAP }}",
       GITHUB_TOKEN: "${{ github.token }}",
-      PULUMI_BACKEND_URL: "${{ vars.PULUMI_BACKEND_URL }}",
+      PULUMI_BACKEND_URL: `\${{ vars.${REPOSITORY_VARIABLES.previewBackendUrl} }}`,
     });
+    // Its own environment (main only): it has no PR; the previews' variables are the repository's.
     expect(environmentName(j)).toBe("preview");
     expect(j.permissions).toEqual({ contents: "read", "id-token": "write", "pull-requests": "read" });
   });
@@ -416,7 +772,6 @@ describe("the app's callers (workflows/app)", () => {
     const sameRepoHuman =
       "github.event.pull_request.head.repo.full_name == github.repository && !endsWith(github.actor, '[bot]')";
     expect(job("app", "preview.yml", "up").if).toBe(`github.event.action != 'closed' && ${sameRepoHuman}`);
-    expect(job("app", "preview.yml", "destroy").if).toBe(`github.event.action == 'closed' && ${sameRepoHuman}`);
     const skipped = job("app", "preview.yml", "skipped");
     expect(skipped.if).toBe(
       "github.event.action != 'closed' && (github.event.pull_request.head.repo.full_name != github.repository || endsWith(github.actor, '[bot]'))",
@@ -428,22 +783,24 @@ describe("the app's callers (workflows/app)", () => {
     expect(sticky.with).toMatchObject({ header: "monitor-preview" });
   });
 
-  it("stage: on push to main, runs in push order", () => {
+  it("stage: on push to main", () => {
     const wf = workflowFile("app", "stage.yml");
     expect(wf.workflow.on).toEqual({ push: { branches: ["main"] } });
-    expect(concurrencyOf(wf.workflow.concurrency)).toEqual({ group: "stage-main", cancel: false });
     expect(call("stage.yml", "stage")).toBe(REUSABLE_WORKFLOWS.stage);
   });
 
-  it("pre-release: Monday to Friday at 00:00 UTC, or by hand with a target ref", () => {
+  it("pre-release: Monday to Friday at 00:00 UTC, or by hand with a target ref or a tag whose ledger to re-render", () => {
     const wf = workflowFile("app", "pre-release.yml");
     expect(wf.workflow.on.schedule).toEqual([{ cron: "0 0 * * 1-5" }]);
-    expect(Object.keys(wf.workflow.on.workflow_dispatch.inputs)).toEqual(["target_ref"]);
-    expect(job("app", "pre-release.yml", "pre-release").with).toEqual({ "target-ref": "${{ inputs.target_ref }}" });
+    expect(Object.keys(wf.workflow.on.workflow_dispatch.inputs)).toEqual(["target_ref", "ledger_tag"]);
+    expect(job("app", "pre-release.yml", "pre-release").with).toEqual({
+      "target-ref": "${{ inputs.target_ref }}",
+      "ledger-tag": "${{ inputs.ledger_tag }}",
+    });
     expect(call("pre-release.yml", "pre-release")).toBe(REUSABLE_WORKFLOWS.preRelease);
   });
 
-  it("deploy: by hand, an environment choice of stage or prod and a tag, with the chat webhook", () => {
+  it("deploy: by hand, an environment choice of stage or prod, a tag and an optional override reason, with the chat webhook and Jira secrets", () => {
     const wf = workflowFile("app", "deploy.yml");
     expect(Object.keys(wf.workflow.on)).toEqual(["workflow_dispatch"]);
     expect(wf.workflow.on.workflow_dispatch.inputs.environment).toMatchObject({
@@ -451,7 +808,15 @@ describe("the app's callers (workflows/app)", () => {
       options: ["stage", "prod"],
     });
     expect(wf.workflow.on.workflow_dispatch.inputs.tag).toMatchObject({ type: "string", required: true });
-    expect(job("app", "deploy.yml", "deploy").secrets).toEqual({ CHAT_WEBHOOK_URL: "${{ secrets.CHAT_WEBHOOK_URL }}" });
+    expect(wf.workflow.on.workflow_dispatch.inputs.override_reason).toMatchObject({ type: "string", required: false });
+    expect(job("app", "deploy.yml", "deploy").with).toMatchObject({
+      "override-reason": "${{ inputs.override_reason }}",
+    });
+    expect(job("app", "deploy.yml", "deploy").secrets).toEqual({
+      CHAT_WEBHOOK_URL: "${{ secrets.CHAT_WEBHOOK_URL }}",
+      [JIRA_SECRETS.user]: `\${{ secrets.${JIRA_SECRETS.user} }}`,
+      [JIRA_SECRETS.token]: `\${{ secrets.${JIRA_SECRETS.token} }}`,
+    });
     expect(call("deploy.yml", "deploy")).toBe(REUSABLE_WORKFLOWS.deploy);
   });
 
@@ -464,7 +829,95 @@ describe("the app's callers (workflows/app)", () => {
   it("run no pulumi themselves: only the reusable workflows do", () => {
     for (const file of ["preview.yml", "stage.yml", "pre-release.yml", "deploy.yml", "sweep-previews.yml"])
       expect(ops("app", file)).toEqual([]);
-    expect(stepsOf(workflowFile("app", "preview.yml")).every(({ jobId }) => jobId === "skipped")).toBe(true);
+    expect(
+      stepsOf(workflowFile("app", "preview.yml")).every(({ jobId }) => ["skipped", "deploy-previews"].includes(jobId)),
+    ).toBe(true);
+  });
+
+  it("preview: destroys on close whoever closes (merge queue, a maintainer, a bot), skipping only runs with no token (issue 14, item 7)", () => {
+    const destroy = job("app", "preview.yml", "destroy");
+    expect(destroy.if).toBe(
+      "github.event.action == 'closed' && github.event.pull_request.head.repo.full_name == github.repository && " +
+        "github.actor != 'dependabot[bot]'",
+    );
+    const closedBy = (actor: string, headRepo = "mozilla/blurts-server") =>
+      evaluateIf(destroy.if!, {
+        github: {
+          actor,
+          repository: "mozilla/blurts-server",
+          event: { action: "closed", pull_request: { head: { repo: { full_name: headRepo } } } },
+        },
+      });
+    expect(closedBy("github-merge-queue[bot]")).toBe(true);
+    expect(closedBy("renovate[bot]")).toBe(true);
+    expect(closedBy("a-maintainer")).toBe(true);
+    expect(closedBy("dependabot[bot]"), "no OIDC token: the sweeper cleans up").toBe(false);
+    expect(closedBy("a-maintainer", "someone/blurts-server"), "a fork: no OIDC token").toBe(false);
+    expect(destroy.if, "no blanket skip of every [bot]").not.toContain("endsWith(github.actor, '[bot]')");
+  });
+});
+
+/**
+ * The checks mozilla/blurts-server's own workflows report on a pull request to main, read with `fetch` at
+ * 3b6c89004050c9e5af9220c05d9ec74c700e643b: workflow file → the job's check name (its `name:`, else its id).
+ */
+const APP_OWN_CHECKS: Record<string, string[]> = {
+  "lint.yaml": ["npm-lint"],
+  "build.yaml": ["npm-build"],
+  "unittests.yaml": ["unit-tests"],
+  "functional_tests_pr.yml": ["functional-tests"],
+  "docker_check.yml": ["Build Docker image"],
+  "conflicts.yml": ["detect-unresolved-conflicts"],
+  "test_integrations.yml": ["test-integrations"],
+  "glean-probe-scraper.yml": ["glean-probe-scraper"],
+  "reference_linter.yaml": ["l10n-lint"],
+};
+
+/**
+ * The check names a caller file reports on a pull request: a plain job by its name or id; a job calling a reusable
+ * workflow as "<caller> / <called>" for each called job, which exists only when the caller job runs.
+ */
+interface ReportedCheck {
+  readonly name: string;
+  readonly onlyWhenCallerRuns: boolean;
+}
+function reportedChecks(file: string): ReportedCheck[] {
+  const wf = workflowFile("app", file);
+  return Object.entries(wf.workflow.jobs).flatMap(([id, j]): ReportedCheck[] => {
+    const name = j.name ?? id;
+    if (!j.uses) return [{ name, onlyWhenCallerRuns: false }];
+    const called = workflowFile("infra", j.uses.replace(/^.*\/\.github\/workflows\/|@.*$/g, ""));
+    return Object.entries(called.workflow.jobs).map(([cid, cj]) => ({
+      name: `${name} / ${cj.name ?? cid}`,
+      onlyWhenCallerRuns: true,
+    }));
+  });
+}
+
+describe("required checks of the app's default branch (issue 14, item 3)", () => {
+  const ours = reportedChecks("preview.yml");
+
+  it("are check names some workflow really reports on every pull request, or no PR could merge", () => {
+    const reported = new Set([...Object.values(APP_OWN_CHECKS).flat(), ...ours.map((c) => c.name)]);
+    for (const check of APP_REQUIRED_CHECKS) expect(reported, check).toContain(check);
+    expect(APP_REQUIRED_CHECKS).toEqual(
+      expect.arrayContaining(["npm-lint", "npm-build", "unit-tests", "functional-tests"]),
+    );
+  });
+
+  it("include the preview as a plain job that reports on every PR event, never a name that a skipped caller leaves pending", () => {
+    const preview = ours.find((c) => c.name === PREVIEW_CHECK);
+    expect(preview, "reported by preview.yml").toBeDefined();
+    expect(preview!.onlyWhenCallerRuns).toBe(false);
+    expect(ours.find((c) => c.name === "up / Deploy the preview")?.onlyWhenCallerRuns, "what it would have been").toBe(
+      true,
+    );
+    const gate = job("app", "preview.yml", "deploy-previews");
+    expect(gate.needs).toBe("up");
+    // !cancelled(): it runs when `up` was skipped (fork, bot), and fails only on the preview's failure.
+    expect(gate.if).toBe("${{ !cancelled() && github.event.action != 'closed' }}");
+    expect(gate.steps!.map((st) => st.if)).toEqual(["needs.up.result == 'failure' || needs.up.result == 'cancelled'"]);
+    expect(gate.permissions).toEqual({});
   });
 });
 

@@ -1,11 +1,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { isSecure, qualify, readConfigSources } from "../config/files";
+import { stackFileOf } from "../config/kinds";
+import { type ConfigSources, PROJECT_FILE } from "../config/origins";
 
 /**
- * Reads a stack's configuration the way the Pulumi CLI assembles it: project-level `config:` in Pulumi.yaml,
- * overridden key by key by `Pulumi.<stack>.yaml`, then by `--config` flags. Values reach the program as text
- * (structured values as JSON). A `secure:` value cannot be decrypted offline: it becomes a marked placeholder.
+ * Reads a stack's configuration the way the Pulumi CLI assembles it: the files (infra/config/files.ts), then
+ * `--config` flags over them.
  */
 
 export interface StackConfig {
@@ -15,48 +17,8 @@ export interface StackConfig {
   secretKeys: string[];
   /** The files that contributed, for messages. */
   files: string[];
-}
-
-const DECLARATION_FIELDS = new Set(["type", "description", "secret", "default", "value", "items"]);
-
-function qualify(key: string, project: string): string {
-  return key.includes(":") ? key : `${project}:${key}`;
-}
-
-/** A project-level entry is a plain value or a declaration (`type`, `default`, `value`, ...). */
-function projectValue(entry: unknown): unknown {
-  if (typeof entry === "object" && entry !== null && !Array.isArray(entry)) {
-    const keys = Object.keys(entry);
-    if (keys.length > 0 && keys.every((k) => DECLARATION_FIELDS.has(k))) {
-      const decl = entry as { value?: unknown; default?: unknown };
-      return decl.value ?? decl.default;
-    }
-  }
-  return entry;
-}
-
-export function offlineSecretPlaceholder(key: string): string {
-  return `offline-placeholder-for-${key}`;
-}
-
-/** Replaces `{secure: ...}` leaves; reports whether there was one. */
-function replaceSecure(value: unknown, key: string): { value: unknown; secret: boolean } {
-  if (typeof value !== "object" || value === null) return { value, secret: false };
-  if (!Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value) {
-    return { value: offlineSecretPlaceholder(key), secret: true };
-  }
-  let secret = false;
-  const copy: Record<string, unknown> | unknown[] = Array.isArray(value) ? [] : {};
-  for (const [k, v] of Object.entries(value)) {
-    const inner = replaceSecure(v, key);
-    secret ||= inner.secret;
-    (copy as Record<string, unknown>)[k] = inner.value;
-  }
-  return { value: copy, secret };
-}
-
-function asText(value: unknown): string {
-  return typeof value === "string" ? value : JSON.stringify(value);
+  /** What each file holds, for messages that name the file a value came from. */
+  sources: ConfigSources;
 }
 
 /**
@@ -68,36 +30,36 @@ export function readYaml<T = any>(path: string): T {
   return (parse(readFileSync(path, "utf8")) ?? {}) as T;
 }
 
-/** What the engine reads of Pulumi.yaml and Pulumi.<stack>.yaml. */
-interface ProjectFile {
-  name: string;
-  config?: Record<string, unknown>;
+export function loadStackConfig(root: string, stack: string, overrides: Record<string, string> = {}): StackConfig {
+  const sources = readConfigSources(root, stack);
+  const files = [join(root, PROJECT_FILE)];
+  const stackFile = join(root, stackFileOf(stack));
+  if (existsSync(stackFile)) files.push(stackFile);
+  const config: Record<string, string> = { ...sources.project, ...sources.stacks[stack] };
+  for (const [key, value] of Object.entries(overrides)) config[qualify(key, sources.name)] = value;
+  const { project, stacks } = sources;
+  return { config, secretKeys: sources.secretKeys, files, sources: { project, stacks } };
 }
 
-export function loadStackConfig(root: string, stack: string, overrides: Record<string, string> = {}): StackConfig {
-  const projectFile = join(root, "Pulumi.yaml");
-  const project = readYaml<ProjectFile>(projectFile);
-  const name = project.name;
-  const config: Record<string, string> = {};
-  const secretKeys = new Set<string>();
-  const files = [projectFile];
-
-  for (const [key, entry] of Object.entries(project.config ?? {})) {
-    const value = projectValue(entry);
-    if (value !== undefined) config[qualify(key, name)] = asText(value);
-  }
-
-  const stackFile = join(root, `Pulumi.${stack}.yaml`);
-  if (existsSync(stackFile)) {
-    files.push(stackFile);
-    for (const [key, raw] of Object.entries(readYaml<Partial<ProjectFile>>(stackFile).config ?? {})) {
-      const fullKey = qualify(key, name);
-      const { value, secret } = replaceSecure(raw, fullKey);
-      config[fullKey] = asText(value);
-      if (secret) secretKeys.add(fullKey);
+/**
+ * Every `secure:` value of a stack's file (the only file secrets are read from), by the key and path it sets
+ * (`monitor:secretValues.SMTP_URL`), with the ciphertext: `--diff` compares ciphertexts to say which secret a change
+ * sets, and prints only the key (a value set again, even to the same text, reads as changed).
+ */
+export function secureValues(root: string, stack: string): Record<string, { file: string; ciphertext: string }> {
+  const found: Record<string, { file: string; ciphertext: string }> = {};
+  const file = stackFileOf(stack);
+  if (!existsSync(join(root, file))) return found;
+  const walk = (value: unknown, path: string) => {
+    if (typeof value !== "object" || value === null) return;
+    if (isSecure(value)) {
+      found[path] = { file, ciphertext: String(value.secure) };
+      return;
     }
-  }
-
-  for (const [key, value] of Object.entries(overrides)) config[qualify(key, name)] = value;
-  return { config, secretKeys: [...secretKeys], files };
+    for (const [k, v] of Object.entries(value)) walk(v, Array.isArray(value) ? `${path}[${k}]` : `${path}.${k}`);
+  };
+  const { name } = readYaml<{ name: string }>(join(root, PROJECT_FILE));
+  const config = readYaml<{ config?: Record<string, unknown> }>(join(root, file)).config ?? {};
+  for (const [key, raw] of Object.entries(config)) walk(raw, qualify(key, name));
+  return found;
 }

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type {
   ReadResourceRequest,
@@ -10,7 +11,7 @@ import * as settings from "@pulumi/pulumi/runtime/settings";
 import * as state from "@pulumi/pulumi/runtime/state";
 import { artifactRegistryPath } from "../../shared-rules/artifact-registry";
 import { PREVIEW_PLATFORM_OUTPUT, PREVIEW_PLATFORM_STACK } from "../platform";
-import { createMocks, mockDigest, mockPreviewPlatform } from "./mocks";
+import { createMocks, mockDigest, mockMigrationHead, mockPreviewPlatform } from "./mocks";
 
 /**
  * The offline engine: runs the real program for one stack in-process under Pulumi's mock runtime and records
@@ -82,7 +83,11 @@ export interface EvaluateOptions {
   secretKeys?: string[];
   /** Outputs of stacks this one references; defaults to what the stage stack exports for previews. */
   stackOutputs?: (stackName: string) => Record<string, unknown> | undefined;
-  /** Secret ids the engine treats as having no version yet (a new environment before SRE adds them). */
+  /**
+   * Secret ids the engine treats as having no version yet (a new environment before SRE adds them). In a fresh plan
+   * it defaults to every secret, since none exists before the first update; `[]` there is the deploy after a
+   * bootstrap, once the versions are added.
+   */
   missingSecretVersions?: readonly string[];
   /** Secret ids whose look-up fails for another reason, with the message the provider gives. */
   failingSecretVersions?: Readonly<Record<string, string>>;
@@ -94,6 +99,11 @@ export interface EvaluateOptions {
    * of its own yet (so nothing deployed to keep). Other stacks' outputs and invokes are answered as usual.
    */
   fresh?: boolean;
+  /**
+   * The project's root (where Pulumi.yaml and the stack files are), as the CLI passes it to the program, which reads
+   * the files to say where a value came from. Default: this repository.
+   */
+  root?: string;
 }
 
 type Props = Record<string, unknown>;
@@ -277,13 +287,17 @@ function defaultStackOutputs(config: Record<string, string>, self: string, fresh
     if (fresh && stack === self) return {};
     if (stack === PREVIEW_PLATFORM_STACK) {
       // What the previews stack exports, in the project previews run in (project-level config: Pulumi.yaml's).
-      const preview = JSON.parse(config["monitor:preview"] ?? "{}") as { sandboxSecrets?: string[] };
+      const preview = JSON.parse(config["monitor:preview"] ?? "{}") as {
+        sandboxSecrets?: string[];
+        identityProject?: string;
+      };
       return {
         [PREVIEW_PLATFORM_OUTPUT]: mockPreviewPlatform(
           config["gcp:project"],
           config["gcp:region"],
           preview.sandboxSecrets ?? [],
           artifactRegistryPath(config["monitor:imageRepository"] ?? "")?.location,
+          preview.identityProject,
         ),
       };
     }
@@ -294,6 +308,7 @@ function defaultStackOutputs(config: Record<string, string>, self: string, fresh
       imageDigest: mockDigest(`${repository}:${DEPLOYED_TAGS[stack]}`),
       imageBuildTime: DEPLOYED_BUILD_TIMES[stack],
       migrationToken: mockDigest(`migration of ${DEPLOYED_TAGS[stack]}`).slice("sha256:".length, "sha256:".length + 12),
+      migrationHead: mockMigrationHead(DEPLOYED_BUILD_TIMES[stack]),
     };
     return deployed;
   };
@@ -315,7 +330,11 @@ export async function evaluate(stack: string, options: EvaluateOptions): Promise
   // setMocks installs a plain MockMonitor and the feature flags (secrets, resource references) the SDK checks;
   // swapping only the monitor keeps the flags, so secret inputs reach the recorder marked as secret.
   const monitor = new RecordingMonitor(mocks);
-  (state as unknown as { getStore(): { settings: { monitor: unknown } } }).getStore().settings.monitor = monitor;
+  const store = (
+    state as unknown as { getStore(): { settings: { monitor: unknown; options: { rootDirectory?: string } } } }
+  ).getStore();
+  store.settings.monitor = monitor;
+  store.settings.options.rootDirectory = options.root ?? resolve(__dirname, "..", "..");
   pulumi.runtime.setAllConfig(config, options.secretKeys ?? []);
 
   // Loaded late so that a caller that never evaluates does not pay for the providers' SDKs.

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
-import { parseCalendarTag } from "../../shared-rules/image-tags";
+import { migrationTag, parseCalendarTag } from "../../shared-rules/image-tags";
 import { PREVIEW_PLATFORM_NAMES } from "../naming";
+import { databaseAdminEmail } from "../pipeline-contract";
 import type { PreviewPlatform } from "../platform";
 
 /**
@@ -32,6 +33,15 @@ export function mockBuildTime(tag: string): string {
   return new Date(Date.UTC(2025, 0, 1) + minutes * 60_000).toISOString().replace(".000Z", "Z");
 }
 
+/**
+ * The newest migration an image built at `buildTime` carries, as knex names files (`<UTC timestamp>_<words>.js`):
+ * the engine assumes each build carries a migration written just before it, so a later build carries a newer set.
+ * A test that needs a build that carries an older set (a release-branch fix) says so through the stack's outputs.
+ */
+export function mockMigrationHead(buildTime: string): string {
+  return `${buildTime.replace(/[^0-9]/g, "").slice(0, 14)}_mock.js`;
+}
+
 /** A random-looking but stable value, as random.RandomPassword would produce once. */
 function mockRandom(name: string, length: number): string {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -44,7 +54,10 @@ export interface MockContext {
   region: string;
   /** Outputs of other stacks, by stack reference name (`organization/monitor/stage`). */
   stackOutputs: (stackName: string) => Record<string, unknown> | undefined;
-  /** Secret ids that have no version yet (every other secret has an enabled version 1). */
+  /**
+   * Secret ids that have no version yet (every other secret has an enabled version 1). Unset in a fresh plan: no
+   * secret of the stack exists yet, so every look-up fails as Secret Manager answers for a secret it does not have.
+   */
   missingSecretVersions?: readonly string[];
   /** Secret ids whose look-up fails otherwise (an API not yet enabled, a permission), with the provider's message. */
   failingSecretVersions?: Readonly<Record<string, string>>;
@@ -54,13 +67,15 @@ export interface MockContext {
 
 /**
  * The preview platform as the previews stack exports it, for previews evaluated without its state. Its registry is
- * in the platform's project, at the registry location `registryRegion` (us, as `us-docker.pkg.dev`).
+ * in the platform's project, at the registry location `registryRegion` (us, as `us-docker.pkg.dev`); its database
+ * admin's account in `identityProject` (monitor:preview.identityProject).
  */
 export function mockPreviewPlatform(
   project: string,
   region: string,
   sandboxSecrets: string[],
   registryRegion = "us",
+  identityProject = "moz-fx-monitor-nonprod",
 ): PreviewPlatform {
   const instanceName = PREVIEW_PLATFORM_NAMES.instance;
   return {
@@ -76,6 +91,11 @@ export function mockPreviewPlatform(
     ),
     pubsubTopic: PREVIEW_PLATFORM_NAMES.topic,
     imageRepository: `${registryRegion}-docker.pkg.dev/${project}/${PREVIEW_PLATFORM_NAMES.registry}`,
+    databaseAdmin: {
+      user: PREVIEW_PLATFORM_NAMES.databaseAdminUser,
+      passwordSecret: `projects/${mockProjectNumber(project)}/secrets/${PREVIEW_PLATFORM_NAMES.databaseAdminSecretId}`,
+      serviceAccountEmail: databaseAdminEmail(identityProject),
+    },
   };
 }
 
@@ -264,7 +284,8 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
             ...(args.inputs as State),
             id: `projects/${project}/locations/${location}/repositories/${repositoryId}/dockerImages/${image}@${digest}`,
             selfLink: `${repository}/${image}@${digest}`,
-            tags: [tag],
+            // Every tag of the image, as the registry lists them: this one and the build's migration record.
+            tags: [tag, migrationTag(hex(`${repository}/${imageName}`).slice(0, 7), mockMigrationHead(buildTime))],
             buildTime,
             uploadTime: buildTime,
           };
@@ -282,6 +303,13 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
           const { project, secret } = args.inputs as Record<string, string>;
           const failure = ctx.failingSecretVersions?.[secret];
           if (failure) throw Object.assign(new Error(failure), { details: failure });
+          if (ctx.fresh && ctx.missingSecretVersions === undefined) {
+            // A first preview: the secret is created by the update that has not run. Secret Manager answers a
+            // secret it does not have as it answers one without versions (firebase/firebase-tools#3959 quotes it:
+            // "HTTP Error: 404, Secret [projects/<number>/secrets/<id>] not found or has no versions.").
+            const message = `Error retrieving secret version: googleapi: Error 404: Secret [projects/${mockProjectNumber(project)}/secrets/${secret}] not found or has no versions.`;
+            throw Object.assign(new Error(message), { details: message });
+          }
           if (ctx.missingSecretVersions?.includes(secret)) {
             // The engine hands a failed invoke to the SDK as a gRPC error, whose `details` becomes the message.
             const message = `Error retrieving secret version: googleapi: Error 404: Secret Version [projects/${project}/secrets/${secret}/versions/latest] not found.`;

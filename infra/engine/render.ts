@@ -1,4 +1,5 @@
 import { type Evaluation, REDACTED, type Registration, UNKNOWN } from "./evaluate";
+import { shownProperties } from "./properties";
 
 /**
  * Turns an evaluation into what `pulumi preview` would show: the resource tree with key properties, the env of
@@ -37,6 +38,7 @@ export interface Plan {
 
 /** What the plan reads of a Cloud Run container, as the provider's inputs spell it (`cloudrunv2` `containers`). */
 interface Container {
+  name?: string;
   image?: string;
   commands?: string[];
   args?: string[];
@@ -63,20 +65,35 @@ export function containersOf(r: Pick<Registration, "type" | "inputs">): Containe
   return CONTAINER_PATHS[r.type]?.(r.inputs);
 }
 
-export function envOf(r: Pick<Registration, "type" | "inputs">): EnvEntry[] {
-  const container = containersOf(r)?.[0];
-  return (container?.envs ?? []).map((e): EnvEntry => {
+/** The env of a Cloud Run resource's first container (the app's), or of the one named `container`. */
+export function envOf(r: Pick<Registration, "type" | "inputs">, container?: string): EnvEntry[] {
+  const all = containersOf(r) ?? [];
+  const chosen = container === undefined ? all[0] : all.find((c) => c.name === container);
+  return (chosen?.envs ?? []).map((e): EnvEntry => {
     const ref = e.valueSource?.secretKeyRef;
     if (ref) return { name: e.name, value: `secret ${ref.secret}@${ref.version}`, secret: true };
     return { name: e.name, value: String(e.value), secret: e.value === REDACTED };
   });
 }
 
-export function toPlan(evaluation: Evaluation): Plan {
+/** The env of every container, by the resource's name (`<resource>/<container>` for a sidecar). */
+export function envTables(resources: readonly Pick<Registration, "type" | "inputs" | "name">[]): Plan["env"] {
   const env: Record<string, EnvEntry[]> = {};
-  for (const r of evaluation.registrations) {
-    if (containersOf(r)) env[typeof r.inputs.name === "string" && r.inputs.name ? r.inputs.name : r.name] = envOf(r);
+  for (const r of resources) {
+    const containers = containersOf(r);
+    if (!containers) continue;
+    const name = typeof r.inputs.name === "string" && r.inputs.name ? r.inputs.name : r.name;
+    env[name] = envOf(r);
+    // A sidecar's settings are its env (Cirrus's channel, Remote Settings URL): `<resource>/<container>`.
+    for (const sidecar of containers.slice(1)) {
+      if (sidecar.name) env[`${name}/${sidecar.name}`] = envOf(r, sidecar.name);
+    }
   }
+  return env;
+}
+
+export function toPlan(evaluation: Evaluation): Plan {
+  const env = envTables(evaluation.registrations);
   return {
     stack: evaluation.stack,
     ...(evaluation.fresh && { fresh: true }),
@@ -96,17 +113,17 @@ export function toPlan(evaluation: Evaluation): Plan {
   };
 }
 
-/** Top-level scalar inputs, plus the container image and command where there is one. */
+/** What properties.ts shows of the resource, plus the command its first container runs, as one line. */
 function keyProperties(r: PlanResource): string[] {
-  const props = Object.entries(r.inputs)
-    .filter(([, v]) => ["string", "number", "boolean"].includes(typeof v))
-    .map(([k, v]) => `${k}=${typeof v === "string" && v.length > 80 ? `${v.slice(0, 77)}...` : String(v)}`);
+  const props = shownProperties(r.type, r.inputs);
   const container = containersOf(r)?.[0];
-  if (container) {
-    props.push(`image=${String(container.image)}`);
-    const command = [...(container.commands ?? []), ...(container.args ?? [])];
-    if (command.length > 0) props.push(`command=${command.join(" ")}`);
-  }
+  const command = [...(container?.commands ?? []), ...(container?.args ?? [])];
+  // A script passed as one argument (psql --command) shows as its first line and its length.
+  const shown = command.map((arg) => {
+    const lines = String(arg).split("\n");
+    return lines.length > 1 ? `${lines[0]} ... (${lines.length} lines)` : arg;
+  });
+  if (command.length > 0) props.push(`command=${shown.join(" ")}`);
   return props;
 }
 
@@ -153,6 +170,15 @@ export function renderText(plan: Plan): string {
   lines.push("", "Outputs:");
   for (const [key, value] of Object.entries(plan.outputs)) {
     lines.push(`  ${key}: ${value === UNKNOWN ? UNKNOWN : JSON.stringify(value)}`);
+  }
+  // A bootstrap's to-do list (stacks/environment.ts): one command a line, to run before the deploy that follows.
+  const owed = plan.outputs.owedSecretVersions;
+  if (Array.isArray(owed) && owed.length > 0) {
+    lines.push(
+      "",
+      `Secret versions owed before the app can start (${owed.length}):`,
+      ...owed.map((c) => `  ${String(c)}`),
+    );
   }
   return lines.join("\n");
 }

@@ -1,7 +1,12 @@
 import type { Policies } from "@pulumi/policy";
 import { resourcesLabelled } from "./labels";
 import { cloudRunImagePinned, cloudRunNoPlainSecrets, cloudRunPublicInvoker, prodWebWarm } from "./cloud-run";
-import { cloudSqlEncryptedConnections, cloudSqlNoOpenPublicIp, prodDatabaseRecoverable } from "./cloud-sql";
+import {
+  cloudSqlEncryptedConnections,
+  cloudSqlNoOpenPublicIp,
+  previewDatabaseUserIsolated,
+  prodDatabaseRecoverable,
+} from "./cloud-sql";
 import { connectionBudget } from "./connection-budget";
 import { noBasicRoles, noServiceAccountKeys, workloadIdentityPinsWorkflow, workloadIdentityScoped } from "./iam";
 import { prodAlertsNotify } from "./monitoring";
@@ -25,6 +30,7 @@ export const policies: Policies = [
   resourcesLabelled,
   cloudSqlEncryptedConnections,
   cloudSqlNoOpenPublicIp,
+  previewDatabaseUserIsolated,
   cloudRunImagePinned,
   cloudRunNoPlainSecrets,
   cloudRunPublicInvoker,
