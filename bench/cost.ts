@@ -3,7 +3,10 @@
  * account and stage already uses them) or committed-use discounts. Prices as published on the pages below,
  * checked 2026-05; `estimate: true` marks a usage assumption rather than a price.
  */
-import type { Evaluation } from "../infra/engine/evaluate";
+import { resolve } from "node:path";
+import { type PreviewsCapacity, previewsCapacity } from "../infra/engine/capacity";
+import { loadStackConfig } from "../infra/engine/config-files";
+import { type Evaluation, evaluate } from "../infra/engine/evaluate";
 
 export const PRICES_CHECKED = "2026-05";
 
@@ -126,4 +129,76 @@ export function fleetPerDay(n: number, f: PreviewFootprint, sharedTier: string, 
     perPreviewIdle: n * (own + previewPerDay(f, false)),
     perPreviewActive: n * (own + previewPerDay(f, true)),
   };
+}
+
+/** A dollar figure as docs/previews.md shows it: cents, or tenths of a cent below a dollar. */
+function usd(x: number): string {
+  return `$${x.toFixed(x < 1 ? 3 : 2)}`;
+}
+
+/** Cost of the previews at a config: the shared instance, one preview idle and active, and the whole fleet. */
+export function costTable(f: PreviewFootprint, tier: string, open: number, active: number): string {
+  const { vcpu, memoryGib } = customTier(tier);
+  const idle = previewPerDay(f, false);
+  const busy = previewPerDay(f, true);
+  const instance = instancePerDay(tier);
+  const fleet = instance + (open - active) * idle + active * busy;
+  const month = (day: number) => usd(day * USAGE.daysPerMonth);
+  return [
+    `| previews cost | at the committed config | per day | per ${USAGE.daysPerMonth} days |`,
+    "|---|---|---|---|",
+    `| the shared instance | \`${tier}\`: ${vcpu} vCPU x $${PRICES.sqlVcpuHour.usd}/h + ${memoryGib} GiB x ` +
+      `$${PRICES.sqlGibHour.usd}/h, ${USAGE.instanceDiskGib} GiB SSD, around the clock | ${usd(instance)} | ${month(instance)} |`,
+    `| a preview, idle | scaled to zero: no instance billed; ${f.secretVersions} secret versions, a ` +
+      `${USAGE.imageGib} GiB image | ${usd(idle)} | ${month(idle)} |`,
+    `| a preview, active | ${USAGE.activeInstanceHours} instance-hours of ${f.vcpu} vCPU and ` +
+      `${f.memoryGib} GiB (app and Cirrus), ${USAGE.activeRequests.toLocaleString("en")} requests (estimate) | ` +
+      `${usd(busy)} | ${month(busy)} |`,
+    `| ${open} open, ${active} of them active every day | | ${usd(fleet)} | ${month(fleet)} |`,
+  ].join("\n");
+}
+
+/** The capacity docs/previews.md shows beside the cost: each limit, used and allowed, with its source. */
+export function capacityTable(c: PreviewsCapacity): string {
+  const number = (n: number) => n.toLocaleString("en");
+  return [
+    "| limit | on | used | of | source |",
+    "|---|---|---|---|---|",
+    ...c.limits.map((l) => `| ${l.kind} | \`${l.on}\` | ${number(l.used)} | ${number(l.limit)} | <${l.source}> |`),
+  ].join("\n");
+}
+
+/**
+ * docs/previews.md's "Preview capacity and cost" tables, from the committed config: the capacity as `npm run plan --
+ * previews` counts it, and the cost of that fleet. `npx ts-node --transpile-only bench/cost.ts` prints them to paste
+ * between docs/previews.md's `preview-capacity` markers; test/capacity.test.ts checks that the page shows exactly these.
+ */
+export async function previewTables(root: string): Promise<string> {
+  const previews = await evaluate("previews", loadStackConfig(root, "previews"));
+  const capacity = await previewsCapacity(previews, root, {});
+  const preview = await evaluate("pr-1", loadStackConfig(root, "pr-1"));
+  return [
+    capacityTable(capacity),
+    "",
+    costTable(footprintOf(preview), capacity.instanceTier, capacity.openPreviews, capacity.activePreviews),
+    "",
+    `us-central1 list prices checked ${PRICES_CHECKED}, without free tiers or committed-use discounts: ` +
+      [
+        `[Cloud SQL](${PRICES.sqlVcpuHour.source.split(" ")[0]})`,
+        `[Cloud Run](${PRICES.runVcpuSecond.source.split(" ")[0]})`,
+        `[Secret Manager](${PRICES.secretVersionMonth.source.split(" ")[0]})`,
+        `[Artifact Registry](${PRICES.registryGibMonth.source.split(" ")[0]})`,
+      ].join(", ") +
+      "; usage assumptions in `bench/cost.ts`.",
+  ].join("\n");
+}
+
+if (require.main === module) {
+  previewTables(resolve(__dirname, "..")).then(
+    (tables) => console.log(tables),
+    (err: unknown) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -17,10 +17,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { platformSizing, previewCapacity, renderCapacity } from "../infra/engine/capacity";
+import { previewsCapacity, renderCapacity } from "../infra/engine/capacity";
 import { loadStackConfig } from "../infra/engine/config-files";
 import { type Evaluation, evaluate } from "../infra/engine/evaluate";
-import { PREVIEW_PLATFORM_NAMES } from "../infra/naming";
 import { type CriticalPath, type GraphNode, criticalPath, withInstancePerPreview } from "./critical-path";
 import { CREATE_TIMES, UNKNOWN_TYPE_SECONDS } from "./create-times";
 import { PRICES, PRICES_CHECKED, USAGE, fleetPerDay, footprintOf, instancePerDay, previewPerDay } from "./cost";
@@ -201,12 +200,12 @@ async function main(): Promise<void> {
   const previewConfig = loadStackConfig(ROOT, "pr-123", { "monitor:appSource": appSource });
   const preview = await evaluate("pr-123", previewConfig);
   timeToUrl(preview);
-  const stage = await evaluate("stage", loadStackConfig(ROOT, "stage", {}));
-  const sizing = platformSizing(stage);
-  if (!sizing) throw new Error(`stage declares no ${PREVIEW_PLATFORM_NAMES.instance}`);
-  cost(preview, sizing.tier);
+  const previews = await evaluate("previews", loadStackConfig(ROOT, "previews", {}));
+  const capacity = await previewsCapacity(previews, ROOT, {});
+  const tier = JSON.parse(loadStackConfig(ROOT, "previews").config["monitor:preview"]) as { instanceTier: string };
+  cost(preview, tier.instanceTier);
   console.log(
-    `\n5. Scale (npm run plan -- stage prints the same)\n   ${renderCapacity(previewCapacity(sizing)).replace(/\n/g, "\n   ")}`,
+    `\n5. Scale (npm run plan -- previews prints the same)\n   ${renderCapacity(capacity).replace(/\n/g, "\n   ")}`,
   );
 }
 

@@ -171,6 +171,15 @@ export function previewGrants(project: string, projectNumber: pulumi.Input<strin
       why: "lets the preview's runtime account connect to the shared instance (roles/cloudsql.client), nothing else",
       condition: { title: "cloudsql-client-only", expression: onlyGrants(["roles/cloudsql.client"]) },
     },
+    {
+      project,
+      role: `projects/${project}/roles/monitorPreviewAdmission`,
+      why: "counts the previews holding connections on the shared instance before admitting one (scripts/preview-admission.ts reads num_backends per database; Cloud Monitoring takes no condition: the project holds previews only)",
+      // The one permission projects.timeSeries.list requires
+      // (https://cloud.google.com/monitoring/api/ref_v3/rest/v3/projects.timeSeries/list, "Authorization"):
+      // roles/monitoring.viewer would add dashboards, alert policies, uptime checks and more.
+      customRole: { title: "Monitor preview admission", permissions: ["monitoring.timeSeries.list"] },
+    },
   ];
 }
 

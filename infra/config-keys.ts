@@ -188,10 +188,14 @@ const previewSettings = z
     /** Where the previews' CI identities live: a project other than the previews', whose service accounts are theirs. */
     identityProject: gcpProject.optional(),
     sandboxSecrets: z.array(variableName).default([]),
-    /** Previews that may exist at once; 100 is what one project's service-account quota holds (one identity each). */
-    maxOpen: z.number().int().min(1).max(100).default(100),
-    /** Previews holding database connections at once: the shared instance is sized for them. */
-    maxActive: z.number().int().min(1).max(100).default(20),
+    /**
+     * Previews that may exist at once. What fits the previews project (service accounts, IAM principals on shared
+     * policies) is counted by `npm run plan -- previews` from the program itself (infra/engine/capacity.ts); the
+     * bound here is only the sweeper's (PREVIEW_CAP).
+     */
+    maxOpen: z.number().int().min(1).max(1000).default(100),
+    /** Previews holding database connections at once: the shared instance is sized for them, admission counts them. */
+    maxActive: z.number().int().min(1).max(1000).default(20),
     /** The sweeper destroys a preview whose stack was last updated longer ago than this. */
     ttlDays: z.number().int().min(1).max(90).default(7),
     maxInstances: z.number().int().min(1).max(10).default(1),

@@ -65,6 +65,11 @@ export const REPOSITORY_VARIABLES = {
   previewTtlDays: "PREVIEW_TTL_DAYS",
   /** At most this many previews at once (monitor:preview.maxOpen); the oldest beyond it are destroyed. */
   previewCap: "PREVIEW_CAP",
+  /**
+   * At most this many previews holding database connections at once (monitor:preview.maxActive): a preview's deploy
+   * waits for a place (scripts/preview-admission.ts).
+   */
+  previewActiveCap: "PREVIEW_ACTIVE_CAP",
 } as const;
 
 /**

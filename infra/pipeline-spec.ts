@@ -114,8 +114,8 @@ export interface PipelineSpec {
   /** Where the previews' CI identities live (monitor:preview.identityProject): not the previews project. */
   previewIdentityProject: string;
   registry: RegistrySpec;
-  /** For the sweeper: previews older than ttlDays go, and at most cap run at once. */
-  previews: { ttlDays: number; cap: number };
+  /** For the sweeper: previews older than ttlDays go, and at most cap run at once; activeCap for admission. */
+  previews: { ttlDays: number; cap: number; activeCap: number };
   /** Set only when configured as a secret. */
   chatWebhookUrl?: string;
   labels: Labels;
@@ -136,7 +136,7 @@ function repositoryRef(r: z.infer<typeof repository>): RepositoryRef {
 export type PipelineValues = { [K in keyof typeof PIPELINE_KEYS]: z.infer<(typeof PIPELINE_KEYS)[K]> } & {
   "gcp:region": string;
   "monitor:imageRepository"?: string;
-  "monitor:preview": { ttlDays: number; maxOpen: number; identityProject?: string };
+  "monitor:preview": { ttlDays: number; maxOpen: number; maxActive: number; identityProject?: string };
 };
 
 /** Builds the pipeline's spec from parsed keys; problems are collected, and the caller throws if there are any. */
@@ -179,7 +179,11 @@ export function pipelineSpec(
   }
   // The key's schema already refused anything but an Artifact Registry path.
   const registryPath = artifactRegistryPath(values["monitor:imageRepository"] ?? "");
-  const previews = { ttlDays: values["monitor:preview"].ttlDays, cap: values["monitor:preview"].maxOpen };
+  const previews = {
+    ttlDays: values["monitor:preview"].ttlDays,
+    cap: values["monitor:preview"].maxOpen,
+    activeCap: values["monitor:preview"].maxActive,
+  };
   const registrySettings = { ...REGISTRY_DEFAULTS, ...settings?.registry };
   if (registrySettings.prImageTtlDays < previews.ttlDays) {
     problems.push(

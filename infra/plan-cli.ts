@@ -9,7 +9,7 @@
  * trace); 2 bad usage.
  */
 import { resolve } from "node:path";
-import { platformSizing, previewCapacity, renderCapacity } from "./engine/capacity";
+import { capacityRefusal, previewsCapacity, renderCapacity } from "./engine/capacity";
 import { basePlan, checkout, GitRefError } from "./engine/base-plan";
 import { loadStackConfig, secureValues } from "./engine/config-files";
 import { type PlanDocument, diffPlans, diffSecrets, renderDiff } from "./engine/diff";
@@ -29,7 +29,7 @@ Plans a stack of the monitor project offline (no cloud, no credentials): the res
 create with the settings a reviewer decides on, every container's environment (secrets by reference only), the
 outputs and the policy pack's verdict.
 
-  <stack>                  pr-<N>, stage, prod or pipeline
+  <stack>                  pr-<N>, stage, prod, previews (with the previews' capacity) or pipeline
   --json                   the same as JSON
   --fresh                  as the stack's first preview sees it: nothing deployed, computed values unknown
   --diff [<git ref>]       only what would change against the plan at the ref (default main): resources,
@@ -131,8 +131,9 @@ export async function plan(args: Args, root: string, policies?: Policies): Promi
   const refused = [...violations, ...couldNotRun].some((v) => v.enforcementLevel === "mandatory");
   const parity = kind === "stage" || kind === "prod" ? parityReport(root) : undefined;
   const pipeline = kind === "pipeline" ? pipelineReport(evaluation) : undefined;
-  const sizing = platformSizing(evaluation);
-  const capacity = sizing && previewCapacity(sizing);
+  const capacity = kind === "previews" ? await previewsCapacity(evaluation, root, args.overrides) : undefined;
+  const overCapacity = capacity && capacityRefusal(args.stack, capacity);
+  if (overCapacity) throw overCapacity;
   if (args.json) {
     const extra = { ...(parity && { parity }), ...(pipeline && { pipeline }), ...(capacity && { capacity }) };
     const policies = { policyViolations: violations, policiesNotRun: couldNotRun };

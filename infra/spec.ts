@@ -1,6 +1,13 @@
 import type { CirrusSettings } from "../shared-rules/cirrus";
 import { type Edition, tierProblem } from "../shared-rules/cloud-sql";
-import { RESERVED_CONNECTIONS, connectionsNeeded, maxConnectionsFor } from "../shared-rules/connection-budget";
+import {
+  MIGRATION_TASKS_PER_PREVIEW,
+  RESERVED_CONNECTIONS,
+  connectionsNeeded,
+  maxConnectionsFor,
+  previewConnections,
+  tierFor,
+} from "../shared-rules/connection-budget";
 import { APP_VARIABLES, appEnvFor, knexPoolMax } from "../shared-rules/app-env";
 import { type ReadKeys, type Values, readKeys } from "./config-keys";
 import { TAG_RULES } from "../shared-rules/image-tags";
@@ -343,6 +350,7 @@ function previewsSpec(
           "the project the previews' CI identities live in (the stage project)",
       );
     }
+    checkPreviewConnections(preview, origins, problems);
   }
   const repository = values["monitor:imageRepository"];
   const registry = artifactRegistryPath(repository ?? "");
@@ -367,6 +375,39 @@ function previewsSpec(
     image: { repository },
     preview,
   };
+}
+
+/**
+ * The shared instance holds every active preview busy at once, within its tier's documented default max_connections
+ * (shared-rules/connection-budget.ts says why the default, not a raised flag, is the line).
+ */
+function checkPreviewConnections(preview: PreviewSettings, origins: Origins, problems: string[]): void {
+  const { instanceTier: tier, maxActive, maxInstances, connectionPool: pool } = preview;
+  const budget = previewConnections(tier, maxActive, maxInstances, pool);
+  const source =
+    "Cloud SQL's default max_connections for its memory, https://cloud.google.com/sql/docs/postgres/quotas";
+  const bigger = tierFor(budget.used);
+  if (budget.limit === undefined) {
+    problems.push(
+      `${origins.at("monitor:preview.instanceTier")}: ${tier} is not a tier whose default max_connections is known ` +
+        `here (${source}), so the previews' connection budget cannot be checked. Fix: set ` +
+        `monitor:preview.instanceTier to a db-custom-<vCPUs>-<MiB> tier of at least 3840 MiB${bigger ? `, e.g. ${bigger}` : ""}`,
+    );
+  } else if (budget.used > budget.limit) {
+    problems.push(
+      `${origins.at("monitor:preview.maxActive")}: ${maxActive} active previews need ${budget.used} connections on ` +
+        `the shared preview instance (${maxActive} x (${maxInstances} instance${maxInstances === 1 ? "" : "s"} + ` +
+        `${MIGRATION_TASKS_PER_PREVIEW} migration task) x pool ${pool} + ${RESERVED_CONNECTIONS} reserved), over the ` +
+        `${budget.limit} that ${tier} is sized for (${source}). Fix: ` +
+        [
+          budget.fits! > 0 && `lower monitor:preview.maxActive to at most ${budget.fits}`,
+          maxInstances > 1 && "lower monitor:preview.maxInstances",
+          bigger && `set monitor:preview.instanceTier to ${bigger}`,
+        ]
+          .filter(Boolean)
+          .join(", or "),
+    );
+  }
 }
 
 function environmentSpec(

@@ -19,7 +19,15 @@ import type { Stack, Workspace } from "@pulumi/pulumi/automation";
 import { REPOSITORY_VARIABLES } from "../infra/pipeline-contract";
 import { parseStackName } from "../shared-rules/stack-name";
 import { boolEnv, intEnv, requireEnv, run, type Env, type Sleep } from "./lib/cli";
-import { adcToken, gcsLister, listStacks, parseBackendUrl, projectName, type ObjectLister } from "./lib/state-bucket";
+import {
+  adcToken,
+  gcsLister,
+  listStacks,
+  parseBackendUrl,
+  previewNumber,
+  projectName,
+  type ObjectLister,
+} from "./lib/state-bucket";
 import { GitHubError, gitHubFromEnv, type Fetch, type GitHub } from "./lib/github";
 import { appendSummary } from "./lib/github-files";
 import {
@@ -68,16 +76,6 @@ export interface SweepInput {
 }
 
 const DAY_MS = 86_400_000;
-
-/** The PR number of a preview stack; undefined for any other stack, known or not. */
-export function previewNumber(name: string): number | undefined {
-  try {
-    const kind = parseStackName(shortStackName(name));
-    return kind.kind === "preview" ? Number(kind.pr) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 function updatedAt(stack: StackInfo): number | undefined {
   const t = stack.lastUpdate ? Date.parse(stack.lastUpdate) : NaN;

@@ -71,6 +71,62 @@ export function maxConnectionsFor(tier: string, processes: number, pool: number)
   return Math.max(defaultMaxConnections(tier) ?? 0, connectionsNeeded(processes, pool));
 }
 
+/**
+ * The shared preview instance's connection budget, counted as if every active preview were busy: each of its Cloud
+ * Run instances and its migration task holding a full pool at once, plus the reserve. The limit is the tier's
+ * documented default max_connections, not a raised flag: Cloud SQL derives that default from the instance's memory,
+ * and every Postgres connection is a backend process with memory of its own (work_mem per sort or hash,
+ * temp_buffers, catalog caches) beside the shared_buffers that take about a third of it
+ * (https://cloud.google.com/sql/docs/postgres/manage-memory-usage-best-practices). Past the default, a busy hour of
+ * previews could run the instance out of memory and restart it under every preview at once.
+ */
+export interface PreviewConnections {
+  /** Connections held when every active preview is busy, plus the reserve. */
+  used: number;
+  /** The tier's documented default max_connections; undefined when the tier is not one this file knows. */
+  limit: number | undefined;
+  /** One busy preview's connections: (its instances + its migration task) x pool. */
+  perPreview: number;
+  /** Active previews the limit holds; undefined with the limit. */
+  fits: number | undefined;
+}
+
+export function previewConnections(
+  tier: string,
+  maxActive: number,
+  maxInstancesPerPreview: number,
+  pool: number,
+): PreviewConnections {
+  const limit = defaultMaxConnections(tier);
+  const perPreview = (maxInstancesPerPreview + MIGRATION_TASKS_PER_PREVIEW) * pool;
+  return {
+    used: connectionsNeeded(previewProcesses(maxActive, maxInstancesPerPreview), pool),
+    limit,
+    perPreview,
+    fits: limit === undefined ? undefined : Math.max(0, Math.floor((limit - RESERVED_CONNECTIONS) / perPreview)),
+  };
+}
+
+/**
+ * Custom tiers to suggest, smallest first, one per step of the default: each is a valid custom machine (1 or an
+ * even number of vCPUs, 0.9-6.5 GiB per vCPU, memory a multiple of 256 MiB:
+ * https://cloud.google.com/sql/docs/postgres/instance-settings, "Machine type").
+ */
+const SUGGESTED_TIERS = [
+  "db-custom-1-3840",
+  "db-custom-2-7680",
+  "db-custom-4-15360",
+  "db-custom-4-16384",
+  "db-custom-8-32768",
+  "db-custom-16-65536",
+  "db-custom-32-131072",
+];
+
+/** The smallest suggested tier whose default max_connections holds `connections`, or undefined past the largest. */
+export function tierFor(connections: number): string | undefined {
+  return SUGGESTED_TIERS.find((tier) => (defaultMaxConnections(tier) ?? 0) >= connections);
+}
+
 /** Labels that tell the policy pack how an instance was sized (GCP label values are text). */
 export const BUDGET_LABELS = {
   /** Connections one app process may open: the knex pool's max. */

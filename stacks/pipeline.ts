@@ -379,6 +379,7 @@ export function pipelineStack(
         [REPOSITORY_VARIABLES.previewImageRepository]: previewImagePath(spec),
         [REPOSITORY_VARIABLES.previewTtlDays]: String(spec.previews.ttlDays),
         [REPOSITORY_VARIABLES.previewCap]: String(spec.previews.cap),
+        [REPOSITORY_VARIABLES.previewActiveCap]: String(spec.previews.activeCap),
       },
       secrets: spec.chatWebhookUrl === undefined ? {} : { [CHAT_WEBHOOK_SECRET]: pulumi.secret(spec.chatWebhookUrl) },
       defaultBranch: { requiredChecks: APP_REQUIRED_CHECKS, bypassAppId: spec.githubAppId },

@@ -290,6 +290,15 @@ describe("deployers", () => {
     );
     // It enables no API: the previews stack does.
     expect(previewGrants.map((r) => r.inputs.role)).not.toContain("roles/serviceusage.serviceUsageAdmin");
+    // Admission reads the shared instance's connections per database, and nothing else Cloud Monitoring holds.
+    const admission = ofType(evaluation, "gcp:projects/iAMCustomRole:IAMCustomRole").find(
+      (r) => r.inputs.roleId === "monitorPreviewAdmission",
+    )!;
+    expect([admission.inputs.project, admission.inputs.permissions]).toEqual([
+      PREVIEWS,
+      ["monitoring.timeSeries.list"],
+    ]);
+    expect(previewGrants.map((r) => r.inputs.role)).toContain(`projects/${PREVIEWS}/roles/monitorPreviewAdmission`);
   });
 
   it("give the previews platform's deployer roles in the previews project only", () => {
@@ -686,6 +695,7 @@ describe("GitHub", () => {
       [REPOSITORY_VARIABLES.previewImageRepository]: `us-docker.pkg.dev/${PREVIEWS}/monitor-previews/blurts-server`,
       [REPOSITORY_VARIABLES.previewTtlDays]: "7",
       [REPOSITORY_VARIABLES.previewCap]: "100",
+      [REPOSITORY_VARIABLES.previewActiveCap]: "20",
     });
     // The same path the previews stack pushes to (Pulumi.yaml's project-level image repository).
     expect(`${loadStackConfig(ROOT, "previews").config["monitor:imageRepository"]}`).toBe(

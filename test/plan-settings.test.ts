@@ -162,12 +162,13 @@ const CASES: Case[] = [
   },
   {
     stack: "previews",
-    overrides: (c) => merged(c, "monitor:preview", { instanceTier: "db-custom-2-7680" }),
+    // A larger tier: a smaller one would not hold the committed maxActive busy (the spec refuses it).
+    overrides: (c) => merged(c, "monitor:preview", { instanceTier: "db-custom-8-32768" }),
     rows: [
       {
         setting: "preview.instanceTier (the shared preview instance)",
         at: { type: INSTANCE, path: "settings.tier" },
-        value: "db-custom-2-7680",
+        value: "db-custom-8-32768",
       },
     ],
   },

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadStackConfig } from "../infra/engine/config-files";
 import { evaluate } from "../infra/engine/evaluate";
+import { plan } from "../infra/plan-cli";
 import { ConfigError } from "../infra/spec";
 import { exitCodeFor } from "../scripts/lib/cli";
 import { ROOT, refusedStack } from "./harness";
@@ -65,6 +66,7 @@ describe("the catalogue", () => {
       "drift-issue",
       "notify-chat",
       "preview-comment",
+      "preview-admission",
       "require-e2e",
       "require-current-infra",
       "qa-ledger",
@@ -92,21 +94,34 @@ describe.each(STACK_ROWS.filter((r) => r.at === undefined).map((r) => [`${r.stac
   },
 );
 
-describe.each(STACK_ROWS.filter((r) => r.at === "plan").map((r) => [`${r.stack}: ${r.refused}`, r] as const))(
+/** How a row refused after the program started is run: its evaluation, or for capacity the whole plan. */
+const refusedLate = (row: StackRow): Promise<unknown> => {
+  if (row.at === "capacity") {
+    return plan({ stack: row.stack, json: false, fresh: false, overrides: row.overrides ?? {} }, ROOT);
+  }
+  const { config, secretKeys } = loadStackConfig(ROOT, row.stack, row.overrides);
+  return evaluate(row.stack, { config, secretKeys, ...row.engine });
+};
+
+describe.each(STACK_ROWS.filter((r) => r.at !== undefined).map((r) => [`${r.stack}: ${r.refused}`, r] as const))(
   "%s",
   (_, row) => {
-    it("fails the plan (so `pulumi up`, which previews first, creates nothing), naming the stack, the key and the fix", async () => {
-      const { config, secretKeys } = loadStackConfig(ROOT, row.stack, row.overrides);
-      const error: Error = await evaluate(row.stack, { config, secretKeys, ...row.engine }).then(
-        () => {
-          throw new Error(`expected ${row.stack} to be refused, but it planned`);
-        },
-        (err: Error) => err,
-      );
-      expect(error.message).toMatch(new RegExp(`^Stack "${row.stack}"`));
-      expect(error.message).toMatch(row.message);
-      expectKeyAndFix(error.message, row.key, row.fix);
-    });
+    it(
+      row.at === "plan"
+        ? "fails the plan (so `pulumi up`, which previews first, creates nothing), naming the stack, the key and the fix"
+        : "fails `npm run plan` once the capacity is counted, naming the stack, the key and the fix",
+      async () => {
+        const error: Error = await refusedLate(row).then(
+          () => {
+            throw new Error(`expected ${row.stack} to be refused, but it planned`);
+          },
+          (err: Error) => err,
+        );
+        expect(error.message).toMatch(new RegExp(`^Stack "${row.stack}"`));
+        expect(error.message).toMatch(row.message);
+        expectKeyAndFix(error.message, row.key, row.fix);
+      },
+    );
   },
 );
 

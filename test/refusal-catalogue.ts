@@ -20,6 +20,7 @@ import { main as destroyPreview } from "../scripts/destroy-preview";
 import { main as driftIssue } from "../scripts/drift-issue";
 import { main as jiraShipped } from "../scripts/jira-shipped";
 import { main as notifyChat } from "../scripts/notify-chat";
+import { main as previewAdmission } from "../scripts/preview-admission";
 import { inputFromEnv, main as previewComment } from "../scripts/preview-comment";
 import { main as qaLedger } from "../scripts/qa-ledger";
 import { main as releasePulls } from "../scripts/release-pulls";
@@ -58,9 +59,10 @@ export interface StackRow extends Row {
   /**
    * "plan": refused while the program runs, from what the cloud reports (a stack reference, a secret's versions),
    * so `pulumi preview`, which `pulumi up` runs first, fails before anything is created. Default: refused from
-   * config alone, before any resource is registered.
+   * config alone, before any resource is registered. "capacity": refused by `npm run plan -- previews`, which counts
+   * what the previews project holds from the previews stack, a preview and the pipeline (infra/engine/capacity.ts).
    */
-  at?: "plan";
+  at?: "plan" | "capacity";
   engine?: Pick<EvaluateOptions, "stackOutputs" | "missingSecretVersions" | "fresh">;
 }
 
@@ -659,10 +661,30 @@ export const STACK_ROWS: StackRow[] = [
     area: "Sizes",
     refused: "preview instances or concurrency out of range",
     stack: "pr-7",
-    files: { "Pulumi.yaml": edit("maxOpen: 100", "maxOpen: 500") },
+    files: { "Pulumi.yaml": edit("maxOpen: 100", "maxOpen: 5000") },
     key: "monitor:preview.maxOpen",
-    message: /expected number to be <=100/,
+    message: /expected number to be <=1000/,
     fix: "correct monitor:preview.maxOpen in Pulumi.yaml",
+  },
+  {
+    area: "Sizes",
+    refused: "more busy previews than the shared instance's tier holds",
+    stack: "previews",
+    files: { "Pulumi.yaml": edit("maxActive: 20", "maxActive: 25") },
+    key: "monitor:preview.maxActive",
+    message:
+      /25 active previews need 510 connections on the shared preview instance .* over the 500 that db-custom-4-16384 is sized for/,
+    fix: "lower monitor:preview.maxActive to at most 24",
+  },
+  {
+    area: "Sizes",
+    refused: "more open previews than the previews project has service accounts for",
+    stack: "previews",
+    at: "capacity",
+    overrides: { "monitor:preview": json({ ...previewOf(), maxOpen: 101 }) },
+    key: "monitor:preview.maxOpen",
+    message: /needs 101 service accounts on projects\/moz-fx-monitor-previews .* over the 100 allowed/,
+    fix: "lower monitor:preview.maxOpen to at most 100",
   },
   {
     area: "Sizes",
@@ -784,6 +806,17 @@ export const STACK_ROWS: StackRow[] = [
     key: "monitor:preview.instanceTier",
     message: /expected a Cloud SQL tier such as db-custom-4-16384/,
     fix: "correct monitor:preview.instanceTier in Pulumi.previews.yaml",
+  },
+  {
+    area: "Regions and tiers",
+    refused: "a preview instance tier whose default max_connections is not known",
+    stack: "previews",
+    // A tier of a series whose memory its name does not say: tierProblem lets such names through (their list
+    // grows, and the API names them at create time), but its default max_connections is not known here.
+    files: { "Pulumi.yaml": edit("instanceTier: db-custom-4-16384", "instanceTier: db-example-standard-4") },
+    key: "monitor:preview.instanceTier",
+    message: /db-example-standard-4 is not a tier whose default max_connections is known here/,
+    fix: "set monitor:preview.instanceTier to a db-custom-<vCPUs>-<MiB> tier of at least 3840 MiB",
   },
   {
     area: "Regions and tiers",
@@ -1586,6 +1619,36 @@ export const SCRIPT_ROWS: ScriptRow[] = [
     fix: "Set it from the repository variable PREVIEW_TTL_DAYS",
     run: (env, fetch) => sweepPreviews(env, fetch),
   },
+  ...(
+    [
+      ["no active-preview cap", "PREVIEW_ACTIVE_CAP", "Set it from the repository variable PREVIEW_ACTIVE_CAP"],
+      [
+        "admission without the deployer's token",
+        "GOOGLE_OAUTH_ACCESS_TOKEN",
+        "Give the auth step token_format: access_token",
+      ],
+    ] as const
+  ).map(([refused, input, fix]): ScriptRow => ({
+    area: "Workflow inputs",
+    refused,
+    script: "scripts/preview-admission.ts",
+    env: {
+      PR_NUMBER: "42",
+      PREVIEW_CAP: "100",
+      PREVIEW_ACTIVE_CAP: "20",
+      GCP_PROJECT: "moz-fx-monitor-previews",
+      GOOGLE_OAUTH_ACCESS_TOKEN: "ya29.token",
+      PULUMI_BACKEND_URL: "gs://monitor-pulumi-state",
+      BODY_FILE: join(tmpdir(), "preview-comment.md"),
+      RUN_URL: "https://github.com/o/r/actions/runs/1",
+      [input]: "",
+    },
+    input,
+    exit: 2,
+    message: new RegExp(`${input} is not set`),
+    fix,
+    run: (env, fetch) => previewAdmission(env, { fetch }),
+  })),
   {
     area: "Workflow inputs",
     refused: "a smoke-check URL with a path",
@@ -1858,7 +1921,9 @@ export function troubleshootingTable(): string {
     const where =
       row.at === "plan"
         ? `\`${row.stack}\` (at plan)`
-        : `\`${row.stack.length > 12 ? `${row.stack.slice(0, 8)}…` : row.stack}\``;
+        : row.at === "capacity"
+          ? `\`${row.stack}\` (\`npm run plan\`)`
+          : `\`${row.stack.length > 12 ? `${row.stack.slice(0, 8)}…` : row.stack}\``;
     lines.push(`| ${row.area} | ${cell(row.refused)} | ${where} | ${code(row.key)} | ${cell(row.fix)} |`);
   }
   for (const row of SCRIPT_ROWS) {

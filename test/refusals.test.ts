@@ -193,11 +193,11 @@ describe("config refusals name the stack, the key and the fix", () => {
     const preview = JSON.stringify({
       sandboxSecrets: ["OAUTH_CLIENT_SECRET", "HIBP_KANON_API_TOKEN"],
       maxInstances: 0,
-      maxOpen: 500,
+      maxOpen: 5000,
     });
     const message = refusal("pr-7", { ...BASE, "monitor:preview": preview });
     expect(message).toMatch(/monitor:preview\.maxInstances in Pulumi\.yaml .*>=1/);
-    expect(message).toMatch(/monitor:preview\.maxOpen in Pulumi\.yaml .*<=100/);
+    expect(message).toMatch(/monitor:preview\.maxOpen in Pulumi\.yaml .*<=1000/);
   });
 
   it("refuses a PR number whose names would break GCP's length limits", () => {

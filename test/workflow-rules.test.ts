@@ -55,6 +55,7 @@ export const SCRIPTS_RUN = [
   "scripts/drift-refresh.ts",
   "scripts/jira-shipped.ts",
   "scripts/notify-chat.ts",
+  "scripts/preview-admission.ts",
   "scripts/preview-comment.ts",
   "scripts/qa-ledger.ts",
   "scripts/release-pulls.ts",

@@ -207,7 +207,7 @@ describe("preview up (preview-up.yml)", () => {
         command: "up",
         stack: `pr-${PR}`,
         config: ["monitor:appSource", "monitor:deployId"],
-        flags: ["upsert"],
+        flags: ["upsert", "policyPacks"],
       },
     ]);
     const up = step(j, "up");
@@ -218,6 +218,7 @@ describe("preview up (preview-up.yml)", () => {
     // A new pr-<N> is created with the preview key (pulumi/actions' secrets-provider applies only at creation).
     expect(up.with!["secrets-provider"]).toBe(`\${{ vars.${REPOSITORY_VARIABLES.previewSecretsProvider} }}`);
     expect(up.with!["cloud-url"]).toBe(`\${{ vars.${REPOSITORY_VARIABLES.previewBackendUrl} }}`);
+    expect(up.with!.policyPacks, "the pack of this repository's checkout, as config apply runs it").toBe("policies");
     const app = j.steps!.find((s) => s.with?.path === "app")!;
     expect(app.with).toMatchObject({ ref: "${{ github.event.pull_request.head.sha }}" });
     expect(app.with!.repository, "the caller's (app) repository").toBeUndefined();
@@ -231,9 +232,32 @@ describe("preview up (preview-up.yml)", () => {
     expect(job("infra", REUSABLE_WORKFLOWS.previewUp, "own-commit").permissions).toEqual(OWN_COMMIT_PERMISSIONS);
   });
 
+  it("admits the preview before anything is built or deployed, with the caps and the deployer's token", () => {
+    const names = j.steps!.map((s) => s.name ?? s.id ?? s.uses ?? "");
+    const admit = step(j, "admit");
+    expect(names.indexOf(admit.name!)).toBeLessThan(names.indexOf("Registry host"));
+    // It lists the state bucket's object names and asks Cloud Monitoring with the auth step's token: no Pulumi CLI.
+    expect(names.indexOf(admit.name!)).toBeGreaterThan(names.findIndex((n) => n === "auth"));
+    expect(admit.run).toBe("npx ts-node --transpile-only scripts/preview-admission.ts");
+    expect(admit.env).toEqual({
+      PR_NUMBER: PR,
+      PREVIEW_CAP: `\${{ vars.${REPOSITORY_VARIABLES.previewCap} }}`,
+      PREVIEW_ACTIVE_CAP: `\${{ vars.${REPOSITORY_VARIABLES.previewActiveCap} }}`,
+      // The same PREVIEW_* variables as the rest of the job: the preview-<N> environments carry none.
+      GCP_PROJECT: `\${{ vars.${REPOSITORY_VARIABLES.previewProject} }}`,
+      GOOGLE_OAUTH_ACCESS_TOKEN: "${{ steps.auth.outputs.access_token }}",
+      PULUMI_BACKEND_URL: `\${{ vars.${REPOSITORY_VARIABLES.previewBackendUrl} }}`,
+      RUN_URL: "${{ github.server_url }}/${{ github.repository }}/actions/runs/${{ github.run_id }}",
+      BODY_FILE: step(j, "Render the preview comment").env!.BODY_FILE,
+    });
+    expect(step(j, "auth").with).toMatchObject({ token_format: "access_token" });
+    expect(admit["continue-on-error"], "a refusal stops the job before pulumi up").toBeUndefined();
+  });
+
   it("renders the comment as deployed or failed and keeps one sticky comment, even after a failed up", () => {
     const render = step(j, "Render the preview comment");
-    expect(render.if).toBe("${{ !cancelled() }}");
+    // A refused admission's body file is its own comment; the render step would overwrite it.
+    expect(render.if).toBe("${{ !cancelled() && steps.admit.outputs.refused != 'true' }}");
     expect(render.env).toMatchObject({
       STATE: "${{ steps.up.outcome == 'success' && 'deployed' || 'failed' }}",
       URL: "${{ steps.up.outputs.url }}",

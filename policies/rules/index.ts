@@ -10,6 +10,7 @@ import {
 import { connectionBudget } from "./connection-budget";
 import { noBasicRoles, noServiceAccountKeys, workloadIdentityPinsWorkflow, workloadIdentityScoped } from "./iam";
 import { prodAlertsNotify } from "./monitoring";
+import { previewsInPreviewsProject } from "./projects";
 import { previewResourcesDeletable, statefulResourcesProtected } from "./protection";
 
 export { namesRepository, pinsWorkflow } from "./iam";
@@ -38,6 +39,7 @@ export const policies: Policies = [
   workloadIdentityScoped,
   noServiceAccountKeys,
   connectionBudget,
+  previewsInPreviewsProject,
   noBasicRoles,
   workloadIdentityPinsWorkflow,
 ];

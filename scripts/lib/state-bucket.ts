@@ -17,6 +17,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { parseStackName } from "../../shared-rules/stack-name";
 import { UsageError } from "./cli";
 import type { Fetch } from "./github";
 
@@ -38,6 +39,19 @@ export interface ListedStack {
   readonly lastUpdate: string;
   /** A lock object exists: an update, destroy or refresh is running (or died holding the lock). */
   readonly updateInProgress: boolean;
+}
+
+/**
+ * The PR number of a preview stack, by its name (`pr-12`, or fully qualified `organization/monitor/pr-12`); undefined
+ * for any other stack, known or not.
+ */
+export function previewNumber(name: string): number | undefined {
+  try {
+    const kind = parseStackName(name.slice(name.lastIndexOf("/") + 1));
+    return kind.kind === "preview" ? Number(kind.pr) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `gs://bucket[/path]` → the bucket and the object prefix the backend's `.pulumi/` lives under. */

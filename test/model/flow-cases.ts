@@ -4,7 +4,9 @@
  * suite fails while a listed flow works, or an unlisted one does not, so the README's table is always what the model
  * finds.
  */
+import { loadStackConfig } from "../../infra/engine/config-files";
 import { APP_FILES_DIR } from "../../infra/pipeline-contract";
+import { ROOT } from "../harness";
 import type { FlowCase, FlowResult, Goal } from "./flows";
 import type { Repository, RunContext, Trigger } from "./github-claims";
 import { LONG_STACKS, PREVIEW_STACK, repositories } from "./world";
@@ -69,18 +71,27 @@ export function flowCases(): FlowCase[] {
       { inputs: { environment, tag } },
     );
   const previewUp = app("preview.yml");
+  // Admission reads the previews project's connection counts before anything is deployed.
+  const admission: Goal = { timeSeries: loadStackConfig(ROOT, "previews").config["gcp:project"] };
   const destroyGoals: Goal[] = [
     { op: "destroy", stack: PREVIEW_STACK },
     { op: "stack rm", stack: PREVIEW_STACK },
   ];
   return [
     c("preview up", "PR opened (app branch)", previewUp, w.app, pullRequest("opened"), [
+      admission,
       { op: "init", stack: PREVIEW_STACK },
       up(PREVIEW_STACK),
     ]),
-    c("preview up", "PR synchronize (later push)", previewUp, w.app, pullRequest("synchronize"), [up(PREVIEW_STACK)], {
-      existing: withPreview,
-    }),
+    c(
+      "preview up",
+      "PR synchronize (later push)",
+      previewUp,
+      w.app,
+      pullRequest("synchronize"),
+      [admission, up(PREVIEW_STACK)],
+      { existing: withPreview },
+    ),
     c("preview up", "PR from a fork", previewUp, w.app, pullRequest("opened", { fromFork: true }), []),
     c("preview up", "PR by Dependabot", previewUp, w.app, pullRequest("opened"), [], { actor: "dependabot[bot]" }),
     c("preview destroy", "PR closed by a person", previewUp, w.app, pullRequest("closed"), destroyGoals, {

@@ -42,7 +42,7 @@ import {
   stackObjects,
 } from "./pulumi-backend";
 import { type Permission } from "./roles";
-import { scriptListsState } from "./script-env";
+import { scriptListsState, scriptReadsTimeSeries } from "./script-env";
 import {
   type RegistryCall,
   calledFile,
@@ -58,7 +58,11 @@ import {
 import { INFRA_COMMIT, type World, factsOf, stateKeyOf } from "./world";
 
 /** What a flow must get done for one event: Pulumi operations on stacks, registry calls, or nothing at all. */
-export type Goal = { readonly op: string; readonly stack: string } | { readonly registry: RegistryCall };
+export type Goal =
+  | { readonly op: string; readonly stack: string }
+  | { readonly registry: RegistryCall }
+  /** Cloud Monitoring's time series of a project read (preview admission counts the previews holding connections). */
+  | { readonly timeSeries: string };
 
 export interface FlowCase {
   readonly flow: string;
@@ -105,7 +109,8 @@ export interface FlowResult {
   readonly works: boolean;
 }
 
-const goalText = (g: Goal) => ("op" in g ? `${g.op} ${g.stack}` : `registry ${g.registry}`);
+const goalText = (g: Goal) =>
+  "op" in g ? `${g.op} ${g.stack}` : "registry" in g ? `registry ${g.registry}` : `timeSeries.list ${g.timeSeries}`;
 
 /** A job instance: a file's job, with the caller it was called from and its matrix values. */
 interface Instance {
@@ -347,6 +352,7 @@ class Walk {
         for (const stack of stacks) this.pulumi(label, call.operations, stack, w, env, identity, call.excludes ?? []);
       }
       for (const r of registryCalls(step)) this.registry(label, r, env, identity);
+      if (scriptsIn(step.run ?? "").some(scriptReadsTimeSeries)) this.timeSeries(label, env, identity);
     }
     this.jobs.push({ name, ran: true, environment, identity, reviewers, deploys: identity !== undefined });
     if (identity) this.checkPullRequestReach(name, identity, environment, reviewers);
@@ -585,6 +591,26 @@ class Walk {
         ? "artifactregistry.repositories.downloadArtifacts"
         : "artifactregistry.repositories.uploadArtifacts";
     if (this.can(label, identity, repository, permission)) this.reached.push(`registry ${call}`);
+  }
+
+  /**
+   * A script that lists Cloud Monitoring's time series of the project in GCP_PROJECT, with the auth step's token:
+   * projects.timeSeries.list needs `monitoring.timeSeries.list` on that project
+   * (https://cloud.google.com/monitoring/api/ref_v3/rest/v3/projects.timeSeries/list, "Authorization").
+   */
+  private timeSeries(label: string, env: Record<string, string>, identity: string | undefined) {
+    const where = `${label} (Cloud Monitoring)`;
+    if (!identity) {
+      this.problem(where, "timeSeries.list with no Google credentials");
+      return;
+    }
+    if (!env.GCP_PROJECT) {
+      this.problem(where, "timeSeries.list with GCP_PROJECT empty");
+      return;
+    }
+    if (this.can(where, identity, gcp.timeSeries(env.GCP_PROJECT), "monitoring.timeSeries.list")) {
+      this.reached.push(`timeSeries.list ${env.GCP_PROJECT}`);
+    }
   }
 
   /** Every `steps.<id>.outputs.<name>` a step reads names an output of a pulumi/actions step's stack. */

@@ -102,6 +102,8 @@ export const gcp = {
       `serviceAccount:${email}`,
     ]);
   },
+  /** A project's time series as Cloud Monitoring reads them; Monitoring gives conditions no resource attribute. */
+  timeSeries: (project: string) => res("monitoring.googleapis.com", "TimeSeries", `projects/${project}`, project, []),
   artifactRepository: (project: string, location: string, repository: string) => {
     const name = `projects/${project}/locations/${location}/repositories/${repository}`;
     return res("artifactregistry.googleapis.com", "Repository", name, project, [`repository:${name}`]);
@@ -204,16 +206,20 @@ export interface RequestContext {
 export class IamModel {
   readonly providers: readonly WifProvider[];
   readonly grants: readonly Grant[];
+  /** Custom roles by name (`projects/<project>/roles/<roleId>`, IAMCustomRole's documented `name`): their permissions. */
+  readonly customRoles: ReadonlyMap<string, readonly string[]>;
 
-  private constructor(providers: WifProvider[], grants: Grant[]) {
+  private constructor(providers: WifProvider[], grants: Grant[], customRoles: Map<string, readonly string[]>) {
     this.providers = providers;
     this.grants = grants;
+    this.customRoles = customRoles;
   }
 
   /** Reads providers and grants from evaluated stacks (pipeline, and the environment stacks' resource grants). */
   static fromEvaluations(evaluations: readonly Evaluation[]): IamModel {
     const providers: WifProvider[] = [];
     const grants: Grant[] = [];
+    const customRoles = new Map<string, readonly string[]>();
     for (const evaluation of evaluations) {
       const pools = evaluation.registrations.filter(
         (r) => r.type === "gcp:iam/workloadIdentityPool:WorkloadIdentityPool",
@@ -221,6 +227,11 @@ export class IamModel {
       for (const r of evaluation.registrations) {
         if (r.type === "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider") {
           providers.push(providerOf(r, pools));
+          continue;
+        }
+        if (r.type === "gcp:projects/iAMCustomRole:IAMCustomRole") {
+          const role = r.inputs as { project: string; roleId: string; permissions: string[] };
+          customRoles.set(`projects/${role.project}/roles/${role.roleId}`, role.permissions);
           continue;
         }
         if (!isIamType(r.type)) continue;
@@ -236,7 +247,7 @@ export class IamModel {
         });
       }
     }
-    return new IamModel(providers, grants);
+    return new IamModel(providers, grants, customRoles);
   }
 
   provider(name: string): WifProvider {
@@ -336,7 +347,9 @@ export class IamModel {
     permission: Permission,
     request: RequestContext = {},
   ): { allowed: boolean; via?: HeldRole; why: string } {
-    const roles = this.rolesOn(member, resource, request).filter((r) => roleAllows(r.role, permission));
+    const roles = this.rolesOn(member, resource, request).filter((r) =>
+      roleAllows(r.role, permission, this.customRoles),
+    );
     const via = roles.find((r) => r.held);
     if (via) return { allowed: true, via, why: `${via.role} on ${via.grant.holder}` };
     const blocked = roles.filter((r) => !r.held);

@@ -40,7 +40,9 @@ export type Permission =
   | "serviceusage.services.enable"
   | "serviceusage.services.get"
   | "artifactregistry.repositories.uploadArtifacts"
-  | "artifactregistry.repositories.downloadArtifacts";
+  | "artifactregistry.repositories.downloadArtifacts"
+  // Cloud Monitoring (roles-permissions/monitoring): projects.timeSeries.list, what preview admission reads.
+  | "monitoring.timeSeries.list";
 
 export interface RoleRow {
   readonly permissions: readonly Permission[];
@@ -129,9 +131,17 @@ export const ROLES: Readonly<Record<string, RoleRow>> = {
     permissions: ["artifactregistry.repositories.downloadArtifacts"],
     source: ref("artifactregistry"),
   },
+  "roles/monitoring.viewer": { permissions: ["monitoring.timeSeries.list"], source: ref("monitoring") },
 };
 
-/** Whether `role` includes `permission`, by the table above (a role not in the table includes nothing). */
-export function roleAllows(role: string, permission: Permission): boolean {
-  return ROLES[role]?.permissions.includes(permission) ?? false;
+/**
+ * Whether `role` includes `permission`: a custom role (`projects/<p>/roles/<id>`) by the permissions the stacks give
+ * it, a predefined one by the table above (a role in neither includes nothing).
+ */
+export function roleAllows(
+  role: string,
+  permission: Permission,
+  customRoles: ReadonlyMap<string, readonly string[]> = new Map(),
+): boolean {
+  return (customRoles.get(role) ?? ROLES[role]?.permissions)?.includes(permission) ?? false;
 }

@@ -183,6 +183,15 @@ export function scriptListsState(script: string): boolean {
   return /\bgcsLister\(/.test(withImports(script));
 }
 
+/**
+ * Whether a script reads Cloud Monitoring's time series (projects.timeSeries.list, `/v3/projects/<p>/timeSeries` on
+ * monitoring.googleapis.com: scripts/preview-admission.ts counts the previews holding connections with it).
+ */
+export function scriptReadsTimeSeries(script: string): boolean {
+  const text = withImports(script);
+  return /monitoring\.googleapis\.com/.test(text) && /\/v3\/projects\/.*\/timeSeries/.test(text);
+}
+
 /** What a script does to the image registry: `docker push`, spawned with an argument array. */
 export function scriptRegistryCalls(script: string): "push"[] {
   return /"docker",\s*\[\s*"push"/.test(withImports(script)) ? ["push"] : [];
