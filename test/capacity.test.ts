@@ -15,7 +15,7 @@ import { mockProjectNumber } from "../infra/engine/mocks";
 import { plan } from "../infra/plan-cli";
 import type { PreviewsSpec } from "../infra/spec";
 import { previewConnections, tierFor } from "../shared-rules/connection-budget";
-import { ROOT, refusedStack } from "./harness";
+import { ROOT, handMadeEvaluation, handMadeRegistration, refusedStack } from "./harness";
 
 const PREVIEWS = "moz-fx-monitor-previews";
 const committedPreview = () => plan({ stack: "previews", json: true, fresh: false, overrides: {} }, ROOT);
@@ -213,14 +213,11 @@ describe("countCapacity", () => {
     },
   } as unknown as PreviewsSpec;
   let n = 0;
-  const r = (type: string, inputs: Record<string, unknown>, extra: Partial<Registration> = {}): Registration =>
-    ({ urn: `urn:${n++}`, type, name: `r${n}`, read: false, inputs, ...extra }) as Registration;
-  const evaluation = (registrations: Registration[]): Evaluation => ({
-    stack: "x",
-    registrations,
-    invocations: [],
-    outputs: {},
+  const r = (type: string, inputs: Record<string, unknown>, extra: Partial<Registration> = {}): Registration => ({
+    ...handMadeRegistration(type, inputs, { name: `r${++n}` }),
+    ...extra,
   });
+  const evaluation = (registrations: Registration[]): Evaluation => handMadeEvaluation(registrations, "x");
   const ACCOUNT = "gcp:serviceaccount/account:Account";
   const TOPIC_MEMBER = "gcp:pubsub/topicIAMMember:TopicIAMMember";
   const inputs = (

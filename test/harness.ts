@@ -189,3 +189,11 @@ export function handMadeRegistration(
     rawInputs: inputs,
   };
 }
+
+/** An evaluation of hand-made registrations, nothing invoked and no outputs. */
+export const handMadeEvaluation = (registrations: Registration[], stack = "test"): Evaluation => ({
+  stack,
+  registrations,
+  invocations: [],
+  outputs: {},
+});

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Evaluation, Registration } from "../infra/engine/evaluate";
 import { mockProjectNumber } from "../infra/engine/mocks";
-import { evaluateStack, handMadeRegistration } from "./harness";
+import { evaluateStack, handMadeEvaluation, handMadeRegistration } from "./harness";
 import { IamModel, gcp, resourceBinding } from "./model/gcp-iam";
 import { githubSettings } from "./model/github-environments";
 
@@ -10,12 +10,7 @@ function reg(type: string, inputs: Record<string, unknown>): Registration {
   n += 1;
   return handMadeRegistration(type, inputs, { name: `r${n}` });
 }
-const evaluation = (registrations: Registration[]): Evaluation => ({
-  stack: "test",
-  registrations,
-  invocations: [],
-  outputs: {},
-});
+const evaluation = (registrations: Registration[]): Evaluation => handMadeEvaluation(registrations);
 
 const PROJECT = "p-test";
 const POOL = `projects/${mockProjectNumber(PROJECT)}/locations/global/workloadIdentityPools/gh`;
