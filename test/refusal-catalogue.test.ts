@@ -69,6 +69,7 @@ describe("the catalogue", () => {
       "preview-admission",
       "require-e2e",
       "require-current-infra",
+      "require-alert-channel",
       "qa-ledger",
       "release-pulls",
       "jira-shipped",

@@ -25,6 +25,7 @@ import { inputFromEnv, main as previewComment } from "../scripts/preview-comment
 import { main as qaLedger } from "../scripts/qa-ledger";
 import { main as releasePulls } from "../scripts/release-pulls";
 import { main as releaseTag } from "../scripts/release-tag";
+import { main as requireAlertChannel } from "../scripts/require-alert-channel";
 import { main as requireCurrentInfra } from "../scripts/require-current-infra";
 import { main as requireE2e } from "../scripts/require-e2e";
 import { main as smokeCheck } from "../scripts/smoke-check";
@@ -1903,6 +1904,17 @@ export const SCRIPT_ROWS: ScriptRow[] = [
     message: /DEPLOYED is not a short commit SHA/,
     fix: "pass stage's imageTag output",
     run: (env, fetch) => stageOrder(env, fetch),
+  },
+  {
+    area: "Workflow inputs",
+    refused: "a prod deploy while its uptime alert pages nobody (the committed placeholder channel)",
+    script: "scripts/require-alert-channel.ts",
+    env: { STACK_FILE: join(ROOT, "Pulumi.prod.yaml") },
+    input: "STACK_FILE",
+    exit: 1,
+    message: /STACK_FILE Pulumi\.prod\.yaml: monitor:alerts\.notificationChannels holds only the placeholder channel/,
+    fix: "put the on-call channel in its place in a reviewed PR",
+    run: (env) => requireAlertChannel(env),
   },
 ];
 

@@ -60,6 +60,7 @@ export const SCRIPTS_RUN = [
   "scripts/qa-ledger.ts",
   "scripts/release-pulls.ts",
   "scripts/release-tag.ts",
+  "scripts/require-alert-channel.ts",
   "scripts/require-current-infra.ts",
   "scripts/require-e2e.ts",
   "scripts/smoke-check.ts",

@@ -935,3 +935,28 @@ describe("release notes (workflows/app/.github/release.yml)", () => {
     expect(config.changelog.categories.at(-1).labels).toEqual(["*"]);
   });
 });
+
+describe("prod's alert pages someone before prod changes (issue 14, item 13)", () => {
+  const RUN = "npx ts-node --transpile-only scripts/require-alert-channel.ts";
+  const firstCloudStep = (j: Job) =>
+    j.steps!.findIndex((s) => s.uses?.startsWith("google-github-actions/auth") || s.uses?.startsWith("pulumi/actions"));
+
+  it("the 1-click deploy checks Pulumi.prod.yaml for prod, before the prod reviewers are asked", () => {
+    const check = job("infra", REUSABLE_WORKFLOWS.deploy, "check");
+    const gate = step(check, "Require prod's alert to page someone");
+    expect(gate).toMatchObject({
+      if: "inputs.environment == 'prod'",
+      env: { STACK_FILE: "Pulumi.prod.yaml" },
+      run: RUN,
+    });
+    expect(check.environment, "a job without the prod environment runs before its reviewers").toBeUndefined();
+  });
+
+  it("config apply checks it in the prod job before any credential or pulumi step", () => {
+    const prod = job("infra", "config-apply.yml", "prod");
+    const gate = step(prod, "Require prod's alert to page someone");
+    expect(gate).toMatchObject({ env: { STACK_FILE: "Pulumi.prod.yaml" }, run: RUN });
+    expect(prod.steps!.indexOf(gate)).toBeLessThan(firstCloudStep(prod));
+    expect(firstCloudStep(prod)).toBeGreaterThan(0);
+  });
+});
