@@ -96,8 +96,22 @@ describe("regions (shared-rules/gcp-regions.ts)", () => {
 });
 
 describe("app values by their declared type (shared-rules/app-values.ts)", () => {
-  it("declares a type for every variable, and every committed value passes it", () => {
-    for (const variable of Object.values(APP_VARIABLES)) expect(variable.value.type).toBeTruthy();
+  it("checks every variable by its declared type, and every committed value passes it", () => {
+    // A value of the wrong shape for each kind of type: every declared variable must refuse its kind's (a type the
+    // checker lets anything through for would be a declaration that checks nothing).
+    const WRONG_SHAPE: Record<string, string> = {
+      text: "",
+      url: "example.com",
+      integer: "5s",
+      list: "not an item,",
+      email: "not-an-email",
+      uuid: "not-a-uuid",
+      enum: "none-of-them",
+      keyValueList: "no separator",
+    };
+    for (const [name, variable] of Object.entries(APP_VARIABLES)) {
+      expect(appValueProblem(name, WRONG_SHAPE[variable.value.type]), `${name} (${variable.value.type})`).toBeDefined();
+    }
     for (const stack of ["pr-1", "stage", "prod"]) {
       const env = JSON.parse(loadStackConfig(ROOT, stack).config["monitor:env"]) as Record<string, unknown>;
       for (const [name, value] of Object.entries(env)) expect(appValueProblem(name, value), name).toBeUndefined();
