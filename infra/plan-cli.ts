@@ -12,6 +12,8 @@ import { resolve } from "node:path";
 import { capacityRefusal, previewsCapacity, renderCapacity } from "./engine/capacity";
 import { basePlan, checkout, GitRefError } from "./engine/base-plan";
 import { loadStackConfig, secureValues } from "./engine/config-files";
+import { readConfigSources } from "./config/files";
+import { Origins } from "./config/origins";
 import { type PlanDocument, diffPlans, diffSecrets, renderDiff } from "./engine/diff";
 import { evaluate } from "./engine/evaluate";
 import { parityReport, renderParity } from "./engine/parity";
@@ -132,7 +134,11 @@ export async function plan(args: Args, root: string, policies?: Policies): Promi
   const parity = kind === "stage" || kind === "prod" ? parityReport(root) : undefined;
   const pipeline = kind === "pipeline" ? pipelineReport(evaluation) : undefined;
   const capacity = kind === "previews" ? await previewsCapacity(evaluation, root, args.overrides) : undefined;
-  const overCapacity = capacity && capacityRefusal(args.stack, capacity);
+  const overCapacity =
+    capacity &&
+    capacityRefusal(args.stack, capacity, (path) =>
+      new Origins(parseStackName(args.stack), config, readConfigSources(root, args.stack)).at(path),
+    );
   if (overCapacity) throw overCapacity;
   if (args.json) {
     const extra = { ...(parity && { parity }), ...(pipeline && { pipeline }), ...(capacity && { capacity }) };

@@ -176,7 +176,8 @@ describe("npm run plan -- previews: the capacity of the committed config", () =>
     );
     expect(refusal?.message).toBe(
       'Stack "previews" does not fit the previews project:\n' +
-        `  - monitor:preview.maxOpen in Pulumi.yaml: needs 101 service accounts on projects/${PREVIEWS} (101 open ` +
+        // Named where the value came from, as config refusals name it (an override lands in the stack's file).
+        `  - monitor:preview.maxOpen in Pulumi.previews.yaml: needs 101 service accounts on projects/${PREVIEWS} (101 open ` +
         "previews x 1 (pr-1's) + 0 (the previews stack's) + 0 (the pipeline stack's)), over the 100 allowed " +
         "(https://cloud.google.com/iam/quotas). Fix: lower monitor:preview.maxOpen to at most 100",
     );

@@ -216,12 +216,20 @@ export function countCapacity({ spec, previews, preview, pipeline }: CapacityInp
 }
 
 /** The refusal for every limit the config exceeds, naming the stack, the key and the fix; undefined when all fit. */
-export function capacityRefusal(stack: string, capacity: PreviewsCapacity): Refusal | undefined {
+/**
+ * The refusal for every limit exceeded. `at` names where a key's value came from, as config refusals do
+ * (infra/config/origins.ts: `monitor:preview.maxOpen in Pulumi.yaml`, or `(from --config)`).
+ */
+export function capacityRefusal(
+  stack: string,
+  capacity: PreviewsCapacity,
+  at: (path: string) => string = (path) => `${path} in Pulumi.yaml`,
+): Refusal | undefined {
   const over = capacity.limits.filter((l) => l.used > l.limit);
   if (over.length === 0) return undefined;
   const problems = over.map(
     (l) =>
-      `${l.key} in Pulumi.yaml: needs ${l.used} ${l.kind} on ${l.on} (${l.counted}), over the ${l.limit} allowed ` +
+      `${at(l.key)}: needs ${l.used} ${l.kind} on ${l.on} (${l.counted}), over the ${l.limit} allowed ` +
       `(${l.source}). Fix: lower ${l.key} to at most ${l.fitsUpTo}`,
   );
   return new Refusal(
